@@ -1,0 +1,133 @@
+"""Plain data shared by the parts: test outcomes, critic findings, engine events
+and the result of one job.  Nothing here knows about LSP or the terminal."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Status = Literal["passed", "failed", "error", "cancelled"]
+Outcome = Literal["passed", "failed", "error", "skipped"]
+
+
+@dataclass
+class TestOutcome:
+    """One test's result as the sandbox reports it."""
+
+    id: str                       # e.g. "test_oracle.py::test_area_negative" or "doctest[1]"
+    outcome: Outcome
+    message: str = ""             # assertion message / exception line, short
+    expected: str | None = None   # where known (doctest want, `assert a == b` right side)
+    actual: str | None = None
+    line: int | None = None       # 1-based line in the candidate module where it failed
+    authoritative: bool = True    # doctests and the user's tests; model tests are advisory
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class TestRun:
+    """All outcomes of one sandbox run, plus what went wrong with the run itself."""
+
+    outcomes: list[TestOutcome] = field(default_factory=list)
+    error: str | None = None      # collection error, timeout, killed, missing pytest...
+    timed_out: bool = False
+    seconds: float = 0.0
+    isolation: str = "process"    # "bwrap" or "process"
+
+    @property
+    def passed(self) -> int:
+        return sum(o.outcome == "passed" for o in self.outcomes)
+
+    @property
+    def failed(self) -> int:
+        return sum(o.outcome in ("failed", "error") for o in self.outcomes)
+
+
+@dataclass
+class Finding:
+    """One critic objection.  ``line`` is 1-based within the target function
+    as the critic saw it (the function's ``def`` line is 1); front ends map it
+    to file lines."""
+
+    category: str                 # accuracy | completeness | quality | security
+    severity: str                 # error | warning | info
+    message: str
+    line: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    calls: int = 0
+
+    def add(self, other: "Usage") -> None:
+        self.prompt_tokens += other.prompt_tokens
+        self.completion_tokens += other.completion_tokens
+        self.cost_usd += other.cost_usd
+        self.calls += other.calls
+
+    @property
+    def total(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass
+class Event:
+    """What the engine tells its front end while a job runs.
+
+    kind: "phase"   — message and percent set (phases: context, loading-model,
+                      generating, testing, fixing, reviewing, done)
+          "tests"   — data["passed"], data["failed"], data["total"]
+          "tokens"  — data["prompt"], data["completion"], data["cost_usd"] (running totals)
+          "finding" — data is Finding.to_dict()
+          "log"     — message only
+    """
+
+    kind: str
+    target: str
+    message: str = ""
+    percent: int | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class JobResult:
+    """The best attempt for one target, with an honest status."""
+
+    name: str
+    status: Status
+    iterations: int = 0
+    passed: int = 0
+    failed: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    failures: list[TestOutcome] = field(default_factory=list)   # tests still failing
+    disputed: list[TestOutcome] = field(default_factory=list)   # advisory tests dropped
+    usage: Usage = field(default_factory=Usage)
+    seconds: float = 0.0
+    function_code: str | None = None     # the whole function as the model wrote it
+    imports: list[str] = field(default_factory=list)  # top-level import lines it needs
+    kept_tests: str | None = None        # a test module with the kept model tests
+    error: str | None = None
+    trace_path: str | None = None
+
+    def summary_dict(self) -> dict[str, Any]:
+        """The per-target object of `specloop run --json` (DESIGN.md contract 1)."""
+        return {
+            "name": self.name,
+            "status": self.status,
+            "iterations": self.iterations,
+            "tests": {"passed": self.passed, "failed": self.failed},
+            "findings": [f.to_dict() for f in self.findings],
+            "tokens": {"prompt": self.usage.prompt_tokens, "completion": self.usage.completion_tokens},
+            "cost_usd": round(self.usage.cost_usd, 6),
+            "seconds": round(self.seconds, 3),
+            "error": self.error,
+            "trace": self.trace_path,
+        }
