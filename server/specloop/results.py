@@ -101,8 +101,9 @@ class Event:
 class JobResult:
     """The best attempt for one target, with an honest status."""
 
-    name: str
+    name: str                            # the target's qualified name
     status: Status
+    fingerprint: str = ""                # Target.fingerprint when the job started (staleness check)
     iterations: int = 0
     passed: int = 0
     failed: int = 0
