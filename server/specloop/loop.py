@@ -1,0 +1,408 @@
+"""The engine: one job turns one target into the best tested implementation.
+
+Flow: context -> oracle tests (doctest examples + the user's tests that mention
+the target: authoritative) and model-written tests (advisory) -> ``candidates``
+first attempts in parallel, ranked by tests passed -> fix rounds with the
+failures quoted, at most ``max_iterations`` attempts in all -> critic -> one
+targeted fix round for what it flags -> the best attempt, with an honest status.
+
+Rules the loop keeps:
+
+* Test anchors: an attempt that breaks an authoritative test which passed in
+  the best attempt so far is rejected; the best attempt is kept.
+* An advisory test that still fails after a fix while every authoritative test
+  passes is *disputed*: reported, then ignored (not obeyed).
+* ``passed`` means at least one test ran and every authoritative and
+  undisputed advisory test passed.  A job with no test at all ends ``failed``
+  with the reason "untested", so a green status is never a guess.
+* Cancellation (the task is cancelled) kills the sandbox and re-raises
+  ``asyncio.CancelledError``; front ends report ``cancelled``.
+
+The engine imports nothing from pygls or lsprotocol; it reports through
+``emit(Event)``.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import prompts
+from .candidate import Candidate, parse_candidate
+from .context import build_context, find_user_tests
+from .edits import TextEdit, candidate_module, implementation_edits
+from .model import BudgetExceeded, ModelClient, ModelError
+from .results import Event, Finding, JobResult, TestOutcome, TestRun
+from .sandbox import Sandbox, SandboxRequest, TestFile, make_doctest_file, module_name_for
+from .settings import Settings
+from .spec import Target, find_target
+from .trace import Trace
+
+Emit = Callable[[Event], None]
+
+DOCTEST_FILE = "test_specloop_doctests.py"
+MODEL_TEST_FILE = "test_specloop_model.py"
+
+
+class StaleTarget(Exception):
+    """The target changed (or vanished) since the job started."""
+
+
+@dataclass
+class Attempt:
+    candidate: Candidate
+    run: TestRun
+    iteration: int
+
+    def outcomes(self, ignore: set[str]) -> list[TestOutcome]:
+        return [o for o in self.run.outcomes if o.id not in ignore and o.outcome != "skipped"]
+
+    def failing(self, ignore: set[str]) -> list[TestOutcome]:
+        return [o for o in self.outcomes(ignore) if o.outcome != "passed"]
+
+    def passing_authoritative(self) -> set[str]:
+        return {o.id for o in self.run.outcomes if o.authoritative and o.outcome == "passed"}
+
+    def score(self, ignore: set[str]) -> tuple[int, int, int]:
+        outs = self.outcomes(ignore)
+        auth = sum(o.authoritative and o.outcome == "passed" for o in outs)
+        total = sum(o.outcome == "passed" for o in outs)
+        return (auth, total, -len(outs) + total)
+
+
+@dataclass
+class _Job:
+    source: str
+    path: Path
+    target: Target
+    settings: Settings
+    workspace: Path
+    emit: Emit
+    trace: Trace
+    client: ModelClient
+    sandbox: Sandbox
+    module_name: str
+    context: str = ""
+    tests: list[TestFile] = field(default_factory=list)
+    user_tests: list[str] = field(default_factory=list)
+    disputed: dict[str, TestOutcome] = field(default_factory=dict)
+    best: Attempt | None = None
+    iterations: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    model_tests: str | None = None
+    stop_reason: str | None = None
+
+    # -- reporting --------------------------------------------------------------
+    def phase(self, name: str, message: str, percent: int) -> None:
+        self.emit(Event("phase", self.target.qualname, message=message, percent=percent, data={"phase": name}))
+        self.trace.write("phase", phase=name, message=message)
+
+    def report_tests(self, attempt: Attempt) -> None:
+        outs = attempt.outcomes(set(self.disputed))
+        passed = sum(o.outcome == "passed" for o in outs)
+        self.emit(Event("tests", self.target.qualname, message=f"{passed}/{len(outs)} passed",
+                        data={"passed": passed, "failed": len(outs) - passed, "total": len(outs)}))
+        self.trace.write("tests", iteration=attempt.iteration, isolation=attempt.run.isolation,
+                         error=attempt.run.error, seconds=attempt.run.seconds,
+                         outcomes=[o.to_dict() for o in attempt.run.outcomes])
+
+    # -- steps ----------------------------------------------------------------
+    async def ask_code(self, step: str, messages: list[dict]) -> Candidate:
+        return await self.client.complete(step, messages, parse=lambda reply: parse_candidate(
+            prompts.parse_code(reply), self.target))
+
+    async def test(self, candidate: Candidate, iteration: int) -> Attempt:
+        module_text = candidate_module(self.source, self.target, candidate)
+        run = await self.sandbox.run(SandboxRequest(
+            module_path=self.path, candidate_source=module_text, workspace=self.workspace,
+            tests=self.tests, user_tests=self.user_tests))
+        attempt = Attempt(candidate, run, iteration)
+        self.report_tests(attempt)
+        return attempt
+
+    def consider(self, attempt: Attempt) -> bool:
+        """Keep ``attempt`` as the best one unless it breaks an anchor or scores lower."""
+        ignore = set(self.disputed)
+        if self.best is None:
+            self.best = attempt
+            return True
+        broken = self.best.passing_authoritative() - attempt.passing_authoritative()
+        if broken:
+            self.trace.write("anchor", rejected_iteration=attempt.iteration, broken=sorted(broken))
+            self.emit(Event("log", self.target.qualname,
+                            message=f"rejected a fix that broke {len(broken)} passing test(s): {sorted(broken)[0]}"))
+            return False
+        if attempt.score(ignore) >= self.best.score(ignore):
+            self.best = attempt
+            return True
+        return False
+
+    def update_disputed(self, before: Attempt) -> None:
+        """After a fix round: advisory tests that failed before it and still fail, while every
+        authoritative test passes, are disputed."""
+        ignore = set(self.disputed)
+        failing = self.best.failing(ignore)
+        if any(o.authoritative for o in failing):
+            return
+        failed_before = {o.id for o in before.failing(ignore)}
+        for o in failing:
+            if o.id in failed_before:
+                self.disputed[o.id] = o
+                self.emit(Event("log", self.target.qualname, message=f"disputed model test {o.id}: {o.message}"))
+
+    async def write_model_tests(self) -> None:
+        import_line = prompts.import_line(self.module_name, self.target)
+        try:
+            text = await self.client.complete(
+                "tests", prompts.tests_messages(self.target, self.context, import_line),
+                parse=lambda reply: _checked_test_module(prompts.parse_code(reply)))
+        except BudgetExceeded:
+            raise
+        except ModelError as exc:
+            self.emit(Event("log", self.target.qualname, message=f"no model tests: {exc}"))
+            return
+        self.model_tests = text
+        self.tests.append(TestFile(MODEL_TEST_FILE, text, authoritative=False))
+
+
+def _checked_test_module(text: str) -> str:
+    tree = ast.parse(text)
+    if not any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name.startswith("test")
+               for n in ast.walk(tree)):
+        raise ValueError("the test module defines no test_ function")
+    return text
+
+
+def _kept_tests(text: str, keep_ids: set[str]) -> str | None:
+    """The model test module without the tests that did not pass on the final code."""
+    tree = ast.parse(text)
+    lines = text.splitlines(keepends=True)
+    drop: list[tuple[int, int]] = []
+    kept = 0
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test"):
+            if f"{MODEL_TEST_FILE}::{node.name}" in keep_ids:
+                kept += 1
+            else:
+                start = min([d.lineno for d in node.decorator_list] + [node.lineno]) - 1
+                drop.append((start, node.end_lineno))
+    if not kept:
+        return None
+    for start, end in reversed(drop):
+        del lines[start:end]
+    return "".join(lines)
+
+
+def _status(job: _Job) -> tuple[str, str | None]:
+    best = job.best
+    if best is None:
+        return "error", job.stop_reason or "no usable candidate"
+    ignore = set(job.disputed)
+    outs = best.outcomes(ignore)
+    if best.run.error and not outs:
+        return "failed", best.run.error
+    if not outs:
+        return "failed", "untested: no doctest examples, user tests or model tests to check it against"
+    if best.failing(ignore):
+        return "failed", job.stop_reason
+    return "passed", None
+
+
+async def implement(
+    source: str,
+    path: Path,
+    target: Target,
+    settings: Settings,
+    *,
+    workspace: Path,
+    emit: Emit | None = None,
+    feedback: list[Finding] | None = None,
+) -> JobResult:
+    """Run one job on ``target`` in ``source`` (the text of ``path``; the file is never written)."""
+    started = time.monotonic()
+    emit = emit or (lambda event: None)
+    path = Path(path).resolve()
+    workspace = Path(workspace).resolve()
+    trace = Trace(workspace, target.qualname, enabled=settings.trace)
+    trace.write("job", target=target.qualname, path=str(path), settings=settings.model_dump())
+    result = JobResult(name=target.qualname, status="error", fingerprint=target.fingerprint,
+                       trace_path=str(trace.path) if trace.path else None)
+    client = ModelClient(settings, target=target.qualname, trace=trace,
+                         cache_dir=workspace / ".specloop" / "cache")
+
+    def on_usage(usage) -> None:
+        emit(Event("tokens", target.qualname, data={
+            "prompt": usage.prompt_tokens, "completion": usage.completion_tokens, "cost_usd": usage.cost_usd}))
+    client.on_usage = on_usage
+
+    try:
+        job = _Job(source, path, target, settings, workspace, emit, trace, client,
+                   Sandbox(settings, workspace), module_name_for(path)[0])
+        await _run(job, feedback or [])
+    except (ModelError, ValueError, OSError) as exc:
+        # configuration problems, sandbox construction errors: nothing was produced
+        result.error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        trace.write("error", error=result.error)
+        result.usage = client.usage
+        result.seconds = time.monotonic() - started
+        emit(Event("phase", target.qualname, message=f"error: {result.error}", percent=100, data={"phase": "done"}))
+        return result
+    except asyncio.CancelledError:
+        trace.write("cancelled", seconds=round(time.monotonic() - started, 3))
+        raise
+
+    status, reason = _status(job)
+    best = job.best
+    ignore = set(job.disputed)
+    result.status = status
+    result.error = reason
+    result.iterations = job.iterations
+    result.usage = client.usage
+    result.findings = job.findings
+    result.disputed = list(job.disputed.values())
+    if best is not None:
+        outs = best.outcomes(ignore)
+        result.passed = sum(o.outcome == "passed" for o in outs)
+        result.failed = len(outs) - result.passed
+        result.failures = best.failing(ignore)
+        result.function_code = best.candidate.function_code
+        result.imports = list(best.candidate.imports)
+        if job.model_tests and settings.keep_tests:
+            keep = {o.id for o in best.run.outcomes if o.outcome == "passed" and not o.authoritative}
+            result.kept_tests = _kept_tests(job.model_tests, keep)
+    result.seconds = time.monotonic() - started
+    trace.write("result", **{k: v for k, v in result.summary_dict().items() if k != "trace"})
+    summary = f"{status}: {result.passed}/{result.passed + result.failed} tests"
+    emit(Event("phase", target.qualname, message=summary, percent=100, data={"phase": "done"}))
+    return result
+
+
+async def _run(job: _Job, feedback: list[Finding]) -> None:
+    settings, target = job.settings, job.target
+    job.phase("context", "reading context", 5)
+    job.context = build_context(job.source, target, path=job.path, workspace=job.workspace,
+                                max_tokens=settings.context_tokens)
+    job.user_tests = find_user_tests(target, job.path, job.workspace)
+    if target.examples:
+        job.tests.append(TestFile(DOCTEST_FILE, make_doctest_file(job.module_name, target.qualname, target.examples),
+                                  authoritative=True))
+    await job.client.prepare(lambda message: job.phase("loading-model", message, 8))
+
+    job.phase("generating", "generating", 10)
+    try:
+        asks = [job.ask_code("generate", prompts.generate_messages(target, job.context, feedback))
+                for _ in range(settings.candidates)]
+        if settings.model_tests:
+            asks.append(job.write_model_tests())
+        replies = await asyncio.gather(*asks, return_exceptions=True)
+    except asyncio.CancelledError:
+        raise
+    for reply in replies:
+        if isinstance(reply, asyncio.CancelledError):
+            raise reply
+        if isinstance(reply, BaseException) and not isinstance(reply, Exception):
+            raise reply
+    candidates = [r for r in replies[:settings.candidates] if isinstance(r, Candidate)]
+    errors = [r for r in replies if isinstance(r, Exception)]
+    job.iterations = 1
+    if not candidates:
+        job.stop_reason = str(errors[0]) if errors else "no candidate"
+        if any(isinstance(e, BudgetExceeded) for e in errors):
+            job.stop_reason = str(next(e for e in errors if isinstance(e, BudgetExceeded)))
+        return
+
+    job.phase("testing", "testing", 30)
+    for attempt in await asyncio.gather(*(job.test(c, 1) for c in candidates)):
+        job.consider(attempt)
+
+    try:
+        await _fix_rounds(job)
+        if settings.critic and job.best is not None and not job.best.failing(set(job.disputed)) \
+                and job.best.outcomes(set(job.disputed)):
+            await _review(job)
+    except BudgetExceeded as exc:
+        job.stop_reason = str(exc)
+        job.emit(Event("log", target.qualname, message=str(exc)))
+
+
+async def _fix_rounds(job: _Job, findings: list[Finding] | None = None) -> None:
+    settings = job.settings
+    while job.iterations < settings.max_iterations:
+        ignore = set(job.disputed)
+        failing = job.best.failing(ignore)
+        if not failing and not findings:
+            return
+        job.iterations += 1
+        label = "addressing review" if findings else f"fixing {job.iterations}/{settings.max_iterations}"
+        job.phase("fixing", label, min(80, 30 + 50 * job.iterations // settings.max_iterations))
+        before = job.best
+        try:
+            candidate = await job.ask_code("fix", prompts.fix_messages(
+                job.target, job.context, before.candidate.function_code, failing, findings or []))
+        except ModelError as exc:
+            if isinstance(exc, BudgetExceeded):
+                raise
+            job.stop_reason = str(exc)
+            job.emit(Event("log", job.target.qualname, message=f"fix failed: {exc}"))
+            return
+        job.phase("testing", "testing", min(85, 35 + 50 * job.iterations // settings.max_iterations))
+        attempt = await job.test(candidate, job.iterations)
+        job.consider(attempt)
+        if findings:
+            return  # one targeted round for the critic's findings
+        job.update_disputed(before)
+
+
+async def _review(job: _Job) -> None:
+    job.phase("reviewing", "reviewing", 88)
+    verdict, findings = await job.client.complete(
+        "critic", prompts.critic_messages(job.target, job.context, job.best.candidate.function_code),
+        parse=prompts.parse_critic)
+    job.trace.write("critic", verdict=verdict, findings=[f.to_dict() for f in findings])
+    if verdict == "request_changes" and findings and job.iterations < job.settings.max_iterations:
+        reviewed = job.best
+        await _fix_rounds(job, findings)
+        if job.best is not reviewed:
+            job.phase("reviewing", "reviewing again", 95)
+            verdict, findings = await job.client.complete(
+                "critic", prompts.critic_messages(job.target, job.context, job.best.candidate.function_code),
+                parse=prompts.parse_critic)
+            job.trace.write("critic", verdict=verdict, findings=[f.to_dict() for f in findings])
+    job.findings = findings if verdict == "request_changes" else [f for f in findings if f.severity == "info"]
+    for finding in job.findings:
+        job.emit(Event("finding", job.target.qualname, message=finding.message, data=finding.to_dict()))
+
+
+# -- results back into text -------------------------------------------------------------
+
+def result_edits(source_now: str, result: JobResult) -> list[TextEdit]:
+    """Edits placing ``result`` into the document as it is now.
+
+    Raises :class:`StaleTarget` when the target is gone, is no longer a stub,
+    or its header/spec changed since the job started."""
+    target = find_target(source_now, result.name)
+    if target is None:
+        raise StaleTarget(f"{result.name} is gone or no longer a stub")
+    if target.fingerprint != result.fingerprint:
+        raise StaleTarget(f"the spec of {result.name} changed while specloop worked")
+    return result_edits_anyway(source_now, result)
+
+
+def result_edits_anyway(source_now: str, result: JobResult) -> list[TextEdit]:
+    """Like :func:`result_edits` but applies over a changed spec (the target must still be a stub)."""
+    if result.function_code is None:
+        raise StaleTarget(f"no code to apply for {result.name}")
+    target = find_target(source_now, result.name)
+    if target is None:
+        raise StaleTarget(f"{result.name} is gone or no longer a stub")
+    candidate = parse_candidate(result.function_code, target)
+    return implementation_edits(source_now, target, candidate)
+
+
+def kept_tests_path(workspace: Path, path: Path, settings: Settings) -> Path:
+    """Where a job's kept model tests go (``settings.tests_path``, relative to the workspace)."""
+    return Path(workspace) / settings.tests_path.format(module=Path(path).stem)
