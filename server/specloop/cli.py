@@ -86,8 +86,9 @@ def write_source(path: Path, text: str, encoding: str) -> None:
 class Reporter:
     """Progress on a terminal with rich; plain lines otherwise (or nothing with --json)."""
 
-    def __init__(self, quiet: bool) -> None:
+    def __init__(self, quiet: bool, out=None) -> None:
         self.quiet = quiet
+        self.out = out or sys.stdout  # result lines; stderr when stdout carries a diff
         self.live = None
         if not quiet and sys.stderr.isatty():
             from rich.console import Console
@@ -125,7 +126,7 @@ class Reporter:
         if self.live is not None:
             self.live.console.print(line)
         else:
-            print(line, flush=True)
+            print(line, file=self.out, flush=True)
         details = [f"    {result.error}"] if result.error else []
         details += [f"    test {o.id}: {o.message}" for o in result.failures[:5]]
         details += [f"    {f.category} ({f.severity}) line {f.line}: {f.message}" for f in result.findings]
@@ -227,7 +228,7 @@ def _print_diff(path: Path, before: str, after: str) -> None:
 
 
 def _run_command(args: argparse.Namespace) -> int:
-    reporter = Reporter(quiet=args.json)
+    reporter = Reporter(quiet=args.json, out=sys.stderr if args.diff else None)
     code = EXIT_CANCELLED
 
     async def main() -> int:
