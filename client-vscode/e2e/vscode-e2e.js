@@ -1,0 +1,213 @@
+// Drives a real VS Code workbench (code-server) in headless Chromium with playwright-core, as a user would:
+// opens stub.py, stores an API key with "specloop: Set API key", runs "Implement add from spec" with Ctrl+. and
+// Enter, waits for the body in the editor and for the critic's finding in the Problems panel, opens the last
+// run's trace, and saves screenshots. Writes result.json to OUT_DIR; exits 0 on success, 1 on failure.
+//
+// Environment: E2E_URL (code-server base URL), E2E_WORKSPACE (folder), OUT_DIR, E2E_API_KEY (the key to type),
+// E2E_BODY (text the implemented body contains), E2E_FINDING (text of the critic finding), NODE_PATH (for
+// playwright-core), CHROMIUM (default /usr/bin/chromium), E2E_TIMEOUT_MS (default 240000); optionally
+// E2E_MISSING_PYTHON: then specloop.server.python is switched in the Settings editor to a Python without specloop
+// at the end, and the error with the install command and its "Open setting" button are checked.
+'use strict';
+const { chromium } = require('playwright-core');
+const fs = require('fs');
+const path = require('path');
+
+const env = (name, fallback) => {
+  const value = process.env[name] ?? fallback;
+  if (value === undefined) { console.error(`missing ${name}`); process.exit(2); }
+  return value;
+};
+const base = env('E2E_URL');
+const folder = env('E2E_WORKSPACE');
+const outDir = env('OUT_DIR');
+const apiKey = env('E2E_API_KEY');
+const bodyText = env('E2E_BODY');
+const findingText = env('E2E_FINDING');
+const budget = Number(env('E2E_TIMEOUT_MS', '240000'));
+const missingPython = process.env.E2E_MISSING_PYTHON || '';   // a Python without specloop (optional last scenario)
+fs.mkdirSync(outDir, { recursive: true });
+
+const t0 = Date.now();
+const res = { steps: [] };
+const step = (name, value) => {
+  res.steps.push({ step: name, t_ms: Date.now() - t0, value });
+  console.log(`[${Date.now() - t0}ms] ${name}`, value === undefined ? '' : JSON.stringify(value));
+};
+let browser;
+let page;
+
+async function finish(code, err) {
+  res.ok = code === 0;
+  res.error = err;
+  res.total_ms = Date.now() - t0;
+  if (code !== 0 && page) {
+    try { await page.screenshot({ path: path.join(outDir, 'failure.png') }); } catch (_) { /* closed */ }
+  }
+  fs.writeFileSync(path.join(outDir, 'result.json'), JSON.stringify(res, null, 2));
+  try { if (browser) await browser.close(); } catch (_) { /* gone */ }
+  process.exit(code);
+}
+const hardTimer = setTimeout(() => finish(3, `global timeout after ${budget} ms`), budget);
+hardTimer.unref();
+
+const shot = (name) => page.screenshot({ path: path.join(outDir, name) });
+const editorText = () => page.$$eval('.editor-instance .monaco-editor .view-lines .view-line',
+  (els) => els.map((e) => ({ top: parseInt(e.style.top, 10) || 0, text: e.textContent.replace(/\u00a0/g, ' ') }))
+    .sort((a, b) => a.top - b.top).map((x) => x.text));
+const statusItem = () => page.locator('.part.statusbar .statusbar-item', { hasText: 'specloop' }).first();
+
+/** Runs a palette command by its title, like a user typing it after F1. */
+async function runCommand(title) {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ state: 'visible', timeout: 15000 });
+  await input.fill(`>${title}`);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 15000 });
+  await page.keyboard.press('Enter');
+}
+
+/** Waits for a notification toast containing text. */
+async function toast(text, timeout) {
+  const loc = page.locator('.notifications-toasts .notification-toast', { hasText: text }).first();
+  await loc.waitFor({ timeout });
+  return (await loc.innerText()).replace(/\s+/g, ' ').trim();
+}
+
+(async () => {
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
+  });
+  step('browser launched', browser.version());
+  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  page.on('pageerror', (e) => console.log('pageerror:', e.message));
+  await page.goto(`${base}/?folder=${encodeURIComponent(folder)}`, { waitUntil: 'domcontentloaded' });
+  await page.waitForSelector('.monaco-workbench', { timeout: 60000 });
+  await page.waitForSelector('.part.statusbar', { timeout: 60000 });
+  step('workbench loaded');
+
+  const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'stub.py' });
+  await row.first().waitFor({ timeout: 30000 });
+  await row.first().click();
+  await page.waitForFunction(() => document.querySelector('.tabs-container .tab.active')?.textContent.includes('stub.py'),
+    null, { timeout: 20000 });
+  await page.waitForSelector('.editor-instance .view-lines', { timeout: 20000 });
+  step('stub.py opened');
+
+  // The extension activates on Python, probes the interpreter and starts the server: the item shows a check.
+  await statusItem().locator('.codicon-check').waitFor({ timeout: 90000 });
+  step('server running', (await statusItem().innerText()).trim());
+  await shot('1-stub-opened.png');
+
+  // The key goes through the command's password box into secret storage; the server restarts with it.
+  await runCommand('specloop: Set API key');
+  const pick = page.locator('.quick-input-widget .quick-input-box input');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'OPENAI_API_KEY' }).first().waitFor({ timeout: 15000 });
+  await pick.fill('OPENAI_API_KEY');
+  await page.keyboard.press('Enter');
+  const password = page.locator('.quick-input-widget input[type="password"]');
+  await password.waitFor({ state: 'visible', timeout: 15000 });
+  step('password box shown', await page.locator('.quick-input-widget .quick-input-title').innerText().catch(() => ''));
+  await password.fill(apiKey);
+  await page.keyboard.press('Enter');
+  step('key stored, server restarted', await toast('stored in secret storage', 90000));
+  await statusItem().locator('.codicon-check').waitFor({ timeout: 90000 });
+
+  // Ctrl+. on the def line, then the specloop action (focused with the arrow keys, applied with Enter).
+  const lines = await editorText();
+  const defIndex = lines.findIndex((l) => l.startsWith('def add'));
+  if (defIndex < 0) throw new Error(`no "def add" line in ${JSON.stringify(lines)}`);
+  await page.locator('.editor-instance .view-line').nth(0).click();
+  await page.keyboard.press('Control+Home');
+  for (let i = 0; i < defIndex; i += 1) await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('End');
+  let found = false;
+  for (let attempt = 0; attempt < 10 && !found; attempt += 1) {
+    await page.keyboard.press('Control+.');
+    try {
+      await page.locator('.action-widget .monaco-list-row', { hasText: 'Implement add from spec' }).first().waitFor({ timeout: 5000 });
+      found = true;
+    } catch (_) {
+      await page.keyboard.press('Escape');   // the server may still be reading the file: ask again
+    }
+  }
+  if (!found) throw new Error('no "Implement add from spec" code action');
+  const rows = await page.locator('.action-widget .monaco-list-row').allInnerTexts();
+  step('code action menu', rows.map((r) => r.replace(/\s+/g, ' ').trim()));
+  await shot('2-code-action-menu.png');
+  for (let i = 0; i < 10; i += 1) {
+    const focused = await page.locator('.action-widget .monaco-list-row.focused').first().innerText().catch(() => '');
+    if (focused.includes('Implement add from spec')) break;
+    await page.keyboard.press('ArrowDown');
+  }
+  await page.keyboard.press('Enter');
+  step('action chosen');
+
+  await page.waitForFunction((expected) => [...document.querySelectorAll('.editor-instance .monaco-editor .view-lines .view-line')]
+    .some((l) => l.textContent.replace(/\u00a0/g, ' ').includes(expected)), bodyText, { timeout: 120000 });
+  res.editorLines = await editorText();
+  step('body in the editor', res.editorLines);
+  await shot('3-body-applied.png');
+
+  await page.keyboard.press('Control+Shift+M');
+  const problem = page.locator('.markers-panel .monaco-tl-row', { hasText: findingText });
+  await problem.first().waitFor({ timeout: 120000 });
+  res.problems = (await page.locator('.markers-panel').innerText()).replace(/\s+/g, ' ').trim().slice(0, 400);
+  step('critic finding in Problems', res.problems);
+  await shot('4-problems.png');
+  res.statusText = (await statusItem().innerText()).trim();
+  step('status bar', res.statusText);
+
+  // The last run's trace: the newest file of .specloop/runs opens in an editor tab.
+  const runs = path.join(folder, '.specloop', 'runs');
+  const files = fs.existsSync(runs) ? fs.readdirSync(runs).map((f) => ({ f, m: fs.statSync(path.join(runs, f)).mtimeMs }))
+    .sort((a, b) => b.m - a.m) : [];
+  if (files.length === 0) throw new Error('no trace in .specloop/runs after the job');
+  await runCommand("specloop: Open the last run's trace");
+  await page.waitForFunction((name) => document.querySelector('.tabs-container .tab.active')?.textContent.includes(name),
+    files[0].f, { timeout: 20000 });
+  step('trace opened', files[0].f);
+  await shot('5-trace.png');
+
+  // Clicking the status item shows the output channel.
+  await statusItem().click();
+  await page.locator('.panel .output-view, .panel [id="workbench.panel.output"]').first().waitFor({ timeout: 20000 });
+  await page.waitForFunction(() => [...document.querySelectorAll('.panel .view-lines .view-line')]
+    .some((l) => l.textContent.includes('specloop')), null, { timeout: 20000 });
+  res.outputVisible = (await page.locator('.panel .view-lines').first().innerText()).slice(0, 2000);
+  step('output channel shown');
+  await shot('6-output.png');
+
+  // Point specloop.server.python at a Python without specloop: the server restarts, the probe fails, and the
+  // error names the install command and offers to open the setting.
+  if (missingPython) {
+    await runCommand('Preferences: Open User Settings');
+    const search = page.locator('.settings-editor .settings-header .suggest-input-container textarea, .settings-editor .settings-header input').first();
+    await search.waitFor({ timeout: 20000 });
+    await search.fill('specloop.server.python');
+    const field = page.locator('.settings-editor .setting-item-contents', { hasText: 'Server: Python' }).locator('input').first();
+    await field.waitFor({ timeout: 20000 });
+    await field.fill(missingPython);
+    await field.press('Tab');
+    step('setting changed in the Settings editor', missingPython);
+    res.missingMessage = await toast('specloop is not installed', 60000);
+    step('missing specloop reported', res.missingMessage);
+    await statusItem().locator('.codicon-error').waitFor({ timeout: 20000 });
+    await shot('7-not-installed.png');
+    await page.keyboard.press('Control+W');      // close the Settings editor; the button must open it again
+    await page.waitForFunction(() => !document.querySelector('.settings-editor'), null, { timeout: 10000 }).catch(() => undefined);
+    await page.locator('.notifications-toasts .notification-toast', { hasText: 'specloop is not installed' })
+      .locator('.monaco-button', { hasText: 'Open setting' }).first().click();
+    await page.locator('.settings-editor .setting-item-contents', { hasText: 'Server: Python' }).first()
+      .waitFor({ timeout: 20000 });
+    step('"Open setting" opened the setting');
+    await shot('8-setting-opened.png');
+  }
+  await finish(0);
+})().catch((e) => {
+  console.error(e);
+  finish(1, String((e && e.message) || e));
+});
