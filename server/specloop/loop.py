@@ -28,7 +28,7 @@ import ast
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import prompts
@@ -399,7 +399,7 @@ def result_edits_anyway(source_now: str, result: JobResult) -> list[TextEdit]:
     target = find_target(source_now, result.name)
     if target is None:
         raise StaleTarget(f"{result.name} is gone or no longer a stub")
-    candidate = parse_candidate(result.function_code, target)
+    candidate = replace(parse_candidate(result.function_code, target), imports=list(result.imports))
     return implementation_edits(source_now, target, candidate)
 
 

@@ -1,0 +1,305 @@
+"""What the model sees besides the target itself, bounded in tokens.
+
+Decisions:
+
+* Tokens are estimated as ``ceil(len(text) / 4)``: no tokenizer is loaded (the
+  small local model and the remote ones count differently, and four
+  characters a token is the usual rule of thumb).  ``build_context`` never
+  returns more than ``max_tokens * 4`` characters.
+* The target is not repeated (the prompt shows it); where it sits in the
+  module a marker line says ``# <name: the function to implement>``.
+* A module that fits whole (with the tests that mention the target) is shown
+  whole: for small files that is the best context there is.  A larger one is
+  shown in parts, kept in this order of priority and trimmed from the
+  lowest: the module's imports; for a method the enclosing class's outline
+  (class lines, class attributes, ``self.x`` attributes set in ``__init__``,
+  method signatures with the first docstring line); signatures of the
+  module's functions and classes named in the spec; snippets of existing tests
+  that mention the target; the other signatures, nearest first (at most half
+  of the room left); then as many lines around the target as the rest of the
+  budget allows.  A ``# spec:`` comment above the target goes with it.
+* User tests (``find_user_tests``): pytest-style ``test*`` functions and
+  ``test*`` methods of ``Test*`` classes without ``__init__``, in files named
+  ``test_*.py`` or ``*_test.py``.  A test is picked when its own source names
+  the target (a method: the method's name) as a word and its file names the
+  module (its stem, or its package's name for re-exports) and, for a method,
+  the class.  The walk skips hidden directories, ``node_modules``,
+  ``site-packages``, ``__pycache__`` and virtual environments (a
+  ``pyvenv.cfg`` inside), and stops after 5,000 files.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import os
+import re
+import textwrap
+from pathlib import Path
+
+from .spec import Target
+
+__all__ = ["build_context", "find_user_tests", "user_test_snippets", "estimate_tokens"]
+
+MAX_FILES = 5000
+MAX_SNIPPET_LINES = 40
+_SKIP_DIRS = {"node_modules", "site-packages", "__pycache__"}
+
+
+def estimate_tokens(text: str) -> int:
+    return (len(text) + 3) // 4
+
+
+def _word(name: str, text: str) -> bool:
+    return re.search(rf"\b{re.escape(name)}\b", text) is not None
+
+
+# -- user tests ------------------------------------------------------------------------------
+
+
+def _test_files(workspace: Path) -> list[Path]:
+    found: list[Path] = []
+    seen = 0
+    for root, dirs, files in os.walk(workspace):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIP_DIRS
+                         and not os.path.exists(os.path.join(root, d, "pyvenv.cfg")))
+        for name in sorted(files):
+            seen += 1
+            if seen > MAX_FILES:
+                return found
+            if name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py")):
+                found.append(Path(root, name))
+    return found
+
+
+def _module_words(path: Path) -> list[str]:
+    words = [] if path.stem == "__init__" else [path.stem]
+    if (path.parent / "__init__.py").exists():
+        words.append(path.parent.name)
+    return words
+
+
+def user_test_snippets(target: Target, path: Path, workspace: Path) -> list[tuple[str, str]]:
+    """(pytest node id, source of the test) for each user test that mentions the target."""
+    path = Path(path).resolve()
+    module_words = _module_words(path)
+    out: list[tuple[str, str]] = []
+    for file in _test_files(Path(workspace)):
+        file = file.resolve()
+        if file == path:
+            continue
+        try:
+            text = file.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        if target.name not in text or (target.class_name and not _word(target.class_name, text)):
+            continue
+        if module_words and not any(_word(w, text) for w in module_words):
+            continue
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError):
+            continue
+        lines = text.splitlines()
+        for node, prefix in _tests_in(tree):
+            snippet = "\n".join(lines[node.lineno - 1: node.end_lineno])  # type: ignore[misc]
+            if _word(target.name, snippet):
+                out.append((f"{file}::{prefix}{node.name}", snippet))
+    return out
+
+
+def _tests_in(tree: ast.Module) -> list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, str]]:
+    kinds = (ast.FunctionDef, ast.AsyncFunctionDef)
+    found: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, str]] = []
+    for node in tree.body:
+        if isinstance(node, kinds) and node.name.startswith("test"):
+            found.append((node, ""))
+        elif isinstance(node, ast.ClassDef) and node.name.startswith("Test"):
+            methods = [m for m in node.body if isinstance(m, kinds)]
+            if any(m.name == "__init__" for m in methods):
+                continue
+            found += [(m, f"{node.name}::") for m in methods if m.name.startswith("test")]
+    return found
+
+
+def find_user_tests(target: Target, path: Path, workspace: Path) -> list[str]:
+    """Pytest node ids ("ABSPATH::test_x", "ABSPATH::TestX::test_y") of the
+    user's tests that mention the target."""
+    return [node_id for node_id, _ in user_test_snippets(target, path, workspace)]
+
+
+# -- module parts ----------------------------------------------------------------------------
+
+
+def _first_doc_line(node: ast.AST) -> str:
+    doc = ast.get_docstring(node) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) \
+        else None
+    return doc.strip().splitlines()[0] if doc and doc.strip() else ""
+
+
+def _signature(node: ast.FunctionDef | ast.AsyncFunctionDef, indent: str = "") -> str:
+    stub = copy.copy(node)
+    stub.body = [ast.Expr(ast.Constant(...))]
+    text = ast.unparse(stub).replace(":\n    ...", ": ...")
+    doc = _first_doc_line(node)
+    text += f"  # {doc}" if doc else ""
+    return "\n".join(indent + line for line in text.splitlines())
+
+
+def _class_line(node: ast.ClassDef, indent: str = "") -> str:
+    bases = [ast.unparse(b) for b in node.bases] + [ast.unparse(k) for k in node.keywords]
+    doc = _first_doc_line(node)
+    decorators = "".join(f"{indent}@{ast.unparse(d)}\n" for d in node.decorator_list)
+    return f"{decorators}{indent}class {node.name}{'(' + ', '.join(bases) + ')' if bases else ''}:" + \
+        (f"  # {doc}" if doc else "")
+
+
+def _class_summary(node: ast.ClassDef, skip: str | None = None) -> str:
+    """Class line, class attributes, instance attributes and method signatures."""
+    kinds = (ast.FunctionDef, ast.AsyncFunctionDef)
+    out = [_class_line(node)]
+    for item in node.body:
+        if isinstance(item, (ast.Assign, ast.AnnAssign)):
+            out.append("    " + ast.unparse(item).splitlines()[0][:120])
+        elif isinstance(item, kinds) and item.name != skip:
+            out.append(_signature(item, "    "))
+            if item.name == "__init__":
+                attrs = sorted({t.attr for t in ast.walk(item) if isinstance(t, ast.Attribute)
+                                and isinstance(t.ctx, ast.Store) and isinstance(t.value, ast.Name)
+                                and t.value.id == "self"})
+                if attrs:
+                    out.append("    # instance attributes: " + ", ".join("self." + a for a in attrs))
+        elif isinstance(item, ast.ClassDef):
+            out.append("    " + _class_line(item))
+    return "\n".join(out)
+
+
+def _enclosing(tree: ast.Module, target: Target) -> list[ast.ClassDef]:
+    chain: list[ast.ClassDef] = []
+    body: list[ast.stmt] = tree.body
+    for part in target.qualname.split(".")[:-1]:
+        node = next((n for n in body if isinstance(n, ast.ClassDef) and n.name == part), None)
+        if node is None:
+            return []
+        chain.append(node)
+        body = node.body
+    return chain
+
+
+def _without_target(lines: list[str], target: Target) -> list[str]:
+    assert target.def_range is not None
+    start, end = target.def_range.start.line, target.def_range.end.line
+    indent = lines[start][: len(lines[start]) - len(lines[start].lstrip())]
+    while target.comment_spec and start > 0 and lines[start - 1].lstrip().startswith("#"):
+        start -= 1                                   # the '# spec:' block is shown by the prompt too
+    return [*lines[:start], f"{indent}# <{target.name}: the function to implement>", *lines[end + 1:]]
+
+
+def _window(lines: list[str], center: int, budget: int) -> str:
+    """As many lines around ``center`` as fit in ``budget`` characters."""
+    lo = hi = center
+    used = len(lines[center]) + 1 if lines else 0
+    if used > budget:
+        return ""
+    grew = True
+    while grew:
+        grew = False
+        for side in (-1, 1):
+            i = lo - 1 if side < 0 else hi + 1
+            if 0 <= i < len(lines) and used + len(lines[i]) + 1 <= budget - 12:
+                used += len(lines[i]) + 1
+                lo, hi = (i, hi) if side < 0 else (lo, i)
+                grew = True
+    text = "\n".join(lines[lo:hi + 1])
+    return ("# ...\n" if lo > 0 else "") + text + ("\n# ..." if hi < len(lines) - 1 else "")
+
+
+def _snippet(node_id: str, source: str, workspace: Path) -> str:
+    lines = textwrap.dedent(source).splitlines()
+    if len(lines) > MAX_SNIPPET_LINES:
+        lines = lines[:MAX_SNIPPET_LINES] + ["    # ..."]
+    file, _, name = node_id.partition("::")
+    try:
+        file = str(Path(file).relative_to(workspace))
+    except ValueError:
+        pass
+    return f"# {file}::{name}\n" + "\n".join(lines)
+
+
+class _Sections:
+    """Sections chosen by priority within a character budget, shown in a fixed order."""
+
+    ORDER = ("head", "imports", "outline", "named", "others", "around", "tests")
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.chosen: dict[str, str] = {}
+
+    def text(self) -> str:
+        return "\n\n".join(self.chosen[k] for k in self.ORDER if k in self.chosen)
+
+    def room(self) -> int:
+        used = len(self.text())
+        return self.budget - used - (2 if used else 0)
+
+    def add(self, key: str, title: str, items: list[str], share: float = 1.0) -> None:
+        """The items that fit (each whole, in order), under ``title``."""
+        avail = int(self.room() * share)
+        chosen, size = [], len(title)
+        for item in items:
+            extra = len(item) + (1 if size else 0)
+            if size + extra <= avail:
+                chosen.append(item)
+                size += extra
+        if chosen:
+            self.chosen[key] = "\n".join([title, *chosen] if title else chosen)
+
+
+def build_context(source: str, target: Target, *, path: Path, workspace: Path, max_tokens: int) -> str:
+    """The context for ``target`` in ``source`` (the file at ``path``), at most
+    ``max_tokens`` estimated tokens."""
+    out = _Sections(max(0, max_tokens) * 4)
+    workspace = Path(workspace).resolve()
+    try:
+        rel = str(Path(path).resolve().relative_to(workspace))
+    except ValueError:
+        rel = Path(path).name
+    lines = source.splitlines()
+    around = _without_target(lines, target) if target.def_range else lines
+    tests = [_snippet(i, s, workspace) + "\n" for i, s in user_test_snippets(target, Path(path), workspace)]
+    if tests:
+        tests[-1] = tests[-1].rstrip("\n")
+    tests_title = f"# existing tests that mention {target.name}\n"
+    out.add("head", "", [f"# file: {rel}"])
+    out.add("whole", "", ["\n".join(around)])
+    if "whole" in out.chosen:                      # small module: all of it, then the tests
+        out.chosen["head"] += "\n\n" + out.chosen.pop("whole")
+        out.add("tests", tests_title, tests)
+        return out.text()
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        tree = ast.Module(body=[], type_ignores=[])
+    out.add("imports", "", [ast.unparse(n) for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))])
+    chain = _enclosing(tree, target)
+    if chain:
+        outer = [_class_line(c, "    " * i) for i, c in enumerate(chain[:-1])]
+        inner = _class_summary(chain[-1], skip=target.name)
+        out.add("outline", "", ["\n".join([*outer, *("    " * (len(chain) - 1) + x for x in inner.splitlines())])])
+    spec_text = target.spec + "\n" + target.header
+    top = chain[0].name if chain else None
+    named, others = [], []
+    kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    here = target.def_range.start.line if target.def_range else 0
+    for node in sorted((n for n in tree.body if isinstance(n, kinds) and n.name not in (target.name, top)),
+                       key=lambda n: abs(n.lineno - 1 - here)):
+        sig = _class_summary(node) if isinstance(node, ast.ClassDef) else _signature(node)  # type: ignore[arg-type]
+        (named if _word(node.name, spec_text) else others).append(sig)
+    out.add("named", "# used by the spec", named)
+    out.add("tests", tests_title, tests)
+    out.add("others", "# elsewhere in the module", others, share=0.5)
+    title = "# around the target"
+    near = _window(around, min(here, len(around) - 1), out.room() - len(title) - 1) if around else ""
+    out.add("around", title, [near] if near else [])
+    text = out.text()
+    return text[: max(text.rfind("\n", 0, out.budget + 1), 0)] if len(text) > out.budget else text

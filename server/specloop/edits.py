@@ -1,0 +1,238 @@
+"""Minimal text edits that put a candidate into the user's file.
+
+Two edits at most: the body under the user's docstring (replacing
+``target.body_range``) and new imports merged into the module's leading
+import block.  Everything else stays byte for byte: the encoding line, CRLF
+newlines, tabs, a missing final newline, other functions.
+
+Decisions:
+
+* The body is re-indented to ``target.body_indent`` and joined with the
+  file's newline; lines inside multi-line strings are left as they are.  When
+  the file's indentation step (body indent minus def indent) differs from the
+  candidate's, block levels are rewritten in the file's step, so tab files
+  stay tabs.
+* A one-line def (a docstring on the def line) gets its docstring written
+  back on its own line, exactly as it was, with the body below it.
+* Imports: each name a reply imports is skipped when the module already binds
+  that name at top level (by any import form, or by a def, class or
+  assignment: a module never imports from itself).  ``import a.b`` is skipped
+  when ``a.b`` is already imported.  What is left is added as new lines (a
+  ``from x import a, b`` whose ``a`` is present becomes ``from x import b``);
+  existing import lines are never rewritten.  New lines go after the last
+  import of the leading import block; without one, after the module
+  docstring; without that, after a shebang/encoding line and a leading comment
+  block that a blank line separates from the code.
+"""
+
+from __future__ import annotations
+
+import ast
+import bisect
+import re
+from dataclasses import dataclass
+
+from .candidate import Candidate, reindent
+from .spec import Pos, Range, Target, docstring_node
+
+__all__ = ["TextEdit", "implementation_edits", "apply_edits", "candidate_module", "import_edit"]
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_CODING = re.compile(r"^[ \t\f]*#.*?coding[:=]")
+
+
+@dataclass(frozen=True)
+class TextEdit:
+    range: Range
+    new_text: str
+
+
+def _lines(source: str) -> list[str]:
+    return _LINE_BREAK.split(source)
+
+
+def _line_starts(source: str) -> list[int]:
+    return [0, *(m.end() for m in _LINE_BREAK.finditer(source))]
+
+
+def _offset(source: str, starts: list[int], lines: list[str], pos: Pos) -> int:
+    if not 0 <= pos.line < len(lines) or not 0 <= pos.col <= len(lines[pos.line]):
+        raise ValueError(f"position {pos.line}:{pos.col} is outside the text")
+    return starts[pos.line] + pos.col
+
+
+def apply_edits(source: str, edits: list[TextEdit]) -> str:
+    """``source`` with ``edits`` applied; raises ValueError on overlapping or
+    out-of-range edits.  Ranges are of the text before any edit."""
+    lines, starts = _lines(source), _line_starts(source)
+    spans = sorted(((_offset(source, starts, lines, e.range.start), _offset(source, starts, lines, e.range.end),
+                     e.new_text) for e in edits), key=lambda s: (s[0], s[1]))
+    for (a0, a1, _), (b0, _, _) in zip(spans, spans[1:]):
+        if b0 < a1:
+            raise ValueError("edits overlap")
+    out, last = [], 0
+    for start, end, text in spans:
+        if end < start:
+            raise ValueError("an edit ends before it starts")
+        out += [source[last:start], text]
+        last = end
+    out.append(source[last:])
+    return "".join(out)
+
+
+def _leading_docstring(text: str) -> str | None:
+    """The string literal that opens ``text`` when it is a docstring statement."""
+    stripped = text.lstrip()
+    try:
+        first = docstring_node(ast.parse(stripped).body)
+    except (SyntaxError, ValueError):
+        return None
+    if first is None:
+        return None
+    starts = _line_starts(stripped)
+    row = first.end_lineno - 1  # type: ignore[operator]
+    line = _lines(stripped)[row]
+    col = len(line.encode("utf-8")[: first.end_col_offset].decode("utf-8", errors="ignore"))  # type: ignore[misc]
+    return stripped[: starts[row] + col]
+
+
+def _body_edit(source: str, lines: list[str], target: Target, candidate: Candidate) -> TextEdit:
+    rng = target.body_range
+    if rng is None or target.def_range is None:
+        raise ValueError(f"target {target.qualname} has no ranges")
+    nl, indent = target.newline, target.body_indent
+    def_line = lines[target.def_range.start.line]
+    def_indent = def_line[: len(def_line) - len(def_line.lstrip())]
+    unit = indent[len(def_indent):] if indent.startswith(def_indent) and len(indent) > len(def_indent) else None
+    body = reindent(candidate.body, indent, unit)
+    if not lines[rng.start.line][: rng.start.col].strip():     # the range starts where a statement starts
+        body[0] = body[0][len(indent):] if body[0].startswith(indent) else body[0].lstrip()
+        return TextEdit(rng, nl.join(body))
+    starts = _line_starts(source)
+    old = source[_offset(source, starts, lines, rng.start): _offset(source, starts, lines, rng.end)]
+    doc = _leading_docstring(old) if target.docstring is not None else None
+    lead = nl + indent + doc if doc is not None else ""      # a one-line def's docstring
+    return TextEdit(rng, lead + nl + nl.join(body))
+
+
+def _bound_names(body: list[ast.stmt]) -> tuple[set[str], set[str], set[str]]:
+    """Names bound at top level, names bound by plain ``import a.b``, and the
+    dotted modules imported plainly (with their prefixes)."""
+    names: set[str] = set()
+    plain: set[str] = set()
+    modules: set[str] = set()
+    for node in body:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    names.add(alias.asname)
+                else:
+                    parts = alias.name.split(".")
+                    plain.add(parts[0])
+                    modules.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+        elif isinstance(node, ast.ImportFrom):
+            names.update(a.asname or a.name for a in node.names if a.name != "*")
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            for tgt in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                names.update(n.id for n in ast.walk(tgt) if isinstance(n, ast.Name))
+        elif isinstance(node, (ast.If, ast.Try, ast.With)):
+            blocks = [node.body, getattr(node, "orelse", []), getattr(node, "finalbody", []),
+                      *(h.body for h in getattr(node, "handlers", []))]
+            for block in blocks:
+                n, p, m = _bound_names(block)
+                names |= n
+                plain |= p
+                modules |= m
+    return names, plain, modules
+
+
+def _missing_imports(tree: ast.Module, imports: list[str]) -> list[str]:
+    names, plain, modules = _bound_names(tree.body)
+    out: list[str] = []
+    for line in imports:
+        try:
+            nodes = ast.parse(line).body
+        except SyntaxError:
+            continue
+        for node in nodes:
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.asname:
+                        keep = alias.asname not in names and alias.asname not in plain
+                    else:
+                        top = alias.name.split(".")[0]
+                        keep = alias.name not in modules and top not in names
+                    text = ast.unparse(ast.Import(names=[alias]))
+                    if keep and text not in out:
+                        out.append(text)
+                        if alias.asname:
+                            names.add(alias.asname)
+                        else:
+                            modules.add(alias.name)
+            elif isinstance(node, ast.ImportFrom) and node.module != "__future__":
+                new = [a for a in node.names if a.name != "*" and (a.asname or a.name) not in names | plain]
+                if new:
+                    out.append(ast.unparse(ast.ImportFrom(module=node.module, names=new, level=node.level)))
+                    names.update(a.asname or a.name for a in new)
+    return out
+
+
+def import_edit(source: str, imports: list[str], newline: str = "\n") -> TextEdit | None:
+    """The edit adding the imports that ``source`` lacks, or None."""
+    if not imports:
+        return None
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+    new = _missing_imports(tree, imports)
+    if not new:
+        return None
+    lines = _lines(source)
+    block = newline.join(new)
+    body = tree.body
+    doc = docstring_node(body)  # type: ignore[arg-type]
+    i = 1 if doc else 0
+    last = None
+    while i < len(body) and isinstance(body[i], (ast.Import, ast.ImportFrom)):
+        last, i = body[i], i + 1
+    anchor = last or doc
+    if anchor is not None:
+        row = anchor.end_lineno - 1  # type: ignore[operator]
+        if last is not None and row + 1 < len(lines):
+            return TextEdit(Range(Pos(row + 1, 0), Pos(row + 1, 0)), block + newline)
+        end = Pos(row, len(lines[row]))
+        return TextEdit(Range(end, end), newline + (newline if last is None else "") + block)
+    row = 0
+    if lines and lines[0].startswith("#!"):
+        row = 1
+    if row < len(lines) and row < 2 and _CODING.match(lines[row]):
+        row += 1
+    comments = row
+    while comments < len(lines) and lines[comments].lstrip().startswith("#"):
+        comments += 1
+    if comments > row and comments < len(lines) and not lines[comments].strip():
+        row = comments + 1
+    if row >= len(lines) or (row == len(lines) - 1 and not lines[row]):
+        end = Pos(len(lines) - 1, len(lines[-1]))
+        return TextEdit(Range(end, end), (newline if lines[-1] else "") + block + newline)
+    gap = "" if not lines[row].strip() else newline
+    return TextEdit(Range(Pos(row, 0), Pos(row, 0)), block + newline + gap)
+
+
+def implementation_edits(source: str, target: Target, candidate: Candidate) -> list[TextEdit]:
+    """The edits that replace the target's stub body with the candidate's
+    body and add its missing imports, sorted by position."""
+    lines = _lines(source)
+    edits = [_body_edit(source, lines, target, candidate)]
+    extra = import_edit(source, candidate.imports, target.newline)
+    if extra is not None:
+        edits.append(extra)
+    return sorted(edits, key=lambda e: (e.range.start, e.range.end))
+
+
+def candidate_module(source: str, target: Target, candidate: Candidate) -> str:
+    """The whole module as it would read with the candidate in place."""
+    return apply_edits(source, implementation_edits(source, target, candidate))

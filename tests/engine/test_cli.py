@@ -1,0 +1,158 @@
+"""`specloop run` as users run it: a subprocess, the scripted model over HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from replies import fenced
+
+STUB = '''\
+def area(w: float, h: float) -> float:
+    """Area of a w×h rectangle.
+
+    >>> area(2, 3)
+    6
+    """
+'''
+GOOD = "def area(w, h):\n    return w * h\n"
+BAD = "def area(w, h):\n    return w + h\n"
+
+
+def cli_env(url: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SPECLOOP_")}
+    env.update(SPECLOOP_MODEL="openai/scripted", SPECLOOP_API_BASE=url, OPENAI_API_KEY="sk-test-not-a-real-key",
+               SPECLOOP_CRITIC="false", SPECLOOP_MODEL_TESTS="false", SPECLOOP_REQUEST_TIMEOUT="10",
+               SPECLOOP_MAX_RETRIES="0", LITELLM_LOCAL_MODEL_COST_MAP="True", **extra)
+    return env
+
+
+def specloop(*args: str, env: dict[str, str], cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "specloop", *args], env=env, cwd=cwd,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
+    return tmp_path
+
+
+def test_run_writes_tested_body_and_json(scripted_model, project):
+    path = project / "geometry.py"
+    path.write_text(STUB, encoding="utf-8")
+    scripted_model.add("generate", fenced(GOOD))
+    proc = specloop("run", "geometry.py", "--json", env=cli_env(scripted_model.url), cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    (target,) = report["targets"]
+    assert {k: target[k] for k in ("name", "status", "iterations", "tests")} == {
+        "name": "area", "status": "passed", "iterations": 1, "tests": {"passed": 1, "failed": 0}}
+    assert target["tokens"]["prompt"] > 0 and target["cost_usd"] >= 0 and target["seconds"] > 0
+    assert path.read_text(encoding="utf-8") == STUB + "    return w * h\n"
+
+
+def test_left_failing_exits_1_and_keeps_best_attempt(scripted_model, project):
+    path = project / "geometry.py"
+    path.write_text(STUB, encoding="utf-8")
+    scripted_model.add("generate", fenced(BAD))
+    scripted_model.add("fix", fenced(BAD), repeat=True)
+    proc = specloop("run", str(path), "--max-iterations", "2", env=cli_env(scripted_model.url), cwd=project)
+    assert proc.returncode == 1, proc.stderr
+    assert "✗ area   failed 0/1 tests · 2 iterations" in proc.stdout
+    assert "return w + h" in path.read_text(encoding="utf-8")
+
+
+def test_diff_leaves_file_untouched(scripted_model, project):
+    path = project / "geometry.py"
+    path.write_text(STUB, encoding="utf-8")
+    scripted_model.add("generate", fenced(GOOD))
+    proc = specloop("run", str(path), "--diff", env=cli_env(scripted_model.url), cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    assert "+    return w * h" in proc.stdout and proc.stdout.startswith("--- a/")
+    assert path.read_text(encoding="utf-8") == STUB
+
+
+def test_crlf_file_stays_byte_identical_but_for_the_body(scripted_model, project):
+    path = project / "crlf.py"
+    original = ("# -*- coding: utf-8 -*-\r\nimport os\r\n\r\n" + STUB.replace("\n", "\r\n") +
+                "\r\n\r\nX = 1  # trailing text without newline")
+    path.write_bytes(original.encode())
+    scripted_model.add("generate", fenced("import math\n\n" + GOOD))
+    proc = specloop("run", str(path), env=cli_env(scripted_model.url), cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    data = path.read_bytes().decode()
+    assert data == original.replace("import os\r\n", "import os\r\nimport math\r\n").replace(
+        '    """\r\n\r\n\r\nX', '    """\r\n    return w * h\r\n\r\n\r\nX')
+
+
+@pytest.mark.parametrize("content,setting,needle", [
+    ("def broken(:\n", None, "does not parse"),
+    (STUB, "[tool.specloop]\nmax_iterations = 'many'\n", "max_iterations"),
+    (STUB, "[tool.specloop]\nmodle = 'x'\n", "unknown setting 'modle'"),
+])
+def test_bad_input_exits_2_with_one_line(scripted_model, project, content, setting, needle):
+    (project / "mod.py").write_text(content)
+    if setting:
+        (project / "pyproject.toml").write_text(setting)
+    proc = specloop("run", "mod.py", env=cli_env(scripted_model.url), cwd=project)
+    assert proc.returncode == 2
+    assert needle in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert (project / "mod.py").read_text() == content
+    assert not scripted_model.requests
+
+
+def test_unknown_target_exits_2(scripted_model, project):
+    (project / "geometry.py").write_text(STUB)
+    proc = specloop("run", "geometry.py", "--target", "volume", env=cli_env(scripted_model.url), cwd=project)
+    assert proc.returncode == 2 and "no spec named volume" in proc.stderr and "area" in proc.stderr
+
+
+def _sleepers(marker: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if marker in (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"):
+                    found.append(int(entry.name))
+            except OSError:
+                pass
+    return found
+
+
+def test_sigterm_cancels_cleanly(scripted_model, project):
+    path = project / "geometry.py"
+    path.write_text(STUB, encoding="utf-8")
+    marker = "4242.123"
+    slow = f'''
+    def area(w, h):
+        import subprocess, time
+        subprocess.Popen(["sleep", "{marker}"], start_new_session=True)
+        time.sleep(60)
+        return w * h
+    '''
+    scripted_model.add("generate", fenced(slow))
+    proc = subprocess.Popen([sys.executable, "-m", "specloop", "run", str(path)], cwd=project,
+                            env=cli_env(scripted_model.url, SPECLOOP_TEST_TIMEOUT="60"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not _sleepers(marker) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _sleepers(marker), "the candidate never started"
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=10)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert "cancelled" in err
+    assert path.read_text(encoding="utf-8") == STUB
+    time.sleep(0.2)
+    assert _sleepers(marker) == []

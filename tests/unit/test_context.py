@@ -1,0 +1,185 @@
+"""The context the model sees, and finding the user's tests that mention a target."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from specloop import context
+from specloop.context import build_context, estimate_tokens, find_user_tests
+from specloop.spec import Target, find_target
+
+GEO = '''\
+"""Geometry helpers."""
+import math
+from dataclasses import dataclass
+
+
+def square(x: float) -> float:
+    """Square a number.
+
+    Longer text that the context leaves out.
+    """
+    return x * x
+
+
+@dataclass
+class Shape:
+    """A rectangle."""
+    kind: str = "rect"
+
+    def __init__(self, w, h):
+        self.w = w
+        self.h = h
+
+    def area(self) -> float:
+        """Return the area; use square when w == h. SECRET-SPEC-TEXT"""
+
+    def perimeter(self):
+        return 2 * (self.w + self.h)
+'''
+
+TESTS = '''\
+from pkg.geo import Shape
+
+
+def test_area():
+    assert Shape(2, 3).area() == 6
+
+
+def test_unrelated():
+    assert Shape(1, 1).perimeter() == 4
+
+
+class TestShape:
+    def test_area_zero(self):
+        assert Shape(0, 3).area() == 0
+
+
+class TestWithInit:
+    def __init__(self):
+        pass
+
+    def test_area_never_collected(self):
+        assert Shape(1, 1).area() == 1
+'''
+
+
+@pytest.fixture()
+def workspace(tmp_path: Path) -> Path:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "geo.py").write_text(GEO)
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_geo.py").write_text(TESTS)
+    (tmp_path / "tests" / "shape_test.py").write_text(
+        "import pkg.geo as g\n\ndef test_area_big():\n    assert g.Shape(10, 10).area() == 100\n")
+    (tmp_path / "tests" / "test_broken.py").write_text("from pkg.geo import Shape\ndef test_area(:\n")
+    (tmp_path / "tests" / "test_other_module.py").write_text(
+        "from elsewhere import Shape\n\ndef test_area():\n    assert Shape().area() == 1\n")
+    (tmp_path / "tests" / "helpers.py").write_text(
+        "from pkg.geo import Shape\n\ndef test_area():\n    Shape(1, 1).area()\n")
+    for hidden in (".venv/lib", "node_modules/x", ".git", "build/lib/site-packages", ".specloop"):
+        (tmp_path / hidden).mkdir(parents=True)
+        (tmp_path / hidden / "test_geo.py").write_text(TESTS)
+    (tmp_path / "env").mkdir()
+    (tmp_path / "env" / "pyvenv.cfg").write_text("home = /usr\n")
+    (tmp_path / "env" / "test_geo.py").write_text(TESTS)
+    return tmp_path
+
+
+def area_target(workspace: Path) -> tuple[str, Target, Path]:
+    path = workspace / "pkg" / "geo.py"
+    source = path.read_text()
+    target = find_target(source, "Shape.area")
+    assert target is not None
+    return source, target, path
+
+
+def test_find_user_tests_returns_node_ids_of_tests_that_mention_the_target(workspace: Path) -> None:
+    _, target, path = area_target(workspace)
+    found = find_user_tests(target, path, workspace)
+    tests = workspace.resolve() / "tests"
+    assert found == [
+        f"{tests / 'shape_test.py'}::test_area_big",
+        f"{tests / 'test_geo.py'}::test_area",
+        f"{tests / 'test_geo.py'}::TestShape::test_area_zero",
+    ]
+
+
+def test_find_user_tests_for_a_function_needs_the_module_named(tmp_path: Path) -> None:
+    (tmp_path / "calc.py").write_text('def add(a, b):\n    """Add."""\n')
+    (tmp_path / "test_calc.py").write_text("from calc import add\n\ndef test_add():\n    assert add(1, 2) == 3\n")
+    (tmp_path / "test_misc.py").write_text("def add(a, b):\n    return 0\n\ndef test_add():\n    assert add(1, 1) == 0\n")
+    source = (tmp_path / "calc.py").read_text()
+    target = find_target(source, "add")
+    assert find_user_tests(target, tmp_path / "calc.py", tmp_path) == [f"{tmp_path.resolve()}/test_calc.py::test_add"]
+
+
+def test_find_user_tests_stops_after_the_file_limit(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _, target, path = area_target(workspace)
+    monkeypatch.setattr(context, "MAX_FILES", 3)
+    assert find_user_tests(target, path, workspace) == []     # pkg/ and one file of tests/ seen
+    monkeypatch.setattr(context, "MAX_FILES", 5)
+    assert len(find_user_tests(target, path, workspace)) == 1
+
+
+def test_small_module_is_shown_whole_with_tests_and_without_the_target(workspace: Path) -> None:
+    source, target, path = area_target(workspace)
+    text = build_context(source, target, path=path, workspace=workspace, max_tokens=1500)
+    assert text.startswith("# file: pkg/geo.py\n")
+    assert "SECRET-SPEC-TEXT" not in text            # the prompt shows the target itself
+    assert "    # <area: the function to implement>" in text
+    assert "def perimeter(self):\n        return 2 * (self.w + self.h)" in text
+    assert "# tests/test_geo.py::test_area\ndef test_area():\n    assert Shape(2, 3).area() == 6" in text
+    assert "# tests/test_geo.py::TestShape::test_area_zero\ndef test_area_zero(self):" in text
+    assert "test_unrelated" not in text
+    assert estimate_tokens(text) <= 1500
+
+
+def test_large_module_is_shown_in_parts_by_priority(workspace: Path) -> None:
+    source, target, path = area_target(workspace)
+    filler = "".join(f"\n\ndef filler_{i}(a, b):\n    \"\"\"Filler {i}.\"\"\"\n    return a + b + {i}\n"
+                     for i in range(200))
+    big = source + filler
+    target = find_target(big, "Shape.area")
+    text = build_context(big, target, path=path, workspace=workspace, max_tokens=300)
+    assert estimate_tokens(text) <= 300
+    assert "import math\nfrom dataclasses import dataclass" in text
+    # the class outline: decorators, class attributes, instance attributes, signatures
+    assert "@dataclass\nclass Shape:  # A rectangle." in text
+    assert "    kind: str = 'rect'" in text
+    assert "    # instance attributes: self.h, self.w" in text
+    assert "    def perimeter(self): ..." in text
+    # a function the spec names comes before the others, with its first docstring line only
+    assert "# used by the spec\ndef square(x: float) -> float: ...  # Square a number." in text
+    assert "Longer text" not in text
+    assert "def test_area():" in text
+    assert "SECRET-SPEC-TEXT" not in text
+
+
+@pytest.mark.parametrize("max_tokens", [0, 5, 20, 60, 120, 250, 400, 800, 3000])
+def test_context_never_exceeds_the_bound(workspace: Path, max_tokens: int) -> None:
+    source, _, path = area_target(workspace)
+    big = source + "".join(f"\n\ndef f{i}(x):\n    return x * {i}  # {'pad ' * 30}\n" for i in range(100))
+    target = find_target(big, "Shape.area")
+    text = build_context(big, target, path=path, workspace=workspace, max_tokens=max_tokens)
+    assert estimate_tokens(text) <= max_tokens
+    if max_tokens >= 800:
+        assert "# around the target" in text and "def perimeter(self):" in text
+
+
+def test_small_budget_keeps_the_file_line(tmp_path: Path) -> None:
+    source = 'def f(x):\n    """Double x."""\n'
+    target = find_target(source, "f")
+    text = build_context(source + "\n\n" + "y = 2\n" * 50, target, path=tmp_path / "m.py", workspace=tmp_path,
+                         max_tokens=60)
+    assert estimate_tokens(text) <= 60 and text.startswith("# file: m.py")
+
+
+def test_comment_spec_target_is_replaced_with_its_comment(tmp_path: Path) -> None:
+    source = "import os\n\n# keep: unrelated\n\n# spec: join a and b\n# with a slash\ndef join(a, b): ...\n\nX = 1\n"
+    target = find_target(source, "join")
+    text = build_context(source, target, path=tmp_path / "j.py", workspace=tmp_path, max_tokens=500)
+    assert text == "# file: j.py\n\nimport os\n\n# keep: unrelated\n\n# <join: the function to implement>\n\nX = 1"
