@@ -1,0 +1,134 @@
+"""Code actions and code lenses.  Both only look at the text (no model, no
+sandbox) and never raise on a file that does not parse: it has no targets.
+
+* On a range touching a stub (its decorators, def, body, or the ``# spec:``
+  comment block above it): "Implement NAME from spec" (kind
+  ``refactor.rewrite.specloop``, command ``specloop.generate``), and, when the
+  file has several stubs, "Implement all N specs in this file"
+  (``specloop.generateAll``).
+* For specloop diagnostics sent back in the context: "Fix this finding"
+  (``specloop.fix``: a job with the finding as feedback) and "Dismiss this
+  finding" (``specloop.dismiss``); for ``spec.stale``: "Apply specloop's result
+  anyway" and "Show specloop's result".  Kind ``quickfix``.
+* Code lenses above each stub: "Implement NAME from spec"; while a job runs on
+  a function, its phase (``specloop.status``) and "Cancel" (``specloop.cancel``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+
+from ..spec import Pos, Range, Target, find_targets
+from .diagnostics import Entry, def_line_in
+from .positions import from_lsp_range, split_lines, to_lsp_range
+
+if TYPE_CHECKING:
+    from .server import SpecloopServer
+
+KIND = "refactor.rewrite.specloop"
+GENERATE, GENERATE_ALL, CANCEL = "specloop.generate", "specloop.generateAll", "specloop.cancel"
+FIX, DISMISS, APPLY, SHOW, STATUS = ("specloop.fix", "specloop.dismiss", "specloop.applyResult",
+                                     "specloop.showResult", "specloop.status")
+
+
+def implement_title(target: Target) -> str:
+    return f"Implement {target.qualname} from spec"
+
+
+def _first_line(target: Target, lines: list[str]) -> int:
+    """The target's first line, including a ``# spec:`` comment block right above it."""
+    first = target.def_range.start.line if target.def_range else 0
+    if target.comment_spec:
+        while first > 0 and lines[first - 1].lstrip().startswith("#"):
+            first -= 1
+    return first
+
+
+def _wanted(kind: str, only: list[str] | None) -> bool:
+    return not only or any(kind == o or kind.startswith(o + ".") for o in only)
+
+
+def code_actions(ls: SpecloopServer, params: types.CodeActionParams) -> list[types.CodeAction | types.Command]:
+    uri = params.text_document.uri
+    doc = ls.workspace.get_text_document(uri)
+    text = doc.source
+    lines = split_lines(text)
+    rng = from_lsp_range(lines, params.range, doc.position_codec)
+    only = [str(k.value if hasattr(k, "value") else k) for k in (params.context.only or [])]
+    actions: list[types.CodeAction] = []
+
+    if _wanted(KIND, only):
+        targets = find_targets(text).targets
+        touching = [t for t in targets if t.def_range is not None
+                    and _first_line(t, lines) <= rng.end.line and rng.start.line <= t.def_range.end.line]
+        for target in touching:
+            arg = {"uri": uri, "target": target.qualname}
+            actions.append(types.CodeAction(title=implement_title(target), kind=KIND, command=types.Command(
+                title=implement_title(target), command=GENERATE, arguments=[arg])))
+        if touching and len(targets) > 1:
+            title = f"Implement all {len(targets)} specs in this file"
+            actions.append(types.CodeAction(title=title, kind=KIND, command=types.Command(
+                title=title, command=GENERATE_ALL, arguments=[{"uri": uri}])))
+
+    if _wanted(types.CodeActionKind.QuickFix.value, only):
+        sent = list(params.context.diagnostics or [])
+        for entry in ls.registry.match(uri, sent, (rng.start.line, rng.end.line)):
+            actions += _quick_fixes(ls, uri, entry)
+
+    literal = ls.client_capabilities.text_document
+    literal_ok = bool(literal and literal.code_action and literal.code_action.code_action_literal_support)
+    if not literal_ok:
+        return [a.command for a in actions if a.command is not None]
+    return actions
+
+
+def _quick_fixes(ls: SpecloopServer, uri: str, entry: Entry) -> list[types.CodeAction]:
+    diags = [d for d in ls.registry.to_lsp(uri, ls.workspace.position_codec) if (d.data or {}).get("id") == entry.id]
+    arg: dict[str, Any] = {"uri": uri, "target": entry.qualname, "id": entry.id}
+    quick = types.CodeActionKind.QuickFix
+
+    def action(title: str, command: str) -> types.CodeAction:
+        return types.CodeAction(title=title, kind=quick, diagnostics=diags,
+                                command=types.Command(title=title, command=command, arguments=[arg]))
+
+    if entry.code == "spec.stale":
+        return [action("Apply specloop's result anyway", APPLY), action("Show specloop's result", SHOW)]
+    return [action("Fix this finding", FIX), action("Dismiss this finding", DISMISS)]
+
+
+def code_lenses(ls: SpecloopServer, uri: str) -> list[types.CodeLens]:
+    doc = ls.workspace.get_text_document(uri)
+    text = doc.source
+    lines = split_lines(text)
+    codec = doc.position_codec
+    lenses: list[types.CodeLens] = []
+    seen: set[str] = set()
+
+    def at(line: int) -> types.Range:
+        return to_lsp_range(lines, Range(Pos(line, 0), Pos(line, 0)), codec)
+
+    def job_lenses(line: int, qualname: str, message: str) -> None:
+        arg = {"uri": uri, "target": qualname}
+        lenses.append(types.CodeLens(range=at(line), command=types.Command(
+            title=f"specloop: {qualname}: {message}", command=STATUS, arguments=[arg])))
+        lenses.append(types.CodeLens(range=at(line), command=types.Command(
+            title="Cancel", command=CANCEL, arguments=[arg])))
+
+    for target in find_targets(text).targets:
+        line = target.def_range.start.line if target.def_range else 0
+        seen.add(target.qualname)
+        job = ls.jobs.get(uri, target.qualname)
+        if job is not None:
+            job_lenses(line, target.qualname, job.message)
+        else:
+            title = implement_title(target)
+            lenses.append(types.CodeLens(range=at(line), command=types.Command(
+                title=title, command=GENERATE, arguments=[{"uri": uri, "target": target.qualname}])))
+    for job in ls.jobs.for_uri(uri):
+        if job.qualname not in seen:
+            line = def_line_in(text, job.qualname, 0)
+            if line is not None:
+                job_lenses(line, job.qualname, job.message)
+    return lenses

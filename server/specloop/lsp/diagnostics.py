@@ -1,0 +1,212 @@
+"""The diagnostics specloop publishes, kept in a registry per document.
+
+Each entry remembers the function it belongs to (qualified name and the line
+of its ``def``) and the line it names, in the text the registry last saw.  On
+every change the registry maps those lines to the new text
+(:func:`~specloop.lsp.positions.map_lines`): entries below an edit shift by its
+line delta, an entry whose own line was replaced by a block of another size
+is dropped, and all entries of a function whose ``def`` line is gone are
+dropped.  A job's new result replaces the entries of its function.
+
+Codes (source ``specloop``): ``test.failed`` (error, on the function's name),
+``test.disputed`` (information: an advisory model test the code does not
+obey), ``critic.<category>`` (the critic's severity, on the line it names),
+``spec.stale`` (warning: a result was not applied because the spec changed).
+
+Clients send the diagnostics back with a code action request; Neovim 0.7 may
+send only the fields it keeps (``code``, ``data``), so an entry is matched by
+its id in ``data`` first, then by code and line.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from lsprotocol import types
+
+from ..results import Finding, JobResult, TestOutcome
+from ..spec import Pos, Range
+from .locate import code_body_offset, find_def_line, find_function, has_def
+from .positions import PositionCodec, line_range, map_lines, split_lines, to_lsp_range
+
+SOURCE = "specloop"
+SEVERITY = {
+    "error": types.DiagnosticSeverity.Error,
+    "warning": types.DiagnosticSeverity.Warning,
+    "info": types.DiagnosticSeverity.Information,
+    "information": types.DiagnosticSeverity.Information,
+    "hint": types.DiagnosticSeverity.Hint,
+}
+_ids = itertools.count(1)
+
+
+@dataclass
+class Entry:
+    qualname: str
+    name: str
+    code: str
+    severity: types.DiagnosticSeverity
+    message: str
+    line: int                      # 0-based, in the registry's text
+    anchor: int                    # the function's def line, same text
+    on_name: bool = False          # range is the function's name rather than the whole line
+    finding: dict[str, Any] | None = None
+    id: str = field(default_factory=lambda: f"d{next(_ids)}")
+
+
+@dataclass
+class DocDiagnostics:
+    text: str
+    entries: list[Entry] = field(default_factory=list)
+
+
+def _test_message(outcome: TestOutcome) -> str:
+    text = f"test {outcome.id} failed"
+    if outcome.message:
+        text += f": {outcome.message}"
+    if outcome.expected is not None or outcome.actual is not None:
+        text += f" (expected {outcome.expected}, got {outcome.actual})"
+    return text
+
+
+def finding_line(finding: Finding, function_code: str | None, text: str, qualname: str, def_line: int) -> int:
+    """The file line a critic finding names.  ``finding.line`` counts from the def line
+    (1) of the code the critic saw; the body lines are matched up statement by
+    statement, lines in the header or docstring land on the def line."""
+    if finding.line is None or function_code is None:
+        return def_line
+    code_def, code_body = code_body_offset(function_code)
+    index = code_def + finding.line - 1
+    info = find_function(text, qualname)
+    if code_body is None or info is None or info.body_start is None or index < code_body:
+        return def_line
+    return min(info.body_start + (index - code_body), info.end)
+
+
+def entries_for_result(result: JobResult, text: str, def_line: int, name: str) -> list[Entry]:
+    """Diagnostics for one finished job, placed in ``text`` (the document with the result in it)."""
+    entries: list[Entry] = []
+    common = {"qualname": result.name, "name": name, "anchor": def_line}
+    for outcome in result.failures:
+        code = "test.failed"
+        entries.append(Entry(code=code, severity=types.DiagnosticSeverity.Error, message=_test_message(outcome),
+                             line=def_line, on_name=True, finding={"test": outcome.id}, **common))
+    for outcome in result.disputed:
+        msg = f"disputed model test {outcome.id}: {outcome.message or 'fails'} (advisory; not obeyed)"
+        entries.append(Entry(code="test.disputed", severity=types.DiagnosticSeverity.Information, message=msg,
+                             line=def_line, on_name=True, finding={"test": outcome.id}, **common))
+    for finding in result.findings:
+        line = finding_line(finding, result.function_code, text, result.name, def_line)
+        category = (finding.category or "quality").lower()
+        entries.append(Entry(code=f"critic.{category}", severity=SEVERITY.get(finding.severity.lower(),
+                             types.DiagnosticSeverity.Warning), message=finding.message, line=line,
+                             finding=finding.to_dict(), **common))
+    return entries
+
+
+def stale_entry(qualname: str, name: str, def_line: int, reason: str) -> Entry:
+    return Entry(qualname=qualname, name=name, code="spec.stale", severity=types.DiagnosticSeverity.Warning,
+                 message=f"specloop's result was not applied: {reason}", line=def_line, anchor=def_line,
+                 on_name=True)
+
+
+class Registry:
+    """Published diagnostics per document URI."""
+
+    def __init__(self) -> None:
+        self.docs: dict[str, DocDiagnostics] = {}
+
+    def entries(self, uri: str) -> list[Entry]:
+        doc = self.docs.get(uri)
+        return list(doc.entries) if doc else []
+
+    def remap(self, uri: str, new_text: str) -> bool:
+        """Move the entries of ``uri`` to ``new_text``; True when anything moved or vanished."""
+        doc = self.docs.get(uri)
+        if doc is None or doc.text == new_text:
+            if doc is not None:
+                doc.text = new_text
+            return False
+        mapping = map_lines(doc.text, new_text)
+        lines = split_lines(new_text)
+        kept: list[Entry] = []
+        changed = False
+        for entry in doc.entries:
+            anchor, line = mapping.get(entry.anchor), mapping.get(entry.line)
+            alive = anchor is not None and anchor < len(lines) and has_def(lines[anchor], entry.name)
+            if not alive or line is None:
+                changed = True
+                continue
+            if (anchor, line) != (entry.anchor, entry.line):
+                changed = True
+                entry.anchor, entry.line = anchor, line
+            kept.append(entry)
+        doc.text, doc.entries = new_text, kept
+        return changed
+
+    def replace_target(self, uri: str, text: str, qualname: str, entries: Iterable[Entry]) -> None:
+        """The entries of ``qualname`` become ``entries`` (placed in ``text``)."""
+        self.remap(uri, text)
+        doc = self.docs.setdefault(uri, DocDiagnostics(text))
+        doc.text = text
+        doc.entries = [e for e in doc.entries if e.qualname != qualname] + list(entries)
+
+    def remove(self, uri: str, entry_id: str) -> bool:
+        doc = self.docs.get(uri)
+        if doc is None:
+            return False
+        before = len(doc.entries)
+        doc.entries = [e for e in doc.entries if e.id != entry_id]
+        return len(doc.entries) != before
+
+    def find(self, uri: str, entry_id: str) -> Entry | None:
+        return next((e for e in self.entries(uri) if e.id == entry_id), None)
+
+    def drop_document(self, uri: str) -> None:
+        self.docs.pop(uri, None)
+
+    def to_lsp(self, uri: str, codec: PositionCodec) -> list[types.Diagnostic]:
+        doc = self.docs.get(uri)
+        if doc is None:
+            return []
+        lines = split_lines(doc.text)
+        out = []
+        for entry in doc.entries:
+            rng = line_range(lines, entry.line, codec)
+            if entry.on_name and entry.line < len(lines):
+                col = lines[entry.line].find(entry.name, lines[entry.line].find("def"))
+                if col >= 0:
+                    rng = to_lsp_range(lines, Range(Pos(entry.line, col), Pos(entry.line, col + len(entry.name))),
+                                       codec)
+            out.append(types.Diagnostic(range=rng, message=entry.message, severity=entry.severity, source=SOURCE,
+                                        code=entry.code, data={"id": entry.id, "target": entry.qualname}))
+        return out
+
+    def match(self, uri: str, sent: Iterable[types.Diagnostic], lines: tuple[int, int]) -> list[Entry]:
+        """The registry entries a client sent back with a code action request."""
+        found: list[Entry] = []
+        entries = self.entries(uri)
+        for diag in sent:
+            if diag.source not in (None, SOURCE):
+                continue
+            data = diag.data if isinstance(diag.data, dict) else {}
+            hit = next((e for e in entries if e.id == data.get("id")), None)
+            if hit is None and diag.code is not None:
+                start, end = diag.range.start.line, diag.range.end.line
+                if data.get("_specloop_no_range"):
+                    start, end = lines
+                hit = next((e for e in entries if e.code == str(diag.code) and start <= e.line <= end), None)
+            if hit is not None and hit not in found:
+                found.append(hit)
+        return found
+
+
+def def_line_in(text: str, qualname: str, near: int) -> int | None:
+    """The def line of ``qualname`` in ``text`` (ast first, then a plain search)."""
+    info = find_function(text, qualname)
+    if info is not None:
+        return info.def_line
+    return find_def_line(text, qualname.rsplit(".", 1)[-1], near)

@@ -1,0 +1,223 @@
+"""Background jobs: one per (document, target), bounded in number, cancellable.
+
+* Starting a job on a target that already has one cancels the old one and
+  replaces it.
+* At most ``parallel_jobs`` run at once (read from the settings each time a
+  slot frees, so a settings change applies to the next job); the rest wait in
+  order and are shown as "queued".
+* A job is an asyncio task.  Cancelling it cancels the engine's task, which
+  abandons the model request and kills the sandbox; nothing is applied.  Once
+  a job has its result and is placing it in the document (``applying``) a
+  cancel no longer stops it: the edit is already on its way to the editor.
+* Progress goes to a :class:`Reporter`: work-done progress where the client
+  supports it (``window.workDoneProgress``), else ``window/logMessage`` lines
+  and a ``window/showMessage`` for the result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import itertools
+import logging
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+
+from ..results import Finding
+
+log = logging.getLogger(__name__)
+State = Literal["queued", "running", "applying", "done"]
+_ids = itertools.count(1)
+
+
+class Reporter:
+    """Where a job's progress goes; the base class logs (clients without progress)."""
+
+    def __init__(self, ls: LanguageServer, title: str) -> None:
+        self.ls = ls
+        self.title = title
+        self.percent = 0
+        self.last = ""
+
+    def begin(self, message: str) -> None:
+        self._log(f"{self.title}: {message}")
+
+    def report(self, message: str, percent: int | None = None) -> None:
+        if percent is not None:
+            self.percent = max(self.percent, min(percent, 100))
+        if message != self.last:
+            self.last = message
+            self._log(f"{self.title}: {message}")
+
+    def end(self, message: str, *, important: bool = False, error: bool = False) -> None:
+        self._log(f"{self.title}: {message}")
+        kind = types.MessageType.Error if error else types.MessageType.Info
+        self.ls.window_show_message(types.ShowMessageParams(type=kind, message=f"{self.title}: {message}"))
+
+    def _log(self, message: str) -> None:
+        self.ls.window_log_message(types.LogMessageParams(type=types.MessageType.Info, message=message))
+
+
+class ProgressReporter(Reporter):
+    """Work-done progress on a server-created token; cancelling it in the editor cancels the job."""
+
+    def __init__(self, ls: LanguageServer, title: str, token: str) -> None:
+        super().__init__(ls, title)
+        self.token = token
+        self.ended = False
+        self._sent_percent: int | None = None
+
+    def begin(self, message: str) -> None:
+        self.ls.work_done_progress.begin(self.token, types.WorkDoneProgressBegin(
+            title=self.title, cancellable=True, message=message, percentage=0))
+
+    def report(self, message: str, percent: int | None = None) -> None:
+        if percent is not None:
+            self.percent = max(self.percent, min(percent, 100))
+        if (message, self.percent) == (self.last, self._sent_percent) or self.ended:
+            return
+        self.last, self._sent_percent = message, self.percent
+        self.ls.work_done_progress.report(self.token, types.WorkDoneProgressReport(
+            message=message, percentage=self.percent, cancellable=True))
+
+    def end(self, message: str, *, important: bool = False, error: bool = False) -> None:
+        if self.ended:
+            return
+        self.ended = True
+        self.ls.work_done_progress.end(self.token, types.WorkDoneProgressEnd(message=message))
+        self.ls.work_done_progress.tokens.pop(self.token, None)
+        self._log(f"{self.title}: {message}")
+        if important:
+            kind = types.MessageType.Error if error else types.MessageType.Warning
+            self.ls.window_show_message(types.ShowMessageParams(type=kind, message=f"{self.title}: {message}"))
+
+
+async def make_reporter(ls: LanguageServer, title: str, on_cancel: Callable[[], None]) -> Reporter:
+    """A progress reporter when the client supports server-created progress, else a log reporter."""
+    window = ls.client_capabilities.window
+    if window is None or not window.work_done_progress:
+        return Reporter(ls, title)
+    token = f"specloop-{next(_ids)}"
+    try:
+        await ls.work_done_progress.create_async(token)
+    except Exception as exc:  # a client that refuses the token still gets log lines
+        log.warning("window/workDoneProgress/create failed: %s", exc)
+        return Reporter(ls, title)
+    future = ls.work_done_progress.tokens.get(token)
+    if future is not None:
+        future.add_done_callback(lambda f: on_cancel() if f.cancelled() else None)
+    return ProgressReporter(ls, title, token)
+
+
+@dataclass
+class Job:
+    uri: str
+    qualname: str
+    name: str
+    feedback: list[Finding] | None = None
+    fix: bool = False                         # the target is implemented: start from its spec again
+    state: State = "queued"
+    message: str = "queued"
+    percent: int = 0
+    task: asyncio.Task[Any] | None = None
+    reporter: Reporter | None = None
+    id: int = field(default_factory=lambda: next(_ids))
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.uri, self.qualname)
+
+    def describe(self) -> dict[str, Any]:
+        return {"id": self.id, "uri": self.uri, "target": self.qualname, "state": self.state,
+                "message": self.message, "percent": self.percent, "fix": self.fix}
+
+
+class Limiter:
+    """A semaphore whose size is read when a slot frees (first come, first served)."""
+
+    def __init__(self, limit: Callable[[], int]) -> None:
+        self.limit = limit
+        self.running = 0
+        self.waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    def full(self) -> bool:
+        return self.running >= max(1, self.limit())
+
+    async def acquire(self) -> None:
+        if not self.waiters and not self.full():
+            self.running += 1
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.waiters.append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.release()        # the slot was handed over just now: pass it on
+            else:
+                self.waiters.remove(waiter)
+            raise
+
+    def release(self) -> None:
+        self.running -= 1
+        self._wake()
+
+    def _wake(self) -> None:
+        while self.waiters and not self.full():
+            waiter = self.waiters.popleft()
+            if not waiter.done():
+                self.running += 1
+                waiter.set_result(None)
+
+
+class JobManager:
+    """The jobs the server runs; ``run`` is the coroutine that does one job."""
+
+    def __init__(self, run: Callable[[Job], Coroutine[Any, Any, None]], limit: Callable[[], int],
+                 on_change: Callable[[], None]) -> None:
+        self._run = run
+        self.limiter = Limiter(limit)
+        self.jobs: dict[tuple[str, str], Job] = {}
+        self.on_change = on_change
+
+    def start(self, job: Job) -> Job:
+        old = self.jobs.get(job.key)
+        if old is not None and old.task is not None and old.state != "applying":
+            old.task.cancel()
+        self.jobs[job.key] = job
+        job.task = asyncio.create_task(self._guarded(job), name=f"specloop {job.qualname}")
+        self.on_change()
+        return job
+
+    async def _guarded(self, job: Job) -> None:
+        try:
+            await self._run(job)
+        except asyncio.CancelledError:
+            pass
+        except Exception:  # the runner reports its own errors; this is a last resort
+            log.exception("job %s failed", job.qualname)
+        finally:
+            job.state = "done"
+            if self.jobs.get(job.key) is job:
+                del self.jobs[job.key]
+            self.on_change()
+
+    def cancel(self, uri: str | None = None, qualname: str | None = None) -> list[Job]:
+        """Cancel the matching jobs (all when no filter); jobs already applying are left alone."""
+        hit = [j for j in self.jobs.values()
+               if (uri is None or j.uri == uri) and (qualname is None or j.qualname == qualname)
+               and j.state != "applying"]
+        for job in hit:
+            if job.task is not None:
+                job.task.cancel()
+        return hit
+
+    def get(self, uri: str, qualname: str) -> Job | None:
+        return self.jobs.get((uri, qualname))
+
+    def for_uri(self, uri: str) -> list[Job]:
+        return [j for j in self.jobs.values() if j.uri == uri]

@@ -1,0 +1,140 @@
+"""Finding a function again in a text, implemented or not.
+
+The engine's spec finder only sees stubs.  After a result is applied the
+function is no longer a stub, yet the server still needs its lines (to place
+critic findings and failing tests) and, for "Fix this finding", a stub to start
+a targeted job from.  These helpers use ``ast`` on the whole text and return
+``None`` when it does not parse; callers then fall back to a plain search for
+the ``def`` line.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+
+from .positions import split_lines
+
+
+@dataclass(frozen=True)
+class FunctionLines:
+    """0-based lines of one function in a text."""
+
+    first: int              # first decorator, else the def line
+    def_line: int           # the line holding ``def name``
+    end: int                # last line of the function
+    doc_end: int | None     # last line of the docstring, None when there is none
+    body_start: int | None  # first statement after the docstring, None when there is none
+    indent: str             # indentation of the body
+
+
+def _walk(tree: ast.Module, qualname: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    parts = qualname.split(".")
+    scope: list[ast.stmt] = tree.body
+    node: ast.AST | None = None
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        found = None
+        for child in scope:
+            if isinstance(child, ast.ClassDef) and not last and child.name == part:
+                found = child
+            elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)) and child.name == part:
+                found = child
+        if found is None:
+            return None
+        node = found
+        scope = found.body
+    return node if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
+
+
+def _is_docstring(stmt: ast.stmt) -> bool:
+    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str)
+
+
+def find_function(source: str, qualname: str) -> FunctionLines | None:
+    """The lines of the function ``qualname`` (e.g. ``Shape.area``) in ``source``."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+    node = _walk(tree, qualname)
+    if node is None:
+        return None
+    first = min([d.lineno for d in node.decorator_list] + [node.lineno]) - 1
+    body = list(node.body)
+    doc_end = None
+    if body and _is_docstring(body[0]):
+        doc_end = (body[0].end_lineno or body[0].lineno) - 1
+        body = body[1:]
+    lines = split_lines(source)
+    body_start = body[0].lineno - 1 if body else None
+    first_stmt = node.body[0]
+    stmt_line = lines[first_stmt.lineno - 1] if first_stmt.lineno - 1 < len(lines) else ""
+    indent = stmt_line[: len(stmt_line) - len(stmt_line.lstrip())] or "    "
+    return FunctionLines(first, node.lineno - 1, (node.end_lineno or node.lineno) - 1, doc_end, body_start, indent)
+
+
+def find_def_line(source: str, name: str, near: int = 0) -> int | None:
+    """The ``def name`` line closest to ``near`` (for texts that do not parse)."""
+    pattern = re.compile(rf"^\s*(async\s+)?def\s+{re.escape(name)}\s*\(")
+    hits = [i for i, line in enumerate(split_lines(source)) if pattern.match(line)]
+    return min(hits, key=lambda i: abs(i - near)) if hits else None
+
+
+def has_def(line_text: str, name: str) -> bool:
+    return re.match(rf"^\s*(async\s+)?def\s+{re.escape(name)}\b", line_text) is not None
+
+
+def restub(source: str, qualname: str) -> str | None:
+    """``source`` with the function's body reduced to its spec again: the statements
+    after its docstring removed (or, without a docstring, replaced by ``...``).
+    ``None`` when the function is not found or already has nothing to remove."""
+    info = find_function(source, qualname)
+    if info is None or info.body_start is None or info.body_start <= info.def_line:
+        return None
+    lines = split_lines(source)
+    newline = "\r\n" if lines[info.def_line].endswith("\r\n") else "\n"
+    end = info.end + 1
+    keep_tail = lines[end:]
+    if info.doc_end is not None:
+        head = lines[: info.doc_end + 1]
+        return "".join(head + keep_tail)
+    head = lines[: info.body_start]
+    return "".join(head + [f"{info.indent}...{newline}"] + keep_tail)
+
+
+def code_body_offset(function_code: str) -> tuple[int, int | None]:
+    """For a function as the model wrote it: (index of its def line, index of its first
+    statement after the docstring), 0-based; the second is None when it cannot tell."""
+    lines = function_code.splitlines()
+    def_idx = next((i for i, line in enumerate(lines) if line.lstrip().startswith(("def ", "async def "))), 0)
+    try:
+        tree = ast.parse(function_code)
+    except (SyntaxError, ValueError):
+        return def_idx, None
+    funcs = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    if not funcs:
+        return def_idx, None
+    body = list(funcs[0].body)
+    if body and _is_docstring(body[0]):
+        body = body[1:]
+    return funcs[0].lineno - 1, (body[0].lineno - 1 if body else None)
+
+
+def without_docstring(function_code: str) -> str | None:
+    """``function_code`` (one function as the model wrote it) without its docstring;
+    None when it has none or does not parse.  Used to apply a result under a spec
+    the user changed meanwhile: the user's docstring stays, the body goes below it."""
+    try:
+        tree = ast.parse(function_code)
+    except (SyntaxError, ValueError):
+        return None
+    funcs = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    if not funcs or not funcs[0].body or not _is_docstring(funcs[0].body[0]):
+        return None
+    doc = funcs[0].body[0]
+    if len(funcs[0].body) == 1 or doc.lineno == funcs[0].lineno:
+        return None
+    lines = function_code.splitlines(keepends=True)
+    return "".join(lines[: doc.lineno - 1] + lines[(doc.end_lineno or doc.lineno):])

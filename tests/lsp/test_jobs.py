@@ -1,0 +1,416 @@
+"""The language server end to end: a real server process, pytest-lsp clients with
+the capabilities of VS Code, Neovim 0.11 and Neovim 0.7, and a scripted model
+over HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+from lsprotocol import types
+
+from replies import critic, fenced
+from lsp_editor import BASE_SETTINGS
+from sources import AREA_BODY, AREA_CODE, GEOMETRY, PERIMETER_CODE, with_area_body
+from scripted_model import Response, hang
+
+pytestmark = [pytest.mark.asyncio(loop_scope="module"),
+              pytest.mark.filterwarnings("error::pytest_lsp.LspSpecificationWarning")]
+
+async def test_actions_only_on_stubs(editor):
+    status = await editor.command("specloop.status")
+    assert status["model_layer_loaded"] is False      # initialize did not pay for litellm
+    uri = editor.open("actions.py", GEOMETRY)
+    on_area = await editor.actions(uri, editor.range_of(uri, "def area"))
+    assert [a.title for a in on_area] == ["Implement area from spec", "Implement all 2 specs in this file"]
+    assert on_area[0].kind == "refactor.rewrite.specloop"
+    assert on_area[0].command.command == "specloop.generate"
+    assert list(on_area[0].command.arguments) == [{"uri": uri, "target": "area"}]
+    in_doc = await editor.actions(uri, editor.range_of(uri, ">>> perimeter(2, 3)"))
+    assert [a.title for a in in_doc][0] == "Implement perimeter from spec"
+    assert await editor.actions(uri, editor.range_of(uri, "return x + 1")) == []
+    assert await editor.actions(uri, editor.range_of(uri, "Geometry helpers")) == []
+    assert await editor.actions(uri, editor.range_of(uri, "def area"), only=["quickfix"]) == []
+    lenses = await editor.text_document_code_lens_async(types.CodeLensParams(
+        text_document=types.TextDocumentIdentifier(uri=uri)))
+    assert [(lens.range.start.line, lens.command.command) for lens in lenses] == [
+        (3, "specloop.generate"), (11, "specloop.generate")]
+
+
+async def test_file_that_does_not_parse(editor):
+    uri = editor.open("broken.py", GEOMETRY.replace("def existing(x):", "def existing(x:"))
+    assert await editor.actions(uri, editor.range_of(uri, "def area")) == []
+    lenses = await editor.text_document_code_lens_async(types.CodeLensParams(
+        text_document=types.TextDocumentIdentifier(uri=uri)))
+    assert not lenses
+    answer = await editor.command("specloop.generate", {"uri": uri, "target": "area"})
+    assert answer["started"] is False
+    assert any("no spec called area" in m.message for m in editor.messages)
+
+
+async def test_job_progress_and_applied_edit(editor, scripted_model):
+    scripted_model.add("generate", fenced(AREA_CODE))
+    await editor.configure(api_base=scripted_model.url)
+    uri = editor.open("job.py", GEOMETRY)
+    before, mark = len(editor.apply_requests), editor.mark()
+    answer = await editor.command("specloop.generate", {"uri": uri, "target": "area"})
+    assert answer["started"] is True
+    progress = await editor.job_end("specloop: area", mark)
+    begin, *reports, end = progress
+    assert begin.cancellable is True
+    messages = [r.message for r in reports]
+    assert "generating" in messages and "testing: 1/1 passed" in messages
+    percents = [r.percentage for r in reports if r.percentage is not None]
+    assert percents == sorted(percents)
+    assert end.message == "passed: 1/1 tests passed"
+    expected = GEOMETRY.replace('''    6
+    """
+''', '''    6
+    """
+''' + AREA_BODY, 1)
+    assert editor.docs[uri].text == expected
+    request = editor.apply_requests[before]
+    if editor.persona == "visual-studio-code":
+        (doc_edit,) = request.edit.document_changes
+        assert doc_edit.text_document.version == 1
+    else:
+        assert request.edit.document_changes is None and list(request.edit.changes) == [uri]
+    assert any("trace:" in m.message for m in editor.log_messages)
+
+def descendants(pid: int) -> list[int]:
+    """Processes below ``pid`` (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+async def test_kept_tests_and_trace(editor, scripted_model):
+    scripted_model.add("generate", fenced(AREA_CODE))
+    scripted_model.add("tests", fenced('''
+        from kept import area
+
+
+        def test_area_zero():
+            assert area(0, 5) == 0
+    '''))
+    await editor.configure(api_base=scripted_model.url, model_tests=True, keep_tests=True)
+    uri = editor.open("kept.py", GEOMETRY)
+    mark = editor.mark()
+    await editor.command("specloop.generate", {"uri": uri, "target": "area"})
+    end = (await editor.job_end("specloop: area", mark))[-1]
+    assert end.message == "passed: 2/2 tests passed"
+    kept = editor.root / "tests" / "test_kept_specloop.py"
+    await editor.until("kept tests file", lambda: kept.exists() and "test_area_zero" in kept.read_text())
+    request = editor.apply_requests[-1]
+    if editor.persona == "visual-studio-code":   # resource operations: the file is part of the edit
+        kinds = [type(c).__name__ for c in request.edit.document_changes]
+        assert kinds == ["TextDocumentEdit", "CreateFile", "TextDocumentEdit"]
+    else:                                        # no documentChanges: the server wrote it and said so
+        assert any("kept model tests" in m.message for m in editor.messages)
+    assert editor.docs[uri].text == with_area_body(GEOMETRY)
+
+
+async def test_cancel_while_the_model_hangs(editor, scripted_model):
+    scripted_model.add("generate", hang())
+    await editor.configure(api_base=scripted_model.url)
+    uri = editor.open("hang.py", GEOMETRY)
+    before, mark = len(editor.apply_requests), editor.mark()
+    await editor.command("specloop.generate", {"uri": uri, "target": "area"})
+    await editor.until("the model request", lambda: scripted_model.requests_for("generate", "area"), 120)
+    # while it runs, the code lens shows the phase and offers to cancel
+    lenses = await editor.text_document_code_lens_async(types.CodeLensParams(
+        text_document=types.TextDocumentIdentifier(uri=uri)))
+    assert [(lens.range.start.line, lens.command.title, lens.command.command) for lens in lenses] == [
+        (3, "specloop: area: generating", "specloop.status"), (3, "Cancel", "specloop.cancel"),
+        (11, "Implement perimeter from spec", "specloop.generate")]
+    if editor.persona == "visual-studio-code":     # the only persona with codeLens refreshSupport
+        await editor.until("a code lens refresh", lambda: editor.lens_refreshes > 0)
+    (token,) = [t for t, v in editor.progress_reports.items() if t not in mark]
+    editor.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
+    end = (await editor.job_end("specloop: area", mark, timeout=5))[-1]
+    assert end.message == "cancelled"
+    assert len(editor.apply_requests) == before and editor.docs[uri].text == GEOMETRY
+    assert (await editor.command("specloop.status"))["jobs"] == []
+
+
+async def test_cancel_while_testing_kills_the_sandbox(editor, scripted_model):
+    scripted_model.add("generate", fenced(AREA_CODE.replace(
+        "    return w * h\n", "    import time\n    time.sleep(120)\n    return w * h\n")))
+    await editor.configure(api_base=scripted_model.url)
+    uri = editor.open("slow.py", GEOMETRY)
+    before, mark = len(editor.apply_requests), editor.mark()
+    await editor.command("specloop.generate", {"uri": uri, "target": "area"})
+    server = editor._server.pid
+    await editor.until("a sandbox process", lambda: any(
+        "SPECLOOP_SANDBOX_RUN" in _environ(p) for p in descendants(server)), 120)
+    answer = await editor.command("specloop.cancel", {"uri": uri, "target": "area"})
+    assert answer == {"cancelled": ["area"]}
+    end = (await editor.job_end("specloop: area", mark, timeout=5))[-1]
+    assert end.message == "cancelled"
+    await editor.until("the sandbox gone", lambda: not descendants(server), 5)
+    assert len(editor.apply_requests) == before and editor.docs[uri].text == GEOMETRY
+
+
+def _environ(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace")
+    except OSError:
+        return ""
+
+
+async def test_edit_elsewhere_during_the_job(editor, scripted_model):
+    scripted_model.add("generate", Response(text=fenced(AREA_CODE), delay=1.0))
+    await editor.configure(api_base=scripted_model.url, confirm_edits=True)
+    uri = editor.open("elsewhere.py", GEOMETRY)
+    mark = editor.mark()
+    await editor.command("specloop.generate", {"uri": uri, "target": "area"})
+    await editor.until("the model request", lambda: scripted_model.requests_for("generate", "area"), 120)
+    editor.replace(uri, '"""Geometry helpers."""\n', '"""Geometry helpers."""\n\nimport math  # ünïcode 🙂\n')
+    editor.replace(uri, "    return x + 1\n", "    return x + 2\n")
+    end = (await editor.job_end("specloop: area", mark))[-1]
+    assert end.message == "passed: 1/1 tests passed"
+    user_text = GEOMETRY.replace('"""Geometry helpers."""\n', '"""Geometry helpers."""\n\nimport math  # ünïcode 🙂\n')
+    assert editor.docs[uri].text == with_area_body(user_text.replace("x + 1", "x + 2"))
+    edit = editor.apply_requests[-1].edit
+    if editor.persona == "visual-studio-code":   # change annotations: the editor asks before applying
+        assert edit.change_annotations["specloop"].needs_confirmation is True
+        assert all(isinstance(e, types.AnnotatedTextEdit) for e in edit.document_changes[0].edits)
+        assert edit.document_changes[0].text_document.version == 3
+    else:
+        assert edit.change_annotations is None
+
+
+async def test_edit_of_the_target_during_the_job(editor, scripted_model):
+    scripted_model.add("generate", Response(text=fenced(AREA_CODE), delay=1.0))
+    await editor.configure(api_base=scripted_model.url)
+    uri = editor.open("target.py", GEOMETRY)
+    mark, asked = editor.mark(), len(editor.message_requests)
+    await editor.command("specloop.generate", {"uri": uri, "target": "area"})
+    await editor.until("the model request", lambda: scripted_model.requests_for("generate", "area"), 120)
+    editor.replace(uri, "Area of a w×h rectangle.", "Area of a w×h rectangle, in m².")
+    user_text = GEOMETRY.replace("Area of a w×h rectangle.", "Area of a w×h rectangle, in m².")
+    end = (await editor.job_end("specloop: area", mark))[-1]
+    assert "not applied" in end.message
+    request = await editor.until("the question", lambda: editor.message_requests[asked:])
+    assert "area changed while specloop worked" in request[0].message
+    assert [a.title for a in request[0].actions] == ["Apply anyway", "Show result"]
+    assert editor.docs[uri].text == user_text           # the user's text was not overwritten
+    stale = await editor.until("spec.stale", lambda: [d for d in editor.diagnostics.get(uri, [])
+                                                    if d.code == "spec.stale"])
+    assert editor.text_at(uri, stale[0].range) == "area"
+    # "Show result" shows it without touching the file
+    shown = await editor.command("specloop.showResult", {"uri": uri, "target": "area"})
+    assert "return w * h" in Path(shown["path"]).read_text()
+    if editor.persona == "neovim@v0.7":                 # no window/showDocument: logged
+        assert any("return w * h" in m.message for m in editor.log_messages)
+    else:
+        assert editor.shown_documents[-1].uri == Path(shown["path"]).as_uri()
+    # the quick fix on the stale diagnostic applies it anyway
+    fixes = await editor.actions(uri, stale[0].range, diagnostics=[stale[0]], only=["quickfix"])
+    assert [a.title for a in fixes] == ["Apply specloop's result anyway", "Show specloop's result"]
+    assert (await editor.command(fixes[0].command.command, *fixes[0].command.arguments))["applied"] is True
+    assert editor.docs[uri].text == with_area_body(user_text)
+    await editor.until("stale diagnostic gone", lambda: not [d for d in editor.diagnostics.get(uri, [])
+                                                            if d.code == "spec.stale"])
+
+
+async def test_critic_findings_become_diagnostics_then_fix(editor, scripted_model):
+    scripted_model.add("generate", fenced(AREA_CODE), target="area")
+    scripted_model.add("critic", critic(
+        "request_changes",
+        {"category": "completeness", "severity": "warning", "line": 7, "message": "zero-sized sides are not mentioned"},
+        {"category": "quality", "severity": "info", "line": 9, "message": "name the product"}), target="area")
+    await editor.configure(api_base=scripted_model.url, critic=True, max_iterations=1)
+    uri = editor.open("critic.py", GEOMETRY)
+    mark = editor.mark()
+    await editor.command("specloop.generate", {"uri": uri, "target": "area"})
+    end = (await editor.job_end("specloop: area", mark))[-1]
+    assert end.message == "passed: 1/1 tests passed, 2 critic findings"
+    assert editor.docs[uri].text == with_area_body(GEOMETRY)
+    diags = await editor.until("diagnostics", lambda: list(editor.diagnostics.get(uri, [])))
+    by_code = {d.code: d for d in diags}
+    assert set(by_code) == {"critic.completeness", "critic.quality"}
+    assert {d.source for d in diags} == {"specloop"}
+    assert by_code["critic.completeness"].severity == types.DiagnosticSeverity.Warning
+    assert by_code["critic.quality"].severity == types.DiagnosticSeverity.Information
+    assert editor.text_at(uri, by_code["critic.completeness"].range) == "if w < 0 or h < 0:  # 📐 sides"
+    assert editor.text_at(uri, by_code["critic.quality"].range) == "return w * h"
+
+    # they follow the text: two lines typed above the function
+    editor.replace(uri, "\n\ndef area", "\n\nUNIT = 'm'\n\n\ndef area")
+    await editor.until("moved diagnostics", lambda: [d for d in editor.diagnostics.get(uri, [])
+                                                     if d.code == "critic.completeness"
+                                                     and d.range.start.line == 12])
+    diags = {d.code: d for d in editor.diagnostics[uri]}
+    assert editor.text_at(uri, diags["critic.completeness"].range) == "if w < 0 or h < 0:  # 📐 sides"
+
+    # quick fixes: the client sends the diagnostic back (Neovim 0.7 may send only code and data)
+    quality = diags["critic.quality"]
+    sent: list = [quality]
+    if editor.persona == "neovim@v0.7":
+        sent = [{"code": quality.code, "data": quality.data}]
+    actions = await editor.raw_actions(uri, quality.range, sent, only=["quickfix"])
+    assert [a.title for a in actions] == ["Fix this finding", "Dismiss this finding"]
+    await editor.command(actions[1].command.command, *actions[1].command.arguments)
+    await editor.until("dismissed", lambda: {d.code for d in editor.diagnostics[uri]} == {"critic.completeness"})
+
+    # "Fix this finding": a targeted job with the finding as feedback replaces the body
+    scripted_model.add("generate", fenced(AREA_CODE.replace("return w * h", "return w * h  # 0 for zero-sized sides")), target="area")
+    scripted_model.add("critic", critic("request_changes", {
+        "category": "security", "severity": "error", "line": 9, "message": "trusts its input"}), target="area")
+    completeness = next(d for d in editor.diagnostics[uri] if d.code == "critic.completeness")
+    actions = await editor.raw_actions(uri, completeness.range, [completeness], only=["quickfix"])
+    assert actions[0].title == "Fix this finding"
+    mark = editor.mark()
+    await editor.command(actions[0].command.command, *actions[0].command.arguments)
+    end = (await editor.job_end("specloop: area", mark))[-1]
+    assert end.message == "passed: 1/1 tests passed, 1 critic finding"
+    asked = scripted_model.requests_for("generate", "area")[-1].last_user
+    assert "zero-sized sides are not mentioned" in asked
+    fixed_body = AREA_BODY.replace("return w * h", "return w * h  # 0 for zero-sized sides")
+    assert editor.docs[uri].text == with_area_body(GEOMETRY.replace("\n\ndef area", "\n\nUNIT = 'm'\n\n\ndef area"),
+                                                   fixed_body)
+    # the new result's findings replace the old ones
+    (security,) = await editor.until("new diagnostics", lambda: [
+        d for d in editor.diagnostics[uri]] if {d.code for d in editor.diagnostics[uri]} == {"critic.security"} else None)
+    assert security.severity == types.DiagnosticSeverity.Error
+    assert editor.text_at(uri, security.range) == "return w * h  # 0 for zero-sized sides"
+    # deleting the function deletes its diagnostics
+    text = editor.docs[uri].text
+    editor.replace(uri, text[text.index("def area"):text.index("def perimeter")], "")
+    await editor.until("diagnostics cleared", lambda: not editor.diagnostics[uri])
+
+
+async def test_dead_model_then_a_working_one(editor, scripted_model):
+    with socket.socket() as sock:      # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+    await editor.configure(api_base=dead)
+    uri = editor.open("dead.py", GEOMETRY)
+    mark, shown = editor.mark(), len(editor.messages)
+    await editor.command("specloop.generate", {"uri": uri, "target": "area"})
+    end = (await editor.job_end("specloop: area", mark))[-1]
+    assert end.message.startswith("error:") and "trace:" in end.message
+    errors = await editor.until("the error message", lambda: [
+        m for m in editor.messages[shown:] if m.type == types.MessageType.Error])
+    assert "specloop: area: error: cannot reach the model" in errors[0].message
+    assert editor.docs[uri].text == GEOMETRY
+    scripted_model.add("generate", fenced(AREA_CODE))
+    await editor.configure(api_base=scripted_model.url)
+    mark = editor.mark()
+    await editor.command("specloop.generate", {"uri": uri, "target": "area"})
+    assert (await editor.job_end("specloop: area", mark))[-1].message == "passed: 1/1 tests passed"
+    assert editor.docs[uri].text == with_area_body(GEOMETRY)
+
+
+async def test_two_jobs_at_once(editor, scripted_model):
+    both = threading.Event()
+
+    def area_waits_for_perimeter(step, target, body):
+        # answers only once the perimeter job has asked too: the jobs must run side by side
+        return fenced(AREA_CODE) if both.wait(60) else Response(status=500, body="jobs did not overlap")
+
+    scripted_model.respond(area_waits_for_perimeter, step="generate", target="area")
+    scripted_model.respond(lambda *a: both.set() or fenced(PERIMETER_CODE), step="generate", target="perimeter")
+    await editor.configure(api_base=scripted_model.url, parallel_jobs=2)
+    uri = editor.open("both.py", GEOMETRY)
+    mark = editor.mark()
+    answer = await editor.command("specloop.generateAll", {"uri": uri})
+    assert answer == {"started": ["area", "perimeter"]}
+    assert (await editor.job_end("specloop: area", mark))[-1].message == "passed: 1/1 tests passed"
+    assert (await editor.job_end("specloop: perimeter", mark))[-1].message == "passed: 1/1 tests passed"
+    await editor.until("both bodies", lambda: "return 2 * (w + h)" in editor.docs[uri].text)
+    expected = with_area_body(GEOMETRY).replace('''    10
+    """
+''', '''    10
+    """
+    return 2 * (w + h)
+''')
+    assert editor.docs[uri].text == expected
+
+
+async def test_jobs_beyond_the_limit_wait_in_a_queue(editor, scripted_model):
+    scripted_model.add("generate", Response(text=fenced(AREA_CODE), delay=0.5), target="area")
+    scripted_model.add("generate", fenced(PERIMETER_CODE), target="perimeter")
+    await editor.configure(api_base=scripted_model.url, parallel_jobs=1)
+    uri = editor.open("queue.py", GEOMETRY)
+    mark = editor.mark()
+    await editor.command("specloop.generate", {"uri": uri, "target": "area"})
+    await editor.until("area running", lambda: scripted_model.requests_for("generate", "area"), 120)
+    await editor.command("specloop.generate", {"uri": uri, "target": "perimeter"})
+    perimeter = await editor.job_end("specloop: perimeter", mark)
+    assert perimeter[0].message == "queued"
+    area = await editor.job_end("specloop: area", mark)
+    assert [r.time for r in scripted_model.requests_for("generate", "perimeter")][0] > \
+        scripted_model.requests_for("generate", "area")[0].time + 0.5
+    assert area[-1].message == perimeter[-1].message == "passed: 1/1 tests passed"
+
+
+async def test_starting_again_replaces_the_running_job(editor, scripted_model):
+    scripted_model.add("generate", hang(), fenced(AREA_CODE))
+    await editor.configure(api_base=scripted_model.url)
+    uri = editor.open("again.py", GEOMETRY)
+    mark = editor.mark()
+    await editor.command("specloop.generate", {"uri": uri, "target": "area"})
+    await editor.until("the model request", lambda: scripted_model.requests_for("generate", "area"), 120)
+    await editor.command("specloop.generate", {"uri": uri, "target": "area"})
+    first, second = await editor.until("two ended jobs", lambda: (lambda seqs: seqs if len(seqs) == 2 and all(
+        isinstance(s[-1], types.WorkDoneProgressEnd) for s in seqs) else None)(
+        editor.progress_since("specloop: area", mark)))
+    assert first[-1].message == "cancelled" and second[-1].message == "passed: 1/1 tests passed"
+    assert editor.docs[uri].text == with_area_body(GEOMETRY)
+
+
+async def test_a_refused_edit_is_kept_for_later(editor, scripted_model):
+    scripted_model.add("generate", fenced(AREA_CODE))
+    await editor.configure(api_base=scripted_model.url)
+    uri = editor.open("refused.py", GEOMETRY)
+    mark, shown = editor.mark(), len(editor.messages)
+    editor.apply_answer = False
+    try:
+        await editor.command("specloop.generate", {"uri": uri, "target": "area"})
+        end = (await editor.job_end("specloop: area", mark))[-1]
+    finally:
+        editor.apply_answer = True
+    assert end.message == "passed: 1/1 tests passed; not applied by the editor"
+    told = await editor.until("the message", lambda: [m for m in editor.messages[shown:]
+                                                      if "did not apply" in m.message])
+    assert "the user said no" in told[0].message and "specloop.applyResult" in told[0].message
+    assert editor.docs[uri].text == GEOMETRY
+    assert (await editor.command("specloop.applyResult", {"uri": uri, "target": "area"}))["applied"] is True
+    assert editor.docs[uri].text == with_area_body(GEOMETRY)
+
+
+async def test_bad_settings_are_named_once_and_defaults_used(editor, scripted_model):
+    shown = len(editor.messages)
+    bad = {**BASE_SETTINGS, "api_base": scripted_model.url, "parallel_jobs": 0, "colour": "blue"}
+    if editor.supports_configuration:
+        editor.set_configuration(bad, section="specloop")
+        editor.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
+    else:
+        editor.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={"specloop": bad}))
+    told = await editor.until("the settings message", lambda: [m for m in editor.messages[shown:]
+                                                               if "parallel_jobs" in m.message])
+    assert told[0].type == types.MessageType.Warning
+    assert "bad value for setting 'parallel_jobs' in editor settings" in told[0].message
+    assert "unknown setting 'colour'" in told[0].message
+    status = await editor.command("specloop.status")
+    assert status["settings"]["parallel_jobs"] == 2 and status["settings"]["api_base"] == scripted_model.url
+    await editor.command("specloop.status")
+    assert len([m for m in editor.messages[shown:] if "parallel_jobs" in m.message]) == 1
+    await editor.configure(api_base=scripted_model.url)

@@ -1,0 +1,89 @@
+"""Clients beyond the three personas: a plain LSP client without work-done
+progress, ``documentChanges`` or ``workspace/configuration``, and a client that
+talks to ``specloop serve --tcp``."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import subprocess
+
+import pytest
+from lsprotocol import types
+
+from lsp_editor import SERVER_CMD, make_editor, server_env, start_editor
+from replies import fenced
+from scripted_model import hang
+from sources import AREA_CODE, GEOMETRY, with_area_body
+
+pytestmark = pytest.mark.filterwarnings("error::pytest_lsp.LspSpecificationWarning")
+
+
+@pytest.fixture
+async def plain(tmp_path):
+    client = await start_editor("minimal", tmp_path)
+    yield client
+    await client.shutdown_session()
+    await client.stop()
+
+
+async def test_client_without_progress_gets_log_lines_and_a_message(plain, scripted_model):
+    scripted_model.add("generate", fenced(AREA_CODE))
+    await plain.configure(api_base=scripted_model.url)
+    uri = plain.open("plain.py", GEOMETRY)
+    actions = await plain.actions(uri, plain.range_of(uri, "def area"))
+    assert [a.title for a in actions][0] == "Implement area from spec"
+    await plain.command("specloop.generate", {"uri": uri, "target": "area"})
+    done = await plain.until("the result message", lambda: [m for m in plain.messages
+                                                          if m.message.startswith("specloop: area: passed")], 120)
+    assert done[0].message == "specloop: area: passed: 1/1 tests passed"
+    logged = [m.message for m in plain.log_messages]
+    assert "specloop: area: generating" in logged and "specloop: area: testing: 1/1 passed" in logged
+    assert not plain.progress_reports
+    assert plain.docs[uri].text == with_area_body(GEOMETRY)
+    assert list(plain.apply_requests[-1].edit.changes) == [uri]
+
+    # specloop.cancel without arguments cancels every job
+    scripted_model.add("generate", hang(), target="perimeter")
+    await plain.command("specloop.generate", {"uri": uri, "target": "perimeter"})
+    await plain.until("the model request", lambda: scripted_model.requests_for("generate", "perimeter"), 60)
+    assert await plain.command("specloop.cancel") == {"cancelled": ["perimeter"]}
+    await plain.until("cancelled", lambda: "specloop: perimeter: cancelled" in [m.message for m in plain.messages], 5)
+    assert "return 2 * (w + h)" not in plain.docs[uri].text
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def test_serve_over_tcp(tmp_path):
+    port = free_port()
+    server = subprocess.Popen([*SERVER_CMD, "--tcp", f"127.0.0.1:{port}"], env=server_env(), cwd=tmp_path)
+    client = make_editor()
+    try:
+        for _ in range(200):
+            try:
+                await client.start_tcp("127.0.0.1", port)
+                break
+            except OSError:
+                await asyncio.sleep(0.05)
+        else:
+            pytest.fail("the server did not listen")
+        client.root = tmp_path
+        await client.initialize_session(types.InitializeParams(
+            capabilities=types.ClientCapabilities(), root_uri=tmp_path.as_uri()))
+        uri = client.open("tcp.py", GEOMETRY)
+        actions = await client.actions(uri, client.range_of(uri, "def perimeter"))
+        # no code action literal support: plain commands
+        assert [(type(a).__name__, a.title) for a in actions] == [
+            ("Command", "Implement perimeter from spec"), ("Command", "Implement all 2 specs in this file")]
+        await client.shutdown_async(None)
+        client.exit(None)
+        assert await asyncio.to_thread(server.wait, 30) == 0     # exit ends the TCP server too
+    finally:
+        await client.stop()
+        if server.poll() is None:
+            server.kill()
+            server.wait()
