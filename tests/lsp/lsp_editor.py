@@ -117,6 +117,7 @@ class Editor(LanguageClient):
         self.message_requests: list[types.ShowMessageRequestParams] = []
         self.message_answer: str | None = None
         self.lens_refreshes = 0
+        self.statuses: list[dict[str, Any]] = []
 
     # -- what the test does as the user -------------------------------------------------------
     def open(self, name: str, text: str) -> str:
@@ -293,6 +294,10 @@ def make_editor() -> Editor:
     def refresh(ls: Editor, params: None) -> None:
         ls.lens_refreshes += 1
     client.feature(types.WORKSPACE_CODE_LENS_REFRESH)(refresh)
+
+    def status(ls: Editor, params: Any) -> None:
+        ls.statuses.append(params if isinstance(params, dict) else params._asdict())
+    client.feature("specloop/status")(status)
     return client
 
 

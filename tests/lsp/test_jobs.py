@@ -54,7 +54,7 @@ async def test_job_progress_and_applied_edit(editor, scripted_model):
     scripted_model.add("generate", fenced(AREA_CODE))
     await editor.configure(api_base=scripted_model.url)
     uri = editor.open("job.py", GEOMETRY)
-    before, mark = len(editor.apply_requests), editor.mark()
+    before, mark, statuses = len(editor.apply_requests), editor.mark(), len(editor.statuses)
     answer = await editor.command("specloop.generate", {"uri": uri, "target": "area"})
     assert answer["started"] is True
     progress = await editor.job_end("specloop: area", mark)
@@ -78,6 +78,11 @@ async def test_job_progress_and_applied_edit(editor, scripted_model):
     else:
         assert request.edit.document_changes is None and list(request.edit.changes) == [uri]
     assert any("trace:" in m.message for m in editor.log_messages)
+    # the session's status: a running job, then none, with the tokens it spent
+    seen = editor.statuses[statuses:]
+    assert any(s["running"] == 1 for s in seen)
+    last = await editor.until("final status", lambda: editor.statuses[-1]["running"] == 0 and editor.statuses[-1])
+    assert last["prompt_tokens"] > 0 and last["completion_tokens"] > 0
 
 def descendants(pid: int) -> list[int]:
     """Processes below ``pid`` (from /proc)."""

@@ -27,7 +27,7 @@ from typing import Any, Literal
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
-from ..results import Finding
+from ..results import Finding, Usage
 
 log = logging.getLogger(__name__)
 State = Literal["queued", "running", "applying", "done"]
@@ -125,6 +125,7 @@ class Job:
     percent: int = 0
     task: asyncio.Task[Any] | None = None
     reporter: Reporter | None = None
+    usage: Usage = field(default_factory=Usage)   # what the job has spent so far
     id: int = field(default_factory=lambda: next(_ids))
 
     @property

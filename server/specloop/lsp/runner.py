@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..results import Event, JobResult
+from ..results import Event, JobResult, Usage
 from ..spec import find_target
 from .apply import Pending, apply_pending
 from .jobs import Job, make_reporter
@@ -57,6 +57,11 @@ class JobProgress:
         elif event.kind == "tests":
             passed, total = event.data.get("passed", 0), event.data.get("total", 0)
             job.message = f"testing: {passed}/{total} passed"
+        elif event.kind == "tokens":
+            job.usage = Usage(event.data.get("prompt", 0), event.data.get("completion", 0),
+                              event.data.get("cost_usd", 0.0))
+            self.ls.send_status()
+            return
         elif event.kind == "log":
             self.ls.log(f"{job.qualname}: {event.message}")
             return
@@ -111,6 +116,8 @@ async def run_job(ls: SpecloopServer, job: Job) -> None:
         return
     finally:
         ls.jobs.limiter.release()
+        ls.session.add(result.usage if result is not None else job.usage)
+        job.usage = Usage()
     if result.trace_path:
         ls.log(f"{job.qualname}: {result.status}; trace: {result.trace_path}")
     if result.function_code is None:

@@ -41,7 +41,7 @@ from pygls.protocol import LanguageServerProtocol
 from pygls.uris import to_fs_path
 
 from .. import __version__
-from ..results import Finding
+from ..results import Finding, Usage
 from ..spec import find_target, find_targets
 from . import actions
 from .apply import Pending, apply_pending, show_result
@@ -82,7 +82,8 @@ class SpecloopServer(LanguageServer):
                          text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
         self.settings = ClientSettings(lambda message: self.show(types.MessageType.Warning, message))
         self.registry = Registry()
-        self.jobs = JobManager(lambda job: run_job(self, job), self._parallel_jobs, self.lenses_changed)
+        self.jobs = JobManager(lambda job: run_job(self, job), self._parallel_jobs, self.jobs_changed)
+        self.session = Usage()          # tokens and cost of the finished jobs of this session
         self.pending: dict[tuple[str, str], Pending] = {}
         self.apply_locks: dict[str, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -105,6 +106,25 @@ class SpecloopServer(LanguageServer):
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
+
+    def jobs_changed(self) -> None:
+        self.lenses_changed()
+        self.send_status()
+
+    def send_status(self) -> None:
+        """``specloop/status``: running and queued jobs, and the session's tokens and cost so far
+        (finished jobs plus what running jobs have spent)."""
+        jobs = list(self.jobs.jobs.values())
+        prompt = self.session.prompt_tokens + sum(j.usage.prompt_tokens for j in jobs)
+        completion = self.session.completion_tokens + sum(j.usage.completion_tokens for j in jobs)
+        cost = self.session.cost_usd + sum(j.usage.cost_usd for j in jobs)
+        try:
+            self.protocol.notify("specloop/status", {
+                "running": sum(j.state != "queued" for j in jobs),
+                "queued": sum(j.state == "queued" for j in jobs),
+                "prompt_tokens": prompt, "completion_tokens": completion, "cost_usd": round(cost, 6)})
+        except Exception:  # not connected (yet or any more)
+            log.debug("status not sent", exc_info=True)
 
     def lenses_changed(self) -> None:
         """Ask the client to re-fetch code lenses (at most every 0.3 s) where it supports that."""
