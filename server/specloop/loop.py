@@ -44,6 +44,7 @@ from .trace import Trace
 
 Emit = Callable[[Event], None]
 
+LOCAL_PREFIX = "specloop-local/"
 DOCTEST_FILE = "test_specloop_doctests.py"
 MODEL_TEST_FILE = "test_specloop_model.py"
 
@@ -231,15 +232,15 @@ async def implement(
     trace.write("job", target=target.qualname, path=str(path), settings=settings.model_dump())
     result = JobResult(name=target.qualname, status="error", fingerprint=target.fingerprint,
                        trace_path=str(trace.path) if trace.path else None)
-    client = ModelClient(settings, target=target.qualname, trace=trace,
-                         cache_dir=workspace / ".specloop" / "cache")
-
     def on_usage(usage) -> None:
         emit(Event("tokens", target.qualname, data={
             "prompt": usage.prompt_tokens, "completion": usage.completion_tokens, "cost_usd": usage.cost_usd}))
-    client.on_usage = on_usage
 
+    client = None
     try:
+        client = ModelClient(settings, target=target.qualname, trace=trace,
+                             cache_dir=workspace / ".specloop" / "cache")
+        client.on_usage = on_usage
         job = _Job(source, path, target, settings, workspace, emit, trace, client,
                    Sandbox(settings, workspace), module_name_for(path)[0])
         await _run(job, feedback or [])
@@ -247,7 +248,8 @@ async def implement(
         # configuration problems, sandbox construction errors: nothing was produced
         result.error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         trace.write("error", error=result.error)
-        result.usage = client.usage
+        if client is not None:
+            result.usage = client.usage
         result.seconds = time.monotonic() - started
         emit(Event("phase", target.qualname, message=f"error: {result.error}", percent=100, data={"phase": "done"}))
         return result
@@ -284,8 +286,13 @@ async def implement(
 async def _run(job: _Job, feedback: list[Finding]) -> None:
     settings, target = job.settings, job.target
     job.phase("context", "reading context", 5)
-    job.context = build_context(job.source, target, path=job.path, workspace=job.workspace,
-                                max_tokens=settings.context_tokens)
+    if job.client.model.startswith(LOCAL_PREFIX):
+        # The 135M local model copies whatever module text it sees instead of writing the
+        # target (measured on examples/specs.py); it gets the target's header and spec only.
+        job.context = ""
+    else:
+        job.context = build_context(job.source, target, path=job.path, workspace=job.workspace,
+                                    max_tokens=settings.context_tokens)
     job.user_tests = find_user_tests(target, job.path, job.workspace)
     if target.examples:
         job.tests.append(TestFile(DOCTEST_FILE, make_doctest_file(job.module_name, target.qualname, target.examples),

@@ -265,6 +265,8 @@ class ModelClient:
                 response = await self._send(litellm, step, messages)
             except Exception as exc:  # CancelledError is not an Exception: it propagates
                 kind, status, retryable = _classify(litellm, exc)
+                if kind == "timeout" and _is_local(self.model):
+                    retryable = False  # the local model is not overloaded, only slow: asking again repeats the wait
                 message = self._message(kind, status, exc)
                 self._trace("model_error", step=step, model=self.model, error_kind=kind, status=status, error=message,
                             attempt=attempt, seconds=round(time.monotonic() - started, 3))
