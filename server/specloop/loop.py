@@ -330,7 +330,14 @@ async def _run(job: _Job, feedback: list[Finding]) -> None:
         await _fix_rounds(job)
         if settings.critic and job.best is not None and not job.best.failing(set(job.disputed)) \
                 and job.best.outcomes(set(job.disputed)):
-            await _review(job)
+            try:
+                await _review(job)
+            except ModelError as exc:
+                if isinstance(exc, BudgetExceeded):
+                    raise
+                # the review is advice on code that already passed its tests: keep the code
+                job.emit(Event("log", target.qualname, message=f"no review: {exc}"))
+                job.trace.write("critic_error", error=str(exc))
     except BudgetExceeded as exc:
         job.stop_reason = str(exc)
         job.emit(Event("log", target.qualname, message=str(exc)))

@@ -301,3 +301,14 @@ async def test_stale_target_is_refused(scripted_model, workspace, make_settings)
     moved = "import math\n\n\n" + AREA
     new = apply_edits(moved, result_edits(moved, result))
     assert new.startswith("import math\n\n\n" + AREA)
+
+
+async def test_unusable_review_keeps_the_tested_code(scripted_model, workspace, make_settings):
+    path = write(workspace, "geometry.py", AREA)
+    scripted_model.add("generate", fenced(AREA_OK))
+    scripted_model.add("critic", "Looks fine to me!", "I said it looks fine.")
+    events = []
+    result = await run(path, "area", make_settings(workspace, critic=True), workspace, events)
+    assert result.status == "passed" and result.function_code is not None
+    assert result.findings == []
+    assert any(e.kind == "log" and e.message.startswith("no review:") for e in events)

@@ -70,16 +70,15 @@ def test_fenced_reply_with_prose_is_unwrapped() -> None:
     assert c.function_code == "def area(w, h=1):\n    return w * h\n"
 
 
-def test_missing_docstring_is_accepted_changed_docstring_is_not() -> None:
+def test_the_replys_docstring_is_ignored() -> None:
     assert parse_candidate("def area(w, h=1):\n    return w * h\n", target("area")).body == "return w * h\n"
     same = ('def area(w, h=1):\n    """Area of a w x h rectangle.\n    >>> area(2, 3)\n    6"""\n'
             '    return w * h\n')
     assert parse_candidate(same, target("area")).body == "return w * h\n"
     shortened = 'def area(w, h=1):\n    """Area of a w x h\n    rectangle."""\n    return w * h\n'
     assert parse_candidate(shortened, target("area")).body == "return w * h\n"
-    msg = reject('def area(w, h=1):\n    """Area of a square."""\n    return w * h\n')
-    assert "docstring" in msg
-    assert "docstring" in reject('def area(w, h=1):\n    """Area of a w x h rectangle, rounded."""\n    return 1\n')
+    rewritten = 'def area(w, h=1):\n    """Area of a square."""\n    return w * h\n'
+    assert parse_candidate(rewritten, target("area")).body == "return w * h\n"
 
 
 def test_method_without_its_class_indented_or_not() -> None:
