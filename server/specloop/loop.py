@@ -305,7 +305,12 @@ async def _run(job: _Job, feedback: list[Finding]) -> None:
                 for _ in range(settings.candidates)]
         if settings.model_tests:
             asks.append(job.write_model_tests())
-        replies = await asyncio.gather(*asks, return_exceptions=True)
+        if job.client.model.startswith(LOCAL_PREFIX):
+            # one local model serves one request at a time: asked together, the second
+            # request's timeout would run out while it waits for the first
+            replies = [await _settled(ask) for ask in asks]
+        else:
+            replies = await asyncio.gather(*asks, return_exceptions=True)
     except asyncio.CancelledError:
         raise
     for reply in replies:
@@ -341,6 +346,14 @@ async def _run(job: _Job, feedback: list[Finding]) -> None:
     except BudgetExceeded as exc:
         job.stop_reason = str(exc)
         job.emit(Event("log", target.qualname, message=str(exc)))
+
+
+async def _settled(ask):
+    """``await ask``, returning an ``Exception`` instead of raising it (as gather does)."""
+    try:
+        return await ask
+    except Exception as exc:
+        return exc
 
 
 async def _fix_rounds(job: _Job, findings: list[Finding] | None = None) -> None:
