@@ -13,7 +13,7 @@ Decisions:
   file.  The official HumanEval ``test`` code is never given to either mode:
   it is only used afterwards, to grade the code each mode produced.
 * Single-shot builds the prompt exactly as the loop's first step does
-  (``build_context`` + ``prompts.generate_messages``) and makes one
+  (``loop.model_context`` + ``prompts.generate_messages``) and makes one
   ``ModelClient.complete("generate", ...)`` call; the model layer's one
   re-ask on an unparsable reply is part of that call and is counted in
   ``calls``.  Nothing is tested or fed back.
@@ -60,9 +60,8 @@ import he_report  # noqa: E402
 
 from specloop import prompts  # noqa: E402
 from specloop.candidate import parse_candidate  # noqa: E402
-from specloop.context import build_context  # noqa: E402
 from specloop.edits import apply_edits, candidate_module  # noqa: E402
-from specloop.loop import implement, result_edits_anyway  # noqa: E402
+from specloop.loop import implement, model_context, result_edits_anyway  # noqa: E402
 from specloop.model import ModelClient  # noqa: E402
 from specloop.sandbox import Sandbox, SandboxRequest, TestFile  # noqa: E402
 from specloop.settings import Settings  # noqa: E402
@@ -110,7 +109,7 @@ async def single_shot(source: str, path: Path, workspace: Path, settings: Settin
     client = ModelClient(settings, target=target.qualname)
     try:
         await client.prepare()
-        context = build_context(source, target, path=path, workspace=workspace, max_tokens=settings.context_tokens)
+        context = model_context(client.model, source, target, path, workspace, settings)
         candidate = await client.complete("generate", prompts.generate_messages(target, context), parse=lambda reply:
                                           parse_candidate(prompts.parse_code(reply), target))
         row["module"] = candidate_module(source, target, candidate)

@@ -286,13 +286,7 @@ async def implement(
 async def _run(job: _Job, feedback: list[Finding]) -> None:
     settings, target = job.settings, job.target
     job.phase("context", "reading context", 5)
-    if job.client.model.startswith(LOCAL_PREFIX):
-        # The 135M local model copies whatever module text it sees instead of writing the
-        # target (measured on examples/specs.py); it gets the target's header and spec only.
-        job.context = ""
-    else:
-        job.context = build_context(job.source, target, path=job.path, workspace=job.workspace,
-                                    max_tokens=settings.context_tokens)
+    job.context = model_context(job.client.model, job.source, target, job.path, job.workspace, settings)
     job.user_tests = find_user_tests(target, job.path, job.workspace)
     if target.examples:
         job.tests.append(TestFile(DOCTEST_FILE, make_doctest_file(job.module_name, target.qualname, target.examples),
@@ -346,6 +340,17 @@ async def _run(job: _Job, feedback: list[Finding]) -> None:
     except BudgetExceeded as exc:
         job.stop_reason = str(exc)
         job.emit(Event("log", target.qualname, message=str(exc)))
+
+
+def model_context(model: str, source: str, target: Target, path: Path, workspace: Path,
+                  settings: Settings) -> str:
+    """The context the model sees besides the target's own header and spec.
+
+    The 135M local model copies whatever module text it sees instead of writing
+    the target (measured on examples/specs.py), so it gets none."""
+    if model.startswith(LOCAL_PREFIX):
+        return ""
+    return build_context(source, target, path=path, workspace=workspace, max_tokens=settings.context_tokens)
 
 
 async def _settled(ask):
