@@ -294,24 +294,19 @@ async def _run(job: _Job, feedback: list[Finding]) -> None:
     await job.client.prepare(lambda message: job.phase("loading-model", message, 8))
 
     job.phase("generating", "generating", 10)
-    try:
-        asks = [job.ask_code("generate", prompts.generate_messages(target, job.context, feedback))
-                for _ in range(settings.candidates)]
-        if settings.model_tests:
-            asks.append(job.write_model_tests())
-        if job.client.model.startswith(LOCAL_PREFIX):
-            # one local model serves one request at a time: asked together, the second
-            # request's timeout would run out while it waits for the first
-            replies = [await _settled(ask) for ask in asks]
-        else:
-            replies = await asyncio.gather(*asks, return_exceptions=True)
-    except asyncio.CancelledError:
-        raise
+    asks = [job.ask_code("generate", prompts.generate_messages(target, job.context, feedback))
+            for _ in range(settings.candidates)]
+    if settings.model_tests:
+        asks.append(job.write_model_tests())
+    if job.client.model.startswith(LOCAL_PREFIX):
+        # one local model serves one request at a time: asked together, the second
+        # request's timeout would run out while it waits for the first
+        replies = [await _settled(ask) for ask in asks]
+    else:
+        replies = await asyncio.gather(*asks, return_exceptions=True)
     for reply in replies:
-        if isinstance(reply, asyncio.CancelledError):
-            raise reply
         if isinstance(reply, BaseException) and not isinstance(reply, Exception):
-            raise reply
+            raise reply  # cancellation of one ask cancels the job
     candidates = [r for r in replies[:settings.candidates] if isinstance(r, Candidate)]
     errors = [r for r in replies if isinstance(r, Exception)]
     job.iterations = 1
