@@ -53,7 +53,7 @@ class Target:
     name_range: Range | None = None    # the function's name on its def line
     body_range: Range | None = None    # text to replace: after the docstring .. end of function
     body_indent: str = "    "          # indentation of the body statements
-    newline: str = "\n"                # the file's newline style
+    newline: str = "\n"                # the newline of the function's last line (mixed files: per target)
 
     @property
     def spec(self) -> str:
@@ -91,7 +91,8 @@ class FindResult:
 #   classes that derive from ``Protocol``.
 # - ``body_range`` (see ``Target``): docstring only -> from the end of the
 #   docstring statement to the end of its line (a trailing comment there is
-#   kept: the range then starts after it); stub statements on their own lines
+#   kept: the range then starts after it; a backslash continuation there is
+#   inside the range, so the edit drops it); stub statements on their own lines
 #   -> from the first stub statement to the end of the function's last line
 #   (a comment on the stub line goes with the stub); a body on the def line
 #   (``def f(): ...``, ``def f(): """doc"""``) -> from just after the colon to
@@ -105,7 +106,12 @@ class FindResult:
 #   statement; a file mostly seen before re-parses only its new chunks, so the
 #   request after a keystroke parses one function.  A chunk that fails on its
 #   own (a cut inside a string, or a real error) sends the request to the
-#   whole-file parse, which gives the exact error or the right tree.
+#   whole-file parse, which gives the exact error or the right tree.  A chunk's
+#   text is the exact slice of the file (its own newlines, no newline added at
+#   the end), so a remembered chunk stands only for that same text.
+# - ``Target.newline`` is the newline ending the function's last line (or the
+#   line before it), so in a file with mixed or CR-only newlines the inserted
+#   body matches the lines around it.
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _CHUNK_START = re.compile(r"(?:def|class|async)\b|@")
@@ -232,11 +238,15 @@ def _complete(stubs: list[_Stub], lines: list[str]) -> list[_Stub]:
     return done
 
 
-def _chunks(lines: list[str]) -> list[tuple[int, str]]:
+def _chunks(source: str, lines: list[str], offsets: list[int]) -> list[tuple[int, str]]:
+    """(first line, text) of each chunk.  The text is the exact slice of the
+    source, newlines and all: a chunk is parsed on its own only to stand for
+    the same text inside the file, and a chunk that gained a newline the file
+    lacks (a backslash at the end of the file) parsed where the file did not."""
     starts = [0] + [i for i, line in enumerate(lines)
                     if line[:1] in "dca@" and i and not lines[i - 1].strip() and _CHUNK_START.match(line)]
-    ends = starts[1:] + [len(lines)]
-    return [(a, "\n".join(lines[a:b]) + "\n") for a, b in zip(starts, ends)]
+    ends = [offsets[i] for i in starts[1:]] + [len(source)]
+    return [(a, source[offsets[a]:end]) for a, end in zip(starts, ends)]
 
 
 def _parse(text: str) -> ast.Module:
@@ -291,10 +301,10 @@ def _whole(source: str, lines: list[str], chunks: list[tuple[int, str]]) -> list
     return found
 
 
-def _stubs(source: str, lines: list[str]) -> list[_Stub]:
+def _stubs(source: str, lines: list[str], offsets: list[int]) -> list[_Stub]:
     """All stub functions of the file with absolute lines; raises _Unparsable.
     Mostly-unknown files are parsed whole; known ones chunk by chunk."""
-    chunks = _chunks(lines)
+    chunks = _chunks(source, lines, offsets)
     with _cache_lock:
         known = [_cache.get(text) for _, text in chunks]
     missing = sum(k is None for k in known)
@@ -308,7 +318,7 @@ def _stubs(source: str, lines: list[str]) -> list[_Stub]:
                 _scan(_parse(text).body, [], None, False, cached)
             except (SyntaxError, ValueError, MemoryError, RecursionError):
                 return _whole(source, lines, chunks)
-            cached = _complete(cached, text.split("\n"))
+            cached = _complete(cached, _LINE_BREAK.split(text))
             _remember(text, cached)
         else:
             with _cache_lock:
@@ -328,9 +338,17 @@ class _File:
     def __init__(self, source: str) -> None:
         self.source = source
         self.lines = _LINE_BREAK.split(source)
-        first = _LINE_BREAK.search(source)
-        self.newline = "\r\n" if first and first.group() == "\r\n" else "\n"
+        breaks = list(_LINE_BREAK.finditer(source))
+        self.breaks = [m.group() for m in breaks]          # the newline that ends each line
+        self.offsets = [0, *(m.end() for m in breaks)]     # where each line starts
         self._unit: str | None = None
+
+    def newline_at(self, line: int) -> str:
+        """The newline around ``line``: the one ending it, else the one before it, else "\\n"."""
+        for i in (line, line - 1):
+            if 0 <= i < len(self.breaks):
+                return self.breaks[i]
+        return "\n"
 
     def col(self, line: int, byte_col: int) -> int:
         text = self.lines[line]
@@ -339,11 +357,8 @@ class _File:
         return len(text.encode("utf-8")[:byte_col].decode("utf-8", errors="ignore"))
 
     def text(self, start: Pos, end: Pos) -> str:
-        if start.line == end.line:
-            return self.lines[start.line][start.col:end.col]
-        parts = [self.lines[start.line][start.col:], *self.lines[start.line + 1:end.line],
-                 self.lines[end.line][:end.col]]
-        return self.newline.join(parts)
+        """The source between two positions, exactly (its own newlines)."""
+        return self.source[self.offsets[start.line] + start.col: self.offsets[end.line] + end.col]
 
     @property
     def indent_unit(self) -> str:
@@ -406,7 +421,8 @@ def _header_tokens(lines: list[str], def_line: int) -> tuple[tuple[int, int], tu
 
 
 def _is_blank_tail(text: str) -> bool:
-    return not text.strip().strip(";").strip()
+    """Nothing but blanks, semicolons and a backslash continuation: text the body may replace."""
+    return not text.strip().removesuffix("\\").strip().strip(";").strip()
 
 
 def _target(f: _File, s: _Stub) -> Target | None:
@@ -442,7 +458,8 @@ def _target(f: _File, s: _Stub) -> Target | None:
         header=f.text(start, colon), docstring=s.docstring, comment_spec=comment,
         examples=list(s.examples), def_range=Range(start, end),
         name_range=Range(name_pos, Pos(name_pos.line, name_pos.col + len(s.name))),
-        body_range=Range(body_start, line_end), body_indent=body_indent, newline=f.newline)
+        body_range=Range(body_start, line_end), body_indent=body_indent,
+        newline=f.newline_at(end_line))
 
 
 def find_targets(source: str) -> FindResult:
@@ -450,7 +467,7 @@ def find_targets(source: str) -> FindResult:
     gives no targets and ``error="line N: message"`` (never an exception)."""
     f = _File(source)
     try:
-        stubs = _stubs(source, f.lines)
+        stubs = _stubs(source, f.lines, f.offsets)
     except _Unparsable as exc:
         return FindResult([], error=str(exc))
     targets = [t for t in (_target(f, s) for s in stubs) if t is not None]

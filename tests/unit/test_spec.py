@@ -319,3 +319,47 @@ def test_chunks_are_remembered_and_an_edit_reparses_only_its_chunk() -> None:
     edited = src.replace('"""G4."""', '"""G4, edited."""')
     assert find_target(edited, "g4").docstring == "G4, edited."
     assert set(spec._cache) - remembered == {'def g4(x):\n    """G4, edited."""\n\n\n'}
+
+
+# Shapes a fuzzer found broken -------------------------------------------------
+
+def test_backslash_after_a_docstring_is_inside_the_body_range() -> None:
+    src = 'def f(x):\n    """Doc."""\\\n\ndef g(): pass\n'
+    t = only(src)
+    check_ranges(src, t)
+    assert t.body_range == Range(Pos(1, 14), Pos(1, 15))   # the dangling backslash is replaced too
+    assert text_at(src, t.body_range) == "\\"
+
+
+@pytest.mark.parametrize("valid,broken", [
+    # the chunk of the valid file equals the broken file's text plus the newline the chunker used to add
+    ('def f(x):\n    """Doc."""\\\n\ndef g(): pass\n', 'def f(x):\n    """Doc."""\\\n'),
+    ('x = 1\n\ndef f(x):\n    """Doc."""\\\n\ndef g(): pass\n', 'x = 1\n\ndef f(x):\n    """Doc."""\\\n'),
+    ('def f(x):\r    """Doc."""\\\r\rdef g(): pass\r', 'def f(x):\r    """Doc."""\\\r'),
+])
+def test_remembered_chunks_never_report_targets_for_a_file_that_does_not_parse(valid, broken) -> None:
+    spec._cache.clear()
+    assert qualnames(valid) == ["f"]
+    with pytest.raises(SyntaxError):
+        ast.parse(broken)
+    result = find_targets(broken)
+    assert result.targets == [] and result.error is not None and result.error.startswith("line ")
+    spec._cache.clear()
+    assert find_targets(broken) == result                  # the same answer without the cache
+
+
+def test_cr_only_file_keeps_cr_newlines() -> None:
+    src = 'import os\r\rdef f(a):\r    """Doc.\r\r    More."""\r\rX = 1\r'
+    t = only(src)
+    check_ranges(src, t)
+    assert t.newline == "\r"
+    assert t.docstring == "Doc.\n\nMore."
+    assert t.def_range == Range(Pos(2, 0), Pos(5, 12))
+
+
+def test_mixed_newlines_give_each_target_the_newline_around_it() -> None:
+    src = ('import os\n\n# spec: f\r\ndef f(a,\r\n      b): ...\r\n\n'
+           'def g(b):\n    """G."""\n\ndef h(): """H."""\r')
+    f, g, h = find_targets(src).targets
+    assert (f.newline, g.newline, h.newline) == ("\r\n", "\n", "\r")
+    assert f.header == "def f(a,\r\n      b):"                  # the header is the file's text exactly
