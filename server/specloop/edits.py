@@ -8,12 +8,17 @@ newlines, tabs, a missing final newline, other functions.
 Decisions:
 
 * The body is re-indented to ``target.body_indent`` and joined with the
-  file's newline; lines inside multi-line strings are left as they are.  When
+  newline of the lines around the target (``target.newline``; new import
+  lines take the newline of the import block), so CRLF, CR-only and mixed
+  files keep their style; lines inside multi-line strings are left as they are.  When
   the file's indentation step (body indent minus def indent) differs from the
   candidate's, block levels are rewritten in the file's step, so tab files
   stay tabs.
 * A one-line def (a docstring on the def line) gets its docstring written
-  back on its own line, exactly as it was, with the body below it.
+  back on its own line, exactly as it was, with the body below it.  A
+  trailing comment on that line stays: after the docstring, or after the
+  def's colon when there is no docstring.  A backslash continuation after the
+  docstring is dropped (it would join the body to the docstring's line).
 * Imports: each name a reply imports is skipped when the module already binds
   that name at top level (by any import form, or by a def, class or
   assignment: a module never imports from itself).  ``import a.b`` is skipped
@@ -30,6 +35,7 @@ from __future__ import annotations
 import ast
 import bisect
 import re
+import tokenize
 from dataclasses import dataclass
 
 from .candidate import Candidate, reindent
@@ -80,20 +86,45 @@ def apply_edits(source: str, edits: list[TextEdit]) -> str:
     return "".join(out)
 
 
-def _leading_docstring(text: str) -> str | None:
-    """The string literal that opens ``text`` when it is a docstring statement."""
-    stripped = text.lstrip()
+def _def_line_body(old: str, has_doc: bool) -> tuple[str | None, str]:
+    """For a body on the def line (``old`` runs from just after the colon to
+    the end of the function): the docstring as written, up to its closing
+    quotes (None when there is none), and a trailing comment with the blanks
+    before it ("" when none).  Read with the tokenizer, so a ``#`` inside a
+    string is no comment and a dangling backslash is no part of either."""
+    text = old.lstrip()
+    rows = _lines(text)
+    starts = _line_starts(text)
+    feed = iter(rows)
+
+    def at(row_col: tuple[int, int]) -> int:
+        row = min(row_col[0] - 1, len(rows) - 1)
+        return starts[row] + min(row_col[1], len(rows[row]))
+
+    doc_end: int | None = None
+    prev_end, in_doc, comment = 0, has_doc, ""
+
+    def readline() -> str:
+        line = next(feed, None)
+        return "" if line is None else line + "\n"
+
     try:
-        first = docstring_node(ast.parse(stripped).body)
-    except (SyntaxError, ValueError):
-        return None
-    if first is None:
-        return None
-    starts = _line_starts(stripped)
-    row = first.end_lineno - 1  # type: ignore[operator]
-    line = _lines(stripped)[row]
-    col = len(line.encode("utf-8")[: first.end_col_offset].decode("utf-8", errors="ignore"))  # type: ignore[misc]
-    return stripped[: starts[row] + col]
+        for tok in tokenize.generate_tokens(readline):
+            if tok.type in (tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER):
+                continue
+            start, end = at(tok.start), at(tok.end)
+            if tok.type == tokenize.STRING and in_doc:
+                doc_end = prev_end = end
+                continue
+            in_doc = False
+            if tok.type == tokenize.COMMENT:
+                gap = text[prev_end:start]
+                comment = (gap if gap and not gap.strip(" \t\f") else "  ") + tok.string
+                break
+            prev_end = end
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return (text[:doc_end] if doc_end is not None else None), comment
 
 
 def _body_edit(source: str, lines: list[str], target: Target, candidate: Candidate) -> TextEdit:
@@ -110,8 +141,10 @@ def _body_edit(source: str, lines: list[str], target: Target, candidate: Candida
         return TextEdit(rng, nl.join(body))
     starts = _line_starts(source)
     old = source[_offset(source, starts, lines, rng.start): _offset(source, starts, lines, rng.end)]
-    doc = _leading_docstring(old) if target.docstring is not None else None
-    lead = nl + indent + doc if doc is not None else ""      # a one-line def's docstring
+    doc, comment = _def_line_body(old, target.docstring is not None)
+    # a one-line def: its docstring goes back on its own line, a trailing comment stays on
+    # the docstring's line (or on the def line when there is no docstring)
+    lead = nl + indent + doc + comment if doc is not None else comment
     return TextEdit(rng, lead + nl + nl.join(body))
 
 
@@ -179,8 +212,18 @@ def _missing_imports(tree: ast.Module, imports: list[str]) -> list[str]:
     return out
 
 
-def import_edit(source: str, imports: list[str], newline: str = "\n") -> TextEdit | None:
-    """The edit adding the imports that ``source`` lacks, or None."""
+def _newline_at(source: str, row: int) -> str:
+    """The newline ending line ``row``, else the one before it, else the file's first, else "\\n"."""
+    breaks = [m.group() for m in _LINE_BREAK.finditer(source)]
+    for i in (row, row - 1, 0):
+        if 0 <= i < len(breaks):
+            return breaks[i]
+    return "\n"
+
+
+def import_edit(source: str, imports: list[str], newline: str | None = None) -> TextEdit | None:
+    """The edit adding the imports that ``source`` lacks, or None.  Without
+    ``newline`` the new lines take the newline of the lines they join."""
     if not imports:
         return None
     try:
@@ -191,7 +234,6 @@ def import_edit(source: str, imports: list[str], newline: str = "\n") -> TextEdi
     if not new:
         return None
     lines = _lines(source)
-    block = newline.join(new)
     body = tree.body
     doc = docstring_node(body)  # type: ignore[arg-type]
     i = 1 if doc else 0
@@ -201,6 +243,8 @@ def import_edit(source: str, imports: list[str], newline: str = "\n") -> TextEdi
     anchor = last or doc
     if anchor is not None:
         row = anchor.end_lineno - 1  # type: ignore[operator]
+        newline = newline or _newline_at(source, row)
+        block = newline.join(new)
         if last is not None and row + 1 < len(lines):
             return TextEdit(Range(Pos(row + 1, 0), Pos(row + 1, 0)), block + newline)
         end = Pos(row, len(lines[row]))
@@ -215,6 +259,8 @@ def import_edit(source: str, imports: list[str], newline: str = "\n") -> TextEdi
         comments += 1
     if comments > row and comments < len(lines) and not lines[comments].strip():
         row = comments + 1
+    newline = newline or _newline_at(source, row)
+    block = newline.join(new)
     if row >= len(lines) or (row == len(lines) - 1 and not lines[row]):
         end = Pos(len(lines) - 1, len(lines[-1]))
         return TextEdit(Range(end, end), (newline if lines[-1] else "") + block + newline)
@@ -227,7 +273,7 @@ def implementation_edits(source: str, target: Target, candidate: Candidate) -> l
     body and add its missing imports, sorted by position."""
     lines = _lines(source)
     edits = [_body_edit(source, lines, target, candidate)]
-    extra = import_edit(source, candidate.imports, target.newline)
+    extra = import_edit(source, candidate.imports)
     if extra is not None:
         edits.append(extra)
     return sorted(edits, key=lambda e: (e.range.start, e.range.end))

@@ -189,3 +189,51 @@ def test_apply_edits_refuses_overlap_and_bad_positions() -> None:
         apply_edits("abc\n", [TextEdit(Range(Pos(0, 9), Pos(0, 9)), "z")])
     assert apply_edits("ab\r\ncd", [TextEdit(Range(Pos(1, 0), Pos(1, 1)), "X"),
                                     TextEdit(Range(Pos(0, 0), Pos(0, 0)), ">")]) == ">ab\r\nXd"
+
+
+# Shapes a fuzzer found broken -------------------------------------------------
+
+def test_docstring_line_ending_in_a_backslash_continuation() -> None:
+    src = 'def f(x):\n    """Return x + 1."""\\\n\ndef g(): pass\n'
+    result, _ = implement(src, "f", "def f(x):\n    return x + 1\n")
+    assert result == 'def f(x):\n    """Return x + 1."""\n    return x + 1\n\ndef g(): pass\n'
+    one_line = 'def f(x): """Return x + 1.""" \\\n\nY = 1\n'
+    result, _ = implement(one_line, "f", "def f(x):\n    return x + 1\n")
+    assert result == 'def f(x):\n    """Return x + 1."""\n    return x + 1\n\nY = 1\n'
+    joined = 'def f(x):\n    """Return x + 1.""" \\\n    ; pass\n'
+    result, _ = implement(joined, "f", "def f(x):\n    return x + 1\n")
+    assert run(result)["f"](1) == 2 and '"""Return x + 1."""' in result
+
+
+@pytest.mark.parametrize("src,qualname,expected", [
+    ('def f(a): """Return a."""  # keep\n', "f", 'def f(a):\n    """Return a."""  # keep\n    return a\n'),
+    ('def f(a): """Return a.""" ; pass\t# keep\n', "f", 'def f(a):\n    """Return a."""\t# keep\n    return a\n'),
+    ('# spec: return a\ndef f(a): ...  # keep\n', "f", '# spec: return a\ndef f(a):  # keep\n    return a\n'),
+    ('# spec: return a\ndef f(a): raise NotImplementedError("# no")  # keep\n', "f",
+     '# spec: return a\ndef f(a):  # keep\n    return a\n'),
+    ('class A:\n    def f(self, a): """Return a."""  # keep # twice\n', "A.f",
+     'class A:\n    def f(self, a):\n        """Return a."""  # keep # twice\n        return a\n'),
+])
+def test_trailing_comment_after_a_one_line_stub_survives(src, qualname, expected) -> None:
+    reply = "def f(self, a):\n    return a\n" if "." in qualname else "def f(a):\n    return a\n"
+    result, _ = implement(src, qualname, reply)
+    assert result == expected
+
+
+def test_cr_only_file_stays_cr() -> None:
+    src = 'import os\r\rdef area(w, h):\r    """Area."""\r\rX = 1\r'
+    result, _ = implement(src, "area", "import math\ndef area(w, h):\n    if w < 0:\n        return 0\n"
+                                       "    return math.prod([w, h])\n")
+    assert result == ('import os\rimport math\r\rdef area(w, h):\r    """Area."""\r'
+                      '    if w < 0:\r        return 0\r    return math.prod([w, h])\r\rX = 1\r')
+    assert run(result)["area"](2, 3) == 6
+
+
+def test_mixed_newlines_inserted_text_follows_the_lines_around_it() -> None:
+    src = 'import os\n\ndef area(w, h):\r\n    """Area."""\r\n\ndef g():\n    """G."""\n'
+    result, _ = implement(src, "area", "import math\ndef area(w, h):\n    x = w * h\n    return math.floor(x)\n")
+    assert result == ('import os\nimport math\n\ndef area(w, h):\r\n    """Area."""\r\n'
+                      '    x = w * h\r\n    return math.floor(x)\r\n\ndef g():\n    """G."""\n')
+    crlf_imports = 'import os\r\nimport re\r\n\ndef f(x):\n    """Sqrt."""\n'
+    result, _ = implement(crlf_imports, "f", "import math\ndef f(x):\n    return math.sqrt(x)\n")
+    assert result == 'import os\r\nimport re\r\nimport math\r\n\ndef f(x):\n    """Sqrt."""\n    return math.sqrt(x)\n'
