@@ -2,30 +2,34 @@
 
 It runs under the *workspace's* Python, which may be another interpreter than
 the server's, so it imports nothing from specloop and keeps to Python 3.8+.
-The sandbox copies it into the run's temp dir and starts it as
-``python _specloop_runner.py CONFIG.json``.
 
-Process layout and the decisions behind it:
+Two ways to start it:
 
-* This process is the *supervisor*.  It makes itself a child subreaper
-  (``prctl(PR_SET_CHILD_SUBREAPER)``), so every orphaned descendant -- also one
-  that called ``setsid`` and so escaped the process group -- is re-parented to
-  it instead of to init.  It asks for SIGTERM when its parent dies.
-* It forks the *worker*, which installs the import hook that serves the
-  candidate text as the target module, imports pytest, sets the rlimits (CPU
-  time on top of what the pytest import used, address space, file size, open
-  files, no core files) and runs ``pytest.main`` with a small plugin that
-  appends one JSON line per test to the results file.  Without user tests,
-  plugin autoloading is off (the sandbox sets PYTEST_DISABLE_PLUGIN_AUTOLOAD)
-  and only pytest-asyncio, when installed, is loaded explicitly.
-* When the worker ends, or when the supervisor gets SIGTERM (the sandbox's
-  wall timeout or cancellation), the supervisor SIGKILLs all its remaining
-  children until it has none left, appends an ``exit`` record, and exits.
+* ``python runner.py once RESULTS_FD LIFELINE_FD`` -- a cold run: one request
+  (a JSON line) on stdin; this process is the run's supervisor.
+* ``python runner.py serve`` -- a warm worker: stdin is a unix socket; it
+  imports pytest (and, when asked, the workspace's plugins) once, primes them
+  with one throw-away run, then for every request it receives (a JSON line with
+  two file descriptors attached) forks a fresh supervisor.  It exits when the
+  socket closes or after ``idle`` seconds without work.
 
-Results go to a file, never a pipe, so a process that keeps a descriptor open
-cannot make the reader hang.  Records (one JSON object per line):
-``start`` (a test began), ``test`` (its merged outcome), ``fatal`` (pytest
-missing, runner crash), ``exit`` (how the worker ended).
+One run, whichever way it started:
+
+* The *supervisor* makes itself a child subreaper, makes a fresh run folder
+  (HOME, TMPDIR and working directory of the run), writes the test files sent
+  in the request, and forks the *worker*.  It watches the lifeline descriptor:
+  when the sandbox closes its end (wall timeout, cancellation, sandbox gone)
+  it kills the worker and every descendant; otherwise it waits for the worker.
+  Then it kills whatever is left, removes the run folder and writes ``exit``.
+* The *worker* serves the candidate text as the target module through an
+  import hook, sets rlimits, runs ``pytest.main`` with a plugin that writes one
+  ``test`` record per test, then a ``done`` record.
+
+Records go to the results descriptor (a pipe the sandbox reads), never to a
+file path.  Every record carries the run's token, which this script receives
+on its input and keeps in a closure: a line without it is a forgery and the
+sandbox refuses the whole run.  Verdicts are decided by the sandbox outside
+this process (doctest output is compared there); these records are evidence.
 """
 
 from __future__ import annotations
@@ -35,8 +39,12 @@ import importlib.util
 import json
 import linecache
 import os
+import select
+import shutil
 import signal
+import socket
 import sys
+import tempfile
 import time
 import traceback
 
@@ -44,15 +52,17 @@ MESSAGE_LIMIT = 300
 REPR_LIMIT = 1000
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
-
-_results_fd = -1
-_worker_pid = 0
+TESTS_PACKAGE = "_specloop_tests"
 
 
-def emit(record):
-    """Append one record as a JSON line (one write call, so lines never mix)."""
-    if _results_fd >= 0:
-        os.write(_results_fd, (json.dumps(record) + "\n").encode("utf-8", "replace"))
+def _make_emitter(fd, token):
+    def emit(record):
+        record = dict(record, token=token)
+        try:
+            os.write(fd, (json.dumps(record) + "\n").encode("utf-8", "replace"))
+        except OSError:
+            pass
+    return emit
 
 
 def _prctl(option, value):
@@ -78,6 +88,13 @@ def _safe_repr(value):
         return _short(repr(value), REPR_LIMIT)
     except Exception as exc:  # a hostile or broken __repr__
         return "<repr failed: %s>" % type(exc).__name__
+
+
+def _close(fd):
+    try:
+        os.close(fd)
+    except OSError:
+        pass
 
 
 # -- supervisor ------------------------------------------------------------------------------------
@@ -116,32 +133,47 @@ def kill_descendants(limit=5.0):
         time.sleep(0.002)
 
 
-def _on_term(signum, frame):
-    if _worker_pid:
-        try:
-            os.kill(_worker_pid, signal.SIGKILL)
-        except OSError:
-            pass
-    kill_descendants()
-    emit({"kind": "exit", "terminated": True})
-    os._exit(128 + signum)
+def _prepare_folder(req):
+    run = tempfile.mkdtemp(prefix="run-", dir=req["tmp_root"])
+    tests = os.path.join(run, "tests", TESTS_PACKAGE)
+    os.makedirs(tests)
+    os.mkdir(os.path.join(run, "tmp"))
+    with open(os.path.join(tests, "__init__.py"), "w") as fh:
+        fh.write("")
+    for f in req["files"]:
+        with open(os.path.join(tests, f["name"]), "w", encoding="utf-8") as fh:
+            fh.write(f["content"])
+    if not req.get("ini"):
+        with open(os.path.join(run, "pytest.ini"), "w") as fh:
+            fh.write("[pytest]\n")
+    return run, tests
 
 
-def supervise(cfg):
-    global _worker_pid
-    parent = os.getppid()
+def supervise(req, results_fd, lifeline_fd, close_fds=()):
+    """Run one request; returns the exit status for ``once``."""
+    emit = _make_emitter(results_fd, req.pop("token"))
     _prctl(PR_SET_CHILD_SUBREAPER, 1)
-    signal.signal(signal.SIGTERM, _on_term)
-    _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    if os.getppid() != parent:  # the sandbox died before we asked to follow it
-        return 1
+    try:
+        run, tests = _prepare_folder(req)
+    except OSError as exc:
+        emit({"kind": "fatal", "reason": "runner", "error": _short("cannot prepare the run: %s" % exc)})
+        emit({"kind": "exit", "code": 70})
+        return 70
+    os.environ.update({"HOME": run, "TMPDIR": os.path.join(run, "tmp"), req["marker_var"]: req["marker"]})
+    os.chdir(run)
     pid = os.fork()
     if pid == 0:
         code = 70
         try:
+            for fd in (lifeline_fd, *close_fds):
+                _close(fd)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-            code = worker(cfg)
+            out = os.open(os.path.join(run, "output.txt"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.dup2(out, 1)
+            os.dup2(out, 2)
+            _close(out)
+            code = worker(req, run, tests, emit)
         except BaseException as exc:
             emit({"kind": "fatal", "reason": "runner", "error": _short("%s: %s" % (type(exc).__name__, exc)),
                   "traceback": traceback.format_exc()[-2000:]})
@@ -151,16 +183,40 @@ def supervise(cfg):
                 sys.stderr.flush()
             finally:
                 os._exit(code)
-    _worker_pid = pid
-    _, status = os.waitpid(pid, 0)
-    _worker_pid = 0
+    status = None
+    while status is None:
+        ready, _, _ = select.select([lifeline_fd], [], [], 0.01)
+        if ready:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+            kill_descendants()
+            shutil.rmtree(run, ignore_errors=True)
+            emit({"kind": "exit", "terminated": True})
+            return 137
+        done, st = os.waitpid(pid, os.WNOHANG)
+        if done:
+            status = st
     kill_descendants()
+    tail = _tail(os.path.join(run, "output.txt"))
+    shutil.rmtree(run, ignore_errors=True)
     if os.WIFSIGNALED(status):
-        emit({"kind": "exit", "signal": os.WTERMSIG(status)})
+        emit({"kind": "exit", "signal": os.WTERMSIG(status), "tail": tail})
         return 128 + os.WTERMSIG(status)
     code = os.WEXITSTATUS(status)
-    emit({"kind": "exit", "code": code})
+    emit({"kind": "exit", "code": code, "tail": tail})
     return code
+
+
+def _tail(path, limit=4000):
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, 2)
+            fh.seek(max(0, fh.tell() - limit))
+            return fh.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
 
 
 # -- worker ------------------------------------------------------------------------------------------
@@ -251,14 +307,14 @@ def find_line(exc, tb, target):
 class Plugin:
     """Turns pytest's reports into ``test`` records (see the module docstring)."""
 
-    def __init__(self, cfg, finder):
-        import pytest
-        self.pytest = pytest
-        self.finder = finder
-        self.module_path = cfg["module_path"]
-        self.files = {os.path.realpath(f["path"]): (f["name"], f["authoritative"]) for f in cfg["test_files"]}
+    def __init__(self, req, tests_dir, finder, emit, pytest):
+        self.pytest, self.finder, self.emit = pytest, finder, emit
+        self.module_path = req["module_path"]
+        self.reverse = bool(req.get("reverse"))
+        self.files = {os.path.realpath(os.path.join(tests_dir, f["name"])): (f["name"], f["authoritative"])
+                      for f in req["files"]}
         self.wanted = {}  # realpath -> [(given path, rest or None)]
-        for u in cfg["user_tests"]:
+        for u in req["user_tests"]:
             self.wanted.setdefault(os.path.realpath(u["path"]), []).append((u.get("given", u["path"]), u["rest"]))
         self.ids = {}     # pytest nodeid -> (our id, authoritative)
         self.state = {}   # pytest nodeid -> merged record
@@ -290,7 +346,7 @@ class Plugin:
                 keep.append(item)
         if drop:
             config.hook.pytest_deselected(items=drop)
-        items[:] = keep
+        items[:] = keep[::-1] if self.reverse else keep
 
     def analyze(self, excinfo):
         exc = excinfo.value
@@ -320,7 +376,7 @@ class Plugin:
     def pytest_runtest_logstart(self, nodeid, location):
         self.compare = None
         if nodeid in self.ids:
-            emit({"kind": "start", "id": self.ids[nodeid][0], "authoritative": self.ids[nodeid][1]})
+            self.emit({"kind": "start", "id": self.ids[nodeid][0], "authoritative": self.ids[nodeid][1]})
 
     def pytest_runtest_makereport(self, item, call):
         self.finder.prime()
@@ -328,6 +384,10 @@ class Plugin:
         rep = outcome.get_result()
         if rep.failed and call.excinfo is not None:
             rep.specloop_info = self.analyze(call.excinfo)
+        if call.when == "call":
+            got = getattr(getattr(item, "module", None), "SPECLOOP_GOT", {}).get(item.name)
+            if got is not None:
+                rep.specloop_got = got
 
     def pytest_runtest_logreport(self, report):
         if report.nodeid not in self.ids:
@@ -335,6 +395,8 @@ class Plugin:
         oid, auth = self.ids[report.nodeid]
         st = self.state.setdefault(report.nodeid, {"kind": "test", "id": oid, "authoritative": auth,
                                                    "outcome": "passed", "message": ""})
+        if getattr(report, "specloop_got", None) is not None:
+            st["got"] = report.specloop_got
         info = getattr(report, "specloop_info", None)
         if report.failed and st["outcome"] in ("passed", "skipped"):
             st["outcome"] = "failed" if report.when == "call" else "error"
@@ -347,7 +409,7 @@ class Plugin:
             reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr or "")
             st["message"] = _short(getattr(report, "wasxfail", "") or reason)
         if report.when == "teardown":
-            emit(self.state.pop(report.nodeid))
+            self.emit(self.state.pop(report.nodeid))
 
     def pytest_make_collect_report(self, collector):
         outcome = yield
@@ -373,43 +435,187 @@ class Plugin:
         for oid, auth in hits:
             if oid not in self.reported:
                 self.reported.add(oid)
-                emit(dict(info, kind="test", id=oid, authoritative=auth, outcome="error"))
+                self.emit(dict(info, kind="test", id=oid, authoritative=auth, outcome="error"))
+
+
+_WRAPPERS_MARKED = []
 
 
 def _mark_wrappers(pytest):
+    if _WRAPPERS_MARKED:
+        return
+    _WRAPPERS_MARKED.append(True)
     Plugin.pytest_runtest_makereport = pytest.hookimpl(hookwrapper=True)(Plugin.pytest_runtest_makereport)
     Plugin.pytest_make_collect_report = pytest.hookimpl(hookwrapper=True)(Plugin.pytest_make_collect_report)
 
 
-def worker(cfg):
-    with open(cfg["candidate_file"], encoding="utf-8") as fh:
-        source = fh.read()
-    finder = CandidateFinder(cfg["module_name"], cfg["module_path"], source)
-    sys.modules.pop(cfg["module_name"], None)
+def pytest_args(req, run, tests_dir):
+    user_files = []
+    for u in req["user_tests"]:
+        if u["path"] not in user_files:
+            user_files.append(u["path"])
+    ini = req.get("ini") or os.path.join(run, "pytest.ini")
+    args = [*(os.path.join(tests_dir, f["name"]) for f in req["files"]), *user_files,
+            "-q", "-p", "no:cacheprovider", "--continue-on-collection-errors", "--rootdir", req["workspace"],
+            "--confcutdir", req["workspace"], "-c", ini, "-o", "addopts=", "--tb=short", "--color=no"]
+    if not req.get("autoload"):
+        args += ["-o", "required_plugins="]
+        if importlib.util.find_spec("pytest_asyncio"):
+            args += ["-p", "pytest_asyncio.plugin"]  # async tests keep working without the other plugins
+    return args
+
+
+def worker(req, run, tests_dir, emit):
+    for root in reversed(req["sys_path"]):
+        if root in sys.path:
+            sys.path.remove(root)
+        sys.path.insert(0, root)
+    finder = CandidateFinder(req["module_name"], req["module_path"], req.pop("candidate"))
+    sys.modules.pop(req["module_name"], None)
     finder.first()
     try:
         import pytest
     except ImportError as exc:
         emit({"kind": "fatal", "reason": "no-pytest", "error": _short("%s: %s" % (type(exc).__name__, exc))})
         return 3
-    apply_limits(cfg["limits"])
     _mark_wrappers(pytest)
-    plugin = Plugin(cfg, finder)
-    args = list(cfg["pytest_args"])
-    if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD") and importlib.util.find_spec("pytest_asyncio"):
-        args += ["-p", "pytest_asyncio.plugin"]  # async tests keep working without the other plugins
-    return int(pytest.main(args, plugins=[plugin]))
+    plugin = Plugin(req, tests_dir, finder, emit, pytest)
+    args = pytest_args(req, run, tests_dir)
+    apply_limits(req["limits"])
+    code = int(pytest.main(args, plugins=[plugin]))
+    emit({"kind": "done", "code": code})
+    return code
+
+
+# -- the two ways to start ------------------------------------------------------------------------------
+
+def _set_autoload(on):
+    if on:
+        os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
+    else:
+        os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+
+
+def once(argv):
+    results_fd, lifeline_fd = int(argv[2]), int(argv[3])
+    req = json.loads(sys.stdin.readline())
+    _set_autoload(req.get("autoload"))
+    return supervise(req, results_fd, lifeline_fd)
+
+
+def _recv(sock):
+    """One request: a JSON line with two descriptors attached, or None when the socket closed."""
+    data, fds = b"", []
+    while not data.endswith(b"\n"):
+        msg, anc, _flags, _addr = sock.recvmsg(1 << 20, socket.CMSG_SPACE(8))
+        if not msg:
+            return None, []
+        data += msg
+        for level, kind, raw in anc:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                fds.extend(int.from_bytes(raw[i:i + 4], sys.byteorder) for i in range(0, len(raw) - 3, 4))
+    return json.loads(data), fds
+
+
+def _prime(autoload):
+    """One throw-away pytest run in this process, so forked runs find everything imported."""
+    import pytest
+    folder = tempfile.mkdtemp(prefix="prime-")
+    try:
+        path = os.path.join(folder, "test_prime.py")
+        with open(path, "w") as fh:
+            fh.write("def test_prime():\n    assert 1 + 1 == 2\n")
+        with open(os.path.join(folder, "pytest.ini"), "w") as fh:
+            fh.write("[pytest]\n")
+        args = [path, "-q", "-p", "no:cacheprovider", "-c", os.path.join(folder, "pytest.ini"),
+                "--rootdir", folder, "--tb=no", "--color=no"]
+        if not autoload:
+            args += ["-o", "required_plugins="]
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        saved = os.dup(1)
+        os.dup2(devnull, 1)
+        try:
+            pytest.main(args)
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+            os.close(devnull)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        for name in [m for m in sys.modules if m == "test_prime"]:
+            del sys.modules[name]
+
+
+def serve(argv):
+    idle = float(argv[2]) if len(argv) > 2 else 120.0
+    autoload = len(argv) > 3 and argv[3] == "autoload"
+    _set_autoload(autoload)
+    _prctl(PR_SET_CHILD_SUBREAPER, 1)
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    sock = socket.socket(fileno=os.dup(0))
+    os.close(0)
+    os.open(os.devnull, os.O_RDONLY)  # fd 0 again, but not the socket
+    try:
+        _prime(autoload)
+    except Exception:
+        pass  # a broken pytest shows in the first real run, with its error
+    sock.sendall(b"ready\n")
+    runs = {}  # supervisor pid -> process group
+    last = time.monotonic()
+    while True:
+        ready, _, _ = select.select([sock], [], [], 0.5)
+        for pid in _live_children(os.getpid()):  # orphans of a run whose supervisor died
+            if pid not in runs:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+        try:
+            while True:
+                pid, _st = os.waitpid(-1, os.WNOHANG)
+                if not pid:
+                    break
+                pgid = runs.pop(pid, None)
+                if pgid is not None:
+                    try:
+                        os.killpg(pgid, signal.SIGKILL)
+                    except OSError:
+                        pass
+                last = time.monotonic()
+        except ChildProcessError:
+            pass
+        if not ready:
+            if not runs and time.monotonic() - last > idle:
+                return 0
+            continue
+        req, fds = _recv(sock)
+        if req is None:
+            return 0
+        if len(fds) != 2:
+            for fd in fds:
+                _close(fd)
+            continue
+        pid = os.fork()
+        if pid == 0:
+            code = 70
+            try:
+                os.setsid()
+                sock.close()
+                _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+                code = supervise(req, fds[0], fds[1])
+            finally:
+                os._exit(code)
+        runs[pid] = pid
+        for fd in fds:
+            _close(fd)
+        last = time.monotonic()
 
 
 def main(argv):
-    global _results_fd
     here = os.path.dirname(os.path.abspath(__file__))
     if sys.path and os.path.abspath(sys.path[0] or os.curdir) == here:
         del sys.path[0]  # never import from the runner's own folder
-    with open(argv[1], encoding="utf-8") as fh:
-        cfg = json.load(fh)
-    _results_fd = os.open(cfg["results_file"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    return supervise(cfg)
+    return serve(argv) if argv[1] == "serve" else once(argv)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ class TestRun:
     timed_out: bool = False
     seconds: float = 0.0
     isolation: str = "process"    # "bwrap" or "process"
+    tampered: str | None = None   # why the run's own reports were not trusted (then every test failed)
 
     @property
     def passed(self) -> int:

@@ -1,70 +1,56 @@
-"""The sandbox: runs a candidate's tests in a separate process, returns a ``TestRun``.
+"""The sandbox: runs a candidate's tests in other processes, decides the verdicts itself.
 
-Decisions:
+How a run is made (the child side is ``_sandbox_child.py``; what a run may see
+is ``isolation.py``; the warm workers are ``warm.py``):
 
-* One fresh process per run (cold pytest is about 0.2 s here), started with the
-  *workspace's* Python (:func:`resolve_python`), so the user's own packages and
-  pytest plugins are the ones that import.  The child side is the standalone
-  script ``_sandbox_child.py``, copied into the run's temp dir; its docstring
-  tells the process layout (a subreaper supervisor and a worker with rlimits).
-* The candidate never touches the user's file: the child serves the target
-  module from the candidate text through an import hook placed first on
-  ``sys.meta_path`` (``__file__`` is the real path, tracebacks show the
-  candidate's lines).  Everything else imports normally from the module's
-  ``sys.path`` root (:func:`module_name_for`) and the workspace root.
-* Each run gets a fresh temp dir that is also HOME, TMPDIR and the working
-  directory.  The environment is built from an allow-list (PATH, HOME, TMPDIR,
-  LANG/LC_ALL, TZ, PYTHON* and MALLOC_ARENA_MAX we set, and a per-run marker;
-  bwrap adds PWD);
-  nothing else of the server's environment (API keys, tokens, provider
-  variables) reaches the tests.
-* Where bubblewrap works (probed once per process): no network, a read-only
-  filesystem except the temp dir (a private, read-only /tmp; the workspace and
-  other needed paths under /tmp are bound back read-only), its own PID namespace,
-  ``--die-with-parent`` and ``--new-session``.  Otherwise ("process"
-  isolation) the same run without those walls.
-* Nothing outlives a run: on the wall timeout or cancellation the supervisor
-  gets SIGTERM (it kills every descendant, which its subreaper role collects
-  even after ``setsid``), then the process group is SIGKILLed, and finally
-  every process whose environment carries the run's marker is killed.  Output
-  goes to files, never pipes, and every wait is bounded.
-* pytest runs with the user's pytest config from the workspace root when there
-  is one (so their plugins' settings apply to their tests) but with
-  ``addopts`` cleared, no cache provider, rootdir and confcutdir at the
-  workspace, and ``--continue-on-collection-errors`` so an import error of the
-  candidate becomes ``error`` outcomes rather than an aborted run.
+* Tests run under the *workspace's* Python (:func:`resolve_python`) so the
+  user's packages and pytest plugins are the ones that import.  The candidate
+  never touches the user's file: the child serves the target module from the
+  candidate text through an import hook (``__file__`` is the real path).
+* Ordinary runs go to a warm worker (pytest imported once, a fresh forked
+  process per run); the final check of a job's result is a *verification run*:
+  a cold process, tests in reverse order, a new token and new descriptors.
+* Each run gets its own folder (HOME, TMPDIR, working directory), an
+  environment built from an allow-list (no API keys), rlimits, and a wall
+  timeout after which the run's whole process tree is killed.
+
+How a verdict is decided (the candidate runs inside the test process, so
+nothing that process says is taken on trust):
+
+* Records come through a pipe, never a path, each carrying the run's token; a
+  line without it, a duplicate record, or an id no test of this run has makes
+  the whole run *tampered*: every test of it counts as failed.
+* A run passes only if the worker reported ``done``, the supervisor reported
+  ``exit`` after it, and every authoritative test has exactly one record.
+* A skipped, xfailed, deselected or uncollected authoritative test is failed.
+* Doctest examples: the run reports what each example printed; this process
+  compares it with the example's expected output (:mod:`doctests`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import doctest
-import functools
 import json
 import os
 import shutil
 import signal
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import warm
+from .doctests import check_outside, doctest_text, make_doctest_file  # noqa: F401 (re-exported)
+from .isolation import MARKER_VAR, NO_BWRAP_HINT, bwrap_status, kill_marked, probe_bwrap  # noqa: F401
 from .results import TestOutcome, TestRun
 from .settings import Settings
-from .spec import Example
 
-MARKER_VAR = "SPECLOOP_SANDBOX_RUN"
-RUNNER_NAME = "_specloop_runner.py"
-TESTS_PACKAGE = "_specloop_tests"   # model and doctest files live in this package: no name clash with user tests
+TESTS_PACKAGE = "_specloop_tests"
 FSIZE_MB = 64
 NOFILE = 1024
-TERM_GRACE = 1.0                    # seconds the supervisor gets to clean up after SIGTERM
+MAX_RECORD_BYTES = 8 * 1024 * 1024
 DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
-BWRAP_FLAGS = ["--unshare-all", "--die-with-parent", "--new-session", "--ro-bind", "/", "/",
-               "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
 _OUTCOMES = ("passed", "failed", "error", "skipped")
 
 
@@ -75,9 +61,10 @@ class SandboxError(ValueError):
 @dataclass
 class TestFile:
     __test__ = False  # not a pytest test class
-    name: str            # file name written into the temp dir, e.g. "test_doctests.py"
+    name: str            # file name written into the run folder, e.g. "test_doctests.py"
     content: str         # a pytest test module
     authoritative: bool  # True: doctests and user's tests; False: model-written (advisory)
+    doctest: str | None = None  # doctest text whose outputs are checked outside the run
 
 
 @dataclass
@@ -103,126 +90,6 @@ def module_name_for(path: Path) -> tuple[str, Path]:
     return ".".join(parts), folder
 
 
-def _doctest_text(examples: list[Example]) -> str:
-    lines: list[str] = []
-    for ex in examples:
-        source = ex.source.rstrip("\n").split("\n")
-        lines.append(">>> " + source[0])
-        lines.extend("... " + s if s else "..." for s in source[1:])
-        if ex.want:
-            lines.extend(ex.want.rstrip("\n").split("\n"))
-    return "\n".join(lines) + "\n"
-
-
-_DOCTEST_TEMPLATE = '''"""Doctest examples of {qualname} in {module}: one test per example.
-
-Test n runs examples 0..n-1 first (each reports its own mismatch in its own
-test), then checks example n with the stdlib doctest runner and its rules."""
-
-import doctest
-import importlib
-import traceback
-
-MODULE = {module!r}
-QUALNAME = {qualname!r}
-TEXT = {text!r}
-
-
-class DoctestMismatch(AssertionError):
-    def __init__(self, message, source, expected, actual, short):
-        AssertionError.__init__(self, message)
-        self.specloop_source = source
-        self.specloop_expected = expected
-        self.specloop_actual = actual
-        self.specloop_message = short
-
-
-class _Runner(doctest.DocTestRunner):
-    def __init__(self, target):
-        doctest.DocTestRunner.__init__(self, verbose=False, optionflags=0)
-        self.target = target
-        self.got = None
-        self.exc = None
-        self.failed_target = False
-
-    def report_start(self, out, test, example):
-        pass
-
-    def report_success(self, out, test, example, got):
-        pass
-
-    def report_failure(self, out, test, example, got):
-        if example is self.target:
-            self.failed_target, self.got = True, got
-
-    def report_unexpected_exception(self, out, test, example, exc_info):
-        if example is self.target:
-            self.failed_target, self.exc = True, exc_info[1]
-            self.got = "".join(traceback.format_exception_only(exc_info[0], exc_info[1]))
-
-
-def _check(n):
-    module = importlib.import_module(MODULE)
-    examples = doctest.DocTestParser().get_examples(TEXT)
-    target = examples[n]
-    test = doctest.DocTest(examples[: n + 1], dict(module.__dict__), MODULE + "." + QUALNAME,
-                           getattr(module, "__file__", None), None, None)
-    runner = _Runner(target)
-    runner.run(test, out=lambda text: None, clear_globs=False)
-    if not runner.failed_target:
-        return
-    flags = 0
-    for flag, on in target.options.items():
-        flags = flags | flag if on else flags & ~flag
-    got = runner.got if runner.exc is None else "Exception raised:\\n" + runner.got
-    source = "".join("    " + line for line in target.source.splitlines(True))
-    message = "Failed example:\\n" + source + doctest.OutputChecker().output_difference(target, got, flags)
-    expected, actual = target.want.rstrip("\\n"), runner.got.rstrip("\\n")
-    short = "doctest %s: expected %r, got %r" % (target.source.strip().splitlines()[0], expected, actual)
-    raise DoctestMismatch(message, target.source, expected, actual, short) from runner.exc
-'''
-
-
-def make_doctest_file(module_name: str, qualname: str, examples: list[Example]) -> str:
-    """A pytest module with one test per doctest example (``test_doctest_<n>``).
-
-    The examples are rebuilt as doctest text and parsed back with the stdlib
-    parser at test time, so directives (``# doctest: +ELLIPSIS``), expected
-    exceptions and ``<BLANKLINE>`` follow doctest's own rules."""
-    text = _doctest_text(examples)
-    parsed = doctest.DocTestParser().get_examples(text)
-    def line_end(text: str) -> str:
-        return text if text == "" or text.endswith("\n") else text + "\n"
-
-    if [(e.source, e.want) for e in parsed] != [(line_end(x.source), line_end(x.want)) for x in examples]:
-        raise ValueError(f"cannot rebuild the doctest examples of {qualname}")
-    body = _DOCTEST_TEMPLATE.format(module=module_name, qualname=qualname, text=text)
-    tests = "".join(f"\n\ndef test_doctest_{n}():\n    _check({n})\n" for n in range(len(examples)))
-    return body + tests
-
-
-@functools.lru_cache(maxsize=1)
-def bwrap_status() -> tuple[bool, str]:
-    """Whether bubblewrap with our flags works here, and why not (probed once per process)."""
-    exe = shutil.which("bwrap")
-    if exe is None:
-        return False, "bwrap is not installed"
-    argv = [exe, *BWRAP_FLAGS, *_ro_binds([os.path.dirname(sys.executable)]), "--remount-ro", "/tmp",
-            "--", sys.executable, "-c", "pass"]
-    try:
-        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=15)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return False, f"bwrap failed: {exc}"
-    if proc.returncode != 0:
-        lines = proc.stderr.decode(errors="replace").strip().splitlines()
-        return False, "bwrap failed: " + (lines[-1] if lines else f"exit status {proc.returncode}")
-    return True, "bwrap works"
-
-
-def probe_bwrap() -> bool:
-    return bwrap_status()[0]
-
-
 def resolve_python(settings: Settings, workspace: Path) -> str:
     """settings.python (a name on PATH, or a path relative to the workspace), else the
     workspace's ``.venv/bin/python`` if it exists, else the server's own Python.
@@ -234,17 +101,6 @@ def resolve_python(settings: Settings, workspace: Path) -> str:
         return chosen if os.path.isabs(chosen) else str(Path(workspace, chosen))
     venv = Path(workspace) / ".venv" / "bin" / "python"
     return str(venv) if venv.exists() else sys.executable
-
-
-def _ro_binds(paths: list[str]) -> list[str]:
-    """bwrap arguments that make the needed paths under /tmp visible again (read-only)
-    after ``--tmpfs /tmp`` hid them."""
-    chosen: list[str] = []
-    for p in sorted({os.path.abspath(p) for p in paths if p}, key=len):
-        if (p == "/tmp" or p.startswith("/tmp/")) and os.path.exists(p) \
-                and not any(p == q or p.startswith(q + "/") for q in chosen):
-            chosen.append(p)
-    return [arg for p in chosen for arg in ("--ro-bind", p, p)]
 
 
 def _pytest_config(workspace: Path) -> Path | None:
@@ -261,77 +117,16 @@ def _pytest_config(workspace: Path) -> Path | None:
     return None
 
 
-def kill_marked(marker: str, rounds: int = 50) -> int:
-    """SIGKILL every process whose environment carries ``MARKER_VAR=marker``; repeat until none."""
-    needle = f"{MARKER_VAR}={marker}".encode()
-    killed = 0
-    for _ in range(rounds):
-        found = []
-        for name in os.listdir("/proc"):
-            if name.isdigit():
-                try:
-                    with open(f"/proc/{name}/environ", "rb") as fh:
-                        if needle in fh.read().split(b"\0"):
-                            found.append(int(name))
-                except OSError:
-                    continue
-        if not found:
-            break
-        for pid in found:
-            try:
-                os.kill(pid, signal.SIGKILL)
-                killed += 1
-            except OSError:
-                pass
-        time.sleep(0.01)
-    return killed
-
-
-def _signal(pid: int, sig: int, group: bool = False) -> None:
-    try:
-        (os.killpg if group else os.kill)(pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-async def _stop(proc: asyncio.subprocess.Process, marker: str) -> None:
-    """Leave no process of the run: supervisor cleanup, then group kill, then marker sweep."""
-    if proc.returncode is None:
-        _signal(proc.pid, signal.SIGTERM)
-        try:
-            await asyncio.wait_for(proc.wait(), TERM_GRACE)
-        except asyncio.TimeoutError:
-            pass
-    _signal(proc.pid, signal.SIGKILL, group=True)
-    if proc.returncode is None:
-        _signal(proc.pid, signal.SIGKILL)
-        await proc.wait()
-    await asyncio.to_thread(kill_marked, marker)
-
-
-@functools.lru_cache(maxsize=1)
-def _runner_text() -> str:
-    return Path(__file__).with_name("_sandbox_child.py").read_text(encoding="utf-8")
-
-
-def _tail(path: Path) -> str:
-    try:
-        lines = [ln.strip() for ln in path.read_text(encoding="utf-8", errors="replace")[-4000:].splitlines()]
-    except OSError:
-        return ""
-    lines = [ln for ln in lines if ln]
-    errors = [ln for ln in lines if ln.startswith(("E ", "ERROR", "ImportError", "Traceback"))]
-    return (errors or lines or [""])[-1][:300]
+def runner_path() -> str:
+    return str(Path(__file__).with_name("_sandbox_child.py"))
 
 
 @dataclass
 class _Plan:
-    argv: list[str]
-    env: dict[str, str]
+    request: dict
+    token: str
     marker: str
-    results: Path
-    output: Path
-    files: list[tuple[str, bool]]   # (name, authoritative) of each test file
+    files: dict[str, TestFile]      # name -> file
     user_ids: list[str]
     missing: list[str]
 
@@ -349,52 +144,43 @@ class Sandbox:
             works, reason = bwrap_status()
             if not works and settings.sandbox == "bwrap":
                 raise SandboxError(f"sandbox is set to 'bwrap' but bubblewrap does not work here: {reason}")
-            self.isolation = "bwrap" if works else "process"
+            if not works:
+                raise SandboxError(NO_BWRAP_HINT.format(reason=reason))
+            self.isolation = "bwrap"
 
-    async def run(self, req: SandboxRequest) -> TestRun:
+    async def run(self, req: SandboxRequest, *, verify: bool = False) -> TestRun:
+        """One run; ``verify``: the verification run (cold process, reverse order)."""
         started = time.monotonic()
-        tmp = Path(tempfile.mkdtemp(prefix="specloop-run-"))
-        try:
-            return await self._run_in(req, tmp, started)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-
-    async def _run_in(self, req: SandboxRequest, tmp: Path, started: float) -> TestRun:
-        plan = self._prepare(req, tmp)
-        with open(plan.output, "wb") as out:
+        plan = self._plan(req, verify)
+        env = self._env(req)
+        key = warm.Key(self.python, str(self.workspace), self.isolation, bool(plan.request["autoload"]),
+                       tuple(plan.request["extra_ro"]))
+        async with warm.slot():
             try:
-                proc = await asyncio.create_subprocess_exec(
-                    *plan.argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                    env=plan.env, cwd=str(tmp), start_new_session=True)
-            except OSError as exc:
-                return TestRun(error=f"cannot start {plan.argv[0]}: {exc}", isolation=self.isolation,
-                               seconds=time.monotonic() - started)
-        timed_out = False
-        try:
-            await asyncio.wait_for(proc.wait(), self.settings.test_timeout)
-        except asyncio.TimeoutError:
-            timed_out = True
-        finally:
-            await asyncio.shield(asyncio.ensure_future(_stop(proc, plan.marker)))
-        return self._collect(plan, timed_out, time.monotonic() - started)
+                lines, timed_out = await warm.execute(key, env, plan.request, plan.token, cold=verify,
+                                                      timeout=self.settings.test_timeout)
+            finally:
+                if self.isolation == "process":
+                    await asyncio.to_thread(kill_marked, plan.marker)
+        run = self._collect(plan, lines, timed_out, time.monotonic() - started)
+        return run
 
-    def _prepare(self, req: SandboxRequest, tmp: Path) -> _Plan:
+    def _env(self, req: SandboxRequest) -> dict[str, str]:
+        module_root = str(module_name_for(Path(os.path.abspath(req.module_path)))[1])
+        env = {"PATH": os.environ.get("PATH") or DEFAULT_PATH, "HOME": "/tmp", "TMPDIR": "/tmp",
+               "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
+               "PYTHONNOUSERSITE": "1", "PYTHONIOENCODING": "utf-8",
+               "PYTHONPATH": os.pathsep.join(dict.fromkeys([module_root, str(self.workspace)])),
+               "MALLOC_ARENA_MAX": "2"}  # few malloc arenas: threads fit under RLIMIT_AS
+        if os.environ.get("TZ"):
+            env["TZ"] = os.environ["TZ"]
+        return env
+
+    def _plan(self, req: SandboxRequest, reverse: bool) -> _Plan:
         workspace = Path(os.path.abspath(req.workspace))
-        base, tests_dir = tmp / "_specloop", tmp / "tests" / TESTS_PACKAGE
-        base.mkdir()
-        tests_dir.mkdir(parents=True)
-        (tmp / "tmp").mkdir()
-        (tests_dir / "__init__.py").write_text("", encoding="utf-8")
-        test_files, files = [], []
-        for tf in req.tests:
-            path = tests_dir / Path(tf.name).name
-            path.write_text(tf.content, encoding="utf-8")
-            test_files.append({"path": str(path), "name": tf.name, "authoritative": tf.authoritative})
-            files.append((tf.name, tf.authoritative))
         module_path = os.path.abspath(req.module_path)
         module_name, root = module_name_for(Path(module_path))
-        (base / "candidate.txt").write_text(req.candidate_source, encoding="utf-8")
-        user_tests, user_files, missing = [], [], []
+        user_tests, missing, user_files = [], [], []
         for nodeid in req.user_tests:
             given, _, rest = nodeid.partition("::")
             path = given if os.path.isabs(given) else str(workspace / given)
@@ -402,77 +188,66 @@ class Sandbox:
                 missing.append(nodeid)
                 continue
             user_tests.append({"path": path, "given": given, "rest": rest or None})
-            if path not in user_files:
-                user_files.append(path)
+            user_files.append(path)
         ini = _pytest_config(workspace)
-        if ini is None:
-            ini = base / "pytest.ini"
-            ini.write_text("[pytest]\n", encoding="utf-8")
-        results, output = base / "results.jsonl", base / "output.txt"
-        cfg = {
-            "module_name": module_name, "module_path": module_path, "candidate_file": str(base / "candidate.txt"),
-            "results_file": str(results), "test_files": test_files, "user_tests": user_tests,
+        token, marker = uuid.uuid4().hex + uuid.uuid4().hex, uuid.uuid4().hex
+        request = {
+            "token": token, "marker": marker, "marker_var": MARKER_VAR,
+            "module_name": module_name, "module_path": module_path, "candidate": req.candidate_source,
+            "files": [{"name": Path(tf.name).name, "content": tf.content, "authoritative": tf.authoritative}
+                      for tf in req.tests],
+            "user_tests": user_tests, "workspace": str(workspace), "ini": str(ini) if ini else None,
+            "sys_path": list(dict.fromkeys([str(root), str(workspace)])), "reverse": reverse,
+            "autoload": bool(user_tests),  # generated tests need no third-party plugins: faster start
             "limits": {"cpu_seconds": self.settings.cpu_seconds, "memory_mb": self.settings.memory_mb,
                        "fsize_mb": FSIZE_MB, "nofile": NOFILE},
-            "pytest_args": [*(t["path"] for t in test_files), *user_files, "-q", "-p", "no:cacheprovider",
-                            "--continue-on-collection-errors", "--rootdir", str(workspace),
-                            "--confcutdir", str(workspace), "-c", str(ini), "-o", "addopts=",
-                            "--tb=short", "--color=no"],
+            "extra_ro": sorted({str(root), os.path.dirname(module_path), *(os.path.dirname(f) for f in user_files),
+                                *([str(Path(ini).parent)] if ini else [])}),
         }
-        marker = uuid.uuid4().hex
-        pythonpath = list(dict.fromkeys([str(root), str(workspace)]))
-        env = {"PATH": os.environ.get("PATH") or DEFAULT_PATH, "HOME": str(tmp), "TMPDIR": str(tmp / "tmp"),
-               "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
-               "PYTHONNOUSERSITE": "1", "PYTHONIOENCODING": "utf-8", "PYTHONPATH": os.pathsep.join(pythonpath),
-               "MALLOC_ARENA_MAX": "2", MARKER_VAR: marker}  # few malloc arenas: threads fit under RLIMIT_AS
-        if not user_tests:  # generated tests need no third-party plugins: faster start
-            env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-            cfg["pytest_args"] += ["-o", "required_plugins="]
-        if os.environ.get("TZ"):
-            env["TZ"] = os.environ["TZ"]
-        (base / "config.json").write_text(json.dumps(cfg), encoding="utf-8")
-        (base / RUNNER_NAME).write_text(_runner_text(), encoding="utf-8")
-        argv = [self.python, str(base / RUNNER_NAME), str(base / "config.json")]
-        if self.isolation == "bwrap":
-            visible = [str(workspace), str(root), os.path.dirname(module_path), str(ini.parent),
-                       *(os.path.dirname(f) for f in user_files),
-                       str(Path(self.python).parent.parent), str(Path(os.path.realpath(self.python)).parent.parent)]
-            argv = [shutil.which("bwrap") or "bwrap", *BWRAP_FLAGS, *_ro_binds(visible),
-                    "--bind", str(tmp), str(tmp), "--remount-ro", "/tmp", "--chdir", str(tmp), "--", *argv]
-        return _Plan(argv, env, marker, results, output, files,
+        return _Plan(request, token, marker, {Path(tf.name).name: tf for tf in req.tests},
                      [u for u in req.user_tests if u not in missing], missing)
 
-    def _collect(self, plan: _Plan, timed_out: bool, seconds: float) -> TestRun:
-        outcomes: list[TestOutcome] = []
+    def _collect(self, plan: _Plan, lines: list[bytes], timed_out: bool, seconds: float) -> TestRun:
+        run = TestRun(timed_out=timed_out, seconds=seconds, isolation=self.isolation)
+        outcomes: dict[str, TestOutcome] = {}
         running: dict[str, bool] = {}
-        fatal = exit_rec = None
-        try:
-            lines = plan.results.read_text(encoding="utf-8", errors="replace").splitlines()
-        except OSError:
-            lines = []
-        for line in lines:
+        fatal = exit_rec = done = None
+        tampered: str | None = None
+        for raw in lines:
             try:
-                rec = json.loads(line)
+                rec = json.loads(raw)
             except ValueError:
+                rec = None
+            if not isinstance(rec, dict) or rec.get("token") != plan.token:
+                tampered = tampered or "a line on the results channel did not come from the test harness"
                 continue
             kind = rec.get("kind")
-            if kind == "start":
-                running[rec["id"]] = bool(rec.get("authoritative", True))
+            if kind == "start" and isinstance(rec.get("id"), str):
+                running[rec["id"]] = True
             elif kind == "test":
-                running.pop(rec["id"], None)
-                outcome = rec.get("outcome") if rec.get("outcome") in _OUTCOMES else "error"
-                outcomes.append(TestOutcome(
-                    id=rec["id"], outcome=outcome, message=rec.get("message") or "",
-                    expected=rec.get("expected"), actual=rec.get("actual"), line=rec.get("line"),
-                    authoritative=bool(rec.get("authoritative", True))))
+                oid = rec.get("id")
+                auth = self._authoritative(plan, oid)
+                if auth is None:
+                    tampered = tampered or f"a result for a test this run does not have: {str(oid)[:80]}"
+                    continue
+                if oid in outcomes:
+                    tampered = tampered or f"two results for one test: {oid}"
+                    continue
+                running.pop(oid, None)
+                outcomes[oid] = self._outcome(plan, rec, oid, auth)
+                if getattr(outcomes[oid], "_forged", False):
+                    tampered = tampered or f"{oid} passed in the test process but its output does not match"
             elif kind == "fatal":
                 fatal = fatal or rec
+            elif kind == "done":
+                done = done or rec
             elif kind == "exit":
                 exit_rec = rec
+        found = list(outcomes.values())
         for nodeid in plan.missing:
-            outcomes.append(TestOutcome(nodeid, "error", f"test file not found: {nodeid.partition('::')[0]}"))
-        run = TestRun(outcomes=outcomes, timed_out=timed_out, seconds=seconds, isolation=self.isolation)
+            found.append(TestOutcome(nodeid, "error", f"test file not found: {nodeid.partition('::')[0]}"))
         interrupted = None
+        tail = _last_line(str((exit_rec or {}).get("tail") or ""))
         if timed_out:
             run.error = interrupted = f"timed out after {self.settings.test_timeout:g} s"
         elif fatal is not None and fatal.get("reason") == "no-pytest":
@@ -480,24 +255,82 @@ class Sandbox:
         elif fatal is not None:
             run.error = f"sandbox runner failed: {fatal.get('error')}"
         elif exit_rec is None:
-            run.error = f"test process ended unexpectedly: {_tail(plan.output) or 'no output'}"
+            run.error = f"test process ended unexpectedly: {tail or 'no output'}"
         elif "signal" in exit_rec:
             sig = int(exit_rec["signal"])
             name = signal.Signals(sig).name if sig in signal.valid_signals() else str(sig)
             reason = (f"exceeded the CPU time limit of {self.settings.cpu_seconds} s" if sig == signal.SIGXCPU
                       else f"was killed by {name}")
             run.error = interrupted = f"test process {reason}"
-        elif exit_rec.get("code") not in (0, 1, 5):
-            run.error = f"pytest exited with status {exit_rec.get('code')}: {_tail(plan.output)}"
+        elif exit_rec.get("terminated"):
+            run.error = interrupted = "test process was stopped"
+        elif done is None:
+            run.error = interrupted = f"the test run did not finish (exit status {exit_rec.get('code')})"
+        elif exit_rec.get("code") not in (0, 1, 5) or done.get("code") != exit_rec.get("code"):
+            run.error = f"pytest exited with status {exit_rec.get('code')}: {tail}"
         if interrupted:
-            outcomes.extend(TestOutcome(oid, "failed", interrupted, authoritative=auth)
-                            for oid, auth in running.items())
-        if run.error is None:
-            seen = [o.id for o in outcomes]
-            for name, auth in plan.files:
+            found.extend(TestOutcome(oid, "failed", interrupted, authoritative=bool(self._authoritative(plan, oid)))
+                         for oid in running if oid not in outcomes)
+        if run.error is None or interrupted:
+            seen = [o.id for o in found]
+            for name, tf in plan.files.items():
                 if not any(i == name or i.startswith(name + "::") for i in seen):
-                    outcomes.append(TestOutcome(name, "error", f"no tests collected from {name}", authoritative=auth))
+                    found.append(TestOutcome(name, "error", f"no tests collected from {name}",
+                                             authoritative=tf.authoritative))
             for nodeid in plan.user_ids:
                 if not any(i == nodeid or i.startswith((nodeid + "[", nodeid + "::")) for i in seen):
-                    outcomes.append(TestOutcome(nodeid, "error", f"test not found: {nodeid}"))
+                    found.append(TestOutcome(nodeid, "error", f"test not found: {nodeid}"))
+        if tampered:
+            run.tampered = tampered
+            run.error = run.error or f"results not trusted: {tampered}"
+            found = [TestOutcome(o.id, "failed", f"not trusted: {tampered}", authoritative=o.authoritative)
+                     for o in found]
+        run.outcomes = found
         return run
+
+    def _authoritative(self, plan: _Plan, oid: object) -> bool | None:
+        """Whether test ``oid`` is authoritative (decided here, not by the record); None: unknown id."""
+        if not isinstance(oid, str):
+            return None
+        name = oid.split("::", 1)[0]
+        if name in plan.files:
+            return plan.files[name].authoritative
+        for nodeid in plan.user_ids:
+            if oid == nodeid or oid.startswith((nodeid + "[", nodeid + "::")) or \
+                    ("::" not in nodeid and oid.startswith(nodeid + "::")):
+                return True
+        return None
+
+    def _outcome(self, plan: _Plan, rec: dict, oid: str, auth: bool) -> TestOutcome:
+        outcome = rec.get("outcome") if rec.get("outcome") in _OUTCOMES else "error"
+        message = str(rec.get("message") or "")
+        forged = False
+        tf = plan.files.get(oid.split("::", 1)[0])
+        if outcome == "passed" and tf is not None and tf.doctest is not None:
+            why = check_outside(tf.doctest, oid, rec.get("got"))
+            if why is not None:
+                outcome, message, forged = "failed", f"doctest checked outside the run: {why}", True
+        if outcome == "skipped" and auth:
+            outcome = "failed"
+            message = f"skipped ({message or 'no reason'}): an authoritative test that does not run is not a pass"
+        line = rec.get("line")
+        out = TestOutcome(id=oid, outcome=outcome, message=message[:300],
+                          expected=_text(rec.get("expected")), actual=_text(rec.get("actual")),
+                          line=line if isinstance(line, int) else None, authoritative=auth)
+        out._forged = forged  # type: ignore[attr-defined]
+        return out
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)[:1000]
+
+
+def _last_line(text: str) -> str:
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    errors = [ln for ln in lines if ln.startswith(("E ", "ERROR", "ImportError", "Traceback"))]
+    return (errors or lines or [""])[-1][:300]
+
+
+__all__ = ["Sandbox", "SandboxError", "SandboxRequest", "TestFile", "module_name_for", "resolve_python",
+           "make_doctest_file", "doctest_text", "bwrap_status", "probe_bwrap", "MARKER_VAR", "runner_path",
+           "kill_marked"]
