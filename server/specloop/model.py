@@ -26,6 +26,10 @@ Decisions:
 * The budget is checked before every request (cache hits are free).
 * ``asyncio.CancelledError`` is never caught: cancelling the task abandons the
   HTTP request.
+* Every prompt is redacted (:func:`specloop.redact.redact_text` on each message's
+  text) on entering :meth:`ModelClient.complete`, before it is sent, traced or
+  used as a cache key: secret values become ``[redacted]``, nothing else
+  changes.  Each client re-reads the credential variables of the environment.
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from . import prompts
+from .redact import known_secrets, redact, redact_text
 from .results import Usage
 from .settings import Settings
 from .trace import Trace
@@ -205,6 +210,7 @@ class ModelClient:
         self.requests = 0          # HTTP requests sent (attempts), for front ends and tests
         self.model, self.api_base = resolve_model(settings)
         self._litellm: Any = None
+        known_secrets(refresh=True)
 
     # -- public ------------------------------------------------------------
     async def prepare(self, report: Callable[[str], None] | None = None) -> None:
@@ -232,13 +238,14 @@ class ModelClient:
 
     async def complete(self, step: str, messages: list[dict[str, Any]], parse: Callable[[str], T]) -> T:
         """Ask the model, parse the reply; one re-ask when ``parse`` raises ValueError."""
+        messages = _redacted(messages)
         reply = await self._reply(step, messages)
         try:
             value = parse(reply)
         except ValueError as first:
             self._trace("model_parse_error", step=step, error=str(first), reply=reply, attempt=1)
-            again = [*messages, {"role": "assistant", "content": reply},
-                     prompts.reask_message(step, _one_line(first))]
+            again = _redacted([*messages, {"role": "assistant", "content": reply},
+                               prompts.reask_message(step, _one_line(first))])
             reply = await self._reply(step, again)
             try:
                 value = parse(reply)
@@ -373,6 +380,17 @@ class ModelClient:
     def _trace(self, record: str, /, **data: Any) -> None:
         if self.trace is not None:
             self.trace.write(record, target=self.target, **data)
+
+
+def _redacted(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Copies of chat messages with the secrets in their content redacted."""
+    out = []
+    for message in messages:
+        content = message.get("content")
+        if content is not None:
+            message = {**message, "content": redact_text(content) if isinstance(content, str) else redact(content)}
+        out.append(message)
+    return out
 
 
 def _one_line(exc: BaseException) -> str:

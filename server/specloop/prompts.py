@@ -15,6 +15,11 @@ Decisions:
   ``line`` means the same as :class:`specloop.results.Finding` says.
 * Parsing functions raise :class:`ValueError` with a message short enough to be
   quoted back to the model in the one re-ask (:func:`reask_message`).
+* Everything quoted from a test run or a review (test ids, messages, expected,
+  actual, findings) goes through :func:`specloop.redact.redact_text` before it
+  is clipped, so a candidate that prints a key it read cannot put it in a
+  prompt (and a clipped secret is still recognised).  The model client redacts
+  whole prompts once more before sending, caching or tracing them.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import re
 import textwrap
 from typing import Any
 
+from .redact import redact_text
 from .results import Finding, TestOutcome
 from .spec import Target
 
@@ -64,7 +70,8 @@ MAX_FIELD_CHARS = 300
 
 
 def _clip(text: str | None, limit: int = MAX_FIELD_CHARS) -> str:
-    text = (text or "").strip()
+    """``text`` quoted from a test run or a review: redacted, then shortened."""
+    text = redact_text(text or "").strip()
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -138,7 +145,7 @@ def tests_messages(target: Target, context: str, import_line: str | None = None)
 def _failure_lines(failures: list[TestOutcome]) -> list[str]:
     lines: list[str] = []
     for outcome in failures[:MAX_FAILURES_SHOWN]:
-        parts = [f"- {outcome.id} ({outcome.outcome})"]
+        parts = [f"- {redact_text(outcome.id)} ({outcome.outcome})"]
         if outcome.message:
             parts.append(f"  message: {_clip(outcome.message)}")
         if outcome.expected is not None:

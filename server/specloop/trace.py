@@ -1,10 +1,11 @@
 """A JSONL trace per job under ``<workspace>/.specloop/runs/``.
 
 Each line is one record ``{"t": seconds-since-start, "kind": ..., ...}``:
-prompts, replies, test results, timings, tokens.  Anything that looks like a
-credential (keys named *key*, *token*, *secret*, *authorization*, *password*
-with string values, and strings shaped like provider keys) is redacted before
-it is written.
+prompts, replies, test results, timings, tokens.  Every record goes through
+:func:`specloop.redact.redact` before it is written: string values under keys
+named like credentials, secrets inside any string (provider keys, private keys,
+passwords, the values of credential environment variables...) are replaced by
+``[redacted]``.
 """
 
 from __future__ import annotations
@@ -15,22 +16,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-_SECRET_KEY = re.compile(r"(api[_-]?key|secret|password|authorization|bearer|_token$|^token$)", re.I)
-_SECRET_VALUE = re.compile(r"\b(sk-[A-Za-z0-9_\-]{8,}|(?:ghp|gho|xox[bp])_[A-Za-z0-9]{8,}|AKIA[0-9A-Z]{12,})\b")
-REDACTED = "[redacted]"
+from .redact import REDACTED, known_secrets, redact
 
-
-def redact(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {
-            k: (REDACTED if isinstance(k, str) and _SECRET_KEY.search(k) and isinstance(v, str) else redact(v))
-            for k, v in value.items()
-        }
-    if isinstance(value, (list, tuple)):
-        return [redact(v) for v in value]
-    if isinstance(value, str):
-        return _SECRET_VALUE.sub(REDACTED, value)
-    return value
+__all__ = ["Trace", "redact", "REDACTED"]
 
 
 class Trace:
@@ -39,6 +27,7 @@ class Trace:
     def __init__(self, workspace: Path | None, name: str, *, enabled: bool = True) -> None:
         self.start = time.monotonic()
         self.path: Path | None = None
+        known_secrets(refresh=True)   # a job starts: pick up credential variables set since the last one
         if enabled and workspace is not None:
             stamp = time.strftime("%Y%m%d-%H%M%S")
             safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:80]

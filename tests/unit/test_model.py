@@ -216,6 +216,35 @@ async def test_cache_hit_sends_no_request(scripted_model, model_env, tmp_path):
     assert len(scripted_model.requests) == 3
 
 
+async def test_prompts_are_redacted_before_sending_tracing_and_caching(scripted_model, model_env, tmp_path,
+                                                                       monkeypatch):
+    from specloop.redact import known_secrets
+
+    monkeypatch.setenv("FAKE_SERVICE_TOKEN", "svc-6d1f0c9e8b7a")
+    code = "def area(w, h):\n    API_TOKEN = 'svc-6d1f0c9e8b7a'\n    return w * h\n"
+    leaky = [{"role": "system", "content": "be brief"},
+             {"role": "user", "content": f"```python\n{code}```\nFailed: printed AKIAIOSFODNN7EXAMPLE"}]
+    scripted_model.add("fix", "garbage", GOOD)
+    try:
+        trace = Trace(tmp_path, "area")
+        c = client(model_env, trace=trace, cache=True, cache_dir=tmp_path / "cache")  # re-reads the environment
+        await c.complete("fix", leaky, code_of_area)
+        second = client(model_env, cache=True, cache_dir=tmp_path / "cache")
+        await second.complete("fix", leaky, code_of_area)          # the cache keys on the redacted prompt
+    finally:
+        monkeypatch.undo()
+        known_secrets(refresh=True)
+    assert len(scripted_model.requests) == 2 and second.requests == 0
+    for request in scripted_model.requests:
+        sent = json.dumps(request.body)
+        assert "svc-6d1f0c9e8b7a" not in sent and "AKIAIOSFODNN7EXAMPLE" not in sent
+    user = scripted_model.requests[0].messages[1]["content"]
+    assert "    API_TOKEN = '[redacted]'\n    return w * h\n" in user and "printed [redacted]" in user
+    written = trace.path.read_text() + "".join(p.read_text() for p in (tmp_path / "cache").iterdir())
+    assert "svc-6d1f0c9e8b7a" not in written and "AKIAIOSFODNN7EXAMPLE" not in written
+    assert leaky[1]["content"].endswith("AKIAIOSFODNN7EXAMPLE")   # the caller's messages are not changed
+
+
 async def test_cache_off_asks_again(scripted_model, model_env, tmp_path):
     scripted_model.add("generate", GOOD, repeat=True)
     for _ in range(2):

@@ -218,6 +218,42 @@ def test_fix_prompt_bounds_long_failure_lists():
     assert "x" * 301 not in user
 
 
+OPENSSH = ("-----BEGIN OPENSSH PRIVATE KEY-----\n"
+           "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n"
+           "QyNTUxOQAAACDsRzQ1xQmZbJ3yFakeFakeFakeFakeFakeFakeFakeFakeFakeAAAAJg=\n"
+           "-----END OPENSSH PRIVATE KEY-----\n")
+
+
+def test_fix_prompt_holds_no_secret_a_candidate_printed(monkeypatch):
+    from specloop.redact import known_secrets
+
+    monkeypatch.setenv("FAKE_SERVICE_TOKEN", "svc-6d1f0c9e8b7a")
+    known_secrets(refresh=True)
+    try:
+        failures = [
+            results.TestOutcome("test_oracle.py::test_area", "failed",
+                                message=f"AssertionError: assert {OPENSSH!r} == 6",       # repr, as pytest quotes it
+                                expected="6", actual=OPENSSH, line=2),
+            results.TestOutcome("test_oracle.py::test_env", "failed",
+                                message="aws_access_key_id = AKIAIOSFODNN7EXAMPLE",
+                                actual="token is svc-6d1f0c9e8b7a", expected="svc-6d1f0c9e8b7a"),
+            results.TestOutcome("<test run>", "error", "collection failed: OPENSSH " + OPENSSH[:120]),  # clipped
+        ]
+        findings = [Finding("security", "error", "prints svc-6d1f0c9e8b7a and AKIAIOSFODNN7EXAMPLE", 2)]
+        messages = prompts.fix_messages(target(), "", AREA, failures, findings)
+        generate = prompts.generate_messages(target(), "", findings)
+    finally:
+        monkeypatch.undo()
+        known_secrets(refresh=True)
+    for text in (messages[1]["content"], generate[1]["content"]):
+        for secret in ("PRIVATE KEY", "b3BlbnNzaC1rZXkt", "AKIAIOSFODNN7EXAMPLE", "svc-6d1f0c9e8b7a"):
+            assert secret not in text
+    user = messages[1]["content"]
+    assert "- test_oracle.py::test_env (failed)\n  message: aws_access_key_id = [redacted]\n" in user
+    assert "  expected: [redacted]\n  actual: token is [redacted]\n" in user
+    assert f"```python\n{AREA}```" in user                  # the code is quoted as it is
+
+
 def test_critic_prompt_numbers_lines_from_the_def():
     code = "import math\n\n@cache\ndef area(w, h):\n    return w * h\n"
     user = prompts.critic_messages(target(), "", code)[1]["content"]
