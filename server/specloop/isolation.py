@@ -110,6 +110,18 @@ def python_paths(python: str) -> tuple[str, ...]:
     return tuple(chosen)
 
 
+@functools.lru_cache(maxsize=8)
+def site_dirs(python: str) -> tuple[str, ...]:
+    """``python``'s site-packages folders, user site included (asked once per Python)."""
+    code = "import site, json; print(json.dumps(site.getsitepackages() + [site.getusersitepackages()]))"
+    try:
+        out = subprocess.run([python, "-c", code], stdin=subprocess.DEVNULL, capture_output=True,
+                             timeout=30, check=True).stdout
+        return tuple(p for p in json.loads(out.decode().strip().splitlines()[-1]) if p)
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError):
+        return ()
+
+
 def _python_binds(python: str) -> list[str]:
     return [arg for p in python_paths(python) for arg in ("--ro-bind", p, p)]
 

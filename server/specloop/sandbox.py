@@ -42,7 +42,7 @@ from pathlib import Path
 
 from . import warm
 from .doctests import check_outside, doctest_text, make_doctest_file  # noqa: F401 (re-exported)
-from .isolation import MARKER_VAR, NO_BWRAP_HINT, bwrap_status, kill_marked, probe_bwrap  # noqa: F401
+from .isolation import MARKER_VAR, NO_BWRAP_HINT, bwrap_status, kill_marked, probe_bwrap, site_dirs  # noqa: F401
 from .results import TestOutcome, TestRun
 from .settings import Settings
 
@@ -155,6 +155,8 @@ class Sandbox:
         env = self._env(req)
         key = warm.Key(self.python, str(self.workspace), self.isolation, bool(plan.request["autoload"]),
                        tuple(plan.request["extra_ro"]))
+        watched = self._watched(plan) if self.isolation == "process" else []
+        before = _listing(watched)
         async with warm.slot():
             try:
                 lines, timed_out = await warm.execute(key, env, plan.request, plan.token, cold=verify,
@@ -163,7 +165,25 @@ class Sandbox:
                 if self.isolation == "process":
                     await asyncio.to_thread(kill_marked, plan.marker)
         run = self._collect(plan, lines, timed_out, time.monotonic() - started)
+        planted = _planted(before, _listing(watched))
+        if planted:  # process mode only: the run wrote where later runs would load it
+            run.tampered = f"the run created {', '.join(planted[:3])}"
+            run.error = run.error or f"results not trusted: {run.tampered}"
+            run.outcomes = [TestOutcome(o.id, "failed", f"not trusted: {run.tampered}", authoritative=o.authoritative)
+                            for o in run.outcomes]
         return run
+
+    def _watched(self, plan: _Plan) -> list[str]:
+        """Folders where a file created by a run would be loaded by later runs (process mode):
+        the workspace, the folders between it and the module and user tests, site-packages."""
+        folders = {str(self.workspace), *plan.request["extra_ro"]}
+        for folder in list(folders):
+            path = Path(folder)
+            while path != self.workspace and self.workspace in path.parents:
+                folders.add(str(path))
+                path = path.parent
+        folders.update(site_dirs(self.python))
+        return sorted(f for f in folders if os.path.isdir(f))
 
     def _env(self, req: SandboxRequest) -> dict[str, str]:
         module_root = str(module_name_for(Path(os.path.abspath(req.module_path)))[1])
@@ -319,6 +339,33 @@ class Sandbox:
                           line=line if isinstance(line, int) else None, authoritative=auth)
         out._forged = forged  # type: ignore[attr-defined]
         return out
+
+
+_LOADED_LATER = ("conftest.py", "pytest.ini", "sitecustomize.py", "usercustomize.py", ".pth")
+
+
+def _listing(folders: list[str]) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for folder in folders:
+        try:
+            out[folder] = {n for n in os.listdir(folder) if n.endswith(_LOADED_LATER)}
+        except OSError:
+            continue
+    return out
+
+
+def _planted(before: dict[str, set[str]], after: dict[str, set[str]]) -> list[str]:
+    """Files that later Python or pytest starts would load, created during a run; they are removed."""
+    found = []
+    for folder, names in after.items():
+        for name in sorted(names - before.get(folder, set())):
+            path = os.path.join(folder, name)
+            found.append(path)
+            try:
+                os.remove(path)
+            except OSError:
+                pass
+    return found
 
 
 def _text(value: object) -> str | None:
