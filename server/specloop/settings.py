@@ -49,7 +49,9 @@ class Settings(BaseModel):
                             description="where kept tests go, relative to the workspace; {module} is the file's stem")
 
     # -- sandbox ------------------------------------------------------------
-    sandbox: Literal["auto", "bwrap", "process"] = "auto"
+    sandbox: Literal["auto", "bwrap", "process"] = Field(
+        "auto", description="auto/bwrap: tests run under bubblewrap, and not at all where it does not work; "
+        "process: without isolation, with your own rights (opt in knowingly)")
     python: str | None = Field(None, description="Python that runs the tests; default: the workspace .venv, "
                                "else the server's own")
     test_timeout: float = Field(20.0, gt=0, description="wall seconds per sandbox run")
