@@ -546,6 +546,18 @@ def _prime(autoload):
             del sys.modules[name]
 
 
+def _cache_distributions():
+    """Installed distributions do not change under a warm worker (it is keyed by its Python and
+    restarts when idle): scan them once instead of at every pytest start (plugin autoload)."""
+    import importlib.metadata as metadata
+    scan = metadata.distributions
+    cached = list(scan())
+
+    def distributions(**kwargs):
+        return iter(cached) if not kwargs else scan(**kwargs)
+    metadata.distributions = distributions
+
+
 def serve(argv):
     idle = float(argv[2]) if len(argv) > 2 else 120.0
     autoload = len(argv) > 3 and argv[3] == "autoload"
@@ -556,6 +568,7 @@ def serve(argv):
     os.close(0)
     os.open(os.devnull, os.O_RDONLY)  # fd 0 again, but not the socket
     try:
+        _cache_distributions()
         _prime(autoload)
     except Exception:
         pass  # a broken pytest shows in the first real run, with its error

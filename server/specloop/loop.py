@@ -31,13 +31,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import prompts
+from . import policy, prompts
 from .candidate import Candidate, parse_candidate
 from .context import build_context, find_user_tests
 from .edits import TextEdit, candidate_module, implementation_edits
 from .model import BudgetExceeded, ModelClient, ModelError
 from .results import Event, Finding, JobResult, TestOutcome, TestRun
-from .sandbox import Sandbox, SandboxRequest, TestFile, make_doctest_file, module_name_for
+from .sandbox import Sandbox, SandboxRequest, TestFile, doctest_text, make_doctest_file, module_name_for
 from .settings import Settings
 from .spec import Target, find_target
 from .trace import Trace
@@ -58,21 +58,30 @@ class Attempt:
     candidate: Candidate
     run: TestRun
     iteration: int
+    security: list[Finding] = field(default_factory=list)   # what the static policy refused
 
     def outcomes(self, ignore: set[str]) -> list[TestOutcome]:
         return [o for o in self.run.outcomes if o.id not in ignore and o.outcome != "skipped"]
 
     def failing(self, ignore: set[str]) -> list[TestOutcome]:
-        return [o for o in self.outcomes(ignore) if o.outcome != "passed"]
+        failing = [o for o in self.outcomes(ignore) if o.outcome != "passed"]
+        if self.run.error and not failing:  # a run that did not end cleanly proves nothing
+            failing.append(TestOutcome("<test run>", "error", self.run.error))
+        return failing
 
     def passing_authoritative(self) -> set[str]:
         return {o.id for o in self.run.outcomes if o.authoritative and o.outcome == "passed"}
 
-    def score(self, ignore: set[str]) -> tuple[int, int, int]:
+    def score(self, ignore: set[str]) -> tuple[int, int, int, int]:
         outs = self.outcomes(ignore)
         auth = sum(o.authoritative and o.outcome == "passed" for o in outs)
         total = sum(o.outcome == "passed" for o in outs)
-        return (auth, total, -len(outs) + total)
+        return (not self.security, auth, total, -len(outs) + total)
+
+    def trusted_pass(self, ignore: set[str]) -> bool:
+        """Every test it counts passed, in a run whose reports were trusted, with no policy finding."""
+        return (not self.security and self.run.error is None and self.run.tampered is None
+                and bool(self.outcomes(ignore)) and not self.failing(ignore))
 
 
 @dataclass
@@ -96,6 +105,7 @@ class _Job:
     findings: list[Finding] = field(default_factory=list)
     model_tests: str | None = None
     stop_reason: str | None = None
+    verify_error: str | None = None
 
     # -- reporting --------------------------------------------------------------
     def phase(self, name: str, message: str, percent: int) -> None:
@@ -116,14 +126,40 @@ class _Job:
         return await self.client.complete(step, messages, parse=lambda reply: parse_candidate(
             prompts.parse_code(reply), self.target))
 
+    def request(self, candidate: Candidate) -> SandboxRequest:
+        return SandboxRequest(module_path=self.path, candidate_source=candidate_module(self.source, self.target,
+                              candidate), workspace=self.workspace, tests=self.tests, user_tests=self.user_tests)
+
     async def test(self, candidate: Candidate, iteration: int) -> Attempt:
-        module_text = candidate_module(self.source, self.target, candidate)
-        run = await self.sandbox.run(SandboxRequest(
-            module_path=self.path, candidate_source=module_text, workspace=self.workspace,
-            tests=self.tests, user_tests=self.user_tests))
-        attempt = Attempt(candidate, run, iteration)
+        security = policy.check("\n".join([*candidate.imports, candidate.function_code]))
+        if security:
+            # refused before it runs: code that reaches into the harness never gets a verdict
+            run = TestRun(error="refused by the security policy: " + security[0].message)
+            self.trace.write("policy", iteration=iteration, findings=[f.to_dict() for f in security])
+            self.emit(Event("log", self.target.qualname, message=run.error))
+        else:
+            run = await self.sandbox.run(self.request(candidate))
+            if run.tampered:
+                security = [Finding("security", "error", f"the test run's reports were forged or damaged "
+                                    f"({run.tampered}); do not touch the test harness or its output")]
+        attempt = Attempt(candidate, run, iteration, security)
         self.report_tests(attempt)
         return attempt
+
+    async def verify(self) -> str | None:
+        """The final check of a passing best attempt: a fresh cold run, built differently
+        (other process, token and descriptors, tests in reverse order).  None: it passed too."""
+        best = self.best
+        run = await self.sandbox.run(self.request(best.candidate), verify=True)
+        self.trace.write("verify", error=run.error, tampered=run.tampered,
+                         outcomes=[o.to_dict() for o in run.outcomes])
+        again = Attempt(best.candidate, run, best.iteration)
+        ignore = set(self.disputed)
+        if again.trusted_pass(ignore):
+            return None
+        failing = again.failing(ignore)
+        why = run.tampered or run.error or (f"{failing[0].id}: {failing[0].message}" if failing else "no test ran")
+        return f"the result did not pass its verification run: {why}"
 
     def consider(self, attempt: Attempt) -> bool:
         """Keep ``attempt`` as the best one unless it breaks an anchor or scores lower."""
@@ -204,12 +240,16 @@ def _status(job: _Job) -> tuple[str, str | None]:
         return "error", job.stop_reason or "no usable candidate"
     ignore = set(job.disputed)
     outs = best.outcomes(ignore)
-    if best.run.error and not outs:
+    if best.security:
+        return "failed", f"security: {best.security[0].message}"
+    if best.run.error:
         return "failed", best.run.error
     if not outs:
         return "failed", "untested: no doctest examples, user tests or model tests to check it against"
     if best.failing(ignore):
         return "failed", job.stop_reason
+    if job.verify_error:
+        return "failed", job.verify_error
     return "passed", None
 
 
@@ -264,7 +304,7 @@ async def implement(
     result.error = reason
     result.iterations = job.iterations
     result.usage = client.usage
-    result.findings = job.findings
+    result.findings = [*(best.security if best is not None else []), *job.findings]
     result.disputed = list(job.disputed.values())
     if best is not None:
         outs = best.outcomes(ignore)
@@ -290,7 +330,7 @@ async def _run(job: _Job, feedback: list[Finding]) -> None:
     job.user_tests = find_user_tests(target, job.path, job.workspace)
     if target.examples:
         job.tests.append(TestFile(DOCTEST_FILE, make_doctest_file(job.module_name, target.qualname, target.examples),
-                                  authoritative=True))
+                                  authoritative=True, doctest=doctest_text(target.examples)))
     await job.client.prepare(lambda message: job.phase("loading-model", message, 8))
 
     job.phase("generating", "generating", 10)
@@ -322,8 +362,7 @@ async def _run(job: _Job, feedback: list[Finding]) -> None:
 
     try:
         await _fix_rounds(job)
-        if settings.critic and job.best is not None and not job.best.failing(set(job.disputed)) \
-                and job.best.outcomes(set(job.disputed)):
+        if settings.critic and job.best is not None and job.best.trusted_pass(set(job.disputed)):
             try:
                 await _review(job)
             except ModelError as exc:
@@ -335,6 +374,11 @@ async def _run(job: _Job, feedback: list[Finding]) -> None:
     except BudgetExceeded as exc:
         job.stop_reason = str(exc)
         job.emit(Event("log", target.qualname, message=str(exc)))
+    if job.best is not None and job.best.trusted_pass(set(job.disputed)):
+        job.phase("verifying", "verifying", 97)
+        job.verify_error = await job.verify()
+        if job.verify_error:
+            job.emit(Event("log", target.qualname, message=job.verify_error))
 
 
 def model_context(model: str, source: str, target: Target, path: Path, workspace: Path,
@@ -361,7 +405,8 @@ async def _fix_rounds(job: _Job, findings: list[Finding] | None = None) -> None:
     while job.iterations < settings.max_iterations:
         ignore = set(job.disputed)
         failing = job.best.failing(ignore)
-        if not failing and not findings:
+        security = job.best.security
+        if not failing and not findings and not security:
             return
         job.iterations += 1
         label = "addressing review" if findings else f"fixing {job.iterations}/{settings.max_iterations}"
@@ -369,7 +414,8 @@ async def _fix_rounds(job: _Job, findings: list[Finding] | None = None) -> None:
         before = job.best
         try:
             candidate = await job.ask_code("fix", prompts.fix_messages(
-                job.target, job.context, before.candidate.function_code, failing, findings or []))
+                job.target, job.context, before.candidate.function_code,
+                [o for o in failing if not security or o.id != "<test run>"], [*security, *(findings or [])]))
         except ModelError as exc:
             if isinstance(exc, BudgetExceeded):
                 raise
