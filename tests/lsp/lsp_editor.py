@@ -310,9 +310,9 @@ def minimal_capabilities() -> types.ClientCapabilities:
                 code_action_kind=types.ClientCodeActionKindOptions(value_set=["", "quickfix", "refactor"])))))
 
 
-async def start_editor(persona: str, root: Path) -> Editor:
+async def start_editor(persona: str, root: Path, **env: str) -> Editor:
     client = make_editor()
-    await client.start_io(*SERVER_CMD, env=server_env(), cwd=str(root))
+    await client.start_io(*SERVER_CMD, env={**server_env(), **env}, cwd=str(root))
     caps = minimal_capabilities() if persona == "minimal" else client_capabilities(persona)
     (root / "pyproject.toml").write_text("[project]\nname = 'demo'\nversion = '0'\n", encoding="utf-8")
     result = await client.initialize_session(types.InitializeParams(

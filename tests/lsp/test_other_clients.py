@@ -87,3 +87,26 @@ async def test_serve_over_tcp(tmp_path):
         if server.poll() is None:
             server.kill()
             server.wait()
+
+
+async def test_without_bubblewrap_nothing_runs_and_the_user_is_told(tmp_path, scripted_model):
+    """No silent unsafe fallback: with bubblewrap missing, ``sandbox = "auto"`` runs no generated
+    code; the job ends with a one-line message and a ``job.error`` diagnostic saying what to do."""
+    client = await start_editor("neovim@v0.11", tmp_path, PATH="/nonexistent")
+    try:
+        scripted_model.add("generate", fenced(AREA_CODE))
+        await client.configure(api_base=scripted_model.url, sandbox="auto")
+        uri = client.open("nobwrap.py", GEOMETRY)
+        await client.command("specloop.generate", {"uri": uri, "target": "area"})
+        shown = await client.until("the error message", lambda: [m for m in client.messages
+                                                               if m.message.startswith("specloop: area: error")], 60)
+        assert "bubblewrap does not work here" in shown[0].message
+        assert 'sandbox = "process"' in shown[0].message
+        diags = await client.until("the diagnostic", lambda: [d for d in client.diagnostics.get(uri, [])
+                                                              if d.code == "job.error"], 30)
+        assert "apt-get install bubblewrap" in diags[0].message
+        assert client.docs[uri].text == GEOMETRY       # nothing applied
+        assert not scripted_model.requests_for("generate")  # and no model time spent on it
+    finally:
+        await client.shutdown_session()
+        await client.stop()

@@ -15,9 +15,12 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lsprotocol import types
+
 from ..results import Event, JobResult, Usage
 from ..spec import find_target
 from .apply import Pending, apply_pending
+from .diagnostics import Entry
 from .jobs import Job, make_reporter
 from .locate import restub
 
@@ -123,6 +126,7 @@ async def run_job(ls: SpecloopServer, job: Job) -> None:
     if result.function_code is None:
         reporter.end(f"error: {result.error or 'no code was produced'}"
                      f"{f' (trace: {result.trace_path})' if result.trace_path else ''}", important=True, error=True)
+        _error_diagnostic(ls, job.uri, job.qualname, result.error or "no code was produced")
         return
     job.state, job.message = "applying", "applying"
     reporter.report("applying", 99)
@@ -136,3 +140,17 @@ async def run_job(ls: SpecloopServer, job: Job) -> None:
         return
     # a result that was not applied has been announced by apply_pending already
     reporter.end(summary(result) + ("" if applied else f"; {what}"), important=applied and result.status != "passed")
+
+
+def _error_diagnostic(ls: SpecloopServer, uri: str, qualname: str, error: str) -> None:
+    """A job that produced nothing (no sandbox, no model...) leaves a ``job.error`` diagnostic on
+    the function's name, so the reason stays visible where the user looks; the next result replaces it."""
+    doc = ls.workspace.get_text_document(uri)
+    target = find_target(doc.source, qualname)
+    if target is None or target.name_range is None:
+        return
+    line = target.name_range.start.line
+    ls.registry.replace_target(uri, doc.source, qualname, [Entry(
+        qualname=qualname, name=target.name, code="job.error", severity=types.DiagnosticSeverity.Error,
+        message=f"specloop could not implement {target.name}: {error}", line=line, anchor=line, on_name=True)])
+    ls.publish(uri)
