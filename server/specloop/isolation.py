@@ -147,8 +147,10 @@ def secret_paths(workspace: str) -> tuple[list[str], list[str]]:
     return files, dirs
 
 
-def bwrap_argv(python: str, workspace: str, runner: str, extra_ro: list[str]) -> list[str]:
-    """The bubblewrap command line (up to ``--``) for runs of ``python`` in ``workspace``."""
+def bwrap_argv(python: str, workspace: str, runner: str, extra_ro: list[str],
+               masks: tuple[tuple[str, ...], tuple[str, ...]] | None = None) -> list[str]:
+    """The bubblewrap command line (up to ``--``) for runs of ``python`` in ``workspace``;
+    ``masks``: the secret (files, folders) to hide, default: found now."""
     argv = [shutil.which("bwrap") or "bwrap", *_base_flags(), *_python_binds(python)]
     visible = sorted({os.path.abspath(p) for p in [workspace, *extra_ro] if p and os.path.exists(p)}, key=len)
     chosen: list[str] = []
@@ -157,7 +159,7 @@ def bwrap_argv(python: str, workspace: str, runner: str, extra_ro: list[str]) ->
             chosen.append(p)
     for p in chosen:
         argv += ["--ro-bind", p, p]
-    files, dirs = secret_paths(workspace)
+    files, dirs = masks if masks is not None else secret_paths(workspace)
     for d in dirs:
         argv += ["--tmpfs", d, "--remount-ro", d]
     for f in files:

@@ -42,7 +42,8 @@ from pathlib import Path
 
 from . import warm
 from .doctests import check_outside, doctest_text, make_doctest_file  # noqa: F401 (re-exported)
-from .isolation import MARKER_VAR, NO_BWRAP_HINT, bwrap_status, kill_marked, probe_bwrap, site_dirs  # noqa: F401
+from .isolation import (MARKER_VAR, NO_BWRAP_HINT, bwrap_status, kill_marked, probe_bwrap,  # noqa: F401
+                        secret_paths, site_dirs)
 from .results import TestOutcome, TestRun
 from .settings import Settings
 
@@ -153,8 +154,9 @@ class Sandbox:
         started = time.monotonic()
         plan = self._plan(req, verify)
         env = self._env(req)
+        masks = await asyncio.to_thread(_masks, str(self.workspace)) if self.isolation == "bwrap" else ((), ())
         key = warm.Key(self.python, str(self.workspace), self.isolation, bool(plan.request["autoload"]),
-                       tuple(plan.request["extra_ro"]))
+                       tuple(plan.request["extra_ro"]), masks)  # a new secret file: a new worker hides it
         watched = self._watched(plan) if self.isolation == "process" else []
         before = _listing(watched)
         async with warm.slot():
@@ -339,6 +341,19 @@ class Sandbox:
                           line=line if isinstance(line, int) else None, authoritative=auth)
         out._forged = forged  # type: ignore[attr-defined]
         return out
+
+
+_MASKS: dict[str, tuple[float, tuple[tuple[str, ...], tuple[str, ...]]]] = {}
+MASKS_TTL = 2.0   # seconds a workspace scan for secret files is reused
+
+
+def _masks(workspace: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    now = time.monotonic()
+    cached = _MASKS.get(workspace)
+    if cached is None or now - cached[0] > MASKS_TTL:
+        files, dirs = secret_paths(workspace)
+        cached = _MASKS[workspace] = (now, (tuple(sorted(files)), tuple(sorted(dirs))))
+    return cached[1]
 
 
 _LOADED_LATER = ("conftest.py", "pytest.ini", "sitecustomize.py", "usercustomize.py", ".pth")

@@ -50,6 +50,7 @@ class Key:
     isolation: str        # "bwrap" | "process"
     autoload: bool        # pytest plugin autoload (only when the user's tests run)
     extra_ro: tuple[str, ...] = ()
+    masks: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())   # secret files and folders hidden (bwrap)
 
 
 def _runner() -> str:
@@ -59,7 +60,8 @@ def _runner() -> str:
 def _prefix(key: Key) -> tuple[list[str], str]:
     """The command prefix (bubblewrap or nothing) and the runner's path as the child sees it."""
     if key.isolation == "bwrap":
-        return [*bwrap_argv(key.python, key.workspace, _runner(), list(key.extra_ro)), "--"], RUNNER_IN_SANDBOX
+        return [*bwrap_argv(key.python, key.workspace, _runner(), list(key.extra_ro), key.masks), "--"], \
+            RUNNER_IN_SANDBOX
     return [], _runner()
 
 

@@ -232,3 +232,22 @@ async def test_bubblewrap_hides_secrets_sockets_and_other_homes(mode: str, ws: P
     failing = [(o.id, o.message) for o in result.outcomes if o.outcome != "passed"]
     assert trusted_pass(result), (result.error, failing)
     assert all(p.read_text() == t for p, t in planted.items())  # masked, not touched
+
+
+@pytest.mark.parametrize("mode", BWRAP_ONLY)
+async def test_a_secret_file_created_later_is_hidden_from_a_warm_worker_too(mode: str, ws: Path) -> None:
+    reads_env = f'''
+        import os
+        try:
+            text = open({str(ws / ".env")!r}).read()
+        except OSError:  # masked: not there, or not readable
+            text = ""
+        assert not text.strip(), "read the .env"
+        return w * h
+    '''
+    first = await run(mode, ws, reads_env)      # starts the warm worker
+    assert trusted_pass(first), first.error
+    (ws / ".env").write_text("API_TOKEN=created-after-the-worker-started\n")
+    time.sleep(2.1)  # past the cached workspace scan
+    second = await run(mode, ws, reads_env)
+    assert trusted_pass(second), [(o.id, o.message) for o in second.outcomes]
