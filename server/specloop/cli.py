@@ -1,86 +1,63 @@
 """The terminal front end: ``specloop run`` and ``specloop serve``.
 
-``run`` implements every stub in a file (or ``--target``) one after the other,
-each job seeing the code already written for the ones before it, then writes
-the file once (unless ``--diff``).  Exit status: 0 when every target's tests
-pass, 1 when some target is left failing (its best attempt is still written),
-2 for bad input or configuration (one line on stderr), 130 when cancelled by
-Ctrl-C or SIGTERM (the file is left untouched and no sandbox process is left).
+``run PATH`` implements the specs of a file, or of every Python file with
+specs under a folder (``runfiles`` decides what runs and what is written;
+``writeback`` writes without losing the user's text).  A target is written
+only when its tests pass; a failing attempt is saved under
+``.specloop/results/`` (``--write-failing`` writes it); ``--diff`` writes
+nothing.
+
+Exit status: 0 when every target's tests pass and its file was written; 1
+when some target is left failing or a file changed or was deleted meanwhile
+(the results are saved); 2 for bad input, configuration or a file that
+cannot be read or written (one line on stderr each, never a traceback); 130
+when cancelled by Ctrl-C or SIGTERM (the file being worked on is left
+untouched and no sandbox process is left).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import difflib
-import io
 import json
 import signal
 import sys
-import tokenize
 from pathlib import Path
 
 from .results import Event, JobResult
-from .settings import Settings, SettingsError, find_pyproject, load_settings
-
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
-
-
-class BadInput(Exception):
-    """Reported as one line on stderr with exit status 2."""
+from .runfiles import (EXIT_BAD_INPUT, EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, BadInput, Entry,  # noqa: F401
+                       run_path, workspace_for)
+from .writeback import display_path, reason_of
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="specloop", description="Write Python code from specs, tested.")
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="implement the specs in a file")
-    run.add_argument("path", type=Path)
-    run.add_argument("--target", help="qualified name of one target (e.g. Shape.area)")
-    run.add_argument("--model", help="litellm model name (default: SPECLOOP_MODEL, else the local model)")
-    run.add_argument("--api-base", dest="api_base", help="model endpoint URL")
-    run.add_argument("--max-iterations", dest="max_iterations", type=int)
-    run.add_argument("--candidates", type=int)
-    run.add_argument("--diff", action="store_true", help="print a unified diff instead of writing the file")
+    run = sub.add_parser(
+        "run", help="implement the specs in a file or folder",
+        description="Implement the specs in PATH. A target is written only when its tests pass; a failing "
+                    "attempt is saved under .specloop/results/. Exit status: 0 all passed, 1 some target "
+                    "left failing (or a file changed meanwhile), 2 bad input, 130 cancelled.")
+    run.add_argument("path", type=Path, metavar="PATH",
+                     help="a Python file, or a folder: every .py file under it that has specs (hidden folders, "
+                          "virtualenvs and node_modules are skipped)")
+    run.add_argument("--target", metavar="QUALNAME", help="implement only this spec (e.g. area or Shape.area)")
+    run.add_argument("--model", metavar="M", help="litellm model name (default: SPECLOOP_MODEL, else the local model)")
+    run.add_argument("--api-base", dest="api_base", metavar="URL", help="model endpoint URL (default: SPECLOOP_API_BASE)")
+    run.add_argument("--max-iterations", dest="max_iterations", type=int, metavar="N",
+                     help="attempts per target: the first generation plus fixes (setting max_iterations)")
+    run.add_argument("--candidates", type=int, metavar="N",
+                     help="first attempts generated in parallel (setting candidates)")
+    run.add_argument("--diff", action="store_true",
+                     help="write nothing; print a unified diff (git apply accepts it) that includes failing "
+                          "attempts, each marked on stderr")
+    run.add_argument("--write-failing", dest="write_failing", action="store_true",
+                     help="also write attempts whose tests fail (by default they are only saved under "
+                          ".specloop/results/)")
     run.add_argument("--json", action="store_true", help="print one JSON object with the results")
     serve = sub.add_parser("serve", help="run the language server (stdio by default)")
     serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio")
     return parser
-
-
-def workspace_for(path: Path) -> Path:
-    """The folder of the nearest pyproject.toml, else of the nearest .git, else the file's folder."""
-    pyproject = find_pyproject(path.parent)
-    if pyproject is not None:
-        return pyproject.parent
-    for folder in path.resolve().parents:
-        if (folder / ".git").exists():
-            return folder
-    return path.resolve().parent
-
-
-def read_source(path: Path) -> tuple[str, str]:
-    """The file's text exactly (newlines kept) and its encoding (PEP 263)."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise BadInput(f"cannot read {path}: {exc.strerror or exc}") from None
-    try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
-        text = raw.decode(encoding)
-    except (SyntaxError, UnicodeDecodeError, LookupError) as exc:
-        raise BadInput(f"cannot decode {path}: {exc}") from None
-    if encoding == "utf-8-sig":
-        text = text.removeprefix("\ufeff")
-    return text, encoding
-
-
-def write_source(path: Path, text: str, encoding: str) -> None:
-    data = text.encode(encoding)
-    if encoding == "utf-8-sig" and not data.startswith(b"\xef\xbb\xbf"):
-        data = b"\xef\xbb\xbf" + data
-    tmp = path.with_name(f".{path.name}.specloop-tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
 
 
 class Reporter:
@@ -127,128 +104,57 @@ class Reporter:
             self.live.console.print(line)
         else:
             print(line, file=self.out, flush=True)
-        details = [f"    {result.error}"] if result.error else []
+        details = [f"    reason: {reason_of(result)}"] if result.status != "passed" else []
         details += [f"    test {o.id}: {o.message}" for o in result.failures[:5]]
         details += [f"    {f.category} ({f.severity}) line {f.line}: {f.message}" for f in result.findings]
         details += [f"    disputed model test {o.id}" for o in result.disputed]
         if result.status != "passed" and result.trace_path:
             details.append(f"    trace: {result.trace_path}")
         for detail in details:
-            print(detail, file=sys.stderr, flush=True)
+            self.note(detail)
+
+    def note(self, line: str) -> None:
+        """A line on stderr, also with --json (what was written and what was not)."""
+        if self.live is not None:
+            self.live.console.print(line, markup=False, highlight=False)
+        else:
+            print(line, file=sys.stderr, flush=True)
 
     def close(self) -> None:
         if self.live is not None:
             self.live.stop()
 
 
-async def run_file(args: argparse.Namespace, reporter: Reporter) -> tuple[int, list[JobResult]]:
-    from . import loop
-    from .spec import find_targets
-
-    path: Path = args.path
-    if not path.is_file():
-        raise BadInput(f"{path}: no such file")
-    source, encoding = read_source(path)
-    found = find_targets(source)
-    if found.error:
-        raise BadInput(f"{path} does not parse: {found.error}")
-    targets = found.targets
-    if args.target:
-        targets = [t for t in targets if t.qualname == args.target]
-        if not targets:
-            names = ", ".join(t.qualname for t in found.targets) or "none"
-            raise BadInput(f"no spec named {args.target} in {path} (specs there: {names})")
-    workspace = workspace_for(path)
-    overrides = {k: getattr(args, k) for k in ("model", "api_base", "max_iterations", "candidates")}
-    try:
-        settings: Settings = load_settings(workspace, overrides)
-    except SettingsError as exc:
-        raise BadInput(str(exc)) from None
-    if not targets:
-        print(f"no specs to implement in {path}", file=sys.stderr)
-        return EXIT_OK, []
-    _check_model(settings)
-
-    results: list[JobResult] = []
-    current = source
-    kept: list[str] = []
-    for target in targets:
-        fresh = loop.find_target(current, target.qualname) or target
-        result = await loop.implement(current, path, fresh, settings, workspace=workspace, emit=reporter.event)
-        results.append(result)
-        reporter.result(result)
-        if result.status == "error" and result.function_code is None:
-            continue
-        if result.function_code:
-            from .edits import apply_edits
-            current = apply_edits(current, loop.result_edits(current, result))
-        if result.kept_tests:
-            kept.append(result.kept_tests)
-
-    tests_path = loop.kept_tests_path(workspace, path, settings)
-    tests_text = _merged_tests(tests_path, kept)
-    if args.diff:
-        _print_diff(path, source, current)
-        if tests_text is not None:
-            old = tests_path.read_text(encoding="utf-8") if tests_path.exists() else ""
-            _print_diff(tests_path, old, tests_text)
-    else:
-        if current != source:
-            write_source(path, current, encoding)
-        if tests_text is not None:
-            tests_path.parent.mkdir(parents=True, exist_ok=True)
-            tests_path.write_text(tests_text, encoding="utf-8")
-            print(f"kept model tests in {tests_path}", file=sys.stderr)
-    ok = all(r.status == "passed" for r in results)
-    return (EXIT_OK if ok else EXIT_FAILED), results
-
-
-def _check_model(settings: Settings) -> None:
-    from .model import ModelError, resolve_model
-
-    try:
-        resolve_model(settings)
-    except ModelError as exc:
-        raise BadInput(str(exc)) from None
-
-
-def _merged_tests(tests_path: Path, kept: list[str]) -> str | None:
-    if not kept:
-        return None
-    old = tests_path.read_text(encoding="utf-8") if tests_path.exists() else ""
-    parts = [old.rstrip("\n") + "\n\n"] if old.strip() else []
-    parts += [text.rstrip("\n") + "\n" for text in kept]
-    return "\n\n".join(parts)
-
-
-def _print_diff(path: Path, before: str, after: str) -> None:
-    diff = difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
-                                fromfile=f"a/{path}", tofile=f"b/{path}")
-    sys.stdout.writelines(diff)
-
-
 def _run_command(args: argparse.Namespace) -> int:
     reporter = Reporter(quiet=args.json, out=sys.stderr if args.diff else None)
     code = EXIT_CANCELLED
+    entries: list[Entry] = []
+    written: list[str] = []
 
     async def main() -> int:
-        nonlocal code
+        nonlocal code, entries
         task = asyncio.current_task()
         loop_ = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop_.add_signal_handler(sig, task.cancel)
-        code, results = await run_file(args, reporter)
+        code, entries = await run_path(args, reporter, written)
         if args.json:
-            print(json.dumps({"targets": [r.summary_dict() for r in results]}, indent=2))
+            print(json.dumps({"targets": [e.as_dict() for e in entries]}, indent=2))
         return code
 
     try:
         return asyncio.run(main())
     except asyncio.CancelledError:
-        print("cancelled: the file was left untouched", file=sys.stderr)
+        done = f" (already written: {', '.join(written)})" if written else ""
+        what = "the file being worked on was" if args.path.is_dir() else "the file was"
+        print(f"cancelled: {what} left untouched{done}", file=sys.stderr)
         return EXIT_CANCELLED
     except BadInput as exc:
         print(f"specloop: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as exc:      # anything the steps above did not expect: still one line, no traceback
+        where = f" {display_path(exc.filename)}" if exc.filename else ""
+        print(f"specloop: cannot access{where}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     finally:
         reporter.close()

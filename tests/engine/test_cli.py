@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -30,7 +32,8 @@ def cli_env(url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SPECLOOP_")}
     env.update(SPECLOOP_MODEL="openai/scripted", SPECLOOP_API_BASE=url, OPENAI_API_KEY="sk-test-not-a-real-key",
                SPECLOOP_CRITIC="false", SPECLOOP_MODEL_TESTS="false", SPECLOOP_REQUEST_TIMEOUT="10",
-               SPECLOOP_MAX_RETRIES="0", LITELLM_LOCAL_MODEL_COST_MAP="True", **extra)
+               SPECLOOP_MAX_RETRIES="0", LITELLM_LOCAL_MODEL_COST_MAP="True")
+    env.update(extra)
     return env
 
 
@@ -59,7 +62,7 @@ def test_run_writes_tested_body_and_json(scripted_model, project):
     assert path.read_text(encoding="utf-8") == STUB + "    return w * h\n"
 
 
-def test_left_failing_exits_1_and_keeps_best_attempt(scripted_model, project):
+def test_left_failing_exits_1_and_offers_the_attempt_without_writing_it(scripted_model, project):
     path = project / "geometry.py"
     path.write_text(STUB, encoding="utf-8")
     scripted_model.add("generate", fenced(BAD))
@@ -67,7 +70,39 @@ def test_left_failing_exits_1_and_keeps_best_attempt(scripted_model, project):
     proc = specloop("run", str(path), "--max-iterations", "2", env=cli_env(scripted_model.url), cwd=project)
     assert proc.returncode == 1, proc.stderr
     assert "✗ area   failed 0/1 tests · 2 iterations" in proc.stdout
-    assert "return w + h" in path.read_text(encoding="utf-8")
+    assert path.read_text(encoding="utf-8") == STUB                     # failing code is offered, not written
+    assert re.search(r"^    reason: .+", proc.stderr, re.M)            # the reason
+    assert re.search(r"^    test \S+: .*6.*5", proc.stderr, re.M)      # the first failing test: id and message
+    saved = project / ".specloop" / "results" / "geometry.area.py"
+    assert f"attempt saved in {saved.relative_to(project)}" in proc.stderr
+    text = saved.read_text(encoding="utf-8")
+    assert text.startswith("# specloop: area in geometry.py was not written\n# status: failed (0/1 tests passed)\n")
+    assert re.search(r"^# first failing test: \S+: .*6.*5", text, re.M) and "return w + h" in text
+    ast.parse(text)
+
+
+def test_write_failing_writes_the_attempt_anyway(scripted_model, project):
+    path = project / "geometry.py"
+    path.write_text(STUB, encoding="utf-8")
+    scripted_model.add("generate", fenced(BAD))
+    proc = specloop("run", "geometry.py", "--max-iterations", "1", "--write-failing",
+                    env=cli_env(scripted_model.url), cwd=project)
+    assert proc.returncode == 1, proc.stderr
+    assert path.read_text(encoding="utf-8") == STUB + "    return w + h\n"
+    assert "written although its tests fail" in proc.stderr
+
+
+def test_diff_includes_failing_attempts_marked_on_stderr_and_writes_nothing(scripted_model, project):
+    path = project / "geometry.py"
+    path.write_text(STUB, encoding="utf-8")
+    scripted_model.add("generate", fenced(BAD))
+    proc = specloop("run", "geometry.py", "--max-iterations", "1", "--diff", env=cli_env(scripted_model.url),
+                    cwd=project)
+    assert proc.returncode == 1, proc.stderr
+    assert "+    return w + h" in proc.stdout
+    assert "# area: failing attempt (failed" in proc.stderr
+    assert path.read_text(encoding="utf-8") == STUB
+    assert not (project / ".specloop" / "results").exists()
 
 
 def test_diff_leaves_file_untouched(scripted_model, project):
@@ -76,7 +111,8 @@ def test_diff_leaves_file_untouched(scripted_model, project):
     scripted_model.add("generate", fenced(GOOD))
     proc = specloop("run", str(path), "--diff", env=cli_env(scripted_model.url), cwd=project)
     assert proc.returncode == 0, proc.stderr
-    assert "+    return w * h" in proc.stdout and proc.stdout.startswith("--- a/")
+    assert "+    return w * h" in proc.stdout
+    assert proc.stdout.startswith("--- a/geometry.py\n+++ b/geometry.py\n")   # relative to the current folder
     assert path.read_text(encoding="utf-8") == STUB
 
 

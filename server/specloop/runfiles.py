@@ -1,0 +1,347 @@
+"""`specloop run` over files: which files and targets, the jobs one after the
+other, then what is written, diffed or saved (``writeback`` does the writing).
+
+Decisions (the README's `specloop run` section says the same):
+
+* PATH is a file or a folder.  In a folder, every ``.py`` file with specs
+  runs, in path order; hidden folders and files, virtualenvs (any folder with
+  a ``pyvenv.cfg``), ``node_modules``, ``__pycache__`` and ``site-packages``
+  are skipped.  A file there that cannot be read, decoded or parsed is
+  skipped with one line on stderr; the others still run, and the exit status
+  is 2.  Each file belongs to the workspace of its nearest pyproject.toml
+  (else .git, else its folder), whose settings apply.
+* In a file the targets run one after the other, each job seeing the code
+  already placed for the ones before it; the file is written once.
+* A target is placed (written) only when its tests pass, or with
+  ``--write-failing``.  A failing attempt is saved under
+  ``.specloop/results/`` and the target is left as it was; the reason and the
+  first failing test are printed.  Later targets see the text to be written.
+* ``--diff`` writes nothing, not even ``.specloop/results/``; it shows every
+  attempt with code, failing ones too, each marked by a ``#`` line on stderr.
+* The file is written only if it still holds the bytes that were read.  Edited
+  or deleted meanwhile, or not writable: nothing is written (a deleted file is
+  not re-created) and every attempt is saved under ``.specloop/results/``.
+* Kept model tests are written only for targets that were written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .results import JobResult
+from .settings import Settings, SettingsError, find_pyproject, load_settings
+from .spec import Target
+from .writeback import (CHANGED, DELETED, WRITTEN, SourceFile, Undecodable, display_path, read_source,
+                        reason_of, save_attempt, unified_diff, write_back)
+
+if TYPE_CHECKING:
+    from .cli import Reporter
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
+SKIP_FOLDERS = {"node_modules", "__pycache__", "site-packages"}
+
+
+class BadInput(Exception):
+    """Reported as one line on stderr with exit status 2."""
+
+
+def workspace_for(path: Path) -> Path:
+    """The folder of the nearest pyproject.toml, else of the nearest .git, else the file's folder."""
+    pyproject = find_pyproject(path.parent)
+    if pyproject is not None:
+        return pyproject.parent
+    for folder in path.resolve().parents:
+        if (folder / ".git").exists():
+            return folder
+    return path.resolve().parent
+
+
+@dataclass
+class Entry:
+    """One target's result and what became of it."""
+
+    result: JobResult
+    file: str
+    placed: bool = False          # in the text to write (passed, or --write-failing)
+    written: bool = False
+    saved: Path | None = None
+
+    def as_dict(self) -> dict:
+        return {**self.result.summary_dict(), "file": self.file, "written": self.written,
+                "saved": display_path(self.saved) if self.saved else None}
+
+
+@dataclass
+class Job:
+    """One file to work on."""
+
+    source: SourceFile
+    targets: list[Target]
+    workspace: Path
+    entries: list[Entry] = field(default_factory=list)
+    current: str = ""             # the text to write: placed results only
+    shown: str = ""               # what --diff shows: every result with code
+
+
+@dataclass
+class Run:
+    args: argparse.Namespace
+    reporter: Reporter
+    code: int = EXIT_OK
+    entries: list[Entry] = field(default_factory=list)
+    kept: dict[Path, list[str]] = field(default_factory=dict)   # kept model tests per tests file
+    written: list[str] = field(default_factory=list)            # files written so far
+
+    def problem(self, message: str) -> None:
+        """A one-line reason on stderr; exit status 2."""
+        self.reporter.note(f"specloop: {message}")
+        self.code = max(self.code, EXIT_BAD_INPUT)
+
+
+def _read(path: Path) -> SourceFile:
+    try:
+        return read_source(path)
+    except OSError as exc:
+        raise BadInput(f"cannot read {display_path(path)}: {exc.strerror or exc}") from None
+    except Undecodable as exc:
+        raise BadInput(str(exc)) from None
+
+
+def python_files(folder: Path, problems: list[str]) -> list[Path]:
+    """The .py files under ``folder`` in a stable order, without tool and hidden folders."""
+    found: list[Path] = []
+
+    def unreadable(exc: OSError) -> None:
+        problems.append(f"skipped {display_path(exc.filename)}: {exc.strerror or exc}")
+
+    for root, dirs, files in os.walk(folder, onerror=unreadable):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIP_FOLDERS
+                         and not os.path.exists(os.path.join(root, d, "pyvenv.cfg")))
+        found += [Path(root, f) for f in sorted(files) if f.endswith(".py") and not f.startswith(".")]
+    return found
+
+
+def collect(args: argparse.Namespace, problems: list[str]) -> list[Job]:
+    """The files with targets (filtered by --target).  Raises BadInput; in a
+    folder, files that cannot be read or parsed go to ``problems`` instead."""
+    from .spec import find_targets
+
+    path: Path = args.path
+    folder = path.is_dir()
+    if not folder and not path.is_file():
+        raise BadInput(f"{display_path(path)}: {'not a file or folder' if os.path.lexists(path) else 'no such file or folder'}")
+    jobs: list[Job] = []
+    names: list[str] = []
+    for file in python_files(path, problems) if folder else [path]:
+        try:
+            source = _read(file)
+            found = find_targets(source.text)
+            if found.error:
+                raise BadInput(f"{display_path(file)} does not parse: {found.error}")
+        except BadInput as exc:
+            if not folder:
+                raise
+            problems.append(f"skipped {exc}")
+            continue
+        names += [t.qualname for t in found.targets]
+        targets = [t for t in found.targets if not args.target or t.qualname == args.target]
+        if targets:
+            jobs.append(Job(source, targets, workspace_for(file)))
+    if args.target and not jobs:
+        where = "any file under " if folder else ""
+        raise BadInput(f"no spec named {args.target} in {where}{display_path(path)} "
+                       f"(specs there: {', '.join(dict.fromkeys(names)) or 'none'})")
+    return jobs
+
+
+async def run_path(args: argparse.Namespace, reporter: Reporter,
+                   written: list[str] | None = None) -> tuple[int, list[Entry]]:
+    """Run every job of PATH; returns the exit status and the entries.  The
+    files written so far are appended to ``written`` (for the cancel message)."""
+    problems: list[str] = []
+    jobs = collect(args, problems)
+    overrides = {k: getattr(args, k) for k in ("model", "api_base", "max_iterations", "candidates")}
+    settings: dict[Path, Settings] = {}
+    for job in jobs:
+        if job.workspace not in settings:
+            try:
+                settings[job.workspace] = load_settings(job.workspace, overrides)
+            except SettingsError as exc:
+                raise BadInput(str(exc)) from None
+            _check_model(settings[job.workspace])
+    run = Run(args, reporter, written=written if written is not None else [])
+    for message in problems:
+        run.problem(message)
+    if not jobs:
+        reporter.note(f"no specs to implement in {display_path(args.path)}")
+    folder = args.path.is_dir()
+    for job in jobs:
+        if folder:          # read again: the user may have edited it while earlier files ran
+            try:
+                job = _reread(job, args.target)
+            except BadInput as exc:
+                run.problem(f"skipped {exc}")
+                continue
+            if not job.targets:
+                continue
+            if not args.json:
+                reporter.note(f"{display_path(job.source.path)}: {len(job.targets)} spec(s)")
+        await implement_file(run, job, settings[job.workspace])
+        finish_file(run, job, settings[job.workspace])
+    finish_kept_tests(run)
+    return run.code, run.entries
+
+
+def _reread(job: Job, only: str | None) -> Job:
+    from .spec import find_targets
+
+    source = _read(job.source.path)
+    if source.raw == job.source.raw:
+        return job
+    found = find_targets(source.text)
+    if found.error:
+        raise BadInput(f"{display_path(source.path)} does not parse: {found.error}")
+    return Job(source, [t for t in found.targets if not only or t.qualname == only], job.workspace)
+
+
+async def implement_file(run: Run, job: Job, settings: Settings) -> None:
+    from . import loop
+    from .edits import apply_edits
+
+    path, workspace = job.source.path, job.workspace
+    job.current = job.shown = job.source.text
+    for target in job.targets:
+        fresh = loop.find_target(job.current, target.qualname) or target
+        result = await loop.implement(job.current, path, fresh, settings, workspace=workspace,
+                                      emit=run.reporter.event)
+        run.reporter.result(result)
+        entry = Entry(result, display_path(path))
+        job.entries.append(entry)
+        run.entries.append(entry)
+        if result.status != "passed":
+            run.code = max(run.code, EXIT_FAILED)
+        if result.function_code is None:
+            continue
+        try:
+            shown = apply_edits(job.shown, loop.result_edits(job.shown, result))
+            if result.status == "passed" or run.args.write_failing:
+                job.current = apply_edits(job.current, loop.result_edits(job.current, result))
+                entry.placed = True
+            job.shown = shown
+        except (loop.StaleTarget, ValueError) as exc:
+            run.reporter.note(f"    cannot place the result of {result.name}: {exc}")
+            continue
+        if result.status != "passed" and run.args.diff:
+            run.reporter.note(f"# {result.name}: failing attempt ({result.status}: {reason_of(result)}) "
+                              f"included in the diff; only --write-failing writes it")
+
+
+def finish_file(run: Run, job: Job, settings: Settings) -> None:
+    """Diff, or write the file and save what is not written."""
+    from . import loop
+
+    source, shown_path = job.source, display_path(job.source.path)
+    tests_path = loop.kept_tests_path(job.workspace, source.path, settings)
+    if run.args.diff:
+        _print_diff(source, source.text, job.shown)
+        run.kept.setdefault(tests_path, []).extend(
+            e.result.kept_tests for e in job.entries if e.placed and e.result.kept_tests)
+        return
+    outcome, error = WRITTEN, None
+    if job.current != source.text:
+        try:
+            outcome = write_back(source, job.current)
+        except OSError as exc:
+            outcome, error = "error", exc.strerror or str(exc)
+    offered = [e for e in job.entries if e.result.function_code is not None and not e.placed]
+    if outcome == WRITTEN:
+        if job.current != source.text:
+            run.written.append(shown_path)
+        for entry in job.entries:
+            entry.written = entry.placed
+            if entry.placed and entry.result.status != "passed":
+                run.reporter.note(f"    {entry.result.name}: written although its tests fail (--write-failing)")
+        why = "its tests fail; specloop run --write-failing writes failing attempts"
+    else:
+        offered = [e for e in job.entries if e.result.function_code is not None]
+        why = {CHANGED: f"{shown_path} changed on disk while specloop worked",
+               DELETED: f"{shown_path} was deleted while specloop worked"}.get(outcome, f"cannot write {shown_path}: {error}")
+    saved_all = True
+    for entry in offered:
+        try:
+            entry.saved = save_attempt(job.workspace, source.path, entry.result, why)
+        except OSError as exc:
+            saved_all = False
+            run.problem(f"cannot save the attempt for {entry.result.name} under "
+                        f"{display_path(job.workspace / '.specloop' / 'results')}: {exc.strerror or exc}")
+            continue
+        if outcome == WRITTEN:
+            run.reporter.note(f"    {entry.result.name}: not written (its tests fail); attempt saved in "
+                              f"{display_path(entry.saved)}; --write-failing writes it")
+    if outcome == WRITTEN:
+        run.kept.setdefault(tests_path, []).extend(
+            e.result.kept_tests for e in job.entries if e.written and e.result.kept_tests)
+        return
+    results = display_path(job.workspace / ".specloop" / "results")
+    where = f"results saved in {results}/" if saved_all else "results not saved"
+    if outcome == CHANGED:
+        run.reporter.note(f"specloop: {shown_path} changed on disk while specloop worked: nothing written; {where}")
+        run.code = max(run.code, EXIT_FAILED)
+    elif outcome == DELETED:
+        run.reporter.note(f"specloop: {shown_path} was deleted while specloop worked: not re-created; {where}")
+        run.code = max(run.code, EXIT_FAILED)
+    else:
+        run.problem(f"cannot write {shown_path}: {error}; {where}")
+
+
+def finish_kept_tests(run: Run) -> None:
+    for tests_path, kept in run.kept.items():
+        if not kept:
+            continue
+        try:
+            old = read_source(tests_path) if tests_path.exists() else SourceFile(tests_path, "", "utf-8", None)
+            text = _merged_tests(old.text, kept)
+            if run.args.diff:
+                _print_diff(old, old.text if old.raw is not None else None, text)
+                continue
+            outcome = write_back(old, text)
+        except (OSError, Undecodable) as exc:
+            run.problem(f"cannot write kept tests to {display_path(tests_path)}: {getattr(exc, 'strerror', None) or exc}")
+            continue
+        if outcome == WRITTEN:
+            run.reporter.note(f"kept model tests in {display_path(tests_path)}")
+        else:
+            run.problem(f"{display_path(tests_path)} {outcome} meanwhile: kept tests not written")
+
+
+def _check_model(settings: Settings) -> None:
+    from .model import ModelError, resolve_model
+
+    try:
+        resolve_model(settings)
+    except ModelError as exc:
+        raise BadInput(str(exc)) from None
+
+
+def _merged_tests(old: str, kept: list[str]) -> str:
+    parts = [old.rstrip("\n") + "\n\n"] if old.strip() else []
+    parts += [text.rstrip("\n") + "\n" for text in kept]
+    return "\n\n".join(parts)
+
+
+def _print_diff(source: SourceFile, before: str | None, after: str) -> None:
+    """The diff on stdout, in the file's own encoding (with its BOM), so git applies it byte for byte."""
+    bom = "\ufeff" if source.encoding == "utf-8-sig" else ""
+    if before is not None and before == after:
+        return
+    text = unified_diff(source.path, None if before is None else bom + before, bom + after)
+    sys.stdout.flush()
+    sys.stdout.buffer.write(text.encode("utf-8" if bom else source.encoding, errors="surrogateescape"))
+    sys.stdout.buffer.flush()
+
+
