@@ -2,19 +2,25 @@
 
 Flow: context -> oracle tests (doctest examples + the user's tests that mention
 the target: authoritative) and model-written tests (advisory) -> ``candidates``
-first attempts in parallel, ranked by tests passed -> fix rounds with the
-failures quoted, at most ``max_iterations`` attempts in all -> critic -> one
-targeted fix round for what it flags -> the best attempt, with an honest status.
+first samples (each with its own seed and temperature; the same program is
+tested once) -> a search step by step (``search.decide``: repair with the
+failures quoted, or a new sample) until an attempt passes, ``max_iterations``
+rounds or the token budget run out -> critic -> one targeted fix round for what
+it flags -> a verification run of a passing result -> the best attempt, with an
+honest status.  Every decision is traced (``decision`` records: step and why).
 
 Rules the loop keeps:
 
-* Test anchors: an attempt that breaks an authoritative test which passed in
-  the best attempt so far is rejected; the best attempt is kept.
-* An advisory test that still fails after a fix while every authoritative test
-  passes is *disputed*: reported, then ignored (not obeyed).
-* ``passed`` means at least one test ran and every authoritative and
-  undisputed advisory test passed.  A job with no test at all ends ``failed``
-  with the reason "untested", so a green status is never a guess.
+* A candidate the static policy (``policy.py``) refuses is never run; its
+  findings are ``critic.security`` findings and go into the fix prompt.
+* Test anchors: a repair that breaks an authoritative test which passed in the
+  attempt it repaired is rejected; the best attempt is kept.
+* An advisory test that still fails after a repair while every authoritative
+  test passes is *disputed*: reported, then ignored (not obeyed).
+* ``passed`` means at least one test ran, every authoritative and undisputed
+  advisory test passed in a run whose reports were trusted, and the result
+  passed its verification run.  A job with no test at all ends ``failed`` with
+  the reason "untested", so a green status is never a guess.
 * Cancellation (the task is cancelled) kills the sandbox and re-raises
   ``asyncio.CancelledError``; front ends report ``cancelled``.
 
@@ -31,11 +37,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import policy, prompts
+from . import policy, prompts, search
 from .candidate import Candidate, parse_candidate
 from .context import build_context, find_user_tests
 from .edits import TextEdit, candidate_module, implementation_edits
-from .model import BudgetExceeded, ModelClient, ModelError
+from .model import BudgetExceeded, ModelClient, ModelError, Sample
 from .results import Event, Finding, JobResult, TestOutcome, TestRun
 from .sandbox import Sandbox, SandboxRequest, TestFile, doctest_text, make_doctest_file, module_name_for
 from .settings import Settings
@@ -72,12 +78,6 @@ class Attempt:
     def passing_authoritative(self) -> set[str]:
         return {o.id for o in self.run.outcomes if o.authoritative and o.outcome == "passed"}
 
-    def score(self, ignore: set[str]) -> tuple[int, int, int, int]:
-        outs = self.outcomes(ignore)
-        auth = sum(o.authoritative and o.outcome == "passed" for o in outs)
-        total = sum(o.outcome == "passed" for o in outs)
-        return (not self.security, auth, total, -len(outs) + total)
-
     def trusted_pass(self, ignore: set[str]) -> bool:
         """Every test it counts passed, in a run whose reports were trusted, with no policy finding."""
         return (not self.security and self.run.error is None and self.run.tampered is None
@@ -106,6 +106,17 @@ class _Job:
     model_tests: str | None = None
     stop_reason: str | None = None
     verify_error: str | None = None
+    attempts: list[Attempt] = field(default_factory=list)
+    seen: dict[str, asyncio.Future] = field(default_factory=dict)   # normalized program -> its test
+    samples: int = 0
+
+    @property
+    def local(self) -> bool:
+        return self.client.model.startswith(LOCAL_PREFIX)
+
+    def next_sample(self) -> Sample:
+        self.samples += 1
+        return search.sample(self.settings, self.samples - 1)
 
     # -- reporting --------------------------------------------------------------
     def phase(self, name: str, message: str, percent: int) -> None:
@@ -122,9 +133,26 @@ class _Job:
                          outcomes=[o.to_dict() for o in attempt.run.outcomes])
 
     # -- steps ----------------------------------------------------------------
-    async def ask_code(self, step: str, messages: list[dict]) -> Candidate:
+    async def ask_code(self, step: str, messages: list[dict], sample: Sample | None = None) -> Candidate:
         return await self.client.complete(step, messages, parse=lambda reply: parse_candidate(
-            prompts.parse_code(reply), self.target))
+            prompts.parse_code(reply), self.target), sample=sample)
+
+    async def try_candidate(self, candidate: Candidate, iteration: int, repair_of: Attempt | None = None) -> Attempt:
+        """Test ``candidate`` (once per distinct program) and let it compete for best."""
+        key = search.normalized(candidate)
+        running = self.seen.get(key)
+        if running is not None:  # the same program: wait for its one test run
+            earlier = await running
+            attempt = replace(earlier, iteration=iteration)
+            self.trace.write("duplicate", iteration=iteration, same_as=earlier.iteration)
+            self.emit(Event("log", self.target.qualname,
+                            message=f"the same program as attempt {earlier.iteration}: not tested again"))
+        else:
+            running = self.seen[key] = asyncio.ensure_future(self.test(candidate, iteration))
+            attempt = await running
+        self.attempts.append(attempt)
+        self.consider(attempt, repair_of)
+        return attempt
 
     def request(self, candidate: Candidate) -> SandboxRequest:
         return SandboxRequest(module_path=self.path, candidate_source=candidate_module(self.source, self.target,
@@ -161,19 +189,20 @@ class _Job:
         why = run.tampered or run.error or (f"{failing[0].id}: {failing[0].message}" if failing else "no test ran")
         return f"the result did not pass its verification run: {why}"
 
-    def consider(self, attempt: Attempt) -> bool:
-        """Keep ``attempt`` as the best one unless it breaks an anchor or scores lower."""
+    def consider(self, attempt: Attempt, repair_of: Attempt | None = None) -> bool:
+        """Keep ``attempt`` as the best one unless it ranks lower or, as a repair, breaks an
+        authoritative test that passed before (test anchors)."""
         ignore = set(self.disputed)
         if self.best is None:
             self.best = attempt
             return True
-        broken = self.best.passing_authoritative() - attempt.passing_authoritative()
+        broken = repair_of.passing_authoritative() - attempt.passing_authoritative() if repair_of else set()
         if broken:
             self.trace.write("anchor", rejected_iteration=attempt.iteration, broken=sorted(broken))
             self.emit(Event("log", self.target.qualname,
                             message=f"rejected a fix that broke {len(broken)} passing test(s): {sorted(broken)[0]}"))
             return False
-        if attempt.score(ignore) >= self.best.score(ignore):
+        if search.rank(attempt, self.attempts, ignore) >= search.rank(self.best, self.attempts, ignore):
             self.best = attempt
             return True
         return False
@@ -334,34 +363,10 @@ async def _run(job: _Job, feedback: list[Finding]) -> None:
     await job.client.prepare(lambda message: job.phase("loading-model", message, 8))
 
     job.phase("generating", "generating", 10)
-    asks = [job.ask_code("generate", prompts.generate_messages(target, job.context, feedback))
-            for _ in range(settings.candidates)]
-    if settings.model_tests:
-        asks.append(job.write_model_tests())
-    if job.client.model.startswith(LOCAL_PREFIX):
-        # one local model serves one request at a time: asked together, the second
-        # request's timeout would run out while it waits for the first
-        replies = [await _settled(ask) for ask in asks]
-    else:
-        replies = await asyncio.gather(*asks, return_exceptions=True)
-    for reply in replies:
-        if isinstance(reply, BaseException) and not isinstance(reply, Exception):
-            raise reply  # cancellation of one ask cancels the job
-    candidates = [r for r in replies[:settings.candidates] if isinstance(r, Candidate)]
-    errors = [r for r in replies if isinstance(r, Exception)]
-    job.iterations = 1
-    if not candidates:
-        job.stop_reason = str(errors[0]) if errors else "no candidate"
-        if any(isinstance(e, BudgetExceeded) for e in errors):
-            job.stop_reason = str(next(e for e in errors if isinstance(e, BudgetExceeded)))
+    if not await _first_round(job, feedback):
         return
-
-    job.phase("testing", "testing", 30)
-    for attempt in await asyncio.gather(*(job.test(c, 1) for c in candidates)):
-        job.consider(attempt)
-
     try:
-        await _fix_rounds(job)
+        await _search(job)
         if settings.critic and job.best is not None and job.best.trusted_pass(set(job.disputed)):
             try:
                 await _review(job)
@@ -379,6 +384,97 @@ async def _run(job: _Job, feedback: list[Finding]) -> None:
         job.verify_error = await job.verify()
         if job.verify_error:
             job.emit(Event("log", target.qualname, message=job.verify_error))
+
+
+async def _first_round(job: _Job, feedback: list[Finding]) -> bool:
+    """The first ``candidates`` samples (and the model's tests), tested.  A local model answers
+    one request at a time, so its candidates are asked and tested one by one and the round
+    stops at the first that passes; a remote model is asked for all at once."""
+    settings, target = job.settings, job.target
+    messages = prompts.generate_messages(target, job.context, feedback)
+    job.iterations = 1
+    errors: list[Exception] = []
+    if job.local:
+        if settings.model_tests:
+            await job.write_model_tests()
+        for _ in range(settings.candidates):
+            reply = await _settled(job.ask_code("generate", messages, job.next_sample()))
+            if isinstance(reply, Exception):
+                errors.append(reply)
+                if isinstance(reply, BudgetExceeded):
+                    break
+                continue
+            job.phase("testing", "testing", 30)
+            if (await job.try_candidate(reply, 1)).trusted_pass(set(job.disputed)):
+                break
+    else:
+        asks = [job.ask_code("generate", messages, job.next_sample()) for _ in range(settings.candidates)]
+        if settings.model_tests:
+            asks.append(job.write_model_tests())
+        replies = await asyncio.gather(*asks, return_exceptions=True)
+        for reply in replies:
+            if isinstance(reply, BaseException) and not isinstance(reply, Exception):
+                raise reply  # cancellation of one ask cancels the job
+        errors = [r for r in replies if isinstance(r, Exception)]
+        candidates = [r for r in replies[:settings.candidates] if isinstance(r, Candidate)]
+        if candidates:
+            job.phase("testing", "testing", 30)
+            await asyncio.gather(*(job.try_candidate(c, 1) for c in candidates))
+    if job.best is None:
+        budget = next((e for e in errors if isinstance(e, BudgetExceeded)), None)
+        job.stop_reason = str(budget or (errors[0] if errors else "no candidate"))
+        return False
+    return True
+
+
+async def _search(job: _Job) -> None:
+    """Repair or resample, step by step, until an attempt passes or the budget is spent."""
+    settings = job.settings
+    fruitless = 0
+    while job.iterations < settings.max_iterations:
+        ignore = set(job.disputed)
+        best = job.best
+        if best.trusted_pass(ignore):
+            return
+        step, why = search.decide(best, ignore, capable=not job.local, fruitless_repairs=fruitless)
+        job.iterations += 1
+        job.trace.write("decision", iteration=job.iterations, step=step, why=why, best_iteration=best.iteration)
+        job.emit(Event("log", job.target.qualname, message=f"{step}: {why}"))
+        percent = 30 + 55 * job.iterations // settings.max_iterations
+        try:
+            if step == "repair":
+                job.phase("fixing", f"fixing {job.iterations}/{settings.max_iterations}", percent)
+                attempt = await _repair(job, best)
+                improved = attempt is not None and job.best is attempt and \
+                    search.rank(attempt, job.attempts, ignore) > search.rank(best, job.attempts, ignore)
+                fruitless = 0 if improved else fruitless + 1
+                job.update_disputed(best)
+            else:
+                job.phase("resampling", f"new sample {job.iterations}/{settings.max_iterations}", percent)
+                candidate = await job.ask_code("generate", prompts.generate_messages(job.target, job.context),
+                                               job.next_sample())
+                await job.try_candidate(candidate, job.iterations)
+                fruitless = 0
+        except ModelError as exc:
+            if isinstance(exc, BudgetExceeded):
+                raise
+            job.stop_reason = str(exc)
+            job.emit(Event("log", job.target.qualname, message=f"{step} failed: {exc}"))
+            if exc.kind != "parse":
+                return  # the model is unreachable or misconfigured: more asks will not help
+            fruitless += 1
+
+
+async def _repair(job: _Job, before: Attempt, findings: list[Finding] | None = None) -> Attempt | None:
+    """One fix of ``before`` with its failures (and ``findings``) quoted; anchors hold."""
+    ignore = set(job.disputed)
+    security = before.security
+    failing = [o for o in before.failing(ignore) if not security or o.id != "<test run>"]
+    candidate = await job.ask_code("fix", prompts.fix_messages(
+        job.target, job.context, before.candidate.function_code, failing, [*security, *(findings or [])]))
+    job.phase("testing", "testing", min(88, 35 + 55 * job.iterations // job.settings.max_iterations))
+    attempt = await job.try_candidate(candidate, job.iterations, repair_of=before)
+    return attempt
 
 
 def model_context(model: str, source: str, target: Target, path: Path, workspace: Path,
@@ -400,36 +496,6 @@ async def _settled(ask):
         return exc
 
 
-async def _fix_rounds(job: _Job, findings: list[Finding] | None = None) -> None:
-    settings = job.settings
-    while job.iterations < settings.max_iterations:
-        ignore = set(job.disputed)
-        failing = job.best.failing(ignore)
-        security = job.best.security
-        if not failing and not findings and not security:
-            return
-        job.iterations += 1
-        label = "addressing review" if findings else f"fixing {job.iterations}/{settings.max_iterations}"
-        job.phase("fixing", label, min(80, 30 + 50 * job.iterations // settings.max_iterations))
-        before = job.best
-        try:
-            candidate = await job.ask_code("fix", prompts.fix_messages(
-                job.target, job.context, before.candidate.function_code,
-                [o for o in failing if not security or o.id != "<test run>"], [*security, *(findings or [])]))
-        except ModelError as exc:
-            if isinstance(exc, BudgetExceeded):
-                raise
-            job.stop_reason = str(exc)
-            job.emit(Event("log", job.target.qualname, message=f"fix failed: {exc}"))
-            return
-        job.phase("testing", "testing", min(85, 35 + 50 * job.iterations // settings.max_iterations))
-        attempt = await job.test(candidate, job.iterations)
-        job.consider(attempt)
-        if findings:
-            return  # one targeted round for the critic's findings
-        job.update_disputed(before)
-
-
 async def _review(job: _Job) -> None:
     job.phase("reviewing", "reviewing", 88)
     verdict, findings = await job.client.complete(
@@ -438,7 +504,15 @@ async def _review(job: _Job) -> None:
     job.trace.write("critic", verdict=verdict, findings=[f.to_dict() for f in findings])
     if verdict == "request_changes" and findings and job.iterations < job.settings.max_iterations:
         reviewed = job.best
-        await _fix_rounds(job, findings)
+        job.iterations += 1
+        job.phase("fixing", "addressing review", 90)
+        job.trace.write("decision", iteration=job.iterations, step="repair", why="the critic requested changes")
+        try:
+            await _repair(job, reviewed, findings)
+        except ModelError as exc:
+            if isinstance(exc, BudgetExceeded):
+                raise
+            job.emit(Event("log", job.target.qualname, message=f"fix failed: {exc}"))
         if job.best is not reviewed:
             job.phase("reviewing", "reviewing again", 95)
             verdict, findings = await job.client.complete(

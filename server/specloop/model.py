@@ -48,6 +48,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -65,6 +66,15 @@ BACKOFF_CAP = 10.0
 KINDS = ("config", "timeout", "http", "budget", "parse", "cancelled")
 _RETRY_STATUSES = {408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529}
 _import_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Sample:
+    """How one request samples: its own seed and temperature.  Requests that differ in
+    their sample are different questions to the model and to the response cache."""
+
+    temperature: float
+    seed: int | None = None
 
 
 class ModelError(Exception):
@@ -236,30 +246,33 @@ class ModelClient:
             self._litellm = litellm
         return self._litellm
 
-    async def complete(self, step: str, messages: list[dict[str, Any]], parse: Callable[[str], T]) -> T:
-        """Ask the model, parse the reply; one re-ask when ``parse`` raises ValueError."""
+    async def complete(self, step: str, messages: list[dict[str, Any]], parse: Callable[[str], T],
+                       sample: Sample | None = None) -> T:
+        """Ask the model, parse the reply; one re-ask when ``parse`` raises ValueError.
+        ``sample``: this request's seed and temperature (default: settings.temperature, no seed)."""
+        sample = sample or Sample(self.settings.temperature)
         messages = _redacted(messages)
-        reply = await self._reply(step, messages)
+        reply = await self._reply(step, messages, sample)
         try:
             value = parse(reply)
         except ValueError as first:
             self._trace("model_parse_error", step=step, error=str(first), reply=reply, attempt=1)
             again = _redacted([*messages, {"role": "assistant", "content": reply},
                                prompts.reask_message(step, _one_line(first))])
-            reply = await self._reply(step, again)
+            reply = await self._reply(step, again, sample)
             try:
                 value = parse(reply)
             except ValueError as second:
                 self._trace("model_error", step=step, error_kind="parse", error=str(second), reply=reply)
                 raise ModelError(f"model reply unusable after a re-ask: {_one_line(second)}", "parse") from None
-        self._cache_put(step, messages, reply)   # a good reply answers the original prompt next time
+        self._cache_put(step, messages, sample, reply)   # a good reply answers the original prompt next time
         return value
 
     # -- one reply, with cache, budget and retries --------------------------
-    async def _reply(self, step: str, messages: list[dict[str, Any]]) -> str:
-        cached = self._cache_get(step, messages)
+    async def _reply(self, step: str, messages: list[dict[str, Any]], sample: Sample) -> str:
+        cached = self._cache_get(step, messages, sample)
         if cached is not None:
-            self._trace("model", step=step, model=self.model, messages=messages, reply=cached, cached=True,
+            self._trace("model", step=step, model=self.model, messages=messages, reply=cached, cached=True, seed=sample.seed,
                         usage={"prompt": 0, "completion": 0, "cost_usd": 0.0}, seconds=0.0, attempt=0)
             return cached
         litellm = await self._ready()
@@ -269,7 +282,7 @@ class ModelClient:
             attempt += 1
             started = time.monotonic()
             try:
-                response = await self._send(litellm, step, messages)
+                response = await self._send(litellm, step, messages, sample)
             except Exception as exc:  # CancelledError is not an Exception: it propagates
                 kind, status, retryable = _classify(litellm, exc)
                 if kind == "timeout" and _is_local(self.model):
@@ -283,21 +296,22 @@ class ModelClient:
                     raise ModelError(message, kind, status=status) from None
                 await asyncio.sleep(self._backoff(attempt, exc))
                 continue
-            return self._account(litellm, step, messages, response, attempt, time.monotonic() - started)
+            return self._account(litellm, step, messages, response, attempt, time.monotonic() - started, sample)
 
-    async def _send(self, litellm: Any, step: str, messages: list[dict[str, Any]]) -> Any:
+    async def _send(self, litellm: Any, step: str, messages: list[dict[str, Any]], sample: Sample) -> Any:
         self.requests += 1
         timeout = self.settings.request_timeout
+        seed = {} if sample.seed is None else {"seed": sample.seed}
         call = litellm.acompletion(
             model=self.model, api_base=self.api_base, messages=messages,
-            temperature=self.settings.temperature, timeout=timeout, max_retries=0, num_retries=0,
-            extra_headers={"X-Specloop-Step": step, "X-Specloop-Target": self.target},
+            temperature=sample.temperature, timeout=timeout, max_retries=0, num_retries=0, drop_params=True,
+            extra_headers={"X-Specloop-Step": step, "X-Specloop-Target": self.target}, **seed,
         )
         # A guard for providers that ignore ``timeout`` (the HTTP ones honour it first).
         return await asyncio.wait_for(call, timeout + 2.0)
 
     def _account(self, litellm: Any, step: str, messages: list[dict[str, Any]], response: Any,
-                 attempt: int, seconds: float) -> str:
+                 attempt: int, seconds: float, sample: Sample) -> str:
         try:
             reply = response.choices[0].message.content or ""
         except (AttributeError, IndexError, TypeError):
@@ -310,7 +324,7 @@ class ModelClient:
         self.usage.add(Usage(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
                              cost_usd=cost, calls=1))
         self._trace("model", step=step, model=self.model, messages=messages, reply=reply, attempt=attempt,
-                    usage={"prompt": prompt_tokens, "completion": completion_tokens, "cost_usd": cost},
+                    seed=sample.seed, temperature=sample.temperature, usage={"prompt": prompt_tokens, "completion": completion_tokens, "cost_usd": cost},
                     seconds=round(seconds, 3))
         if self.on_usage is not None:
             self.on_usage(self.usage)
@@ -348,15 +362,15 @@ class ModelClient:
         return f"model request failed with HTTP {status}{hint}: {_detail(exc)}"
 
     # -- cache -------------------------------------------------------------
-    def _cache_path(self, step: str, messages: list[dict[str, Any]]) -> Path | None:
+    def _cache_path(self, step: str, messages: list[dict[str, Any]], sample: Sample) -> Path | None:
         if self.cache_dir is None:
             return None
-        key = json.dumps([self.model, self.api_base, messages, self.settings.temperature, step],
+        key = json.dumps([self.model, self.api_base, messages, sample.temperature, sample.seed, step],
                          sort_keys=True, default=str)
         return self.cache_dir / f"{hashlib.sha256(key.encode()).hexdigest()}.json"
 
-    def _cache_get(self, step: str, messages: list[dict[str, Any]]) -> str | None:
-        path = self._cache_path(step, messages)
+    def _cache_get(self, step: str, messages: list[dict[str, Any]], sample: Sample) -> str | None:
+        path = self._cache_path(step, messages, sample)
         if path is None or not path.is_file():
             return None
         try:
@@ -365,8 +379,8 @@ class ModelClient:
             return None
         return reply if isinstance(reply, str) else None
 
-    def _cache_put(self, step: str, messages: list[dict[str, Any]], reply: str) -> None:
-        path = self._cache_path(step, messages)
+    def _cache_put(self, step: str, messages: list[dict[str, Any]], sample: Sample, reply: str) -> None:
+        path = self._cache_path(step, messages, sample)
         if path is None:
             return
         try:

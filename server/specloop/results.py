@@ -14,6 +14,8 @@ Outcome = Literal["passed", "failed", "error", "skipped"]
 class TestOutcome:
     """One test's result as the sandbox reports it."""
 
+    __test__ = False  # not a pytest test class
+
     id: str                       # e.g. "test_oracle.py::test_area_negative" or "doctest[1]"
     outcome: Outcome
     message: str = ""             # assertion message / exception line, short
@@ -29,6 +31,8 @@ class TestOutcome:
 @dataclass
 class TestRun:
     """All outcomes of one sandbox run, plus what went wrong with the run itself."""
+
+    __test__ = False  # not a pytest test class
 
     outcomes: list[TestOutcome] = field(default_factory=list)
     error: str | None = None      # collection error, timeout, killed, missing pytest...

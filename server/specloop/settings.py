@@ -40,7 +40,9 @@ class Settings(BaseModel):
 
     # -- loop ---------------------------------------------------------------
     max_iterations: int = Field(3, ge=1, le=20, description="generate + fix rounds per target")
-    candidates: int = Field(1, ge=1, le=8, description="first candidates generated in parallel")
+    candidates: int = Field(1, ge=1, le=8, description="first candidates, each its own sample (seed, temperature)")
+    sample_temperature: float = Field(0.8, ge=0, le=2, description="temperature of every sample after the "
+                                      "first (which uses temperature): extra candidates and resamples")
     model_tests: bool = Field(True, description="ask the model for extra (advisory) tests")
     critic: bool = Field(True, description="ask a critic to review the passing code")
     context_tokens: int = Field(1500, ge=200, description="token bound of the context the model sees")

@@ -154,26 +154,29 @@ async def test_cancel_while_the_model_hangs(editor, scripted_model):
 
 
 async def test_cancel_while_testing_kills_the_sandbox(editor, scripted_model):
+    token = f"120.{editor.persona.count('v')}{id(editor) % 10000}"  # sleep's argument, unique to this run
     scripted_model.add("generate", fenced(AREA_CODE.replace(
-        "    return w * h\n", "    import time\n    time.sleep(120)\n    return w * h\n")))
+        "    return w * h\n", f"    import subprocess\n    subprocess.run(['sleep', '{token}'])\n    return w * h\n")))
     await editor.configure(api_base=scripted_model.url)
     uri = editor.open("slow.py", GEOMETRY)
     before, mark = len(editor.apply_requests), editor.mark()
     await editor.command("specloop.generate", {"uri": uri, "target": "area"})
     server = editor._server.pid
-    await editor.until("a sandbox process", lambda: any(
-        "SPECLOOP_SANDBOX_RUN" in _environ(p) for p in descendants(server)), 120)
+
+    def runs() -> list[int]:  # the run's processes (the warm worker that forked it stays)
+        return [p for p in descendants(server) if token in _cmdline(p)]
+    await editor.until("a sandbox process", runs, 120)
     answer = await editor.command("specloop.cancel", {"uri": uri, "target": "area"})
     assert answer == {"cancelled": ["area"]}
     end = (await editor.job_end("specloop: area", mark, timeout=5))[-1]
     assert end.message == "cancelled"
-    await editor.until("the sandbox gone", lambda: not descendants(server), 5)
+    await editor.until("the sandbox gone", lambda: not runs(), 5)
     assert len(editor.apply_requests) == before and editor.docs[uri].text == GEOMETRY
 
 
-def _environ(pid: int) -> str:
+def _cmdline(pid: int) -> str:
     try:
-        return Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace")
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
     except OSError:
         return ""
 

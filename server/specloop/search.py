@@ -1,0 +1,101 @@
+"""The search's decisions: how candidates sample, which are the same program, which
+attempt ranks first, and whether the next step repairs or resamples.
+
+Why it is shaped this way (measured with the local 135M model on HumanEval/0-39:
+best-of-5 with distinct seeds beat greedy single-shot, while repair from an
+assertion message rarely helped; Olausson et al., ICLR 2024, find the same for
+small models at equal budget):
+
+* Every candidate is its own sample: the first at ``temperature`` with no seed
+  (greedy-ish, as a single ask would be), each later one at
+  ``sample_temperature`` with its own seed.  The response cache keys on the
+  sample, so ``cache = true`` replays N different candidates.
+* Candidates that are the same program (same AST once the docstring is
+  dropped) are tested once.
+* Ranking: a candidate the policy refused ranks last; then authoritative tests
+  passed; then agreement on the model's tests (candidates that pass the same
+  model tests support each other: cluster size x tests passed, as in CodeT);
+  then all tests passed.
+* Next step: *repair* when a fix prompt can address the failure (a syntax,
+  name, import, type or attribute error, a refused construct, a run that did
+  not finish) or when a capable (remote) model has a clear expected/actual to
+  work from; *resample* when the model is the small local one facing a wrong
+  answer, or when the last repair did not raise the score.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import Counter
+from typing import TYPE_CHECKING
+
+from .model import Sample
+from .settings import Settings
+
+if TYPE_CHECKING:
+    from .candidate import Candidate
+    from .loop import Attempt
+
+REPAIRABLE = ("SyntaxError", "IndentationError", "TabError", "NameError", "UnboundLocalError", "ImportError",
+              "ModuleNotFoundError", "TypeError", "AttributeError", "RecursionError", "not trusted",
+              "did not finish", "refused by the security policy", "no tests collected")
+
+
+def sample(settings: Settings, index: int) -> Sample:
+    """The sampling of candidate ``index`` (0-based over the whole job)."""
+    if index == 0:
+        return Sample(settings.temperature)
+    return Sample(settings.sample_temperature, seed=index)
+
+
+def normalized(candidate: Candidate) -> str:
+    """The program without its docstring and formatting: equal strings, same program."""
+    try:
+        tree = ast.parse(candidate.function_code)
+    except SyntaxError:
+        return candidate.function_code
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(getattr(first, "value", None), ast.Constant) \
+                    and isinstance(first.value.value, str):
+                node.body = node.body[1:] or [ast.Pass()]
+    return "\n".join(sorted(candidate.imports)) + "\n" + ast.dump(tree, annotate_fields=False)
+
+
+def agreement(attempt: Attempt, attempts: list[Attempt], ignore: set[str]) -> int:
+    """CodeT's dual agreement: the number of attempts passing exactly the same model tests
+    as ``attempt`` times how many those are (0 when it passes none)."""
+    def passed(a: Attempt) -> frozenset[str]:
+        return frozenset(o.id for o in a.outcomes(ignore) if not o.authoritative and o.outcome == "passed")
+    mine = passed(attempt)
+    if not mine:
+        return 0
+    clusters = Counter(passed(a) for a in {id(a): a for a in attempts}.values())
+    return clusters[mine] * len(mine)
+
+
+def rank(attempt: Attempt, attempts: list[Attempt], ignore: set[str]) -> tuple[int, ...]:
+    outs = attempt.outcomes(ignore)
+    auth = sum(o.authoritative and o.outcome == "passed" for o in outs)
+    total = sum(o.outcome == "passed" for o in outs)
+    return (not attempt.security, attempt.run.error is None, auth, agreement(attempt, attempts, ignore), total,
+            total - len(outs))
+
+
+def decide(best: Attempt, ignore: set[str], *, capable: bool, fruitless_repairs: int) -> tuple[str, str]:
+    """``("repair" | "resample", why)`` for the step after ``best`` failed."""
+    failing = best.failing(ignore)
+    if best.security:
+        return "repair", "the security policy refused a construct: the fix prompt names it"
+    texts = [o.message for o in failing] + ([best.run.error] if best.run.error else [])
+    repairable = next((k for t in texts if t for k in REPAIRABLE if k in t), None)
+    if fruitless_repairs >= 2 or (fruitless_repairs >= 1 and repairable is None):
+        return "resample", f"{fruitless_repairs} repair(s) in a row did not raise the score"
+    if repairable is not None:
+        return "repair", f"{repairable} is an error a fix prompt can address"
+    if capable and any(o.expected is not None and o.actual is not None for o in failing):
+        return "repair", "a clear expected/actual for a capable model"
+    if not capable:
+        return "resample", "a wrong answer from a small model: a new sample is likelier to pass than a repair"
+    return "repair", "the failing tests are quoted for the model"
