@@ -170,7 +170,7 @@ def test_sigterm_cancels_cleanly(scripted_model, project):
     slow = f'''
     def area(w, h):
         import subprocess, time
-        subprocess.Popen(["sleep", "{marker}"], start_new_session=True)
+        subprocess.Popen(["setsid", "sleep", "{marker}"])
         time.sleep(60)
         return w * h
     '''
