@@ -205,7 +205,11 @@ class _Runtime:
         return len(self.tokens(messages))
 
     def tokens(self, messages: list[dict[str, str]]) -> list[int]:
-        prompt = self.formatter(messages=messages).prompt
+        """The prompt's tokens; a last ``assistant`` message is a prefill: the reply continues it."""
+        prefill = prefill_of(messages)
+        if prefill:
+            messages = messages[:-1]
+        prompt = self.formatter(messages=messages).prompt + prefill
         return self.llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
 
     def generate(self, messages: list[dict[str, str]], *, max_tokens: int, temperature: float, seed: int,
@@ -222,13 +226,19 @@ class _Runtime:
                 raise Cancelled()
             fitted, max_tokens = fit_messages(messages, self.count, n_ctx=N_CTX, max_tokens=max_tokens)
             prompt_tokens = self.tokens(fitted)
-            return self._complete(prompt_tokens, max_tokens=max_tokens, temperature=temperature, seed=seed,
-                                  stop=stop, stop_flag=stop_flag, deadline=deadline)
+            prefill = prefill_of(fitted)
+            result = self._complete(prompt_tokens, max_tokens=max_tokens, temperature=temperature, seed=seed,
+                                    stop=stop, stop_flag=stop_flag, deadline=deadline, prefill=prefill)
+            if prefill:  # the reply is the whole answer, prefill included
+                choice = result["choices"][0]
+                choice["text"] = prefill + (choice.get("text") or "")
+            return result
         finally:
             self.run_lock.release()
 
     def _complete(self, prompt_tokens: list[int], *, max_tokens: int, temperature: float, seed: int,
-                  stop: list[str], stop_flag: threading.Event, deadline: float | None) -> dict[str, Any]:
+                  stop: list[str], stop_flag: threading.Event, deadline: float | None,
+                  prefill: str = "") -> dict[str, Any]:
         import llama_cpp
 
         state = {"first": True, "late": False}
@@ -246,7 +256,7 @@ class _Runtime:
             if stop_flag.is_set():
                 return True
             tail = self.llm.detokenize([int(t) for t in ids[start:]]) if len(ids) > start else b""
-            return b"`" in tail and closed_fence(tail.decode("utf-8", errors="ignore"))
+            return b"`" in tail and closed_fence(prefill + tail.decode("utf-8", errors="ignore"))
 
         self.stop_flag, self.deadline = stop_flag, deadline
         self._set_abort(True)
@@ -305,6 +315,13 @@ def generating() -> bool:
 _CLOSED_FENCE = re.compile(r"^[ \t]*```[^`\n]*\n.*?^[ \t]*```", re.MULTILINE | re.DOTALL)
 
 
+def prefill_of(messages: Sequence[dict[str, Any]]) -> str:
+    """The text of a last ``assistant`` message (a prefill the reply continues), else ""."""
+    if messages and messages[-1].get("role") == "assistant":
+        return _text(messages[-1].get("content"))
+    return ""
+
+
 def closed_fence(text: str) -> bool:
     """Whether ``text`` holds a complete fenced code block (opening and closing
     fence each at the start of a line)."""
@@ -347,8 +364,8 @@ def fit_messages(messages: Sequence[dict[str, Any]], count: Callable[[list[dict[
     for index, message in enumerate(fitted):
         if total <= budget:
             break
-        if message["role"] == "system":
-            continue
+        if message["role"] == "system" or (message["role"] == "assistant" and index == len(fitted) - 1):
+            continue  # the system message and a prefill are never cut
         original = message["content"]
         drop = 0
         while total > budget and drop < len(original) - MIN_KEEP_CHARS:

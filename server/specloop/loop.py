@@ -134,8 +134,10 @@ class _Job:
 
     # -- steps ----------------------------------------------------------------
     async def ask_code(self, step: str, messages: list[dict], sample: Sample | None = None) -> Candidate:
+        """A code reply.  The local model's unusable first answers are not re-asked: a re-ask
+        costs a whole generation and rarely helps a 135M model; the search samples anew."""
         return await self.client.complete(step, messages, parse=lambda reply: parse_candidate(
-            prompts.parse_code(reply), self.target), sample=sample)
+            prompts.parse_code(reply), self.target), sample=sample, reask=not (self.local and step == "generate"))
 
     async def try_candidate(self, candidate: Candidate, iteration: int, repair_of: Attempt | None = None) -> Attempt:
         """Test ``candidate`` (once per distinct program) and let it compete for best."""

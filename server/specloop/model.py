@@ -247,9 +247,10 @@ class ModelClient:
         return self._litellm
 
     async def complete(self, step: str, messages: list[dict[str, Any]], parse: Callable[[str], T],
-                       sample: Sample | None = None) -> T:
-        """Ask the model, parse the reply; one re-ask when ``parse`` raises ValueError.
-        ``sample``: this request's seed and temperature (default: settings.temperature, no seed)."""
+                       sample: Sample | None = None, reask: bool = True) -> T:
+        """Ask the model, parse the reply; one re-ask when ``parse`` raises ValueError (unless
+        ``reask`` is off).  ``sample``: this request's seed and temperature (default:
+        settings.temperature, no seed)."""
         sample = sample or Sample(self.settings.temperature)
         messages = _redacted(messages)
         reply = await self._reply(step, messages, sample)
@@ -257,6 +258,8 @@ class ModelClient:
             value = parse(reply)
         except ValueError as first:
             self._trace("model_parse_error", step=step, error=str(first), reply=reply, attempt=1)
+            if not reask:
+                raise ModelError(f"model reply unusable: {_one_line(first)}", "parse") from None
             again = _redacted([*messages, {"role": "assistant", "content": reply},
                                prompts.reask_message(step, _one_line(first))])
             reply = await self._reply(step, again, sample)

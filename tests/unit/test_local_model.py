@@ -225,3 +225,13 @@ async def test_the_local_model_implements_add_end_to_end(tmp_path: Path, monkeyp
     assert "def add" in (result.function_code or "")
     assert result.usage.prompt_tokens > 0 and result.usage.completion_tokens > 0 and result.usage.cost_usd == 0
     assert path.read_text(encoding="utf-8") == source, "implement must not write the file"
+
+
+def test_a_last_assistant_message_is_a_prefill_the_reply_continues_and_is_never_cut() -> None:
+    from specloop.local_model import prefill_of
+    messages = [{"role": "system", "content": "s"}, {"role": "user", "content": "u" * 4000},
+                {"role": "assistant", "content": "```python\ndef f(x):\n"}]
+    assert prefill_of(messages) == "```python\ndef f(x):\n" and prefill_of(messages[:2]) == ""
+    fitted, _ = fit_messages(messages, lambda ms: sum(len(m["content"]) for m in ms) // 4, n_ctx=600,
+                             max_tokens=100)
+    assert fitted[-1] == messages[-1] and len(fitted[1]["content"]) < 4000
