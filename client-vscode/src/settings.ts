@@ -41,6 +41,7 @@ export const SERVER_SETTINGS: readonly SettingMapping[] = [
   { key: 'cache', field: 'cache' },
   { key: 'maxIterations', field: 'max_iterations' },
   { key: 'candidates', field: 'candidates' },
+  { key: 'sampleTemperature', field: 'sample_temperature' },
   { key: 'modelTests', field: 'model_tests' },
   { key: 'critic', field: 'critic' },
   { key: 'contextTokens', field: 'context_tokens' },
