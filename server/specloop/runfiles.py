@@ -174,6 +174,7 @@ async def run_path(args: argparse.Namespace, reporter: Reporter,
             except SettingsError as exc:
                 raise BadInput(str(exc)) from None
             _check_model(settings[job.workspace])
+            _check_sandbox(settings[job.workspace], job.workspace)
     run = Run(args, reporter, written=written if written is not None else [])
     for message in problems:
         run.problem(message)
@@ -325,6 +326,16 @@ def _check_model(settings: Settings) -> None:
     try:
         resolve_model(settings)
     except ModelError as exc:
+        raise BadInput(str(exc)) from None
+
+
+def _check_sandbox(settings: Settings, workspace: Path) -> None:
+    """No silent unsafe mode: without a working bubblewrap, ``auto`` runs nothing (exit 2)."""
+    from .sandbox import Sandbox, SandboxError
+
+    try:
+        Sandbox(settings, workspace)
+    except SandboxError as exc:
         raise BadInput(str(exc)) from None
 
 

@@ -124,3 +124,15 @@ async def test_cli_json_reports_gaming_code_as_failed_with_a_security_finding(mo
     assert any(f["category"] == "security" and "pytest" in f["message"] for f in target["findings"])
     assert path.read_text(encoding="utf-8").startswith(STUB)
     assert "pytest.skip" not in path.read_text(encoding="utf-8")
+
+
+def test_cli_without_bubblewrap_runs_nothing_and_says_what_to_do(scripted_model, workspace):
+    path = write(workspace, "geometry.py", STUB)
+    scripted_model.add("generate", fenced(GOOD))
+    proc = specloop("run", "geometry.py", env=cli_env(scripted_model.url, PATH="/nonexistent"), cwd=workspace)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "specloop: tests were not run: bubblewrap does not work here (bwrap is not installed); install it (e.g. "
+        "`apt-get install bubblewrap`) or set sandbox = \"process\" to run generated code with your own rights, "
+        "without isolation"]
+    assert not scripted_model.requests and path.read_text(encoding="utf-8") == STUB
