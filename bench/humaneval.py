@@ -1,10 +1,11 @@
-"""HumanEval pass@1 of specloop: one single-shot ``generate`` call against the
-whole loop, for the same model and settings.
+"""HumanEval pass@1 of specloop: one single-shot ``generate`` call, best-of-N
+samples ranked by the docstring's examples, and the whole loop, for the same
+model.
 
 Run::
 
     .venv/bin/python bench/humaneval.py --model specloop-local/smollm2 --limit 60 \\
-        --out bench/results/smollm2
+        --modes single,best,loop --out bench/results/smollm2
 
 Decisions:
 
@@ -17,9 +18,23 @@ Decisions:
   ``ModelClient.complete("generate", ...)`` call; the model layer's one
   re-ask on an unparsable reply is part of that call and is counted in
   ``calls``.  Nothing is tested or fed back.
+* Best-of-N (``best``) is ``loop.implement`` with ``candidates`` N
+  (``--best-of``, default 5), ``max_iterations`` 1, model tests and critic off:
+  N samples (the first at ``temperature``, the others at
+  ``sample_temperature`` with distinct seeds), the same program tested once,
+  ranked by the docstring's examples.  No repair, no resample.
 * The loop is ``loop.implement`` with default settings except the model
-  (and ``api_base``): model tests and critic on, ``max_iterations`` 3, one
-  candidate.  It sees only the docstring's ``>>>`` examples and its own tests.
+  (and ``api_base``) and what the flags override (``--candidates``,
+  ``--max-iterations``, ``--model-tests/--no-model-tests``,
+  ``--critic/--no-critic``).  ``--temperature``, ``--sample-temperature`` and
+  ``--token-budget`` apply to every mode.  It sees only the docstring's
+  ``>>>`` examples and its own tests.  Each mode's settings are stored in the
+  JSON; resuming with different settings for a mode is refused.
+* Unusable replies: every mode runs with a job trace (single-shot too); a
+  ``model_parse_error`` record (a reply the parser rejected, before the one
+  re-ask) and a ``model_error`` record of kind ``parse`` (still unusable after
+  it) are counted per problem, with the search's ``decision`` records
+  (repair / resample) and ``duplicate`` records, before the workspace goes.
   The code graded is the loop's best attempt whatever its status (what
   ``specloop run`` would show); the loop's own verdict is kept as ``status``
   so the report can say how often a green loop status was right.
@@ -66,8 +81,9 @@ from specloop.model import ModelClient  # noqa: E402
 from specloop.sandbox import Sandbox, SandboxRequest, TestFile  # noqa: E402
 from specloop.settings import Settings  # noqa: E402
 from specloop.spec import find_target  # noqa: E402
+from specloop.trace import Trace  # noqa: E402
 
-MODES = ("single", "loop")
+MODES = ("single", "best", "loop")
 GRADE_TIMEOUT = 10.0
 OFFICIAL_FILE = "test_official.py"
 
@@ -106,7 +122,9 @@ async def single_shot(source: str, path: Path, workspace: Path, settings: Settin
     target = find_target(source, entry_point)
     if target is None:
         raise ValueError("the entry point is not a stub specloop can implement")
-    client = ModelClient(settings, target=target.qualname)
+    trace = Trace(workspace, target.qualname, enabled=True)
+    row["trace"] = str(trace.path) if trace.path else None
+    client = ModelClient(settings, target=target.qualname, trace=trace)
     try:
         await client.prepare()
         context = model_context(client.model, source, target, path, workspace, settings)
@@ -160,6 +178,50 @@ async def grade(module_text: str, path: Path, workspace: Path, problem: dict[str
     return False, " ".join(str(why).split())[:300]
 
 
+def trace_counts(path: str | Path | None) -> dict[str, Any]:
+    """What a job's trace says about its replies and its search's steps."""
+    counts: dict[str, Any] = {"unusable_replies": 0, "unusable_final": 0, "decisions": {}, "duplicates": 0,
+                              "samples": 0}
+    if not path or not Path(path).is_file():
+        return counts
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue
+        kind = rec.get("kind")
+        if kind == "model_parse_error":
+            counts["unusable_replies"] += 1
+        elif kind == "model_error" and rec.get("error_kind") == "parse":  # the re-ask's reply was unusable too
+            counts["unusable_replies"] += 1
+            counts["unusable_final"] += 1
+        elif kind == "decision":
+            step = str(rec.get("step"))
+            counts["decisions"][step] = counts["decisions"].get(step, 0) + 1
+        elif kind == "duplicate":
+            counts["duplicates"] += 1
+        elif kind == "model" and rec.get("step") == "generate" and rec.get("attempt", 1) <= 1 \
+                and not any(m.get("role") == "assistant" for m in rec.get("messages") or []):
+            counts["samples"] += 1  # a first ask, not a retry or the re-ask after an unusable reply
+    return counts
+
+
+def mode_settings(base: Settings, mode: str, args: argparse.Namespace | None) -> Settings:
+    """The settings one mode runs with (see the module doc)."""
+    update: dict[str, Any] = {}
+    if mode == "best":
+        update = {"candidates": getattr(args, "best_of", 5), "max_iterations": 1, "model_tests": False,
+                  "critic": False}
+    elif mode == "loop" and args is not None:
+        update = {k: getattr(args, k) for k in ("candidates", "max_iterations", "model_tests", "critic")
+                  if getattr(args, k, None) is not None}
+    return base.model_copy(update=update)
+
+
+SETTINGS_KEYS = ("temperature", "sample_temperature", "max_iterations", "candidates", "model_tests", "critic",
+                 "context_tokens", "token_budget", "request_timeout")
+
+
 async def run_mode(mode: str, problem: dict[str, Any], settings: Settings, timeout: float,
                    traces: Path | None) -> dict[str, Any]:
     workspace = Path(tempfile.mkdtemp(prefix="specloop-he-"))
@@ -169,7 +231,7 @@ async def run_mode(mode: str, problem: dict[str, Any], settings: Settings, timeo
     started = time.monotonic()
     row: dict[str, Any] = {"passed": False, "calls": 0, "prompt_tokens": 0, "completion_tokens": 0}
     try:
-        work = single_shot if mode == "single" else full_loop
+        work = single_shot if mode == "single" else full_loop  # best-of-N: the loop with its settings
         await asyncio.wait_for(work(source, path, workspace, settings, problem["entry_point"], row), timeout)
     except asyncio.TimeoutError:
         row["error"] = f"timeout after {timeout:g} s"
@@ -179,12 +241,18 @@ async def run_mode(mode: str, problem: dict[str, Any], settings: Settings, timeo
             traceback.print_exc()
     row["seconds"] = round(time.monotonic() - started, 2)
     module_text = row.pop("module", None)
+    if not row.get("trace"):  # a job cut by the timeout returned no result: find its trace
+        found = sorted((workspace / ".specloop" / "runs").glob("*.jsonl"))
+        row["trace"] = str(found[0]) if found else None
+    row.update(trace_counts(row.get("trace")))
+    if "model reply unusable" in (row.get("error") or "") and not row["unusable_final"]:
+        row["unusable_final"] = 1
     try:
         if module_text is not None:
             row["passed"], why = await grade(module_text, path, workspace, problem, settings)
             if why:
                 row["official"] = why
-        if traces is not None and row.get("trace"):
+        if traces is not None and row.get("trace") and Path(row["trace"]).is_file():
             dest = traces / problem["task_id"].replace("/", "_") / f"{mode}.jsonl"
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(row["trace"], dest)
@@ -193,11 +261,28 @@ async def run_mode(mode: str, problem: dict[str, Any], settings: Settings, timeo
         row["error"] = row.get("error") or f"grading: {_one_line(exc)}"
     finally:
         shutil.rmtree(workspace, ignore_errors=True)
+    if traces is None:
+        row.pop("trace", None)  # it was in the temporary workspace
     row["tokens"] = row["prompt_tokens"] + row["completion_tokens"]
     return row
 
 
 # -- the run ---------------------------------------------------------------------------
+def engine_version() -> dict[str, Any]:
+    """The commit the engine was at, and whether server/ had uncommitted changes (the tree
+    is shared: a run says which engine it measured)."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    def git(*argv: str) -> str:
+        try:
+            return subprocess.run(["git", *argv], cwd=root, capture_output=True, text=True, timeout=10).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+    return {"commit": git("rev-parse", "--short", "HEAD") or None,
+            "server_dirty": bool(git("status", "--porcelain", "--", "server/specloop", ":!server/specloop/lsp"))}
+
+
 def machine() -> dict[str, Any]:
     return {"arch": platform.machine(), "system": platform.system(), "cores": os.cpu_count(),
             "python": platform.python_version(), "processor": platform.processor() or None}
@@ -217,7 +302,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--offset", type=int, default=0, help="index of the first problem")
     ap.add_argument("--jobs", type=int, default=1, help="problems run at once")
     ap.add_argument("--out", required=True, help="output prefix: writes OUT.json, OUT.md, OUT.png")
-    ap.add_argument("--modes", default="single,loop", help="comma-separated subset of: single,loop")
+    ap.add_argument("--modes", default="single,best,loop", help="comma-separated subset of: single,best,loop")
+    ap.add_argument("--best-of", type=int, default=5, help="samples of the best-of-N mode (default 5)")
+    ap.add_argument("--candidates", type=int, default=None, help="loop: first candidates (default: the setting's)")
+    ap.add_argument("--max-iterations", type=int, default=None, help="loop: rounds (default: the setting's)")
+    ap.add_argument("--model-tests", action=argparse.BooleanOptionalAction, default=None,
+                    help="loop: ask for model-written tests (default: on)")
+    ap.add_argument("--critic", action=argparse.BooleanOptionalAction, default=None,
+                    help="loop: ask the critic (default: on)")
+    ap.add_argument("--temperature", type=float, default=None, help="every mode: the first sample's temperature")
+    ap.add_argument("--sample-temperature", type=float, default=None,
+                    help="every mode: the temperature of every later sample")
+    ap.add_argument("--token-budget", type=int, default=None, help="every mode: tokens one job may spend")
     ap.add_argument("--problem-timeout", type=float, default=900.0, help="wall seconds per problem and mode")
     ap.add_argument("--keep-traces", action="store_true", help="copy the loop's traces to OUT.traces/")
     ap.add_argument("--report-only", action="store_true",
@@ -233,7 +329,11 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     modes = [m for m in args.modes.split(",") if m]
     if not modes or any(m not in MODES for m in modes):
         raise SystemExit(f"--modes must name some of {MODES}")
-    settings = Settings(model=args.model, api_base=args.api_base)
+    common = {k: getattr(args, k) for k in ("temperature", "sample_temperature", "token_budget")
+              if getattr(args, k, None) is not None}
+    settings = Settings(model=args.model, api_base=args.api_base, **common)
+    per_mode = {m: mode_settings(settings, m, args) for m in modes}
+    wanted = {m: {k: v for k, v in s.model_dump().items() if k in SETTINGS_KEYS} for m, s in per_mode.items()}
     problems = load_problems(args.data)[args.offset:args.offset + args.limit]
     data: dict[str, Any] = {}
     if json_path.is_file():
@@ -241,11 +341,17 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         if data.get("model") != args.model:
             raise SystemExit(f"{json_path} holds results of {data.get('model')}, not {args.model}")
     rows: dict[str, dict[str, Any]] = {r["task_id"]: r for r in data.get("problems", [])}
+    stored = data.get("mode_settings", {})
+    for m in modes:
+        if m in stored and stored[m] != wanted[m] and any(m in r for r in rows.values()):
+            diff = {k: (stored[m].get(k), v) for k, v in wanted[m].items() if stored[m].get(k) != v}
+            raise SystemExit(f"{json_path} holds {m} results with other settings {diff}: use another --out")
+    all_modes = [m for m in MODES if m in modes or m in data.get("modes", [])]
     data.update(model=args.model, api_base=args.api_base, dataset="HumanEval",
-                settings={k: v for k, v in settings.model_dump().items()
-                          if k in ("temperature", "max_iterations", "candidates", "model_tests", "critic",
-                                   "context_tokens", "token_budget", "request_timeout")},
-                machine=machine(), modes=modes)
+                mode_settings={**stored, **wanted}, machine=machine(), modes=all_modes)
+    data.setdefault("engine", []).append({**engine_version(), "at": datetime.now(timezone.utc).isoformat(
+        timespec="seconds"), "modes": modes})
+    data.pop("settings", None)
     data.setdefault("started", datetime.now(timezone.utc).isoformat(timespec="seconds"))
     traces = out.with_suffix(".traces") if args.keep_traces else None
     todo = [p for p in problems if not all(m in rows.get(p["task_id"], {}) for m in modes)]
@@ -257,7 +363,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         ordered = sorted(rows.values(), key=lambda r: int(r["task_id"].rsplit("/", 1)[-1]))
         data["problems"] = ordered
         data["date"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        data["summary"] = he_report.summarize(ordered, modes)
+        data["summary"] = he_report.summarize(ordered, all_modes)
         write_json(json_path, data)
 
     async def one(problem: dict[str, Any]) -> None:
@@ -265,7 +371,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             row = rows.get(problem["task_id"]) or {"task_id": problem["task_id"], "entry_point": problem["entry_point"]}
             for mode in modes:
                 if mode not in row:
-                    row[mode] = await run_mode(mode, problem, settings, args.problem_timeout, traces)
+                    row[mode] = await run_mode(mode, problem, per_mode[mode], args.problem_timeout, traces)
             async with lock:
                 rows[problem["task_id"]] = row
                 save()

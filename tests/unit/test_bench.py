@@ -3,9 +3,11 @@ scripted model server (over real HTTP through litellm), run as a user runs it.
 
 The script answers problem 0 correctly at once, and problem 1 with a wrong
 first attempt that only a fix round (prompted by the failing docstring
-example) corrects: single-shot must solve 1 of 2, the loop 2 of 2.  The
-official HumanEval tests must never reach the model, and a second run must
-resume without a single request."""
+example) corrects: single-shot must solve 1 of 2, best-of-3 (which never
+repairs) 1 of 2, the loop 2 of 2.  Best-of-3 must send 3 generate requests
+with distinct seeds; one of them gets prose twice, which the report counts as
+2 unusable replies.  The official HumanEval tests must never reach the model,
+and a second run must resume without a single request."""
 
 from __future__ import annotations
 
@@ -46,6 +48,8 @@ def script_model(server: ScriptedModel, probs: list[dict[str, Any]]) -> None:
 
     def generate(step: str, target: str, body: dict[str, Any]) -> str:
         first_attempts[target] = first_attempts.get(target, 0) + 1
+        if target == "separate_paren_groups" and body.get("seed") == 2:
+            return "I would rather explain this in words."   # unusable, and again on the re-ask
         if target == "separate_paren_groups":
             return fenced("def separate_paren_groups(paren_string):\n    return []")
         return correct(target)
@@ -67,11 +71,11 @@ def run_bench(url: str, out: Path) -> subprocess.CompletedProcess[str]:
         env.pop(name, None)
     return subprocess.run(
         [sys.executable, str(SCRIPT), "--model", "openai/scripted", "--api-base", url, "--limit", "2",
-         "--jobs", "2", "--out", str(out)],
+         "--jobs", "2", "--best-of", "3", "--out", str(out)],
         capture_output=True, text=True, timeout=150, env=env, cwd=str(ROOT))
 
 
-def test_bench_grades_both_modes_on_official_tests(scripted_model: ScriptedModel, tmp_path: Path) -> None:
+def test_bench_grades_every_mode_on_official_tests(scripted_model: ScriptedModel, tmp_path: Path) -> None:
     probs = problems()
     script_model(scripted_model, probs)
     out = tmp_path / "results" / "scripted"
@@ -83,13 +87,29 @@ def test_bench_grades_both_modes_on_official_tests(scripted_model: ScriptedModel
     rows = {r["task_id"]: r for r in data["problems"]}
     assert set(rows) == {"HumanEval/0", "HumanEval/1"}
     assert rows["HumanEval/0"]["single"]["passed"] and rows["HumanEval/0"]["loop"]["passed"]
+    assert rows["HumanEval/0"]["best"]["passed"] and not rows["HumanEval/1"]["best"]["passed"]
     assert not rows["HumanEval/1"]["single"]["passed"]
     assert rows["HumanEval/1"]["loop"]["passed"]
     assert rows["HumanEval/1"]["loop"]["iterations"] >= 2
     assert rows["HumanEval/1"]["single"]["calls"] == 1
     assert "official" in rows["HumanEval/1"]["single"]        # why the official check failed
+    # best-of-3: three samples with distinct seeds, no repair, the prose counted as unusable twice
+    best_1 = rows["HumanEval/1"]["best"]
+    assert best_1["status"] == "failed" and best_1["iterations"] == 1 and not best_1["decisions"]
+    assert best_1["unusable_replies"] == 2 and best_1["samples"] == 3
+    seeds = [r.body.get("seed") for r in scripted_model.requests_for("generate", "separate_paren_groups")
+             if len(r.messages) == 2]
+    assert {1, 2} <= set(seeds) and not scripted_model.requests_for("fix", "has_close_elements")
+    assert data["mode_settings"]["best"]["candidates"] == 3 and not data["mode_settings"]["best"]["critic"]
+    assert data["mode_settings"]["loop"]["max_iterations"] == 3 and data["mode_settings"]["loop"]["model_tests"]
     summary = data["summary"]
     assert summary["single"]["pass_at_1"] == 0.5 and summary["loop"]["pass_at_1"] == 1.0
+    assert summary["best"]["pass_at_1"] == 0.5 and summary["best"]["unusable_replies"] == 2
+    assert summary["pairs"]["best:loop"] == {"a": "best", "b": "loop", "problems": 2, "both": 1, "a_only": 0,
+                                             "b_only": 1, "neither": 0}
+    assert summary["loop"]["status_passed"] == 2 and summary["loop"]["status_agreement"] == 1.0
+    assert summary["best"]["status_agreement"] == 1.0
+    assert summary["loop"]["decisions"].get("repair", 0) >= 1
     assert summary["loop"]["calls_per_problem"] > summary["single"]["calls_per_problem"]
     assert summary["loop_over_single"]["pass_at_1"] == 2.0
     assert summary["paired"] == {"both": 1, "single_only": 0, "loop_only": 1, "neither": 0}
@@ -102,6 +122,7 @@ def test_bench_grades_both_modes_on_official_tests(scripted_model: ScriptedModel
 
     table = out.with_suffix(".md").read_text(encoding="utf-8")
     assert "| single-shot | 50.0% | 1/2 |" in table and "| loop | 100.0% | 2/2 |" in table
+    assert "| best-of-N | 50.0% | 1/2 |" in table and "| best-of-N vs loop | 2 | 1 | 0 | 1 | 0 |" in table
     assert out.with_suffix(".png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     # resumable: a second run skips both problems and asks the model nothing
@@ -109,4 +130,12 @@ def test_bench_grades_both_modes_on_official_tests(scripted_model: ScriptedModel
     again = run_bench(scripted_model.url, out)
     assert again.returncode == 0, again.stderr[-3000:]
     assert "2 done already, 0 to run" in again.stdout
+    assert len(scripted_model.requests) == sent
+
+    # other settings for a mode that has results: refused, nothing asked
+    env = {**os.environ, "OPENAI_API_KEY": "sk-test-not-a-real-key"}
+    other = subprocess.run(
+        [sys.executable, str(SCRIPT), "--model", "openai/scripted", "--api-base", scripted_model.url, "--limit", "2",
+         "--best-of", "4", "--out", str(out)], capture_output=True, text=True, timeout=150, env=env, cwd=str(ROOT))
+    assert other.returncode != 0 and "other settings" in other.stderr
     assert len(scripted_model.requests) == sent
