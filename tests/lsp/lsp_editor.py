@@ -2,6 +2,9 @@
 own copy of each open document, applies the server's ``workspace/applyEdit``
 to it (checking document versions as editors do) and sends ``didChange``,
 answers ``window/showMessageRequest`` as told, and counts code lens refreshes.
+Like eglot, it can hold back its ``didChange`` notifications (``hold_changes``)
+until the test lets them go (``release_changes``): the buffer has the edit, the
+server does not know yet.
 
 The server is started as users start it (``SERVER_CMD``), once per client
 persona for a test module; each test gets its own file in the workspace and
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sys
 import textwrap
 import time
@@ -30,6 +34,10 @@ from pytest_lsp.protocol import LanguageClientProtocol
 
 SERVER_CMD = [sys.executable, "-m", "specloop", "serve"]
 CLIENTS = ["visual-studio-code", "neovim@v0.11", "neovim@v0.7"]
+# clientInfo as each editor sends it ("eglot": Emacs 28 with Debian's eglot 1.9, which announces
+# no work-done progress: the emacs persona's capabilities without it)
+CLIENT_INFO = {"visual-studio-code": ("Visual Studio Code", "1.65.2"), "neovim@v0.11": ("Neovim", "0.11.0"),
+               "neovim@v0.7": ("Neovim", "0.7.0"), "eglot": ("Eglot", "1.9"), "emacs": ("Emacs (eglot)", "29.1")}
 FAKE_KEY = "sk-test-not-a-real-key"
 BASE_SETTINGS: dict[str, Any] = {
     "model": "openai/scripted", "model_tests": False, "critic": False, "request_timeout": 10.0,
@@ -42,6 +50,11 @@ def server_env() -> dict[str, str]:
            if not k.startswith("SPECLOOP_") and k not in ("OPENAI_BASE_URL", "OPENAI_API_BASE")}
     env.update(OPENAI_API_KEY=FAKE_KEY, LITELLM_LOCAL_MODEL_COST_MAP="True")
     return env
+
+
+def plain(message: str) -> str:
+    """A job's end line without its token count: ``passed 1/1 tests, 248 tokens`` -> ``passed 1/1 tests``."""
+    return re.sub(r", \d+ tokens?", "", message)
 
 
 # -- positions in the client's encoding (written here independently of the server) --------------
@@ -117,7 +130,10 @@ class Editor(LanguageClient):
         self.message_requests: list[types.ShowMessageRequestParams] = []
         self.message_answer: str | None = None
         self.lens_refreshes = 0
+        self.refreshed_lenses: dict[str, list[tuple[int, str]]] = {}
         self.statuses: list[dict[str, Any]] = []
+        self.hold_changes = False
+        self.held: list[tuple[str, list[Any]]] = []
 
     # -- what the test does as the user -------------------------------------------------------
     def open(self, name: str, text: str) -> str:
@@ -146,9 +162,21 @@ class Editor(LanguageClient):
             doc.text = doc.text[:start] + new + doc.text[end:]
             changes.append(types.TextDocumentContentChangePartial(range=rng, text=new))
         doc.version += 1
+        if self.hold_changes:
+            self.held.append((uri, changes))
+            return
         self.text_document_did_change(types.DidChangeTextDocumentParams(
             text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=doc.version),
             content_changes=changes))
+
+    def release_changes(self) -> None:
+        """Send the held changes, one ``didChange`` per document carrying them all (as eglot does)."""
+        held, self.held, self.hold_changes = self.held, [], False
+        for uri in dict.fromkeys(u for u, _ in held):
+            changes = [c for u, cs in held if u == uri for c in cs]
+            self.text_document_did_change(types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=self.docs[uri].version),
+                content_changes=changes))
 
     def range_of(self, uri: str, needle: str) -> types.Range:
         text = self.docs[uri].text
@@ -236,6 +264,16 @@ class Editor(LanguageClient):
             return seqs[0] if seqs and isinstance(seqs[0][-1], types.WorkDoneProgressEnd) else None
         return await self.until(f"end of {title}", ended, timeout)
 
+    async def lenses(self, uri: str) -> list[tuple[int, str]]:
+        """The code lenses of ``uri`` as (line, title)."""
+        lenses = await self.text_document_code_lens_async(types.CodeLensParams(
+            text_document=types.TextDocumentIdentifier(uri=uri)))
+        return [(lens.range.start.line, lens.command.title) for lens in lenses or []]
+
+    def shown(self, prefix: str, since: int = 0) -> list[str]:
+        """The ``window/showMessage`` texts since index ``since`` that start with ``prefix``."""
+        return [m.message for m in self.messages[since:] if m.message.startswith(prefix)]
+
     async def command(self, name: str, *args: Any) -> Any:
         return await self.workspace_execute_command_async(types.ExecuteCommandParams(
             command=name, arguments=list(args)))
@@ -285,18 +323,35 @@ class Editor(LanguageClient):
         raise AssertionError(f"the server did not take the settings: {await current()}")
 
 
+def as_json(value: Any) -> Any:
+    """A custom notification's params as plain JSON values (pygls hands over named tuples)."""
+    if hasattr(value, "_asdict"):
+        value = value._asdict()
+    if isinstance(value, dict):
+        return {k: as_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [as_json(v) for v in value]
+    return value
+
+
 def make_editor() -> Editor:
     client = Editor(converter_factory=default_converter, protocol_cls=EditorProtocol)
     register_lsp_features(client)
     client.feature(types.WORKSPACE_APPLY_EDIT)(lambda ls, params: ls.apply_edit(params))
     client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)(lambda ls, params: ls.message_request(params))
 
+    async def refetch(ls: Editor) -> None:
+        for uri in list(ls.docs):
+            ls.refreshed_lenses[uri] = await ls.lenses(uri)
+
     def refresh(ls: Editor, params: None) -> None:
+        # as VS Code does: answer, then fetch the lenses of the open documents again
         ls.lens_refreshes += 1
+        asyncio.ensure_future(refetch(ls))
     client.feature(types.WORKSPACE_CODE_LENS_REFRESH)(refresh)
 
     def status(ls: Editor, params: Any) -> None:
-        ls.statuses.append(params if isinstance(params, dict) else params._asdict())
+        ls.statuses.append(as_json(params))
     client.feature("specloop/status")(status)
     return client
 
@@ -313,10 +368,18 @@ def minimal_capabilities() -> types.ClientCapabilities:
 async def start_editor(persona: str, root: Path, **env: str) -> Editor:
     client = make_editor()
     await client.start_io(*SERVER_CMD, env={**server_env(), **env}, cwd=str(root))
-    caps = minimal_capabilities() if persona == "minimal" else client_capabilities(persona)
+    if persona == "minimal":
+        caps = minimal_capabilities()
+    elif persona == "eglot":
+        caps = client_capabilities("emacs")
+        caps.window.work_done_progress = False
+    else:
+        caps = client_capabilities(persona)
+    info = CLIENT_INFO.get(persona)
     (root / "pyproject.toml").write_text("[project]\nname = 'demo'\nversion = '0'\n", encoding="utf-8")
     result = await client.initialize_session(types.InitializeParams(
         capabilities=caps, root_uri=root.as_uri(),
+        client_info=types.ClientInfo(name=info[0], version=info[1]) if info else None,
         workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)],
         initialization_options={"specloop": BASE_SETTINGS}))
     client.encoding = str(getattr(result.capabilities.position_encoding, "value",

@@ -1,10 +1,12 @@
 """Clients beyond the three personas: a plain LSP client without work-done
-progress, ``documentChanges`` or ``workspace/configuration``, and a client that
-talks to ``specloop serve --tcp``."""
+progress, ``documentChanges`` or ``workspace/configuration``; a client like
+Emacs 28 with eglot 1.9 (no work-done progress, a late ``didChange``); and a
+client that talks to ``specloop serve --tcp``."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import subprocess
 
@@ -12,7 +14,7 @@ import pytest
 from lsprotocol import types
 
 from lsp_editor import SERVER_CMD, make_editor, server_env, start_editor
-from replies import fenced
+from replies import critic, fenced
 from scripted_model import hang
 from sources import AREA_CODE, GEOMETRY, with_area_body
 
@@ -34,9 +36,9 @@ async def test_client_without_progress_gets_log_lines_and_a_message(plain, scrip
     actions = await plain.actions(uri, plain.range_of(uri, "def area"))
     assert [a.title for a in actions][0] == "Implement area from spec"
     await plain.command("specloop.generate", {"uri": uri, "target": "area"})
-    done = await plain.until("the result message", lambda: [m for m in plain.messages
-                                                          if m.message.startswith("specloop: area: passed")], 120)
-    assert done[0].message == "specloop: area: passed: 1/1 tests passed"
+    done = await plain.until("the result message", lambda: plain.shown("specloop: area: passed"), 120)
+    assert re.fullmatch(r"specloop: area: passed 1/1 tests, \d+ tokens", done[0])
+    assert plain.shown("specloop: area: ") == ["specloop: area: started", done[0]]
     logged = [m.message for m in plain.log_messages]
     assert "specloop: area: generating" in logged and "specloop: area: testing: 1/1 passed" in logged
     assert not plain.progress_reports
@@ -50,6 +52,36 @@ async def test_client_without_progress_gets_log_lines_and_a_message(plain, scrip
     assert await plain.command("specloop.cancel") == {"cancelled": ["perimeter"]}
     await plain.until("cancelled", lambda: "specloop: perimeter: cancelled" in [m.message for m in plain.messages], 5)
     assert "return 2 * (w + h)" not in plain.docs[uri].text
+
+
+async def test_eglot_sees_start_and_end_and_keeps_the_finding(tmp_path, scripted_model):
+    """eglot 1.9 announces no work-done progress and sends the didChange of an applied edit
+    late: a message at the start and one line at the end, and the finding published on the
+    text the edit produced stays through the late didChange."""
+    client = await start_editor("eglot", tmp_path)
+    try:
+        scripted_model.add("generate", fenced(AREA_CODE))
+        scripted_model.add("critic", critic("request_changes", {
+            "category": "completeness", "severity": "warning", "line": 7, "message": "zero-sized sides"}))
+        await client.configure(api_base=scripted_model.url, critic=True, max_iterations=1)
+        uri = client.open("eglot.py", GEOMETRY)
+        client.hold_changes = True
+        await client.command("specloop.generate", {"uri": uri, "target": "area"})
+        (end,) = await client.until("the end line", lambda: client.shown("specloop: area: passed"), 120)
+        assert re.fullmatch(r"specloop: area: passed 1/1 tests, 1 critic finding, \d+ tokens", end)
+        assert client.shown("specloop: area: ") == ["specloop: area: started", end]
+        assert not client.progress_reports
+        assert client.docs[uri].text == with_area_body(GEOMETRY) and client.held
+        (finding,) = await client.until("the finding", lambda: list(client.diagnostics.get(uri, [])))
+        assert client.text_at(uri, finding.range) == "if w < 0 or h < 0:  # 📐 sides"
+        await client.command("specloop.status")
+        client.release_changes()
+        await client.command("specloop.status")      # answered after the didChange was handled
+        (finding,) = client.diagnostics[uri]
+        assert client.text_at(uri, finding.range) == "if w < 0 or h < 0:  # 📐 sides"
+    finally:
+        await client.shutdown_session()
+        await client.stop()
 
 
 def free_port() -> int:

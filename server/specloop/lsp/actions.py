@@ -6,10 +6,15 @@ sandbox) and never raise on a file that does not parse: it has no targets.
   ``refactor.rewrite.specloop``, command ``specloop.generate``), and, when the
   file has several stubs, "Implement all N specs in this file"
   (``specloop.generateAll``).
-* For specloop diagnostics sent back in the context: "Fix this finding"
-  (``specloop.fix``: a job with the finding as feedback) and "Dismiss this
-  finding" (``specloop.dismiss``); for ``spec.stale``: "Apply specloop's result
-  anyway" and "Show specloop's result".  Kind ``quickfix``.
+* For specloop diagnostics sent back in the context (kind ``quickfix``):
+  on a finding about the code, "Fix: <finding>" (``specloop.fix``: a job with
+  the finding as feedback) and "Dismiss: <finding>" (``specloop.dismiss``),
+  titles cut to about 60 characters so that two findings on one line can be
+  told apart; on the ``test.failed`` of an attempt that was not applied,
+  "Apply the best attempt anyway" (``specloop.applyResult``), "Show the best
+  attempt" (``specloop.showResult``) and "Try again" (``specloop.generate``);
+  on ``spec.stale``: "Apply specloop's result anyway" and "Show specloop's
+  result"; on ``job.error``: "Try again" and "Dismiss: ...".
 * Code lenses above each stub: "Implement NAME from spec"; while a job runs on
   a function, its phase (``specloop.status``) and "Cancel" (``specloop.cancel``).
 """
@@ -21,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 
 from ..spec import Pos, Range, Target, find_targets
+from .apply import document_text
 from .diagnostics import Entry, def_line_in
 from .positions import from_lsp_range, split_lines, to_lsp_range
 
@@ -31,6 +37,14 @@ KIND = "refactor.rewrite.specloop"
 GENERATE, GENERATE_ALL, CANCEL = "specloop.generate", "specloop.generateAll", "specloop.cancel"
 FIX, DISMISS, APPLY, SHOW, STATUS = ("specloop.fix", "specloop.dismiss", "specloop.applyResult",
                                      "specloop.showResult", "specloop.status")
+PREVIEW = "specloop.previewResult"
+TITLE_LIMIT = 60
+
+
+def titled(verb: str, what: str, limit: int = TITLE_LIMIT) -> str:
+    """``"Fix: zero-sized sides are not mentioned"``: one line, cut to ``limit`` characters."""
+    text = f"{verb}: {' '.join(what.split())}"
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def implement_title(target: Target) -> str:
@@ -53,7 +67,7 @@ def _wanted(kind: str, only: list[str] | None) -> bool:
 def code_actions(ls: SpecloopServer, params: types.CodeActionParams) -> list[types.CodeAction | types.Command]:
     uri = params.text_document.uri
     doc = ls.workspace.get_text_document(uri)
-    text = doc.source
+    text, _ = document_text(ls, uri)
     lines = split_lines(text)
     rng = from_lsp_range(lines, params.range, doc.position_codec)
     only = [str(k.value if hasattr(k, "value") else k) for k in (params.context.only or [])]
@@ -87,20 +101,27 @@ def code_actions(ls: SpecloopServer, params: types.CodeActionParams) -> list[typ
 def _quick_fixes(ls: SpecloopServer, uri: str, entry: Entry) -> list[types.CodeAction]:
     diags = [d for d in ls.registry.to_lsp(uri, ls.workspace.position_codec) if (d.data or {}).get("id") == entry.id]
     arg: dict[str, Any] = {"uri": uri, "target": entry.qualname, "id": entry.id}
+    result_arg: dict[str, Any] = {"uri": uri, "target": entry.qualname}
     quick = types.CodeActionKind.QuickFix
 
-    def action(title: str, command: str) -> types.CodeAction:
+    def action(title: str, command: str, argument: dict[str, Any] = arg) -> types.CodeAction:
         return types.CodeAction(title=title, kind=quick, diagnostics=diags,
-                                command=types.Command(title=title, command=command, arguments=[arg]))
+                                command=types.Command(title=title, command=command, arguments=[argument]))
 
     if entry.code == "spec.stale":
-        return [action("Apply specloop's result anyway", APPLY), action("Show specloop's result", SHOW)]
-    return [action("Fix this finding", FIX), action("Dismiss this finding", DISMISS)]
+        return [action("Apply specloop's result anyway", APPLY, result_arg),
+                action("Show specloop's result", SHOW, result_arg)]
+    if entry.kind == "result" and entry.code == "test.failed":
+        return [action("Apply the best attempt anyway", APPLY, result_arg),
+                action("Show the best attempt", SHOW, result_arg), action("Try again", GENERATE, result_arg)]
+    if entry.code == "job.error":
+        return [action("Try again", GENERATE, result_arg), action(titled("Dismiss", entry.message), DISMISS)]
+    return [action(titled("Fix", entry.message), FIX), action(titled("Dismiss", entry.message), DISMISS)]
 
 
 def code_lenses(ls: SpecloopServer, uri: str) -> list[types.CodeLens]:
     doc = ls.workspace.get_text_document(uri)
-    text = doc.source
+    text, _ = document_text(ls, uri)
     lines = split_lines(text)
     codec = doc.position_codec
     lenses: list[types.CodeLens] = []

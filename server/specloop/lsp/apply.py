@@ -1,71 +1,73 @@
-"""Placing a finished job's result in the editor.
+"""Placing a result in the editor.
 
 Decisions:
 
-* The target is located again in the document as it is *now* (the server's
-  synced copy), so edits made elsewhere meanwhile are kept and the result
-  lands where the target is now.  If the user changed the target itself (its
-  header or spec, or it is gone or no longer a stub) nothing is overwritten:
-  the result is kept, a ``spec.stale`` diagnostic marks the function, and a
-  ``window/showMessageRequest`` offers "Apply anyway" and "Show result".
-* "Show result" writes the function to ``.specloop/results/<file>.<target>.py``
+* The target is located again in the text the editor holds *now* (the
+  server's synced copy, or the text of an applied edit whose ``didChange`` is
+  still due: :mod:`.sync`), so edits made elsewhere meanwhile are kept and the
+  result lands where the target is now.  If it cannot be placed (the user
+  changed its header or spec, it is gone or no longer a stub, the file does
+  not parse at the moment) nothing is overwritten: the result is kept
+  (:mod:`.pending`), a ``spec.stale`` diagnostic marks the function with the
+  quick fixes "Apply anyway" and "Show", and a ``window/showMessageRequest``
+  offers the same.
+* "Apply anyway" places the result over a changed docstring (the body goes
+  under the user's docstring) and over a body the function has meanwhile
+  (it is reduced to its spec first).
+* "Show" writes the function to ``.specloop/results/<file stem>.<target>.py``
   in the workspace and opens it with ``window/showDocument`` where the client
-  supports that; otherwise it logs the code and says where the file is.
+  supports that; otherwise it says where the file is.
 * The edit is versioned (``documentChanges``) where the client supports it,
   plain ``changes`` otherwise.  With ``confirm_edits`` and a client that
   supports change annotations the edits carry one annotation with
   ``needsConfirmation``.
 * Kept model tests go into the same workspace edit (``CreateFile`` + an
   edit) where the client supports resource operations; otherwise the server
-  writes the file and says so.  Existing kept tests are appended to.
-* Edits to one document are sent one at a time, each after the editor's
-  ``didChange`` for the one before (or a few seconds), so two jobs finishing
-  together do not place the second result in a stale copy of the text.
-* A refused edit (``applied: false``) loses nothing: the result stays
-  available for ``specloop.applyResult`` and the user is told.
+  writes the file and says so.  Tests the file already has (by name) are not
+  added again.
+* Edits to one document are sent one at a time, each computed on the text the
+  previous one produced.  A refused edit (``applied: false``) loses nothing:
+  the result stays kept for ``specloop.applyResult``.
 """
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import logging
-import time
-from dataclasses import dataclass, replace
+import re
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from ..results import JobResult
-from ..settings import Settings
-from ..spec import find_target
+from ..spec import find_target, find_targets
 from .diagnostics import def_line_in, entries_for_result, stale_entry
-from .locate import restub, without_docstring
+from .locate import find_def_line, find_function, restub, without_docstring
+from .pending import Pending
 from .textedits import diff_edits, to_lsp
 
 if TYPE_CHECKING:
     from .server import SpecloopServer
 
 log = logging.getLogger(__name__)
-SYNC_WAIT = 3.0
 APPLY_ANYWAY = "Apply anyway"
 SHOW_RESULT = "Show result"
 
 
-@dataclass
-class Pending:
-    """A result that has not (yet) been placed in the document."""
+class Unplaceable(Exception):
+    """The result cannot be placed in the text as it is now; ``str(exc)`` says why."""
 
-    uri: str
-    result: JobResult
-    settings: Settings
-    workspace: Path
-    path: Path
-    fix: bool = False
 
-    @property
-    def name(self) -> str:
-        return self.result.name
+def document_text(ls: SpecloopServer, uri: str) -> tuple[str, int | None]:
+    """The text the editor holds and its version (``None`` while an applied edit's
+    ``didChange`` is due, or for a document the editor has not opened)."""
+    waiting = ls.sync.waiting(uri)
+    if waiting is not None:
+        return waiting.text, None
+    doc = ls.workspace.get_text_document(uri)
+    return doc.source, (doc.version if uri in ls.workspace.text_documents else None)
 
 
 def _caps(ls: SpecloopServer) -> tuple[bool, bool, bool]:
@@ -78,69 +80,101 @@ def _caps(ls: SpecloopServer) -> tuple[bool, bool, bool]:
     return True, create, we.change_annotation_support is not None
 
 
-def merged_tests(old: str, kept: str) -> str:
-    """Kept tests appended to what the tests file already holds."""
+def merged_tests(old: str, kept: str) -> str | None:
+    """Kept tests added to what the tests file holds.  Test functions and classes whose
+    name the file has already, and statements it holds word for word (imports), are left
+    out: a "Fix" job keeps the same tests again.  ``None`` when nothing is new."""
     if not old.strip():
         return kept.rstrip("\n") + "\n"
-    return old.rstrip("\n") + "\n\n\n" + kept.rstrip("\n") + "\n"
+    try:
+        old_tree, new_tree = ast.parse(old), ast.parse(kept)
+    except (SyntaxError, ValueError):
+        return None if kept.strip() in old else old.rstrip("\n") + "\n\n\n" + kept.rstrip("\n") + "\n"
+    named = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    names = {n.name for n in old_tree.body if isinstance(n, named)}
+    old_lines = {line.strip() for line in old.splitlines()}
+    lines = kept.splitlines(keepends=True)
+    drop: set[int] = set()
+    for node in new_tree.body:
+        first = min([d.lineno for d in getattr(node, "decorator_list", [])] + [node.lineno]) - 1
+        span = range(first, node.end_lineno or node.lineno)
+        same_name = isinstance(node, named) and node.name in names
+        if same_name or all(lines[i].strip() in old_lines for i in span if lines[i].strip()):
+            drop.update(span)
+    added = "".join(line for i, line in enumerate(lines) if i not in drop)
+    added = re.sub(r"\n{4,}", "\n\n\n", added).strip("\n")
+    if not any(line.strip() and not line.lstrip().startswith("#") for line in added.splitlines()):
+        return None
+    return old.rstrip("\n") + "\n\n\n" + added + "\n"
 
 
-def _base(source_now: str, pending: Pending) -> str:
-    """The text the engine edits apply to: for a fix of an implemented function,
-    the document with that function reduced to its spec again."""
-    if pending.fix and find_target(source_now, pending.name) is None:
+def _base(source_now: str, pending: Pending, force: bool) -> str:
+    """The text the engine edits apply to: for a fix of an implemented function (or an
+    "apply anyway" over a body written meanwhile), the text with that function reduced
+    to its spec again."""
+    if (pending.fix or force) and find_target(source_now, pending.name) is None:
         return restub(source_now, pending.name) or source_now
     return source_now
 
 
-async def apply_pending(ls: SpecloopServer, pending: Pending, *, force: bool) -> tuple[bool, str]:
-    """Send the result as a workspace edit.  Returns (applied, what happened).
-
-    Edits to one document go out one at a time, and each waits (up to
-    ``SYNC_WAIT`` seconds) for the editor's ``didChange`` of the one before:
-    the next result is placed in the text the editor really holds, and its
-    version is the editor's."""
-    lock = ls.apply_locks.setdefault(pending.uri, asyncio.Lock())
-    async with lock:
-        return await _apply(ls, pending, force=force)
+def _reason(source_now: str, message: str) -> str:
+    error = find_targets(source_now).error
+    return f"the file does not parse right now ({error})" if error else message
 
 
-async def _synced(ls: SpecloopServer, uri: str, version: int | None) -> None:
-    """Wait until the server's copy of ``uri`` is newer than ``version``."""
-    if version is None:
-        return
-    deadline = time.monotonic() + SYNC_WAIT
-    while time.monotonic() < deadline:
-        doc = ls.workspace.text_documents.get(uri)
-        if doc is None or (doc.version or 0) > version:
-            return
-        await asyncio.sleep(0.02)
-
-
-async def _apply(ls: SpecloopServer, pending: Pending, *, force: bool) -> tuple[bool, str]:
+def place(source_now: str, pending: Pending, *, force: bool) -> tuple[str, str, list[Any]]:
+    """(base, new text, engine edits on base): ``pending`` placed in ``source_now``.
+    Raises :class:`Unplaceable`."""
     from ..edits import apply_edits
-    from ..loop import StaleTarget, kept_tests_path, result_edits, result_edits_anyway
+    from ..loop import StaleTarget, result_edits, result_edits_anyway
 
-    uri, name = pending.uri, pending.name
-    doc = ls.workspace.get_text_document(uri)
-    codec = doc.position_codec
-    source_now = doc.source
-    base = _base(source_now, pending)
+    base = _base(source_now, pending, force)
     try:
         edits = (result_edits_anyway if force else result_edits)(base, pending.result)
     except StaleTarget as exc:
-        return await _stale(ls, pending, source_now, str(exc), force)
+        raise Unplaceable(_reason(source_now, str(exc))) from exc
     except ValueError as exc:
         # applying anyway under a changed docstring: the result's own docstring no longer
         # matches, so place its body under the user's docstring instead
         code = without_docstring(pending.result.function_code or "") if force else None
         if code is None:
-            return await _stale(ls, pending, source_now, str(exc), True)
+            raise Unplaceable(_reason(source_now, str(exc))) from exc
         try:
             edits = result_edits_anyway(base, replace(pending.result, function_code=code))
-        except ValueError as again:
-            return await _stale(ls, pending, source_now, str(again), True)
-    new_text = apply_edits(base, edits)
+        except (StaleTarget, ValueError) as again:
+            raise Unplaceable(_reason(source_now, str(again))) from again
+    return base, apply_edits(base, edits), edits
+
+
+async def apply_pending(ls: SpecloopServer, pending: Pending, *, force: bool) -> tuple[bool, str]:
+    """Send the result as a workspace edit.  Returns (applied, what happened).  Edits to
+    one document go out one at a time, each placed in the text the one before produced."""
+    lock = ls.apply_locks.setdefault(pending.uri, asyncio.Lock())
+    async with lock:
+        return await _apply(ls, pending, force=force)
+
+
+def _kept_tests(ls: SpecloopServer, pending: Pending) -> tuple[Path, str, str] | None:
+    """(path, old text, new text) of the kept tests file, or None when nothing is added."""
+    from ..loop import kept_tests_path
+
+    if not (pending.result.kept_tests and pending.settings.keep_tests):
+        return None
+    path = kept_tests_path(pending.workspace, pending.path, pending.settings)
+    open_doc = ls.workspace.text_documents.get(path.as_uri())
+    old = open_doc.source if open_doc else (path.read_text(encoding="utf-8") if path.exists() else "")
+    new = merged_tests(old, pending.result.kept_tests)
+    return None if new is None else (path, old, new)
+
+
+async def _apply(ls: SpecloopServer, pending: Pending, *, force: bool) -> tuple[bool, str]:
+    uri, name = pending.uri, pending.name
+    codec = ls.workspace.get_text_document(uri).position_codec
+    source_now, version = document_text(ls, uri)
+    try:
+        base, new_text, edits = place(source_now, pending, force=force)
+    except Unplaceable as exc:
+        return await _stale(ls, pending, source_now, str(exc), ask=not force)
     lsp_edits = to_lsp(source_now, edits, codec) if base is source_now else diff_edits(source_now, new_text, codec)
     doc_changes, can_create, annotate = _caps(ls)
     annotate = annotate and pending.settings.confirm_edits
@@ -149,19 +183,12 @@ async def _apply(ls: SpecloopServer, pending: Pending, *, force: bool) -> tuple[
         lsp_edits = [types.AnnotatedTextEdit(range=e.range, new_text=e.new_text, annotation_id=note)
                      for e in lsp_edits]
 
-    kept_path: Path | None = None
-    kept_text: str | None = None
-    if pending.result.kept_tests and pending.settings.keep_tests:
-        kept_path = kept_tests_path(pending.workspace, pending.path, pending.settings)
-        open_doc = ls.workspace.text_documents.get(kept_path.as_uri())
-        old = open_doc.source if open_doc else (kept_path.read_text(encoding="utf-8") if kept_path.exists() else "")
-        kept_text = merged_tests(old, pending.result.kept_tests)
-
-    version = doc.version if uri in ls.workspace.text_documents else None
+    kept = _kept_tests(ls, pending)
     if doc_changes:
         changes: list[Any] = [types.TextDocumentEdit(
             text_document=types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version), edits=lsp_edits)]
-        if kept_path is not None and kept_text is not None and can_create:
+        if kept is not None and can_create:
+            kept_path, old, kept_text = kept
             kept_uri = kept_path.as_uri()
             open_doc = ls.workspace.text_documents.get(kept_uri)
             if open_doc is None and not kept_path.exists():
@@ -173,13 +200,14 @@ async def _apply(ls: SpecloopServer, pending: Pending, *, force: bool) -> tuple[
                               for e in test_edits]
             changes.append(types.TextDocumentEdit(text_document=types.OptionalVersionedTextDocumentIdentifier(
                 uri=kept_uri, version=open_doc.version if open_doc else None), edits=test_edits))
-            kept_path = None  # delivered in the edit
+            kept = None  # delivered in the edit
         edit = types.WorkspaceEdit(document_changes=changes, change_annotations={note: types.ChangeAnnotation(
             label=f"specloop: implement {name}", needs_confirmation=True,
             description="code written and tested by specloop")} if annotate else None)
     else:
         edit = types.WorkspaceEdit(changes={uri: lsp_edits})
 
+    waiting = ls.sync.sent(uri, version, new_text)
     try:
         answer = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(
             edit=edit, label=f"specloop: implement {name}"))
@@ -187,47 +215,55 @@ async def _apply(ls: SpecloopServer, pending: Pending, *, force: bool) -> tuple[
     except Exception as exc:  # an error answer is a refusal too
         applied, reason = False, str(exc) or type(exc).__name__
     if not applied:
-        ls.pending[(uri, name)] = pending
+        ls.sync.refused(uri, waiting)
+        ls.pending.put(pending, reason="the editor did not apply it")
         ls.show(types.MessageType.Warning,
                 f"specloop: the editor did not apply the result for {name}"
                 f"{f' ({reason})' if reason else ''}; it is kept: run the command specloop.applyResult to retry")
         return False, "not applied by the editor"
 
-    ls.pending.pop((uri, name), None)
-    await _synced(ls, uri, version)
-    if kept_path is not None and kept_text is not None:
+    ls.pending.pop(uri, name)
+    doc = ls.workspace.text_documents.get(uri)
+    landed = ls.sync.answered(uri, waiting, doc.version if doc else None, doc.source if doc else None)
+    if kept is not None:
+        kept_path, _, kept_text = kept
         try:
             kept_path.parent.mkdir(parents=True, exist_ok=True)
             kept_path.write_text(kept_text, encoding="utf-8")
             ls.show(types.MessageType.Info, f"specloop: kept model tests for {name} in {kept_path}")
         except OSError as exc:
             ls.show(types.MessageType.Warning, f"specloop: could not write kept tests to {kept_path}: {exc}")
-    near = _name_line(base, name)
-    def_line = def_line_in(new_text, name, near)
-    entries = [] if def_line is None else entries_for_result(pending.result, new_text, def_line, name.split(".")[-1])
+    line = def_line_in(new_text, name, def_line(base, name) or 0)
+    entries = [] if line is None else entries_for_result(pending.result, new_text, line, name.split(".")[-1])
+    # the diagnostics are placed in the text the edit produced: the text the editor shows now
     ls.registry.replace_target(uri, new_text, name, entries)
-    if uri in ls.workspace.text_documents:     # the user may have typed on meanwhile
-        ls.registry.remap(uri, ls.workspace.get_text_document(uri).source)
+    if landed and doc is not None:      # the user may have typed on meanwhile
+        ls.registry.remap(uri, doc.source)
     ls.publish(uri)
     return True, "applied"
 
 
-def _name_line(text: str, qualname: str) -> int:
+def def_line(text: str, qualname: str) -> int | None:
+    """The def line of ``qualname`` in ``text``, also when the text does not parse."""
     target = find_target(text, qualname)
-    return target.name_range.start.line if target and target.name_range else 0
+    if target is not None and target.name_range is not None:
+        return target.name_range.start.line
+    info = find_function(text, qualname)
+    if info is not None:
+        return info.def_line
+    return find_def_line(text, qualname.rsplit(".", 1)[-1])
 
 
 async def _stale(ls: SpecloopServer, pending: Pending, source_now: str, reason: str,
-                 force: bool) -> tuple[bool, str]:
+                 *, ask: bool) -> tuple[bool, str]:
+    """Keep a result that cannot be placed now, with a ``spec.stale`` diagnostic on its function."""
     uri, name = pending.uri, pending.name
-    ls.pending[(uri, name)] = pending
-    target = find_target(source_now, name)
-    entries = []
-    if target is not None and target.name_range is not None:
-        entries = [stale_entry(name, target.name, target.name_range.start.line, reason)]
-    ls.registry.replace_target(uri, source_now, name, entries)
+    ls.pending.put(pending, reason=reason)
+    line = def_line(source_now, name)
+    entries = [] if line is None else [stale_entry(name, name.rsplit(".", 1)[-1], line, reason)]
+    ls.registry.replace_target(uri, source_now, name, entries, kinds=("result",))
     ls.publish(uri)
-    if force:
+    if not ask:
         ls.show(types.MessageType.Warning, f"specloop: cannot apply the result for {name}: {reason}")
         return False, reason
     ls.spawn(_ask(ls, pending, reason))
@@ -235,7 +271,9 @@ async def _stale(ls: SpecloopServer, pending: Pending, source_now: str, reason: 
 
 
 async def _ask(ls: SpecloopServer, pending: Pending, reason: str) -> None:
-    message = f"specloop: {pending.name} changed while specloop worked ({reason}); the result was not applied."
+    message = f"specloop: {pending.name} could not be placed ({reason}); the result is kept."
+    if "changed while specloop worked" in reason:
+        message = f"specloop: {pending.name} changed while specloop worked ({reason}); the result was not applied."
     try:
         choice = await ls.window_show_message_request_async(types.ShowMessageRequestParams(
             type=types.MessageType.Warning, message=message,
@@ -243,7 +281,7 @@ async def _ask(ls: SpecloopServer, pending: Pending, reason: str) -> None:
     except Exception as exc:
         log.info("showMessageRequest failed: %s", exc)
         return
-    if choice is None:
+    if choice is None or ls.pending.get(pending.uri, pending.name) is not pending:
         return
     if choice.title == APPLY_ANYWAY:
         await apply_pending(ls, pending, force=True)
@@ -251,19 +289,23 @@ async def _ask(ls: SpecloopServer, pending: Pending, reason: str) -> None:
         await show_result(ls, pending)
 
 
-def result_text(result: JobResult) -> str:
+def result_text(result: Any) -> str:
     head = "\n".join(result.imports)
     return (head + "\n\n\n" if head else "") + (result.function_code or "").rstrip("\n") + "\n"
 
 
+def result_path(pending: Pending) -> Path:
+    return pending.workspace / ".specloop" / "results" / f"{pending.path.stem}.{pending.name}.py"
+
+
 async def show_result(ls: SpecloopServer, pending: Pending) -> str:
-    """Open (or log) the result; returns where it was written."""
+    """Write the result to its file and open it (or say where it is); returns the path."""
     result = pending.result
-    folder = pending.workspace / ".specloop" / "results"
-    path = folder / f"{pending.path.stem}.{pending.name}.py"
-    text = f"# specloop result for {pending.name} in {pending.path} (status: {result.status})\n" + result_text(result)
+    path = result_path(pending)
+    text = (f"# specloop: the best attempt for {pending.name} in {pending.path}\n"
+            f"# {pending.summary}\n" + result_text(result))
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     except OSError as exc:
         ls.log(f"could not write {path}: {exc}\n{text}")
@@ -271,12 +313,11 @@ async def show_result(ls: SpecloopServer, pending: Pending) -> str:
     window = ls.client_capabilities.window
     if window is not None and window.show_document is not None and window.show_document.support:
         try:
-            await ls.window_show_document_async(types.ShowDocumentParams(uri=path.as_uri(), take_focus=True))
-            return str(path)
+            shown = await ls.window_show_document_async(types.ShowDocumentParams(uri=path.as_uri(), take_focus=True))
+            if shown is None or shown.success:
+                return str(path)
         except Exception as exc:
             log.info("showDocument failed: %s", exc)
     ls.log(f"result for {pending.name}:\n{text}")
     ls.show(types.MessageType.Info, f"specloop: the result for {pending.name} is in {path}")
     return str(path)
-
-

@@ -11,7 +11,16 @@ dropped.  A job's new result replaces the entries of its function.
 Codes (source ``specloop``): ``test.failed`` (error, on the function's name),
 ``test.disputed`` (information: an advisory model test the code does not
 obey), ``critic.<category>`` (the critic's severity, on the line it names),
-``spec.stale`` (warning: a result was not applied because the spec changed).
+``spec.stale`` (warning: a result is kept because it cannot be placed right
+now), ``job.error`` (error: the job produced nothing).
+
+Two kinds of entries: ``code`` entries are about the code in the document (a
+critic finding, a test the applied code fails); they vanish when the function
+is a stub again (the user undid the result) or is deleted.  ``result`` entries
+are about a kept result or a failed job and sit on the stub's name (a
+``test.failed`` of an attempt that was not applied, ``spec.stale``,
+``job.error``); they stay until a newer result replaces them or the function
+is deleted.
 
 Clients send the diagnostics back with a code action request; Neovim 0.7 may
 send only the fields it keeps (``code``, ``data``), so an entry is matched by
@@ -23,12 +32,12 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from lsprotocol import types
 
 from ..results import Finding, JobResult, TestOutcome
-from ..spec import Pos, Range
+from ..spec import Pos, Range, find_targets
 from .locate import code_body_offset, find_def_line, find_function, has_def
 from .positions import PositionCodec, line_range, map_lines, split_lines, to_lsp_range
 
@@ -41,6 +50,7 @@ SEVERITY = {
     "hint": types.DiagnosticSeverity.Hint,
 }
 _ids = itertools.count(1)
+Kind = Literal["code", "result"]
 
 
 @dataclass
@@ -54,6 +64,7 @@ class Entry:
     anchor: int                    # the function's def line, same text
     on_name: bool = False          # range is the function's name rather than the whole line
     finding: dict[str, Any] | None = None
+    kind: Kind = "code"
     id: str = field(default_factory=lambda: f"d{next(_ids)}")
 
 
@@ -110,7 +121,20 @@ def entries_for_result(result: JobResult, text: str, def_line: int, name: str) -
 def stale_entry(qualname: str, name: str, def_line: int, reason: str) -> Entry:
     return Entry(qualname=qualname, name=name, code="spec.stale", severity=types.DiagnosticSeverity.Warning,
                  message=f"specloop's result was not applied: {reason}", line=def_line, anchor=def_line,
-                 on_name=True)
+                 on_name=True, kind="result")
+
+
+def offered_entry(result: JobResult, name: str, def_line: int) -> Entry:
+    """The ``test.failed`` diagnostic of an attempt that was not applied: it names the first
+    failure (or the error) and carries the quick fixes apply / show / try again."""
+    total = result.passed + result.failed
+    first = result.failures[0] if result.failures else None
+    what = _test_message(first) if first is not None else (result.error or f"status {result.status}")
+    tests = f"fails {result.failed}/{total} tests" if total else f"ended with {result.status}"
+    message = f"specloop's best attempt for {name} {tests} and was not applied: {what}"
+    return Entry(qualname=result.name, name=name, code="test.failed", severity=types.DiagnosticSeverity.Error,
+                 message=message, line=def_line, anchor=def_line, on_name=True, kind="result",
+                 finding={"test": first.id if first else None, "pending": True})
 
 
 class Registry:
@@ -124,7 +148,8 @@ class Registry:
         return list(doc.entries) if doc else []
 
     def remap(self, uri: str, new_text: str) -> bool:
-        """Move the entries of ``uri`` to ``new_text``; True when anything moved or vanished."""
+        """Move the entries of ``uri`` to ``new_text``; True when anything moved or vanished.
+        ``code`` entries of a function that is a stub again in ``new_text`` vanish."""
         doc = self.docs.get(uri)
         if doc is None or doc.text == new_text:
             if doc is not None:
@@ -132,12 +157,15 @@ class Registry:
             return False
         mapping = map_lines(doc.text, new_text)
         lines = split_lines(new_text)
+        stubs: set[str] = set()
+        if any(e.kind == "code" for e in doc.entries):
+            stubs = {t.qualname for t in find_targets(new_text).targets}
         kept: list[Entry] = []
         changed = False
         for entry in doc.entries:
             anchor, line = mapping.get(entry.anchor), mapping.get(entry.line)
             alive = anchor is not None and anchor < len(lines) and has_def(lines[anchor], entry.name)
-            if not alive or line is None:
+            if not alive or line is None or (entry.kind == "code" and entry.qualname in stubs):
                 changed = True
                 continue
             if (anchor, line) != (entry.anchor, entry.line):
@@ -147,12 +175,13 @@ class Registry:
         doc.text, doc.entries = new_text, kept
         return changed
 
-    def replace_target(self, uri: str, text: str, qualname: str, entries: Iterable[Entry]) -> None:
-        """The entries of ``qualname`` become ``entries`` (placed in ``text``)."""
+    def replace_target(self, uri: str, text: str, qualname: str, entries: Iterable[Entry],
+                       kinds: tuple[Kind, ...] = ("code", "result")) -> None:
+        """The entries of ``qualname`` of the given kinds become ``entries`` (placed in ``text``)."""
         self.remap(uri, text)
         doc = self.docs.setdefault(uri, DocDiagnostics(text))
         doc.text = text
-        doc.entries = [e for e in doc.entries if e.qualname != qualname] + list(entries)
+        doc.entries = [e for e in doc.entries if e.qualname != qualname or e.kind not in kinds] + list(entries)
 
     def remove(self, uri: str, entry_id: str) -> bool:
         doc = self.docs.get(uri)

@@ -10,8 +10,11 @@
   a job has its result and is placing it in the document (``applying``) a
   cancel no longer stops it: the edit is already on its way to the editor.
 * Progress goes to a :class:`Reporter`: work-done progress where the client
-  supports it (``window.workDoneProgress``), else ``window/logMessage`` lines
-  and a ``window/showMessage`` for the result.
+  supports it (``window.workDoneProgress``), ``window/logMessage`` lines, and
+  where the client shows no progress (eglot, Neovim by default) a
+  ``window/showMessage`` at the start and one line at the end.
+* Every change of the jobs (started, state, ended) calls ``on_change``; an end
+  passes ``ended=True`` so the front end refreshes code lenses at once.
 """
 
 from __future__ import annotations
@@ -34,83 +37,100 @@ State = Literal["queued", "running", "applying", "done"]
 _ids = itertools.count(1)
 
 
-class Reporter:
-    """Where a job's progress goes; the base class logs (clients without progress)."""
+Level = Literal["info", "warning", "error"]
+_KINDS = {"info": types.MessageType.Info, "warning": types.MessageType.Warning, "error": types.MessageType.Error}
 
-    def __init__(self, ls: LanguageServer, title: str) -> None:
+
+def wants_messages(ls: LanguageServer) -> bool:
+    """Whether a job's start and end are also told with ``window/showMessage``: where the
+    client announces no work-done progress (eglot), and in Neovim, which receives progress
+    but shows none unless the user's config does."""
+    window = ls.client_capabilities.window
+    if window is None or not window.work_done_progress:
+        return True
+    info = getattr(ls, "client_info", None)
+    return bool(info and info.name and info.name.lower().startswith("neovim"))
+
+
+class Reporter:
+    """Where a job's progress goes.  Always ``window/logMessage`` lines; with a token,
+    work-done progress (cancelling it in the editor cancels the job); with ``messages``,
+    a ``window/showMessage`` when the job starts and one line when it ends.  An end that
+    asks for attention (``warning``, ``error``) is shown in every client."""
+
+    def __init__(self, ls: LanguageServer, title: str, *, token: str | None = None, messages: bool = True) -> None:
         self.ls = ls
         self.title = title
+        self.token = token
+        self.messages = messages
         self.percent = 0
         self.last = ""
-
-    def begin(self, message: str) -> None:
-        self._log(f"{self.title}: {message}")
-
-    def report(self, message: str, percent: int | None = None) -> None:
-        if percent is not None:
-            self.percent = max(self.percent, min(percent, 100))
-        if message != self.last:
-            self.last = message
-            self._log(f"{self.title}: {message}")
-
-    def end(self, message: str, *, important: bool = False, error: bool = False) -> None:
-        self._log(f"{self.title}: {message}")
-        kind = types.MessageType.Error if error else types.MessageType.Info
-        self.ls.window_show_message(types.ShowMessageParams(type=kind, message=f"{self.title}: {message}"))
-
-    def _log(self, message: str) -> None:
-        self.ls.window_log_message(types.LogMessageParams(type=types.MessageType.Info, message=message))
-
-
-class ProgressReporter(Reporter):
-    """Work-done progress on a server-created token; cancelling it in the editor cancels the job."""
-
-    def __init__(self, ls: LanguageServer, title: str, token: str) -> None:
-        super().__init__(ls, title)
-        self.token = token
         self.ended = False
         self._sent_percent: int | None = None
 
     def begin(self, message: str) -> None:
-        self.ls.work_done_progress.begin(self.token, types.WorkDoneProgressBegin(
-            title=self.title, cancellable=True, message=message, percentage=0))
+        """The job exists (``message``: "queued" or "started")."""
+        self._log(message)
+        if self.token is not None:
+            self.ls.work_done_progress.begin(self.token, types.WorkDoneProgressBegin(
+                title=self.title, cancellable=True, message=message, percentage=0))
+        if self.messages:
+            self._show(message, "info")
+
+    def started(self) -> None:
+        """A queued job got its slot."""
+        self.report("started")
+        if self.messages:
+            self._show("started", "info")
 
     def report(self, message: str, percent: int | None = None) -> None:
         if percent is not None:
             self.percent = max(self.percent, min(percent, 100))
-        if (message, self.percent) == (self.last, self._sent_percent) or self.ended:
+        if self.ended or (message, self.percent) == (self.last, self._sent_percent):
             return
+        if message != self.last:
+            self._log(message)
         self.last, self._sent_percent = message, self.percent
-        self.ls.work_done_progress.report(self.token, types.WorkDoneProgressReport(
-            message=message, percentage=self.percent, cancellable=True))
+        if self.token is not None:
+            self.ls.work_done_progress.report(self.token, types.WorkDoneProgressReport(
+                message=message, percentage=self.percent, cancellable=True))
 
-    def end(self, message: str, *, important: bool = False, error: bool = False) -> None:
+    def end(self, message: str, level: Level | None = None) -> None:
+        """The job's last word; ``level`` None: information that only message clients see."""
         if self.ended:
             return
         self.ended = True
-        self.ls.work_done_progress.end(self.token, types.WorkDoneProgressEnd(message=message))
-        self.ls.work_done_progress.tokens.pop(self.token, None)
-        self._log(f"{self.title}: {message}")
-        if important:
-            kind = types.MessageType.Error if error else types.MessageType.Warning
-            self.ls.window_show_message(types.ShowMessageParams(type=kind, message=f"{self.title}: {message}"))
+        self._log(message)
+        if self.token is not None:
+            self.ls.work_done_progress.end(self.token, types.WorkDoneProgressEnd(message=message))
+            self.ls.work_done_progress.tokens.pop(self.token, None)
+        if level is not None or self.messages:
+            self._show(message, level or "info")
+
+    def _show(self, message: str, level: Level) -> None:
+        self.ls.window_show_message(types.ShowMessageParams(type=_KINDS[level], message=f"{self.title}: {message}"))
+
+    def _log(self, message: str) -> None:
+        self.ls.window_log_message(types.LogMessageParams(type=types.MessageType.Info,
+                                                          message=f"{self.title}: {message}"))
 
 
 async def make_reporter(ls: LanguageServer, title: str, on_cancel: Callable[[], None]) -> Reporter:
-    """A progress reporter when the client supports server-created progress, else a log reporter."""
+    """A reporter with a progress token when the client supports server-created progress."""
+    messages = wants_messages(ls)
     window = ls.client_capabilities.window
     if window is None or not window.work_done_progress:
-        return Reporter(ls, title)
+        return Reporter(ls, title, messages=messages)
     token = f"specloop-{next(_ids)}"
     try:
         await ls.work_done_progress.create_async(token)
-    except Exception as exc:  # a client that refuses the token still gets log lines
+    except Exception as exc:  # a client that refuses the token still gets log lines and messages
         log.warning("window/workDoneProgress/create failed: %s", exc)
-        return Reporter(ls, title)
+        return Reporter(ls, title, messages=True)
     future = ls.work_done_progress.tokens.get(token)
     if future is not None:
         future.add_done_callback(lambda f: on_cancel() if f.cancelled() else None)
-    return ProgressReporter(ls, title, token)
+    return Reporter(ls, title, token=token, messages=messages)
 
 
 @dataclass
@@ -179,7 +199,7 @@ class JobManager:
     """The jobs the server runs; ``run`` is the coroutine that does one job."""
 
     def __init__(self, run: Callable[[Job], Coroutine[Any, Any, None]], limit: Callable[[], int],
-                 on_change: Callable[[], None]) -> None:
+                 on_change: Callable[..., None]) -> None:
         self._run = run
         self.limiter = Limiter(limit)
         self.jobs: dict[tuple[str, str], Job] = {}
@@ -205,7 +225,7 @@ class JobManager:
             job.state = "done"
             if self.jobs.get(job.key) is job:
                 del self.jobs[job.key]
-            self.on_change()
+            self.on_change(ended=True)
 
     def cancel(self, uri: str | None = None, qualname: str | None = None) -> list[Job]:
         """Cancel the matching jobs (all when no filter); jobs already applying are left alone."""

@@ -5,6 +5,13 @@ server answers ``initialize`` without loading it (and the engine loads litellm
 in a worker thread on its first model call).  Every failure of a job ends as a
 message to the user plus a log line naming the job's trace file; the server
 keeps running.
+
+The end of a job: a clean pass is applied (:mod:`.apply`); anything else that
+has code (tests still failing) is offered, not applied: it is kept, and a
+``test.failed`` diagnostic on the stub carries "Apply the best attempt
+anyway", "Show the best attempt" and "Try again".  The end line is
+:func:`~.pending.outcome` (status, tests, findings, tokens), plus
+"— not applied; see the quick fixes" for an offered result.
 """
 
 from __future__ import annotations
@@ -19,26 +26,16 @@ from lsprotocol import types
 
 from ..results import Event, JobResult, Usage
 from ..spec import find_target
-from .apply import Pending, apply_pending
-from .diagnostics import Entry
+from .apply import apply_pending, def_line, document_text
+from .diagnostics import Entry, offered_entry
 from .jobs import Job, make_reporter
 from .locate import restub
+from .pending import NOT_APPLIED, Pending, outcome
 
 if TYPE_CHECKING:
     from .server import SpecloopServer
 
 log = logging.getLogger(__name__)
-
-
-def summary(result: JobResult) -> str:
-    """The one-line result shown at the end of the progress."""
-    total = result.passed + result.failed
-    text = f"{result.status}: {result.passed}/{total} tests passed"
-    if result.findings:
-        text += f", {len(result.findings)} critic finding{'s' if len(result.findings) != 1 else ''}"
-    if result.status != "passed" and result.error:
-        text += f" ({result.error})"
-    return text
 
 
 class JobProgress:
@@ -83,28 +80,28 @@ async def run_job(ls: SpecloopServer, job: Job) -> None:
     job.reporter = await make_reporter(ls, title, lambda: ls.jobs.cancel(job.uri, job.qualname) and None)
     reporter = job.reporter
     queued = ls.jobs.limiter.full()
-    reporter.begin("queued" if queued else "starting")
-    ls.pending.pop(job.key, None)
+    reporter.begin("queued" if queued else "started")
     try:
         await ls.jobs.limiter.acquire()
     except asyncio.CancelledError:
         reporter.end("cancelled")
         raise
+    if queued:
+        reporter.started()
     result: JobResult | None = None
     try:
         job.state, job.message = "running", "starting"
         ls.lenses_changed()
-        doc = ls.workspace.get_text_document(job.uri)
-        source = doc.source
+        source, _ = document_text(ls, job.uri)
         target = find_target(source, job.qualname)
         if target is None and job.fix:
             stub = restub(source, job.qualname)
             if stub is not None:
                 source, target = stub, find_target(stub, job.qualname)
         if target is None:
-            reporter.end(f"no spec called {job.qualname} in this file", important=True)
+            reporter.end(f"no spec called {job.qualname} in this file", "warning")
             return
-        path = Path(doc.path)
+        path = Path(ls.workspace.get_text_document(job.uri).path)
         workspace = ls.workspace_of(path)
         settings = ls.settings.settings_for(workspace)
         result = await engine.implement(source, path, target, settings, workspace=workspace,
@@ -115,7 +112,7 @@ async def run_job(ls: SpecloopServer, job: Job) -> None:
         raise
     except Exception as exc:
         log.exception("job %s", job.qualname)
-        reporter.end(f"error: {exc}", important=True, error=True)
+        reporter.end(f"error: {exc}", "error")
         return
     finally:
         ls.jobs.limiter.release()
@@ -125,32 +122,51 @@ async def run_job(ls: SpecloopServer, job: Job) -> None:
         ls.log(f"{job.qualname}: {result.status}; trace: {result.trace_path}")
     if result.function_code is None:
         reporter.end(f"error: {result.error or 'no code was produced'}"
-                     f"{f' (trace: {result.trace_path})' if result.trace_path else ''}", important=True, error=True)
+                     f"{f' (trace: {result.trace_path})' if result.trace_path else ''}", "error")
         _error_diagnostic(ls, job.uri, job.qualname, result.error or "no code was produced")
+        return
+    pending = Pending(uri=job.uri, result=result, settings=settings, workspace=workspace, path=path,
+                      fix=job.fix, feedback=job.feedback)
+    if result.status != "passed":
+        offer(ls, pending)
+        reporter.end(f"{outcome(result)} — {NOT_APPLIED}", "warning")
         return
     job.state, job.message = "applying", "applying"
     reporter.report("applying", 99)
-    pending = Pending(uri=job.uri, result=result, settings=settings, workspace=workspace, path=path, fix=job.fix)
     try:
         applied, what = await apply_pending(ls, pending, force=False)
     except Exception as exc:  # keep the result whatever happened while applying
         log.exception("applying %s", job.qualname)
-        ls.pending[job.key] = pending
-        reporter.end(f"{summary(result)}; not applied: {exc}", important=True, error=True)
+        ls.pending.put(pending, reason=str(exc))
+        reporter.end(f"{outcome(result)} — not applied: {exc}", "error")
         return
     # a result that was not applied has been announced by apply_pending already
-    reporter.end(summary(result) + ("" if applied else f"; {what}"), important=applied and result.status != "passed")
+    reporter.end(outcome(result) + ("" if applied else f" — {what}"))
+
+
+def offer(ls: SpecloopServer, pending: Pending) -> None:
+    """A result that is not a clean pass is kept, not applied: a ``test.failed`` diagnostic on
+    the function's name names the first failure and carries the quick fixes."""
+    ls.pending.put(pending, reason="its tests fail")
+    source, _ = document_text(ls, pending.uri)
+    line = def_line(source, pending.name)
+    short = pending.name.rsplit(".", 1)[-1]
+    entries = [] if line is None else [offered_entry(pending.result, short, line)]
+    ls.registry.replace_target(pending.uri, source, pending.name, entries, kinds=("result",))
+    ls.publish(pending.uri)
 
 
 def _error_diagnostic(ls: SpecloopServer, uri: str, qualname: str, error: str) -> None:
     """A job that produced nothing (no sandbox, no model...) leaves a ``job.error`` diagnostic on
-    the function's name, so the reason stays visible where the user looks; the next result replaces it."""
-    doc = ls.workspace.get_text_document(uri)
-    target = find_target(doc.source, qualname)
-    if target is None or target.name_range is None:
-        return
-    line = target.name_range.start.line
-    ls.registry.replace_target(uri, doc.source, qualname, [Entry(
-        qualname=qualname, name=target.name, code="job.error", severity=types.DiagnosticSeverity.Error,
-        message=f"specloop could not implement {target.name}: {error}", line=line, anchor=line, on_name=True)])
+    the function's name, so the reason stays visible where the user looks; the next result
+    replaces it (and it replaces an older kept result)."""
+    ls.pending.pop(uri, qualname)
+    source, _ = document_text(ls, uri)
+    line = def_line(source, qualname)
+    name = qualname.rsplit(".", 1)[-1]
+    entries = [] if line is None else [Entry(
+        qualname=qualname, name=name, code="job.error", severity=types.DiagnosticSeverity.Error,
+        message=f"specloop could not implement {name}: {error}", line=line, anchor=line, on_name=True,
+        kind="result")]
+    ls.registry.replace_target(uri, source, qualname, entries, kinds=("result",))
     ls.publish(uri)

@@ -5,18 +5,10 @@ jobs with progress and cancellation (``jobs``, ``runner``), results applied as
 versioned workspace edits (``apply``), diagnostics with quick fixes that follow
 the user's edits (``diagnostics``), and settings from the editor (``config``).
 
-Commands (arguments: one object):
-
-* ``specloop.generate`` ``{uri, target}``: start a job (replacing one on the
-  same target); returns at once.
-* ``specloop.generateAll`` ``{uri}``: a job for every stub in the file.
-* ``specloop.cancel`` ``{uri?, target?}``: cancel matching jobs (all without
-  arguments).
-* ``specloop.fix`` ``{uri, target, id}``: a targeted job with the diagnostic
-  ``id`` as feedback.  ``specloop.dismiss`` ``{uri, id}``: drop a diagnostic.
-* ``specloop.applyResult`` / ``specloop.showResult`` ``{uri, target}``: apply
-  a kept result despite a changed spec / show it.
-* ``specloop.status``: the jobs and kept results, as JSON.
+Commands: see ``commands``.  Notifications to the client besides LSP's own:
+``specloop/status`` ``{running, queued, prompt_tokens, completion_tokens,
+cost_usd, pending: [{uri, target, status, summary}]}`` whenever a job starts,
+changes state or ends, tokens are spent, or the kept results change.
 
 Nothing here runs model or sandbox work on the event loop: the engine is
 async and loads litellm in a worker thread.  ``initialize`` never loads it;
@@ -41,14 +33,15 @@ from pygls.protocol import LanguageServerProtocol
 from pygls.uris import to_fs_path
 
 from .. import __version__
-from ..results import Finding, Usage
-from ..spec import find_target, find_targets
-from . import actions
-from .apply import Pending, apply_pending, show_result
+from ..results import Usage
+from ..spec import find_targets
+from . import actions, commands
 from .config import ClientSettings, normalize
 from .diagnostics import Registry
-from .jobs import Job, JobManager
+from .jobs import JobManager
+from .pending import PendingStore
 from .runner import run_job
+from .sync import DocSync
 
 log = logging.getLogger(__name__)
 
@@ -84,10 +77,14 @@ class SpecloopServer(LanguageServer):
         self.registry = Registry()
         self.jobs = JobManager(lambda job: run_job(self, job), self._parallel_jobs, self.jobs_changed)
         self.session = Usage()          # tokens and cost of the finished jobs of this session
-        self.pending: dict[tuple[str, str], Pending] = {}
+        self.pending = PendingStore(self.send_status)
+        self.sync = DocSync()
         self.apply_locks: dict[str, asyncio.Lock] = {}
+        self.client_info: types.ClientInfo | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._lens_refresh: asyncio.TimerHandle | None = None
+        self._lens_timer: asyncio.TimerHandle | None = None
+        self._lens_task: asyncio.Task[Any] | None = None
+        self._lens_dirty = False
         self.warming = False
 
     # -- helpers used by the other modules ---------------------------------
@@ -107,13 +104,13 @@ class SpecloopServer(LanguageServer):
         task.add_done_callback(self._tasks.discard)
         return task
 
-    def jobs_changed(self) -> None:
-        self.lenses_changed()
+    def jobs_changed(self, ended: bool = False) -> None:
+        self.lenses_changed(now=ended)
         self.send_status()
 
     def send_status(self) -> None:
-        """``specloop/status``: running and queued jobs, and the session's tokens and cost so far
-        (finished jobs plus what running jobs have spent)."""
+        """``specloop/status``: running and queued jobs, the session's tokens and cost so far
+        (finished jobs plus what running jobs have spent), and the kept results."""
         jobs = list(self.jobs.jobs.values())
         prompt = self.session.prompt_tokens + sum(j.usage.prompt_tokens for j in jobs)
         completion = self.session.completion_tokens + sum(j.usage.completion_tokens for j in jobs)
@@ -122,29 +119,45 @@ class SpecloopServer(LanguageServer):
             self.protocol.notify("specloop/status", {
                 "running": sum(j.state != "queued" for j in jobs),
                 "queued": sum(j.state == "queued" for j in jobs),
-                "prompt_tokens": prompt, "completion_tokens": completion, "cost_usd": round(cost, 6)})
+                "prompt_tokens": prompt, "completion_tokens": completion, "cost_usd": round(cost, 6),
+                "pending": self.pending.describe()})
         except Exception:  # not connected (yet or any more)
             log.debug("status not sent", exc_info=True)
 
-    def lenses_changed(self) -> None:
-        """Ask the client to re-fetch code lenses (at most every 0.3 s) where it supports that."""
+    def lenses_changed(self, now: bool = False) -> None:
+        """Ask the client to re-fetch code lenses where it supports that: at most every 0.3 s
+        while jobs report, at once when a job ended (``now``).  A change while a refresh is on
+        its way is followed by another refresh, so the last lenses fetched show the last state."""
         try:
             ws = self.client_capabilities.workspace
         except AttributeError:     # not initialized yet
             return
-        if ws is None or ws.code_lens is None or not ws.code_lens.refresh_support or self._lens_refresh:
+        if ws is None or ws.code_lens is None or not ws.code_lens.refresh_support:
             return
+        self._lens_dirty = True
+        if self._lens_task is not None:            # the running refresh loop sends another one
+            return
+        if self._lens_timer is not None:
+            if not now:
+                return
+            self._lens_timer.cancel()
+        self._lens_timer = asyncio.get_running_loop().call_later(0 if now else 0.3, self._fire_lenses)
 
-        def fire() -> None:
-            self._lens_refresh = None
-            self.spawn(self._refresh_lenses())
-        self._lens_refresh = asyncio.get_running_loop().call_later(0.3, fire)
+    def _fire_lenses(self) -> None:
+        self._lens_timer = None
+        self._lens_task = self.spawn(self._refresh_lenses())
 
     async def _refresh_lenses(self) -> None:
         try:
-            await self.workspace_code_lens_refresh_async(None)
-        except Exception as exc:
-            log.info("codeLens/refresh failed: %s", exc)
+            while self._lens_dirty:
+                self._lens_dirty = False
+                try:
+                    await self.workspace_code_lens_refresh_async(None)
+                except Exception as exc:
+                    log.info("codeLens/refresh failed: %s", exc)
+                    return
+        finally:
+            self._lens_task = None
 
     def warm_up(self) -> None:
         """Import litellm (seconds of imports) in a daemon thread once a document with a
@@ -204,19 +217,13 @@ class SpecloopServer(LanguageServer):
             self.settings.settings_for(Path(folder).resolve() if folder else None)
 
 
-def _arg(args: tuple[Any, ...]) -> dict[str, Any]:
-    """Command arguments: one object, or positional (uri, target)."""
-    if args and isinstance(args[0], dict):
-        return args[0]
-    return dict(zip(("uri", "target"), args))
-
-
 def build_server() -> SpecloopServer:
     ls = SpecloopServer()
 
     @ls.feature(types.INITIALIZE)
     def initialize(ls: SpecloopServer, params: types.InitializeParams) -> None:
         ls.settings.init_options = normalize(params.initialization_options)
+        ls.client_info = params.client_info
 
     @ls.feature(types.INITIALIZED)
     def initialized(ls: SpecloopServer, params: types.InitializedParams) -> None:
@@ -244,12 +251,15 @@ def build_server() -> SpecloopServer:
     @ls.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: SpecloopServer, params: types.DidChangeTextDocumentParams) -> None:
         uri = params.text_document.uri
-        if ls.registry.remap(uri, ls.workspace.get_text_document(uri).source):
+        doc = ls.workspace.get_text_document(uri)
+        ls.sync.changed(uri, params.text_document.version, doc.source)
+        if ls.sync.waiting(uri) is None and ls.registry.remap(uri, doc.source):
             ls.publish(uri)
 
     @ls.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: SpecloopServer, params: types.DidCloseTextDocumentParams) -> None:
         uri = params.text_document.uri
+        ls.sync.closed(uri)
         if ls.registry.entries(uri):
             ls.registry.drop_document(uri)
             ls.publish(uri)
@@ -274,86 +284,7 @@ def build_server() -> SpecloopServer:
         if tasks:
             await asyncio.wait(tasks, timeout=5)
 
-    def start(ls: SpecloopServer, uri: str, qualname: str, *, feedback: list[Finding] | None = None) -> dict[str, Any]:
-        text = ls.workspace.get_text_document(uri).source
-        fix = False
-        if find_target(text, qualname) is None:
-            from .locate import restub
-            fix = feedback is not None and restub(text, qualname) is not None
-            if not fix:
-                ls.show(types.MessageType.Warning, f"specloop: no spec called {qualname} in this file")
-                return {"started": False, "target": qualname}
-        job = ls.jobs.start(Job(uri=uri, qualname=qualname, name=qualname.rsplit(".", 1)[-1],
-                                feedback=feedback, fix=fix))
-        return {"started": True, "target": qualname, "job": job.id}
-
-    @ls.command(actions.GENERATE)
-    def generate(ls: SpecloopServer, *args: Any) -> dict[str, Any]:
-        arg = _arg(args)
-        return start(ls, arg["uri"], arg["target"])
-
-    @ls.command(actions.GENERATE_ALL)
-    def generate_all(ls: SpecloopServer, *args: Any) -> dict[str, Any]:
-        uri = _arg(args)["uri"]
-        names = [t.qualname for t in find_targets(ls.workspace.get_text_document(uri).source).targets]
-        return {"started": [start(ls, uri, name)["target"] for name in names]}
-
-    @ls.command(actions.CANCEL)
-    def cancel(ls: SpecloopServer, *args: Any) -> dict[str, Any]:
-        arg = _arg(args)
-        hit = ls.jobs.cancel(arg.get("uri"), arg.get("target"))
-        return {"cancelled": [j.qualname for j in hit]}
-
-    @ls.command(actions.FIX)
-    def fix(ls: SpecloopServer, *args: Any) -> dict[str, Any]:
-        arg = _arg(args)
-        entry = ls.registry.find(arg["uri"], str(arg.get("id")))
-        if entry is None:
-            ls.show(types.MessageType.Warning, "specloop: that finding is gone (the code changed)")
-            return {"started": False}
-        data = entry.finding or {}
-        if "category" in data:
-            finding = Finding(**{k: data.get(k) for k in ("category", "severity", "message", "line")})
-        else:
-            finding = Finding(category="accuracy", severity="error", message=entry.message)
-        return start(ls, arg["uri"], entry.qualname, feedback=[finding])
-
-    @ls.command(actions.DISMISS)
-    def dismiss(ls: SpecloopServer, *args: Any) -> dict[str, Any]:
-        arg = _arg(args)
-        removed = ls.registry.remove(arg["uri"], str(arg.get("id")))
-        if removed:
-            ls.publish(arg["uri"])
-        return {"dismissed": removed}
-
-    async def kept(ls: SpecloopServer, arg: dict[str, Any]) -> Pending | None:
-        pending = ls.pending.get((arg.get("uri", ""), arg.get("target", "")))
-        if pending is None:
-            ls.show(types.MessageType.Warning, f"specloop: no kept result for {arg.get('target')}")
-        return pending
-
-    @ls.command(actions.APPLY)
-    async def apply_result(ls: SpecloopServer, *args: Any) -> dict[str, Any]:
-        pending = await kept(ls, _arg(args))
-        if pending is None:
-            return {"applied": False}
-        applied, what = await apply_pending(ls, pending, force=True)
-        return {"applied": applied, "detail": what}
-
-    @ls.command(actions.SHOW)
-    async def show_result_cmd(ls: SpecloopServer, *args: Any) -> dict[str, Any]:
-        pending = await kept(ls, _arg(args))
-        return {"path": await show_result(ls, pending) if pending else None}
-
-    @ls.command(actions.STATUS)
-    def status(ls: SpecloopServer, *args: Any) -> dict[str, Any]:
-        root = ls.workspace.root_path
-        settings = ls.settings.settings_for(Path(root).resolve() if root else None)
-        return {"version": __version__, "settings": settings.model_dump(), "jobs": [j.describe() for j in ls.jobs.jobs.values()],
-                "kept_results": [{"uri": u, "target": t} for (u, t) in ls.pending],
-                "running": ls.jobs.limiter.running, "queued": len(ls.jobs.limiter.waiters),
-                "model_layer_loaded": "litellm" in sys.modules}
-
+    commands.register(ls)
     return ls
 
 

@@ -1,0 +1,156 @@
+"""The server's commands (``workspace/executeCommand``; arguments: one object).
+
+* ``specloop.generate`` ``{uri, target}``: start a job (replacing one on the
+  same target); returns ``{"started", "target", "job"}`` at once.  On a
+  function that is no longer a stub but has a kept result of a "Fix" job,
+  that fix is tried again.
+* ``specloop.generateAll`` ``{uri}``: a job for every stub in the file.
+* ``specloop.cancel`` ``{uri?, target?}``: cancel matching jobs (all without
+  arguments); returns ``{"cancelled": [target, ...]}``.
+* ``specloop.fix`` ``{uri, target, id}``: a targeted job with the diagnostic
+  ``id`` as feedback.  ``specloop.dismiss`` ``{uri, id}``: drop a diagnostic.
+* ``specloop.applyResult`` ``{uri, target}``: apply the kept result anyway
+  (``{"applied", "detail"}``).
+* ``specloop.showResult`` ``{uri, target}``: write the kept result to
+  ``<workspace>/.specloop/results/<stem>.<qualname>.py`` and open it
+  (``window/showDocument``) or say where it is (``{"path"}``).
+* ``specloop.previewResult`` ``{uri, target}``: ``{"uri", "target", "status",
+  "summary", "original", "proposed"}`` — the document text now and the text
+  with the kept result placed as "apply anyway" would place it (``proposed``
+  is ``null`` while it cannot be placed, e.g. the file does not parse) — or
+  ``null`` when no result is kept for that target.
+* ``specloop.status``: the jobs, kept results and settings, as JSON.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+
+from .. import __version__
+from ..results import Finding
+from ..spec import find_target, find_targets
+from . import actions
+from .apply import Unplaceable, apply_pending, document_text, place, show_result
+from .jobs import Job
+from .locate import restub
+from .pending import Pending
+
+if TYPE_CHECKING:
+    from .server import SpecloopServer
+
+
+def _arg(args: tuple[Any, ...]) -> dict[str, Any]:
+    """Command arguments: one object, or positional (uri, target)."""
+    if args and isinstance(args[0], dict):
+        return args[0]
+    return dict(zip(("uri", "target"), args))
+
+
+def start(ls: SpecloopServer, uri: str, qualname: str, *, feedback: list[Finding] | None = None) -> dict[str, Any]:
+    text, _ = document_text(ls, uri)
+    fix = False
+    if find_target(text, qualname) is None:
+        kept = ls.pending.get(uri, qualname)
+        if feedback is None and kept is not None and kept.fix:     # "Try again" on a failed fix
+            feedback = kept.feedback
+        fix = feedback is not None and restub(text, qualname) is not None
+        if not fix:
+            ls.show(types.MessageType.Warning, f"specloop: no spec called {qualname} in this file")
+            return {"started": False, "target": qualname}
+    job = ls.jobs.start(Job(uri=uri, qualname=qualname, name=qualname.rsplit(".", 1)[-1],
+                            feedback=feedback, fix=fix))
+    return {"started": True, "target": qualname, "job": job.id}
+
+
+def preview(ls: SpecloopServer, uri: str, target: str) -> dict[str, Any] | None:
+    pending = ls.pending.get(uri, target)
+    if pending is None:
+        return None
+    original, _ = document_text(ls, uri)
+    try:
+        _, proposed, _ = place(original, pending, force=True)
+    except Unplaceable:
+        proposed = None
+    return {"uri": uri, "target": target, "status": pending.result.status, "summary": pending.summary,
+            "original": original, "proposed": proposed}
+
+
+def register(ls: SpecloopServer) -> None:
+    # handlers take ``ls: Any``: pygls evaluates their annotations at run time
+    @ls.command(actions.GENERATE)
+    def generate(ls: Any, *args: Any) -> dict[str, Any]:
+        arg = _arg(args)
+        return start(ls, arg["uri"], arg["target"])
+
+    @ls.command(actions.GENERATE_ALL)
+    def generate_all(ls: Any, *args: Any) -> dict[str, Any]:
+        uri = _arg(args)["uri"]
+        names = [t.qualname for t in find_targets(document_text(ls, uri)[0]).targets]
+        return {"started": [start(ls, uri, name)["target"] for name in names]}
+
+    @ls.command(actions.CANCEL)
+    def cancel(ls: Any, *args: Any) -> dict[str, Any]:
+        arg = _arg(args)
+        hit = ls.jobs.cancel(arg.get("uri"), arg.get("target"))
+        return {"cancelled": [j.qualname for j in hit]}
+
+    @ls.command(actions.FIX)
+    def fix(ls: Any, *args: Any) -> dict[str, Any]:
+        arg = _arg(args)
+        entry = ls.registry.find(arg["uri"], str(arg.get("id")))
+        if entry is None:
+            ls.show(types.MessageType.Warning, "specloop: that finding is gone (the code changed)")
+            return {"started": False}
+        data = entry.finding or {}
+        if "category" in data:
+            finding = Finding(**{k: data.get(k) for k in ("category", "severity", "message", "line")})
+        else:
+            finding = Finding(category="accuracy", severity="error", message=entry.message)
+        return start(ls, arg["uri"], entry.qualname, feedback=[finding])
+
+    @ls.command(actions.DISMISS)
+    def dismiss(ls: Any, *args: Any) -> dict[str, Any]:
+        arg = _arg(args)
+        removed = ls.registry.remove(arg["uri"], str(arg.get("id")))
+        if removed:
+            ls.publish(arg["uri"])
+        return {"dismissed": removed}
+
+    def kept(ls: Any, arg: dict[str, Any]) -> Pending | None:
+        pending = ls.pending.get(arg.get("uri", ""), arg.get("target", ""))
+        if pending is None:
+            ls.show(types.MessageType.Warning, f"specloop: no kept result for {arg.get('target')}")
+        return pending
+
+    @ls.command(actions.APPLY)
+    async def apply_result(ls: Any, *args: Any) -> dict[str, Any]:
+        pending = kept(ls, _arg(args))
+        if pending is None:
+            return {"applied": False}
+        applied, what = await apply_pending(ls, pending, force=True)
+        return {"applied": applied, "detail": what}
+
+    @ls.command(actions.SHOW)
+    async def show_result_cmd(ls: Any, *args: Any) -> dict[str, Any]:
+        pending = kept(ls, _arg(args))
+        return {"path": await show_result(ls, pending) if pending else None}
+
+    @ls.command(actions.PREVIEW)
+    def preview_result(ls: Any, *args: Any) -> dict[str, Any] | None:
+        arg = _arg(args)
+        return preview(ls, arg.get("uri", ""), arg.get("target", ""))
+
+    @ls.command(actions.STATUS)
+    def status(ls: Any, *args: Any) -> dict[str, Any]:
+        root = ls.workspace.root_path
+        settings = ls.settings.settings_for(Path(root).resolve() if root else None)
+        return {"version": __version__, "settings": settings.model_dump(),
+                "jobs": [j.describe() for j in ls.jobs.jobs.values()],
+                "kept_results": [{"uri": p.uri, "target": p.name} for p in ls.pending],
+                "pending": ls.pending.describe(),
+                "running": ls.jobs.limiter.running, "queued": len(ls.jobs.limiter.waiters),
+                "model_layer_loaded": "litellm" in sys.modules}

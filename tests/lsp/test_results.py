@@ -1,0 +1,179 @@
+"""Results that are not applied by themselves: failing code is offered (a ``test.failed``
+diagnostic with "Apply the best attempt anyway", "Show the best attempt", "Try again"), a
+result that cannot be placed right now is kept with ``spec.stale``, and the preview command
+(``specloop.previewResult``) and the ``pending`` list of ``specloop/status`` describe them."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from lsprotocol import types
+
+from lsp_editor import plain
+from replies import fenced
+from scripted_model import Response
+from sources import AREA_BODY, AREA_CODE, GEOMETRY, with_area_body
+
+pytestmark = [pytest.mark.asyncio(loop_scope="module"),
+              pytest.mark.filterwarnings("error::pytest_lsp.LspSpecificationWarning")]
+
+WRONG_BODY = "    return w + h\n"
+WRONG_CODE = AREA_CODE.replace(AREA_BODY, WRONG_BODY)
+OFFERED = ["Apply the best attempt anyway", "Show the best attempt", "Try again"]
+
+
+def model_that_fails_until(scripted_model, good: threading.Event) -> None:
+    """Wrong code (area(2, 3) == 5) until ``good`` is set, then the right code."""
+    answer = lambda *a: fenced(AREA_CODE) if good.is_set() else fenced(WRONG_CODE)  # noqa: E731
+    scripted_model.respond(answer, step="generate", target="area")
+    scripted_model.respond(answer, step="fix", target="area")
+
+
+def diags(editor, uri, code):
+    return [d for d in editor.diagnostics.get(uri, []) if d.code == code]
+
+
+async def offered(editor, scripted_model, name: str):
+    """Run a job whose code fails; return (uri, its end line, the test.failed diagnostic)."""
+    await editor.configure(api_base=scripted_model.url, max_iterations=1)
+    uri = editor.open(name, GEOMETRY)
+    mark, shown, applies = editor.mark(), len(editor.messages), len(editor.apply_requests)
+    await editor.command("specloop.generate", {"uri": uri, "target": "area"})
+    if editor.persona == "minimal":
+        (line,) = await editor.until("the end line", lambda: editor.shown("specloop: area: failed", shown), 120)
+        end = line.removeprefix("specloop: area: ")
+    else:
+        end = (await editor.job_end("specloop: area", mark))[-1].message
+    assert plain(end) == "failed 1/1 tests — not applied; see the quick fixes"
+    # every client is told, whatever it does with progress
+    told = await editor.until("the warning", lambda: [m for m in editor.messages[shown:]
+                                                       if m.message == f"specloop: area: {end}"])
+    assert told[0].type == types.MessageType.Warning
+    assert len(editor.apply_requests) == applies and editor.docs[uri].text == GEOMETRY
+    (failed,) = await editor.until("test.failed", lambda: diags(editor, uri, "test.failed"))
+    return uri, end, failed
+
+
+async def test_a_failing_result_is_offered_not_applied(editor, scripted_model):
+    model_that_fails_until(scripted_model, threading.Event())
+    uri, end, failed = await offered(editor, scripted_model, "failing.py")
+    assert editor.text_at(uri, failed.range) == "area"
+    assert failed.severity == types.DiagnosticSeverity.Error
+    assert "not applied" in failed.message and "expected 6" in failed.message and "got 5" in failed.message
+    # the status bar's source: the kept result
+    pending = await editor.until("pending in the status", lambda: editor.statuses and editor.statuses[-1]["pending"])
+    assert pending == [{"uri": uri, "target": "area", "status": "failed", "summary": end.split(" — ")[0]}]
+
+    fixes = await editor.actions(uri, failed.range, diagnostics=[failed], only=["quickfix"])
+    assert [a.title for a in fixes] == OFFERED
+    assert [a.command.command for a in fixes] == ["specloop.applyResult", "specloop.showResult", "specloop.generate"]
+    assert all(list(a.command.arguments) == [{"uri": uri, "target": "area"}] for a in fixes)
+
+    # the preview: the document now and with the attempt placed
+    preview = await editor.command("specloop.previewResult", {"uri": uri, "target": "area"})
+    assert preview == {"uri": uri, "target": "area", "status": "failed", "summary": pending[0]["summary"],
+                       "original": GEOMETRY, "proposed": with_area_body(GEOMETRY, WRONG_BODY)}
+    assert await editor.command("specloop.previewResult", {"uri": uri, "target": "perimeter"}) is None
+
+    # "Show the best attempt" opens it next to the code (or says where it is)
+    shown = await editor.command(fixes[1].command.command, *fixes[1].command.arguments)
+    path = Path(shown["path"])
+    assert path == editor.root / ".specloop" / "results" / "failing.area.py"
+    assert "return w + h" in path.read_text() and "failed 1/1 tests" in path.read_text()
+    if editor.persona == "neovim@v0.7":                 # no window/showDocument: a message with the path
+        assert editor.shown(f"specloop: the result for area is in {path}")
+    else:
+        assert editor.shown_documents[-1].uri == path.as_uri()
+    assert editor.docs[uri].text == GEOMETRY
+
+    # "Apply the best attempt anyway": now the failing test is about the code in the file
+    answer = await editor.command(fixes[0].command.command, *fixes[0].command.arguments)
+    assert answer["applied"] is True
+    assert editor.docs[uri].text == with_area_body(GEOMETRY, WRONG_BODY)
+    await editor.until("no pending result", lambda: editor.statuses[-1]["pending"] == [])
+    (failed,) = await editor.until("the code's test.failed", lambda: [
+        d for d in diags(editor, uri, "test.failed") if "not applied" not in d.message])
+    fixes = await editor.actions(uri, failed.range, diagnostics=[failed], only=["quickfix"])
+    assert [a.title.split(":")[0] for a in fixes] == ["Fix", "Dismiss"]
+    assert fixes[0].title.startswith("Fix: test ") and len(fixes[0].title) <= 60
+    # undo back to the stub: the diagnostics about the code go
+    editor.replace(uri, WRONG_BODY, "")
+    await editor.until("diagnostics cleared", lambda: not editor.diagnostics.get(uri))
+
+
+async def test_try_again_after_a_failing_result(editor, scripted_model):
+    good = threading.Event()
+    model_that_fails_until(scripted_model, good)
+    uri, _, failed = await offered(editor, scripted_model, "again.py")
+    fixes = await editor.actions(uri, failed.range, diagnostics=[failed], only=["quickfix"])
+    good.set()
+    mark = editor.mark()
+    await editor.command(fixes[2].command.command, *fixes[2].command.arguments)
+    await editor.until("the body", lambda: editor.docs[uri].text == with_area_body(GEOMETRY), 120)
+    if editor.progress_reports:
+        assert plain((await editor.job_end("specloop: area", mark))[-1].message) == "passed 1/1 tests"
+    await editor.until("the offered diagnostic gone", lambda: not diags(editor, uri, "test.failed"))
+    await editor.until("nothing pending", lambda: editor.statuses[-1]["pending"] == [])
+
+
+async def test_edit_of_the_target_during_the_job(editor, scripted_model):
+    scripted_model.add("generate", Response(text=fenced(AREA_CODE), delay=1.0))
+    await editor.configure(api_base=scripted_model.url)
+    uri = editor.open("target.py", GEOMETRY)
+    mark, asked = editor.mark(), len(editor.message_requests)
+    await editor.command("specloop.generate", {"uri": uri, "target": "area"})
+    await editor.until("the model request", lambda: scripted_model.requests_for("generate", "area"), 120)
+    editor.replace(uri, "Area of a w×h rectangle.", "Area of a w×h rectangle, in m².")
+    user_text = GEOMETRY.replace("Area of a w×h rectangle.", "Area of a w×h rectangle, in m².")
+    end = (await editor.job_end("specloop: area", mark))[-1]
+    assert plain(end.message) == "passed 1/1 tests — not applied: the spec of area changed while specloop worked"
+    request = await editor.until("the question", lambda: editor.message_requests[asked:])
+    assert "area changed while specloop worked" in request[0].message
+    assert [a.title for a in request[0].actions] == ["Apply anyway", "Show result"]
+    assert editor.docs[uri].text == user_text           # the user's text was not overwritten
+    (stale,) = await editor.until("spec.stale", lambda: diags(editor, uri, "spec.stale"))
+    assert editor.text_at(uri, stale.range) == "area"
+    preview = await editor.command("specloop.previewResult", {"uri": uri, "target": "area"})
+    assert preview["status"] == "passed" and "not applied: the spec of area changed" in preview["summary"]
+    assert preview["original"] == user_text and preview["proposed"] == with_area_body(user_text)
+    # "Show result" shows it without touching the file
+    shown = await editor.command("specloop.showResult", {"uri": uri, "target": "area"})
+    assert "return w * h" in Path(shown["path"]).read_text()
+    if editor.persona == "neovim@v0.7":                 # no window/showDocument: logged
+        assert any("return w * h" in m.message for m in editor.log_messages)
+    else:
+        assert editor.shown_documents[-1].uri == Path(shown["path"]).as_uri()
+    # the quick fix on the stale diagnostic applies it anyway
+    fixes = await editor.actions(uri, stale.range, diagnostics=[stale], only=["quickfix"])
+    assert [a.title for a in fixes] == ["Apply specloop's result anyway", "Show specloop's result"]
+    assert (await editor.command(fixes[0].command.command, *fixes[0].command.arguments))["applied"] is True
+    assert editor.docs[uri].text == with_area_body(user_text)
+    await editor.until("stale diagnostic gone", lambda: not diags(editor, uri, "spec.stale"))
+
+
+async def test_a_result_that_cannot_be_placed_now_stays_pending(editor, scripted_model):
+    """At the end of the job another function does not parse: the result is kept with
+    ``spec.stale`` and its quick fixes, and applied once the file parses again."""
+    scripted_model.add("generate", Response(text=fenced(AREA_CODE), delay=1.0))
+    await editor.configure(api_base=scripted_model.url)
+    uri = editor.open("unparsable.py", GEOMETRY)
+    mark = editor.mark()
+    await editor.command("specloop.generate", {"uri": uri, "target": "area"})
+    await editor.until("the model request", lambda: scripted_model.requests_for("generate", "area"), 120)
+    editor.replace(uri, "def existing(x):", "def existing(x:")
+    end = (await editor.job_end("specloop: area", mark))[-1]
+    assert plain(end.message).startswith("passed 1/1 tests — not applied: the file does not parse right now")
+    (stale,) = await editor.until("spec.stale", lambda: diags(editor, uri, "spec.stale"))
+    assert editor.text_at(uri, stale.range) == "area" and "does not parse" in stale.message
+    pending = await editor.until("pending", lambda: editor.statuses[-1]["pending"])
+    assert [(p["target"], p["status"]) for p in pending] == [("area", "passed")]
+    assert (await editor.command("specloop.previewResult", {"uri": uri, "target": "area"}))["proposed"] is None
+    editor.replace(uri, "def existing(x:", "def existing(x):")
+    fixes = await editor.actions(uri, stale.range, diagnostics=[stale], only=["quickfix"])
+    assert [a.title for a in fixes] == ["Apply specloop's result anyway", "Show specloop's result"]
+    assert (await editor.command(fixes[0].command.command, *fixes[0].command.arguments))["applied"] is True
+    assert editor.docs[uri].text == with_area_body(GEOMETRY)
+    await editor.until("stale diagnostic gone", lambda: not diags(editor, uri, "spec.stale"))
+    await editor.until("nothing pending", lambda: editor.statuses[-1]["pending"] == [])
