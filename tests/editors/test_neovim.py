@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -118,8 +119,10 @@ def test_neovim_011_code_action_applies_and_shows_the_finding(tmp_path, scripted
     assert diag["severity"] == 2           # vim.diagnostic.severity.WARN
     titles = [p["title"] for p in result["progress"] if p["kind"] == "begin"]
     assert "specloop: area" in titles
-    ends = [p["message"] for p in result["progress"] if p["kind"] == "end"]
-    assert "passed: 1/1 tests passed, 1 critic finding" in ends
+    (end,) = [p["message"] for p in result["progress"] if p["kind"] == "end"]
+    assert re.fullmatch(r"passed 1/1 tests, 1 critic finding, \d+ tokens", end)
+    # Neovim shows no progress unless configured: the server also says it in messages
+    assert result["messages"] == ["specloop: area: started", f"specloop: area: {end}"]
 
 
 def test_neovim_07_smoke(tmp_path, scripted_model):
