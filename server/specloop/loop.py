@@ -30,242 +30,25 @@ The engine imports nothing from pygls or lsprotocol; it reports through
 
 from __future__ import annotations
 
-import ast
 import asyncio
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import policy, prompts, search
-from .candidate import Candidate, parse_candidate
+from . import prompts, search
+from .candidate import Candidate
 from .context import build_context, find_user_tests
-from .edits import TextEdit, candidate_module, implementation_edits
-from .model import BudgetExceeded, ModelClient, ModelError, Sample
-from .results import Event, Finding, JobResult, TestOutcome, TestRun
-from .sandbox import Sandbox, SandboxRequest, TestFile, doctest_text, make_doctest_file, module_name_for
+from .job import (DOCTEST_FILE, LOCAL_PREFIX, MODEL_TEST_FILE, Attempt, Emit, Job,  # noqa: F401 (re-exported)
+                  kept_tests)
+from .model import BudgetExceeded, ModelClient, ModelError
+from .placement import StaleTarget, kept_tests_path, result_edits, result_edits_anyway  # noqa: F401 (re-exported)
+from .results import Event, Finding, JobResult
+from .sandbox import Sandbox, TestFile, doctest_text, make_doctest_file, module_name_for
 from .settings import Settings
-from .spec import Target, find_target
+from .spec import Target, find_target  # noqa: F401 (re-exported)
 from .trace import Trace
 
-Emit = Callable[[Event], None]
 
-LOCAL_PREFIX = "specloop-local/"
-DOCTEST_FILE = "test_specloop_doctests.py"
-MODEL_TEST_FILE = "test_specloop_model.py"
-
-
-class StaleTarget(Exception):
-    """The target changed (or vanished) since the job started."""
-
-
-@dataclass
-class Attempt:
-    candidate: Candidate
-    run: TestRun
-    iteration: int
-    security: list[Finding] = field(default_factory=list)   # what the static policy refused
-
-    def outcomes(self, ignore: set[str]) -> list[TestOutcome]:
-        return [o for o in self.run.outcomes if o.id not in ignore and o.outcome != "skipped"]
-
-    def failing(self, ignore: set[str]) -> list[TestOutcome]:
-        failing = [o for o in self.outcomes(ignore) if o.outcome != "passed"]
-        if self.run.error and not failing:  # a run that did not end cleanly proves nothing
-            failing.append(TestOutcome("<test run>", "error", self.run.error))
-        return failing
-
-    def passing_authoritative(self) -> set[str]:
-        return {o.id for o in self.run.outcomes if o.authoritative and o.outcome == "passed"}
-
-    def trusted_pass(self, ignore: set[str]) -> bool:
-        """Every test it counts passed, in a run whose reports were trusted, with no policy finding."""
-        return (not self.security and self.run.error is None and self.run.tampered is None
-                and bool(self.outcomes(ignore)) and not self.failing(ignore))
-
-
-@dataclass
-class _Job:
-    source: str
-    path: Path
-    target: Target
-    settings: Settings
-    workspace: Path
-    emit: Emit
-    trace: Trace
-    client: ModelClient
-    sandbox: Sandbox
-    module_name: str
-    context: str = ""
-    tests: list[TestFile] = field(default_factory=list)
-    user_tests: list[str] = field(default_factory=list)
-    disputed: dict[str, TestOutcome] = field(default_factory=dict)
-    best: Attempt | None = None
-    iterations: int = 0
-    findings: list[Finding] = field(default_factory=list)
-    model_tests: str | None = None
-    stop_reason: str | None = None
-    verify_error: str | None = None
-    attempts: list[Attempt] = field(default_factory=list)
-    seen: dict[str, asyncio.Future] = field(default_factory=dict)   # normalized program -> its test
-    samples: int = 0
-
-    @property
-    def local(self) -> bool:
-        return self.client.model.startswith(LOCAL_PREFIX)
-
-    def next_sample(self) -> Sample:
-        self.samples += 1
-        return search.sample(self.settings, self.samples - 1)
-
-    # -- reporting --------------------------------------------------------------
-    def phase(self, name: str, message: str, percent: int) -> None:
-        self.emit(Event("phase", self.target.qualname, message=message, percent=percent, data={"phase": name}))
-        self.trace.write("phase", phase=name, message=message)
-
-    def report_tests(self, attempt: Attempt) -> None:
-        outs = attempt.outcomes(set(self.disputed))
-        passed = sum(o.outcome == "passed" for o in outs)
-        self.emit(Event("tests", self.target.qualname, message=f"{passed}/{len(outs)} passed",
-                        data={"passed": passed, "failed": len(outs) - passed, "total": len(outs)}))
-        self.trace.write("tests", iteration=attempt.iteration, isolation=attempt.run.isolation,
-                         error=attempt.run.error, seconds=attempt.run.seconds,
-                         outcomes=[o.to_dict() for o in attempt.run.outcomes])
-
-    # -- steps ----------------------------------------------------------------
-    async def ask_code(self, step: str, messages: list[dict], sample: Sample | None = None) -> Candidate:
-        """A code reply.  The local model's unusable first answers are not re-asked: a re-ask
-        costs a whole generation and rarely helps a 135M model; the search samples anew."""
-        return await self.client.complete(step, messages, parse=lambda reply: parse_candidate(
-            prompts.parse_code(reply), self.target), sample=sample, reask=not (self.local and step == "generate"))
-
-    async def try_candidate(self, candidate: Candidate, iteration: int, repair_of: Attempt | None = None) -> Attempt:
-        """Test ``candidate`` (once per distinct program) and let it compete for best."""
-        key = search.normalized(candidate)
-        running = self.seen.get(key)
-        if running is not None:  # the same program: wait for its one test run
-            earlier = await running
-            attempt = replace(earlier, iteration=iteration)
-            self.trace.write("duplicate", iteration=iteration, same_as=earlier.iteration)
-            self.emit(Event("log", self.target.qualname,
-                            message=f"the same program as attempt {earlier.iteration}: not tested again"))
-        else:
-            running = self.seen[key] = asyncio.ensure_future(self.test(candidate, iteration))
-            attempt = await running
-        self.attempts.append(attempt)
-        self.consider(attempt, repair_of)
-        return attempt
-
-    def request(self, candidate: Candidate) -> SandboxRequest:
-        return SandboxRequest(module_path=self.path, candidate_source=candidate_module(self.source, self.target,
-                              candidate), workspace=self.workspace, tests=self.tests, user_tests=self.user_tests)
-
-    async def test(self, candidate: Candidate, iteration: int) -> Attempt:
-        security = policy.check("\n".join([*candidate.imports, candidate.function_code]))
-        if security:
-            # refused before it runs: code that reaches into the harness never gets a verdict
-            run = TestRun(error="refused by the security policy: " + security[0].message)
-            self.trace.write("policy", iteration=iteration, findings=[f.to_dict() for f in security])
-            self.emit(Event("log", self.target.qualname, message=run.error))
-        else:
-            run = await self.sandbox.run(self.request(candidate))
-            if run.tampered:
-                security = [Finding("security", "error", f"the test run's reports were forged or damaged "
-                                    f"({run.tampered}); do not touch the test harness or its output")]
-        attempt = Attempt(candidate, run, iteration, security)
-        self.report_tests(attempt)
-        return attempt
-
-    async def verify(self) -> str | None:
-        """The final check of a passing best attempt: a fresh cold run, built differently
-        (other process, token and descriptors, tests in reverse order).  None: it passed too."""
-        best = self.best
-        run = await self.sandbox.run(self.request(best.candidate), verify=True)
-        self.trace.write("verify", error=run.error, tampered=run.tampered,
-                         outcomes=[o.to_dict() for o in run.outcomes])
-        again = Attempt(best.candidate, run, best.iteration)
-        ignore = set(self.disputed)
-        if again.trusted_pass(ignore):
-            return None
-        failing = again.failing(ignore)
-        why = run.tampered or run.error or (f"{failing[0].id}: {failing[0].message}" if failing else "no test ran")
-        return f"the result did not pass its verification run: {why}"
-
-    def consider(self, attempt: Attempt, repair_of: Attempt | None = None) -> bool:
-        """Keep ``attempt`` as the best one unless it ranks lower or, as a repair, breaks an
-        authoritative test that passed before (test anchors)."""
-        ignore = set(self.disputed)
-        if self.best is None:
-            self.best = attempt
-            return True
-        broken = repair_of.passing_authoritative() - attempt.passing_authoritative() if repair_of else set()
-        if broken:
-            self.trace.write("anchor", rejected_iteration=attempt.iteration, broken=sorted(broken))
-            self.emit(Event("log", self.target.qualname,
-                            message=f"rejected a fix that broke {len(broken)} passing test(s): {sorted(broken)[0]}"))
-            return False
-        if search.rank(attempt, self.attempts, ignore) >= search.rank(self.best, self.attempts, ignore):
-            self.best = attempt
-            return True
-        return False
-
-    def update_disputed(self, before: Attempt) -> None:
-        """After a fix round: advisory tests that failed before it and still fail, while every
-        authoritative test passes, are disputed."""
-        ignore = set(self.disputed)
-        failing = self.best.failing(ignore)
-        if any(o.authoritative for o in failing):
-            return
-        failed_before = {o.id for o in before.failing(ignore)}
-        for o in failing:
-            if o.id in failed_before:
-                self.disputed[o.id] = o
-                self.emit(Event("log", self.target.qualname, message=f"disputed model test {o.id}: {o.message}"))
-
-    async def write_model_tests(self) -> None:
-        import_line = prompts.import_line(self.module_name, self.target)
-        try:
-            text = await self.client.complete(
-                "tests", prompts.tests_messages(self.target, self.context, import_line),
-                parse=lambda reply: _checked_test_module(prompts.parse_code(reply)))
-        except BudgetExceeded:
-            raise
-        except ModelError as exc:
-            self.emit(Event("log", self.target.qualname, message=f"no model tests: {exc}"))
-            return
-        self.model_tests = text
-        self.tests.append(TestFile(MODEL_TEST_FILE, text, authoritative=False))
-
-
-def _checked_test_module(text: str) -> str:
-    tree = ast.parse(text)
-    if not any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name.startswith("test")
-               for n in ast.walk(tree)):
-        raise ValueError("the test module defines no test_ function")
-    return text
-
-
-def _kept_tests(text: str, keep_ids: set[str]) -> str | None:
-    """The model test module without the tests that did not pass on the final code."""
-    tree = ast.parse(text)
-    lines = text.splitlines(keepends=True)
-    drop: list[tuple[int, int]] = []
-    kept = 0
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test"):
-            if f"{MODEL_TEST_FILE}::{node.name}" in keep_ids:
-                kept += 1
-            else:
-                start = min([d.lineno for d in node.decorator_list] + [node.lineno]) - 1
-                drop.append((start, node.end_lineno))
-    if not kept:
-        return None
-    for start, end in reversed(drop):
-        del lines[start:end]
-    return "".join(lines)
-
-
-def _status(job: _Job) -> tuple[str, str | None]:
+def _status(job: Job) -> tuple[str, str | None]:
     best = job.best
     if best is None:
         return "error", job.stop_reason or "no usable candidate"
@@ -312,7 +95,7 @@ async def implement(
         client = ModelClient(settings, target=target.qualname, trace=trace,
                              cache_dir=workspace / ".specloop" / "cache")
         client.on_usage = on_usage
-        job = _Job(source, path, target, settings, workspace, emit, trace, client,
+        job = Job(source, path, target, settings, workspace, emit, trace, client,
                    Sandbox(settings, workspace), module_name_for(path)[0])
         await _run(job, feedback or [])
     except (ModelError, ValueError, OSError) as exc:
@@ -346,7 +129,7 @@ async def implement(
         result.imports = list(best.candidate.imports)
         if job.model_tests and settings.keep_tests:
             keep = {o.id for o in best.run.outcomes if o.outcome == "passed" and not o.authoritative}
-            result.kept_tests = _kept_tests(job.model_tests, keep)
+            result.kept_tests = kept_tests(job.model_tests, keep)
     result.seconds = time.monotonic() - started
     trace.write("result", **{k: v for k, v in result.summary_dict().items() if k != "trace"})
     summary = f"{status}: {result.passed}/{result.passed + result.failed} tests"
@@ -354,7 +137,7 @@ async def implement(
     return result
 
 
-async def _run(job: _Job, feedback: list[Finding]) -> None:
+async def _run(job: Job, feedback: list[Finding]) -> None:
     settings, target = job.settings, job.target
     job.phase("context", "reading context", 5)
     job.context = model_context(job.client.model, job.source, target, job.path, job.workspace, settings)
@@ -388,7 +171,7 @@ async def _run(job: _Job, feedback: list[Finding]) -> None:
             job.emit(Event("log", target.qualname, message=job.verify_error))
 
 
-async def _first_round(job: _Job, feedback: list[Finding]) -> bool:
+async def _first_round(job: Job, feedback: list[Finding]) -> bool:
     """The first ``candidates`` samples (and the model's tests), tested.  A local model answers
     one request at a time, so its candidates are asked and tested one by one and the round
     stops at the first that passes; a remote model is asked for all at once."""
@@ -429,7 +212,7 @@ async def _first_round(job: _Job, feedback: list[Finding]) -> bool:
     return True
 
 
-async def _search(job: _Job) -> None:
+async def _search(job: Job) -> None:
     """Repair or resample, step by step, until an attempt passes or the budget is spent."""
     settings = job.settings
     fruitless = 0
@@ -467,7 +250,7 @@ async def _search(job: _Job) -> None:
             fruitless += 1
 
 
-async def _repair(job: _Job, before: Attempt, findings: list[Finding] | None = None) -> Attempt | None:
+async def _repair(job: Job, before: Attempt, findings: list[Finding] | None = None) -> Attempt | None:
     """One fix of ``before`` with its failures (and ``findings``) quoted; anchors hold."""
     ignore = set(job.disputed)
     security = before.security
@@ -498,7 +281,7 @@ async def _settled(ask):
         return exc
 
 
-async def _review(job: _Job) -> None:
+async def _review(job: Job) -> None:
     job.phase("reviewing", "reviewing", 88)
     verdict, findings = await job.client.complete(
         "critic", prompts.critic_messages(job.target, job.context, job.best.candidate.function_code),
@@ -524,34 +307,3 @@ async def _review(job: _Job) -> None:
     job.findings = findings if verdict == "request_changes" else [f for f in findings if f.severity == "info"]
     for finding in job.findings:
         job.emit(Event("finding", job.target.qualname, message=finding.message, data=finding.to_dict()))
-
-
-# -- results back into text -------------------------------------------------------------
-
-def result_edits(source_now: str, result: JobResult) -> list[TextEdit]:
-    """Edits placing ``result`` into the document as it is now.
-
-    Raises :class:`StaleTarget` when the target is gone, is no longer a stub,
-    or its header/spec changed since the job started."""
-    target = find_target(source_now, result.name)
-    if target is None:
-        raise StaleTarget(f"{result.name} is gone or no longer a stub")
-    if target.fingerprint != result.fingerprint:
-        raise StaleTarget(f"the spec of {result.name} changed while specloop worked")
-    return result_edits_anyway(source_now, result)
-
-
-def result_edits_anyway(source_now: str, result: JobResult) -> list[TextEdit]:
-    """Like :func:`result_edits` but applies over a changed spec (the target must still be a stub)."""
-    if result.function_code is None:
-        raise StaleTarget(f"no code to apply for {result.name}")
-    target = find_target(source_now, result.name)
-    if target is None:
-        raise StaleTarget(f"{result.name} is gone or no longer a stub")
-    candidate = replace(parse_candidate(result.function_code, target), imports=list(result.imports))
-    return implementation_edits(source_now, target, candidate)
-
-
-def kept_tests_path(workspace: Path, path: Path, settings: Settings) -> Path:
-    """Where a job's kept model tests go (``settings.tests_path``, relative to the workspace)."""
-    return Path(workspace) / settings.tests_path.format(module=Path(path).stem)

@@ -34,7 +34,7 @@ from .settings import Settings
 
 if TYPE_CHECKING:
     from .candidate import Candidate
-    from .loop import Attempt
+    from .job import Attempt
 
 REPAIRABLE = ("SyntaxError", "IndentationError", "TabError", "NameError", "UnboundLocalError", "ImportError",
               "ModuleNotFoundError", "TypeError", "AttributeError", "RecursionError", "not trusted",

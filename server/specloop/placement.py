@@ -1,0 +1,46 @@
+"""Placing a job's result into text: where it goes now, whether it still fits, and where
+kept tests go.  Used alike by ``specloop run`` and the language server."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from .candidate import parse_candidate
+from .edits import TextEdit, implementation_edits
+from .results import JobResult
+from .settings import Settings
+from .spec import find_target
+
+
+class StaleTarget(Exception):
+    """The target changed (or vanished) since the job started."""
+
+
+def result_edits(source_now: str, result: JobResult) -> list[TextEdit]:
+    """Edits placing ``result`` into the document as it is now.
+
+    Raises :class:`StaleTarget` when the target is gone, is no longer a stub,
+    or its header/spec changed since the job started."""
+    target = find_target(source_now, result.name)
+    if target is None:
+        raise StaleTarget(f"{result.name} is gone or no longer a stub")
+    if target.fingerprint != result.fingerprint:
+        raise StaleTarget(f"the spec of {result.name} changed while specloop worked")
+    return result_edits_anyway(source_now, result)
+
+
+def result_edits_anyway(source_now: str, result: JobResult) -> list[TextEdit]:
+    """Like :func:`result_edits` but applies over a changed spec (the target must still be a stub)."""
+    if result.function_code is None:
+        raise StaleTarget(f"no code to apply for {result.name}")
+    target = find_target(source_now, result.name)
+    if target is None:
+        raise StaleTarget(f"{result.name} is gone or no longer a stub")
+    candidate = replace(parse_candidate(result.function_code, target), imports=list(result.imports))
+    return implementation_edits(source_now, target, candidate)
+
+
+def kept_tests_path(workspace: Path, path: Path, settings: Settings) -> Path:
+    """Where a job's kept model tests go (``settings.tests_path``, relative to the workspace)."""
+    return Path(workspace) / settings.tests_path.format(module=Path(path).stem)
