@@ -1,0 +1,189 @@
+"""``specloop check``: the functions specloop implemented, tested again, and spec drift.
+
+When a front end writes a result into a file it records the function in
+``<workspace>/.specloop/implemented.json``: file, qualified name, the
+fingerprint of its spec (header + docstring) and of its code.  ``check`` finds
+each recorded function in the file as it is now and
+
+* re-runs its authoritative tests (the docstring's examples as they read now and
+  the user's tests that mention it) in the sandbox against the file on disk;
+* reports *drift*: the spec changed since specloop implemented it (the code may
+  no longer be what the docstring asks for), the code was edited by hand, the
+  function is a stub again, or it is gone.
+
+Functions specloop did not write are not checked (their tests are the user's
+business); a function whose spec changed is checked against the new spec.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import hashlib
+import json
+import os
+import textwrap
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .context import find_user_tests
+from .sandbox import Sandbox, SandboxRequest, TestFile, doctest_text, make_doctest_file, module_name_for
+from .settings import Settings
+from .spec import Target, find_target
+
+RECORD = Path(".specloop") / "implemented.json"
+DOCTEST_FILE = "test_specloop_doctests.py"
+
+
+@dataclass
+class Implemented:
+    path: str            # relative to the workspace
+    qualname: str
+    spec: str            # fingerprint of header + docstring when written
+    code: str            # fingerprint of the body when written
+    written: float = 0.0
+
+
+@dataclass
+class CheckResult:
+    name: str
+    path: str
+    status: str                         # passed | failed | error | gone
+    drift: list[str] = field(default_factory=list)
+    passed: int = 0
+    failed: int = 0
+    first_failure: str | None = None
+    error: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _node(tree: ast.Module, qualname: str) -> tuple[ast.FunctionDef | ast.AsyncFunctionDef, list[str]] | None:
+    """The function ``qualname`` and the names of its enclosing classes."""
+    parts = qualname.split(".")
+    body, classes = tree.body, []
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        found = None
+        for node in body:
+            if last and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == part:
+                found = node
+            elif not last and isinstance(node, ast.ClassDef) and node.name == part:
+                found = node
+        if found is None:
+            return None
+        if last:
+            return found, classes
+        classes.append(part)
+        body = found.body
+    return None
+
+
+def _as_stub(source: str, qualname: str) -> tuple[Target | None, str | None]:
+    """The function as the stub it was written from (header + docstring), and the
+    fingerprint of its body; (None, None) when it is not there."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None, None
+    found = _node(tree, qualname)
+    if found is None:
+        return None, None
+    node, classes = found
+    lines = source.splitlines(keepends=True)
+    first = min([d.lineno for d in node.decorator_list] + [node.lineno]) - 1
+    body = node.body
+    doc = body[0] if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None),
+                                                                            ast.Constant) \
+        and isinstance(body[0].value.value, str) else None
+    end = (doc.end_lineno if doc is not None else node.body[0].lineno - 1)
+    stub = textwrap.dedent("".join(lines[first:end]))
+    if doc is None:
+        stub += "    ...\n"
+    for name in reversed(classes):
+        stub = f"class {name}:\n" + textwrap.indent(stub, "    ")
+    rest = body[1:] if doc is not None else body
+    code = hashlib.sha256("\n".join(ast.dump(n) for n in rest).encode()).hexdigest()[:16]
+    return find_target(stub, qualname), code
+
+
+def _record_path(workspace: Path) -> Path:
+    return Path(workspace) / RECORD
+
+
+def load(workspace: Path) -> list[Implemented]:
+    try:
+        data = json.loads(_record_path(workspace).read_text(encoding="utf-8"))
+        return [Implemented(**item) for item in data.get("functions", [])]
+    except (OSError, ValueError, TypeError):
+        return []
+
+
+def record(workspace: Path, path: Path, source: str, qualname: str) -> None:
+    """Remember that specloop wrote ``qualname`` into ``path`` (whose text is now ``source``)."""
+    target, code = _as_stub(source, qualname)
+    if target is None or code is None:
+        return
+    rel = os.path.relpath(os.path.abspath(path), os.path.abspath(workspace))
+    items = [i for i in load(workspace) if not (i.path == rel and i.qualname == qualname)]
+    items.append(Implemented(rel, qualname, target.fingerprint, code, round(time.time(), 3)))
+    dest = _record_path(workspace)
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"functions": [asdict(i) for i in items]}, indent=1), encoding="utf-8")
+        os.replace(tmp, dest)
+    except OSError:
+        pass
+
+
+async def check_file(path: Path, workspace: Path, settings: Settings) -> list[CheckResult]:
+    """Check every function specloop implemented in ``path``."""
+    path, workspace = Path(path).resolve(), Path(workspace).resolve()
+    rel = os.path.relpath(path, workspace)
+    wanted = [i for i in load(workspace) if i.path == rel]
+    if not wanted:
+        return []
+    source = path.read_text(encoding="utf-8")
+    sandbox = Sandbox(settings, workspace)
+    module = module_name_for(path)[0]
+    results = []
+    for item in wanted:
+        results.append(await _check_one(item, source, path, workspace, module, sandbox))
+    return results
+
+
+async def _check_one(item: Implemented, source: str, path: Path, workspace: Path, module: str,
+                     sandbox: Sandbox) -> CheckResult:
+    result = CheckResult(item.qualname, item.path, "error")
+    if find_target(source, item.qualname) is not None:
+        result.status, result.drift = "failed", ["it is a stub again: implement it or remove its record"]
+        return result
+    target, code = _as_stub(source, item.qualname)
+    if target is None:
+        result.status, result.drift = "gone", ["specloop implemented it, but it is no longer in the file"]
+        return result
+    if target.fingerprint != item.spec:
+        result.drift.append("the spec changed after specloop implemented it: the code may not do what it now says")
+    if code != item.code:
+        result.drift.append("the code was edited after specloop wrote it")
+    tests = []
+    if target.examples:
+        tests.append(TestFile(DOCTEST_FILE, make_doctest_file(module, target.qualname, target.examples), True,
+                              doctest=doctest_text(target.examples)))
+    user_tests = await asyncio.to_thread(find_user_tests, target, path, workspace)
+    if not tests and not user_tests:
+        result.status, result.error = "failed", "untested: no doctest examples and no tests of yours mention it"
+        return result
+    run = await sandbox.run(SandboxRequest(path, source, workspace, tests, user_tests), verify=True)
+    auth = [o for o in run.outcomes if o.authoritative]
+    result.passed = sum(o.outcome == "passed" for o in auth)
+    result.failed = len(auth) - result.passed
+    failing = [o for o in auth if o.outcome != "passed"]
+    if failing:
+        result.first_failure = f"{failing[0].id}: {failing[0].message}"
+    result.error = run.tampered or run.error
+    result.status = "passed" if not failing and run.error is None and auth else "failed"
+    return result

@@ -1,0 +1,59 @@
+"""`specloop check` at the engine level: recorded functions re-tested, and spec drift."""
+
+from __future__ import annotations
+
+from specloop import check
+from specloop.settings import Settings
+
+from test_loop import write
+
+WRITTEN = '''\
+class Shape:
+    def area(self, w, h):
+        """Area of a w-by-h rectangle.
+
+        >>> Shape().area(2, 3)
+        6
+        """
+        return w * h
+
+
+def double(x):
+    """Twice x.
+
+    >>> double(4)
+    8
+    """
+    return 2 * x
+'''
+
+
+async def test_recorded_functions_pass_until_their_spec_or_code_drifts(workspace):
+    path = write(workspace, "geometry.py", WRITTEN)
+    write(workspace, "tests/test_geometry.py", "from geometry import double\n\n\ndef test_double():\n"
+                                               "    assert double(5) == 10\n")
+    for name in ("Shape.area", "double"):
+        check.record(workspace, path, WRITTEN, name)
+    settings = Settings(sandbox="bwrap")
+    results = {r.name: r for r in await check.check_file(path, workspace, settings)}
+    assert {n: (r.status, r.drift, r.passed) for n, r in results.items()} == {
+        "Shape.area": ("passed", [], 1), "double": ("passed", [], 2)}
+
+    path.write_text(WRITTEN.replace(">>> double(4)\n    8", ">>> double(4)\n    9"))   # the spec changed
+    (area, dbl) = await check.check_file(path, workspace, settings)
+    assert area.status == "passed" and area.drift == []
+    assert dbl.status == "failed" and dbl.drift[0].startswith("the spec changed")
+    assert "test_doctest_0" in dbl.first_failure
+
+    path.write_text(WRITTEN.replace("return 2 * x", "return x + x"))                   # edited by hand
+    (_, dbl) = await check.check_file(path, workspace, settings)
+    assert dbl.status == "passed" and dbl.drift == ["the code was edited after specloop wrote it"]
+
+    path.write_text(WRITTEN.split("\n\n\ndef double")[0] + "\n")                        # gone
+    (_, dbl) = await check.check_file(path, workspace, settings)
+    assert dbl.status == "gone"
+
+
+async def test_a_file_without_records_has_nothing_to_check(workspace):
+    path = write(workspace, "plain.py", "def f():\n    return 1\n")
+    assert await check.check_file(path, workspace, Settings(sandbox="bwrap")) == []
