@@ -11,6 +11,7 @@
 ;; the didChange of an applied edit only when its idle timer runs, which a batch
 ;; Emacs never does: the script sends it late itself, after typing a line above
 ;; the function, and checks that the finding is still there and moved along.
+;; Last, the README's cancel command.
 (require 'eglot)
 (require 'python)
 (require 'json)
@@ -110,6 +111,8 @@
       (e2e-put :after (vconcat (e2e-diagnostics)))
       (e2e-put :buffer (buffer-substring-no-properties (point-min) (point-max)))
       (e2e-step "late change")
+      ;; the README's cancel command (nothing runs any more: nothing to cancel)
+      (e2e-put :cancel (eglot-execute-command (eglot-current-server) 'specloop.cancel []))
       (ignore-errors (eglot-shutdown (eglot-current-server)))
       (e2e-finish t))
   (error (ignore-errors (e2e-put :buffer (buffer-substring-no-properties (point-min) (point-max))))

@@ -8,7 +8,7 @@ local file = assert(os.getenv('E2E_FILE'))
 local cmd = vim.json.decode(assert(os.getenv('E2E_CMD')))
 local settings = vim.json.decode(assert(os.getenv('E2E_SETTINGS')))
 local TIMEOUT = tonumber(os.getenv('E2E_TIMEOUT_MS') or '120000')
-local res = { nvim = tostring(vim.version()), steps = {}, progress = {}, messages = {} }
+local res = { nvim = tostring(vim.version()), steps = {}, progress = {}, messages = {}, status = {} }
 
 local function step(name) res.steps[#res.steps + 1] = name end
 local function wait(what, cond)
@@ -20,8 +20,13 @@ vim.api.nvim_create_autocmd('LspProgress', {
   callback = function(ev)
     local value = ev.data and ev.data.params and ev.data.params.value or {}
     res.progress[#res.progress + 1] = { kind = value.kind, title = value.title, message = value.message }
+    -- what the README's statusline shows at this moment
+    res.status[#res.status + 1] = vim.lsp.status()
   end,
 })
+-- the README's progress lines: the statusline shows vim.lsp.status(), redrawn on progress
+vim.o.statusline = '%f %=%{v:lua.vim.lsp.status()} %l:%c'
+vim.api.nvim_create_autocmd('LspProgress', { command = 'redrawstatus' })
 vim.lsp.handlers['window/showMessage'] = function(_, params)
   res.messages[#res.messages + 1] = params.message
 end
@@ -79,6 +84,13 @@ local ok, err = pcall(function()
     return false
   end)
   res.buffer = vim.api.nvim_buf_get_lines(buf, 0, -1, false)
+
+  -- the README's cancel mapping (nothing runs any more: nothing to cancel)
+  client:exec_cmd({ title = 'Cancel', command = 'specloop.cancel' }, nil, function(err, result)
+    res.cancel = err and { error = tostring(err.message) } or result
+  end)
+  wait('the cancel answer', function() return res.cancel ~= nil end)
+  step('cancel')
 
   client:stop()
   vim.wait(5000, function() return client:is_stopped() end, 50)

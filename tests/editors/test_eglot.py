@@ -105,3 +105,4 @@ def test_eglot_code_action_message_and_a_finding_through_a_late_did_change(tmp_p
     for seen in (result["before"], result["after"]):
         assert [(d["message"], d["text"]) for d in seen] == [
             ("specloop [critic.completeness]: zero-sized sides are not mentioned", SIDES)]
+    assert result["cancel"] == {"cancelled": []}     # the README's cancel command reaches the server

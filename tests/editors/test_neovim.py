@@ -123,6 +123,9 @@ def test_neovim_011_code_action_applies_and_shows_the_finding(tmp_path, scripted
     assert re.fullmatch(r"passed 1/1 tests, 1 critic finding, \d+ tokens", end)
     # Neovim shows no progress unless configured: the server also says it in messages
     assert result["messages"] == ["specloop: area: started", f"specloop: area: {end}"]
+    # the README's statusline (vim.lsp.status()) showed the job's phases; its cancel mapping works
+    assert any("specloop: area: testing" in line for line in result["status"]), result["status"]
+    assert result["cancel"] == {"cancelled": []}
 
 
 def test_neovim_07_smoke(tmp_path, scripted_model):
