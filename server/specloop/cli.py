@@ -13,20 +13,32 @@ when some target is left failing or a file changed or was deleted meanwhile
 cannot be read or written (one line on stderr each, never a traceback); 130
 when cancelled by Ctrl-C or SIGTERM (the file being worked on is left
 untouched and no sandbox process is left).
+
+Speed (issue 10; ``bench/overhead.py`` measures it): ``run`` starts importing
+litellm in a thread before anything else (``model.start_loading``), finds the
+specs and prints the first progress line once the settings are checked, before
+the engine is imported, and starts the first warm sandbox worker while litellm imports
+(``runfiles.prewarm_sandbox``).  When run as a program (``argv`` is None) the
+process ends without collecting the heap it is about to drop: the collector is
+frozen and disabled once the output is flushed (the exit status and every line
+of output are kept), and a process whose litellm import is still under way
+(bad input, no specs) leaves with ``os._exit`` after flushing.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
+import gc
 import json
+import os
 import signal
 import sys
+import threading
 from pathlib import Path
 
 from .results import Event, JobResult
 from .runfiles import (EXIT_BAD_INPUT, EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, BadInput, Entry,  # noqa: F401
-                       run_path, workspace_for)
+                       collect, run_path, workspace_for)
 from .writeback import display_path, reason_of
 
 
@@ -125,26 +137,46 @@ class Reporter:
             self.live.stop()
 
 
+def start_model_layer() -> threading.Thread:
+    """Import the model layer and litellm in a daemon thread, at once: seconds of imports
+    that overlap spec finding, settings, context building and the sandbox's warm-up.
+    ``specloop.model`` itself (pydantic and the rest) is imported in that thread too, so
+    the main thread reaches its first progress line without waiting for it."""
+    def load() -> None:
+        try:
+            from . import model
+
+            model._litellm()
+        except BaseException:   # noqa: BLE001 - the first job reports a real failure
+            pass
+    thread = threading.Thread(target=load, name="specloop-litellm", daemon=True)
+    thread.start()
+    return thread
+
+
 def _run_command(args: argparse.Namespace) -> int:
     reporter = Reporter(quiet=args.json, out=sys.stderr if args.diff else None)
     code = EXIT_CANCELLED
     entries: list[Entry] = []
     written: list[str] = []
+    import asyncio
 
-    async def main() -> int:
+    async def main(collected) -> int:
         nonlocal code, entries
         task = asyncio.current_task()
         loop_ = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop_.add_signal_handler(sig, task.cancel)
-        code, entries = await run_path(args, reporter, written)
+        code, entries = await run_path(args, reporter, written, collected)
         if args.json:
             print(json.dumps({"targets": [e.as_dict() for e in entries]}, indent=2))
         return code
 
     try:
-        return asyncio.run(main())
-    except asyncio.CancelledError:
+        problems: list[str] = []
+        jobs = collect(args, problems)
+        return asyncio.run(main((jobs, problems)))
+    except (asyncio.CancelledError, KeyboardInterrupt):
         done = f" (already written: {', '.join(written)})" if written else ""
         what = "the file being worked on was" if args.path.is_dir() else "the file was"
         print(f"cancelled: {what} left untouched{done}", file=sys.stderr)
@@ -161,12 +193,37 @@ def _run_command(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    program = argv is None          # run as the ``specloop`` program, not called from Python
     args = _parser().parse_args(argv)
     if args.command == "serve":
         from .lsp.server import serve
 
         return serve(args.tcp)
-    return _run_command(args)
+    loader = start_model_layer()
+    code = _run_command(args)
+    if program:
+        _leave(code, loader)
+    return code
+
+
+def _leave(code: int, loader: threading.Thread) -> None:
+    """Prepare a quick exit: everything is printed; the heap (litellm's ~300k objects and
+    the run's own) is about to be dropped, so no collection should walk it first."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    if loader.is_alive():
+        # litellm is still importing (no job got that far: bad input, no specs): interpreter
+        # finalization would tear modules down under that thread.  Stop the sandbox
+        # workers a job may have started (the one exit handler that matters), then go.
+        warm = sys.modules.get("specloop.warm")
+        if warm is not None:
+            warm.shutdown()
+        os._exit(code)
+    gc.freeze()
+    gc.disable()
 
 
 if __name__ == "__main__":

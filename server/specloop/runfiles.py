@@ -27,20 +27,22 @@ Decisions (the README's `specloop run` section says the same):
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .results import JobResult
-from .settings import Settings, SettingsError, find_pyproject, load_settings
 from .spec import Target
 from .writeback import (CHANGED, DELETED, WRITTEN, SourceFile, Undecodable, display_path, read_source,
                         reason_of, save_attempt, unified_diff, write_back)
 
 if TYPE_CHECKING:
     from .cli import Reporter
+    from .settings import Settings
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
 SKIP_FOLDERS = {"node_modules", "__pycache__", "site-packages"}
@@ -52,6 +54,8 @@ class BadInput(Exception):
 
 def workspace_for(path: Path) -> Path:
     """The folder of the nearest pyproject.toml, else of the nearest .git, else the file's folder."""
+    from .settings import find_pyproject
+
     pyproject = find_pyproject(path.parent)
     if pyproject is not None:
         return pyproject.parent
@@ -159,13 +163,28 @@ def collect(args: argparse.Namespace, problems: list[str]) -> list[Job]:
     return jobs
 
 
-async def run_path(args: argparse.Namespace, reporter: Reporter,
-                   written: list[str] | None = None) -> tuple[int, list[Entry]]:
+def announce(args: argparse.Namespace, reporter: Reporter, jobs: list[Job]) -> None:
+    """The first progress line, as soon as the specs are found and the settings checked
+    (before the engine is imported): what is going to be implemented."""
+    if args.json or not jobs:
+        return
+    names = [t.qualname for job in jobs for t in job.targets]
+    files = f" in {len(jobs)} files" if len(jobs) > 1 else ""
+    shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+    reporter.note(f"{display_path(args.path)}: {len(names)} spec{'s' if len(names) != 1 else ''}{files}: {shown}")
+
+
+async def run_path(args: argparse.Namespace, reporter: Reporter, written: list[str] | None = None,
+                   collected: tuple[list[Job], list[str]] | None = None) -> tuple[int, list[Entry]]:
     """Run every job of PATH; returns the exit status and the entries.  The
-    files written so far are appended to ``written`` (for the cancel message)."""
+    files written so far are appended to ``written`` (for the cancel message).
+    ``collected``: the jobs and problems :func:`collect` found already."""
+    from .settings import SettingsError, load_settings
+
     problems: list[str] = []
-    jobs = collect(args, problems)
+    jobs, problems = collected if collected is not None else (collect(args, problems), problems)
     overrides = {k: getattr(args, k) for k in ("model", "api_base", "max_iterations", "candidates")}
+    probe = _probe_sandbox() if jobs else None
     settings: dict[Path, Settings] = {}
     for job in jobs:
         if job.workspace not in settings:
@@ -174,13 +193,55 @@ async def run_path(args: argparse.Namespace, reporter: Reporter,
             except SettingsError as exc:
                 raise BadInput(str(exc)) from None
             _check_model(settings[job.workspace])
+            if probe is not None:
+                probe.join()
             _check_sandbox(settings[job.workspace], job.workspace)
+    announce(args, reporter, jobs)      # after the checks: bad input is one line on stderr
     run = Run(args, reporter, written=written if written is not None else [])
     for message in problems:
         run.problem(message)
     if not jobs:
         reporter.note(f"no specs to implement in {display_path(args.path)}")
     folder = args.path.is_dir()
+    warming = asyncio.ensure_future(prewarm_sandbox(jobs[0], settings[jobs[0].workspace])) if jobs else None
+    try:
+        await _run_jobs(run, jobs, settings, folder)
+    finally:
+        if warming is not None and not warming.done():
+            warming.cancel()
+    finish_kept_tests(run)
+    return run.code, run.entries
+
+
+async def prewarm_sandbox(job: Job, settings: Settings) -> None:
+    """Start the warm sandbox worker the first test round of ``job`` will use, while
+    litellm imports and the model answers (a worker takes a few hundred ms to start:
+    Python, bubblewrap, pytest and the plugins imported, a priming run).  Best effort:
+    on any failure the first round starts the worker itself, as it always did.
+
+    This builds the worker's key the way ``Sandbox.run`` does (its private ``_plan``,
+    ``_env`` and ``_masks``): a public ``Sandbox.prewarm(request)`` in sandbox.py would
+    keep the two from drifting apart; a key that drifts only wastes this prewarm."""
+    try:
+        from . import warm
+        from .context import find_user_tests
+        from .sandbox import Sandbox, SandboxRequest, _masks
+
+        target, path, workspace = job.targets[0], Path(job.source.path).resolve(), Path(job.workspace).resolve()
+        user_tests = await asyncio.to_thread(find_user_tests, target, path, workspace)
+        box = Sandbox(settings, workspace)
+        request = SandboxRequest(module_path=path, candidate_source="", workspace=workspace, user_tests=user_tests)
+        plan = box._plan(request, False)
+        masks = await asyncio.to_thread(_masks, str(box.workspace)) if box.isolation == "bwrap" else ((), ())
+        key = warm.Key(box.python, str(box.workspace), box.isolation, bool(plan.request["autoload"]),
+                       tuple(plan.request["extra_ro"]), masks)
+        await warm._worker(key, box._env(request))
+    except Exception:   # noqa: BLE001 - an optimisation only
+        pass
+
+
+async def _run_jobs(run: Run, jobs: list[Job], settings: dict[Path, Settings], folder: bool) -> None:
+    args, reporter = run.args, run.reporter
     for job in jobs:
         if folder:          # read again: the user may have edited it while earlier files ran
             try:
@@ -194,8 +255,6 @@ async def run_path(args: argparse.Namespace, reporter: Reporter,
                 reporter.note(f"{display_path(job.source.path)}: {len(job.targets)} spec(s)")
         await implement_file(run, job, settings[job.workspace])
         finish_file(run, job, settings[job.workspace])
-    finish_kept_tests(run)
-    return run.code, run.entries
 
 
 def _reread(job: Job, only: str | None) -> Job:
@@ -327,6 +386,21 @@ def _check_model(settings: Settings) -> None:
         resolve_model(settings)
     except ModelError as exc:
         raise BadInput(str(exc)) from None
+
+
+def _probe_sandbox() -> threading.Thread:
+    """Probe bubblewrap (a sandboxed ``python -c pass``, cached for the process) in a thread
+    while the settings are read: the probe mostly waits on its subprocess."""
+    def probe() -> None:
+        try:
+            from .isolation import bwrap_status
+
+            bwrap_status()
+        except Exception:   # noqa: BLE001 - _check_sandbox asks again and reports
+            pass
+    thread = threading.Thread(target=probe, name="specloop-bwrap-probe", daemon=True)
+    thread.start()
+    return thread
 
 
 def _check_sandbox(settings: Settings, workspace: Path) -> None:
