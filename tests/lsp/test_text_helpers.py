@@ -87,3 +87,15 @@ def test_without_docstring_keeps_the_body():
     code = 'def f(x):\n    """Old spec."""\n    return x\n'
     assert without_docstring(code) == "def f(x):\n    return x\n"
     assert without_docstring("def f(x):\n    return x\n") is None
+
+
+def test_kept_tests_are_merged_without_repeats():
+    from specloop.lsp.apply import merged_tests
+
+    old = "from geo import area\n\n\ndef test_zero():\n    assert area(0, 1) == 0\n"
+    same = "from geo import area\n\n\ndef test_zero():\n    assert area(0, 2) == 0\n"
+    assert merged_tests(old, same) is None                      # a Fix keeps the same test again
+    more = same + "\n\n@mark\ndef test_one():\n    assert area(1, 1) == 1\n"
+    assert merged_tests(old, more) == old + "\n\n@mark\ndef test_one():\n    assert area(1, 1) == 1\n"
+    assert merged_tests("", same) == same
+    assert merged_tests(old, "import math\n") == old + "\n\nimport math\n"
