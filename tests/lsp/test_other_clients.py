@@ -6,6 +6,7 @@ client that talks to ``specloop serve --tcp``."""
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import socket
 import subprocess
@@ -43,6 +44,8 @@ async def test_client_without_progress_gets_log_lines_and_a_message(plain, scrip
     assert "specloop: area: generating" in logged and "specloop: area: testing: 1/1 passed" in logged
     assert not plain.progress_reports
     assert plain.docs[uri].text == with_area_body(GEOMETRY)
+    recorded = json.loads((plain.root / ".specloop" / "implemented.json").read_text())["functions"]
+    assert [(f["path"], f["qualname"]) for f in recorded] == [("plain.py", "area")]  # for `specloop check`
     assert list(plain.apply_requests[-1].edit.changes) == [uri]
 
     # specloop.cancel without arguments cancels every job

@@ -42,6 +42,8 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
+from .. import check
+
 from ..spec import find_target, find_targets
 from .diagnostics import def_line_in, entries_for_result, stale_entry
 from .locate import find_def_line, find_function, restub, without_docstring
@@ -223,6 +225,8 @@ async def _apply(ls: SpecloopServer, pending: Pending, *, force: bool) -> tuple[
         return False, "not applied by the editor"
 
     ls.pending.pop(uri, name)
+    if pending.result.status == "passed":  # `specloop check` re-tests it and watches for drift
+        check.record(pending.workspace, pending.path, new_text, name)
     doc = ls.workspace.text_documents.get(uri)
     landed = ls.sync.answered(uri, waiting, doc.version if doc else None, doc.source if doc else None)
     if kept is not None:
