@@ -12,6 +12,7 @@ import * as vscode from 'vscode';
 import { COMMAND_CANCEL, COMMAND_GENERATE_ALL, commandOf, noActionReason, pickSpecAction } from './actions';
 import { newestRun } from './runs';
 import { ApiKeyStore, COMMON_KEY_VARS, guessKeyVar, validateEnvName } from './secrets';
+import type { PendingReview } from './review';
 import type { SpecloopServer } from './server';
 import { SECTION } from './settings';
 
@@ -24,6 +25,10 @@ export const COMMANDS = {
   restartServer: 'specloop.restartServer',
   setApiKey: 'specloop.setApiKey',
   removeApiKey: 'specloop.removeApiKey',
+  reviewPending: 'specloop.reviewPending',
+  applyProposed: 'specloop.applyProposed',
+  discardProposed: 'specloop.discardProposed',
+  installServer: 'specloop.installServer',
 } as const;
 
 /** What the commands need. */
@@ -31,6 +36,7 @@ export interface CommandContext {
   readonly server: SpecloopServer;
   readonly keys: ApiKeyStore;
   readonly output: vscode.LogOutputChannel;
+  readonly review: PendingReview;
 }
 
 function message(error: unknown): string {
@@ -173,7 +179,7 @@ export async function removeApiKey(ctx: CommandContext): Promise<void> {
 
 /** Registers every palette command. */
 export function registerCommands(ctx: CommandContext, trusted: () => boolean, explainUntrusted: () => void): vscode.Disposable[] {
-  const guarded = (run: () => unknown) => () => (trusted() ? run() : explainUntrusted());
+  const guarded = <A extends unknown[]>(run: (...args: A) => unknown) => (...args: A) => (trusted() ? run(...args) : explainUntrusted());
   return [
     vscode.commands.registerCommand(COMMANDS.implementAtCursor, guarded(() => implementAtCursor(ctx))),
     vscode.commands.registerCommand(COMMANDS.implementFile, guarded(() => implementFile(ctx))),
@@ -183,5 +189,15 @@ export function registerCommands(ctx: CommandContext, trusted: () => boolean, ex
     vscode.commands.registerCommand(COMMANDS.restartServer, guarded(() => ctx.server.restart())),
     vscode.commands.registerCommand(COMMANDS.setApiKey, () => setApiKey(ctx)),
     vscode.commands.registerCommand(COMMANDS.removeApiKey, () => removeApiKey(ctx)),
+    vscode.commands.registerCommand(COMMANDS.reviewPending, guarded(() => ctx.review.review())),
+    vscode.commands.registerCommand(COMMANDS.applyProposed, guarded(async (arg?: unknown) => {
+      const which = await ctx.review.resolve(arg);
+      return which && ctx.review.apply(which);
+    })),
+    vscode.commands.registerCommand(COMMANDS.discardProposed, guarded(async (arg?: unknown) => {
+      const which = await ctx.review.resolve(arg);
+      return which && ctx.review.discard(which);
+    })),
+    vscode.commands.registerCommand(COMMANDS.installServer, guarded(() => ctx.server.installPrivately())),
   ];
 }

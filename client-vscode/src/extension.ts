@@ -1,9 +1,11 @@
 /**
  * Entry point of the specloop VS Code extension.
  *
- * On activation (a Python file opened) it creates the output channel and the
- * status bar item, registers the palette commands, and starts the server
- * unless the workspace is untrusted. It restarts the server when
+ * On activation (a Python file opened) it creates the output channel, the
+ * status bar item and the review of results the server did not apply
+ * (review.ts), registers the palette commands, and starts the server unless
+ * the workspace is untrusted (on first use that may install the server into
+ * a private environment, after asking: see setup.ts). It restarts the server when
  * `specloop.server.python` or the Python extension's interpreter changes,
  * and forwards other setting changes to the running server.
  *
@@ -17,15 +19,20 @@ import * as vscode from 'vscode';
 import { COMMANDS, registerCommands } from './commands';
 import { createOutputChannel } from './output';
 import { onInterpreterChange } from './python';
+import { PendingReview } from './review';
 import { ApiKeyStore } from './secrets';
 import { SpecloopServer } from './server';
 import { needsRestart, SECTION, touchesServerSettings } from './settings';
-import { formatStatus } from './status';
+import { EMPTY_SESSION, formatStatus } from './status';
 
 const UNTRUSTED_REASON = 'specloop is off in this workspace because it is not trusted: specloop runs generated code and ' +
   'your tests on this machine and sends your code to a language model. Trust the workspace to use it.';
 
 const RESTART_DEBOUNCE_MS = 800;
+const INSTALL_PRIVATELY = 'Install privately';
+const COPY_COMMAND = 'Copy install command';
+const OPEN_SETTING = 'Open setting';
+const SHOW_OUTPUT = 'Show output';
 
 let server: SpecloopServer | undefined;
 let cachedKeys: string[] = [];
@@ -53,28 +60,44 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     });
   };
 
+  let review: PendingReview | undefined;
   server = new SpecloopServer({
     output,
     trusted: () => vscode.workspace.isTrusted,
     keys: refreshKeys,
+    extensionRoot: context.extensionUri.fsPath,
+    storageDir: context.globalStorageUri.scheme === 'file' ? context.globalStorageUri.fsPath : undefined,
+    state: context.globalState,
     onStatus: (state, session, detail) => {
-      const view = formatStatus(state, session, detail);
+      review?.update(session.pending);
+      const view = formatStatus(state, { ...session, pending: review?.visible(session.pending) ?? session.pending }, detail);
       item.text = view.text;
       item.tooltip = view.tooltip;
+      item.command = view.click === 'review' ? COMMANDS.reviewPending : COMMANDS.showOutput;
       item.backgroundColor = state === 'failed' ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
     },
-    onProbeFailed: (verdict) => {
-      const buttons = verdict.installCommand ? ['Open setting', 'Copy install command'] : ['Open setting'];
-      void vscode.window.showErrorMessage(verdict.message, ...buttons).then((choice) => {
-        if (choice === 'Open setting') {
+    onSetupFailed: (failure) => {
+      const buttons = [
+        ...(failure.canInstallPrivately ? [INSTALL_PRIVATELY] : []),
+        ...(failure.installCommand ? [COPY_COMMAND] : []),
+        OPEN_SETTING,
+        SHOW_OUTPUT,
+      ];
+      void vscode.window.showErrorMessage(failure.message, ...buttons).then((choice) => {
+        if (choice === OPEN_SETTING) {
           void vscode.commands.executeCommand('workbench.action.openSettings', `${SECTION}.server.python`);
-        } else if (choice === 'Copy install command' && verdict.installCommand) {
-          void vscode.env.clipboard.writeText(verdict.installCommand);
+        } else if (choice === COPY_COMMAND && failure.installCommand) {
+          void vscode.env.clipboard.writeText(failure.installCommand);
+        } else if (choice === INSTALL_PRIVATELY) {
+          void server?.installPrivately();
+        } else if (choice === SHOW_OUTPUT) {
+          output.show(true);
         }
       });
     },
   });
   const current = server;
+  review = new PendingReview(current, output);
   // Typing a path in the Settings editor changes the setting many times: restart once it settles.
   let restartTimer: NodeJS.Timeout | undefined;
   const restartSoon = (reason: string) => {
@@ -90,7 +113,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     output,
     item,
     current,
-    ...registerCommands({ server: current, keys, output }, () => vscode.workspace.isTrusted, explainUntrusted),
+    review,
+    ...registerCommands({ server: current, keys, output, review }, () => vscode.workspace.isTrusted, explainUntrusted),
     vscode.workspace.onDidChangeConfiguration((event) => {
       const affects = (key: string) => event.affectsConfiguration(key);
       if (needsRestart(affects)) {
@@ -110,7 +134,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   }).then((disposable) => disposable && context.subscriptions.push(disposable));
 
   if (!vscode.workspace.isTrusted) {
-    const view = formatStatus('untrusted', { running: 0, promptTokens: 0, completionTokens: 0, costUsd: null, reported: false });
+    const view = formatStatus('untrusted', EMPTY_SESSION);
     item.text = view.text;
     item.tooltip = `${UNTRUSTED_REASON}\n${view.tooltip}`;
     output.warn(UNTRUSTED_REASON);

@@ -1,7 +1,9 @@
 /**
  * The language server's life: choose a Python, check specloop is installed
- * there, start `python -m specloop serve` over stdio, answer its
- * configuration requests, restart it on demand.
+ * there (else install it into a private environment, with consent: see
+ * setup.ts), start `python -m specloop serve` over stdio, answer its
+ * configuration requests, show its jobs' progress as cancellable
+ * notifications (progress.ts), restart it on demand.
  *
  * Decisions:
  * - One server per window, rooted at the first workspace folder (it serves
@@ -15,7 +17,8 @@
  *   the Python extension's interpreter, or of a stored key restarts the
  *   process instead (its environment and interpreter are fixed at spawn).
  * - Starts, stops and restarts are serialized; a restart asked for while one
- *   runs happens once after it.
+ *   runs happens once after it (also while the consent modal or an install
+ *   is open).
  */
 
 import * as vscode from 'vscode';
@@ -29,14 +32,53 @@ import {
   ResponseError,
   ServerOptions,
   State,
+  StaticFeature,
+  WorkDoneProgressCancelNotification,
 } from 'vscode-languageclient/node';
 import { answerConfiguration, firstFolder, settingsFor } from './configuration';
-import { choosePython, interpretProbe, ProbeVerdict, PythonCommand, runProbe, serverCommandLine } from './interpreter';
+import { DECLINED_KEY, serverPython, SetupFailure } from './firstRun';
+import { choosePython, PythonCommand, serverCommandLine } from './interpreter';
+import { ProgressHandle, ProgressNotifications, WorkDoneValue } from './progress';
 import { activeInterpreter } from './python';
 import { buildServerEnv } from './secrets';
 import { SECTION } from './settings';
 import { applyStatus, EMPTY_SESSION, ServerState, SessionStatus, STATUS_NOTIFICATION } from './status';
 import { ACTION_KIND, WireAction } from './actions';
+
+/**
+ * Tells the server (`capabilities.experimental.specloop.reviewsPending`)
+ * that this client announces results that were not applied itself, with a
+ * diff (review.ts), so a server may leave out its own message about them.
+ */
+export const REVIEWS_PENDING: StaticFeature = {
+  fillClientCapabilities(capabilities) {
+    const experimental = (capabilities.experimental ?? {}) as Record<string, unknown>;
+    capabilities.experimental = { ...experimental, specloop: { reviewsPending: true } };
+  },
+  initialize() {},
+  getState: () => ({ kind: 'static' }),
+  clear() {},
+};
+
+/** A notification with a progress bar (VS Code's `withProgress`), closed by `close()`. */
+export function openNotificationProgress(title: string, cancellable: boolean, onCancel: () => void): ProgressHandle {
+  let close: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => {
+    close = resolve;
+  });
+  let target: vscode.Progress<{ message?: string; increment?: number }> | undefined;
+  const early: Array<{ message?: string; increment?: number }> = [];
+  void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable }, (progress, token) => {
+    target = progress;
+    early.splice(0).forEach((v) => progress.report(v));
+    token.onCancellationRequested(onCancel);
+    return done;
+  });
+  return {
+    report: (value) => (target ? target.report(value) : early.push(value)),
+    close: () => close(),
+  };
+}
 
 /** What the manager needs from the rest of the extension. */
 export interface ServerHost {
@@ -47,8 +89,14 @@ export interface ServerHost {
   keys(): Promise<Record<string, string>>;
   /** Called on every change of state or session figures. */
   onStatus(state: ServerState, session: SessionStatus, detail: string): void;
-  /** Shows a probe failure to the user. */
-  onProbeFailed(verdict: Extract<ProbeVerdict, { ok: false }>): void;
+  /** Shows why the server cannot start (no Python, too old, specloop missing) to the user. */
+  onSetupFailed(failure: SetupFailure): void;
+  /** The installed extension's root folder (the wheel is under client-vscode/dist/). */
+  readonly extensionRoot: string;
+  /** The extension's global storage folder (the private environment goes there); undefined without file storage. */
+  readonly storageDir?: string;
+  /** The extension's global state (remembers a refused private environment). */
+  readonly state: vscode.Memento;
 }
 
 /** Owns the LanguageClient. */
@@ -58,9 +106,23 @@ export class SpecloopServer implements vscode.Disposable {
   private session: SessionStatus = EMPTY_SESSION;
   private state: ServerState = 'stopped';
   private detail = '';
+  private lastJob = '';
   private readonly subscriptions: vscode.Disposable[] = [];
+  private readonly progress: ProgressNotifications;
 
-  constructor(private readonly host: ServerHost) {}
+  constructor(private readonly host: ServerHost) {
+    this.progress = new ProgressNotifications(
+      openNotificationProgress,
+      (token) => {
+        void this.client?.sendNotification(WorkDoneProgressCancelNotification.type, { token }).catch(() => undefined);
+      },
+      (ended) => {
+        const name = ended.title.replace(/^specloop:\s*/, '');
+        this.lastJob = `${name}: ${ended.message || 'ended'}${ended.cancelRequested && !/cancel/i.test(ended.message) ? ' (cancel asked)' : ''}`;
+        this.setState(this.state);
+      },
+    );
+  }
 
   /** The running client, if any. */
   get languageClient(): LanguageClient | undefined {
@@ -95,6 +157,17 @@ export class SpecloopServer implements vscode.Disposable {
     if (client) {
       await client.sendNotification(DidChangeConfigurationNotification.type, { settings: { [SECTION]: settingsFor(firstFolder()?.uri) } });
     }
+  }
+
+  /** The commands the running server announced. */
+  serverCommands(): readonly string[] {
+    return this.languageClient?.initializeResult?.capabilities.executeCommandProvider?.commands ?? [];
+  }
+
+  /** Forgets a refused private environment and starts again, so the install is offered (and done) now. */
+  async installPrivately(): Promise<void> {
+    await this.host.state.update(DECLINED_KEY, undefined);
+    await this.restart();
   }
 
   /** Sends `workspace/executeCommand` to the server and returns its result. */
@@ -143,7 +216,8 @@ export class SpecloopServer implements vscode.Disposable {
   private setState(state: ServerState, detail = this.detail): void {
     this.state = state;
     this.detail = detail;
-    this.host.onStatus(state, this.session, detail);
+    const last = this.lastJob && state === 'running' ? `Last job: ${this.lastJob}` : '';
+    this.host.onStatus(state, this.session, [detail, last].filter(Boolean).join('\n'));
   }
 
   private async choose(): Promise<PythonCommand> {
@@ -167,30 +241,43 @@ export class SpecloopServer implements vscode.Disposable {
     this.setState('starting', '');
     const folder = firstFolder();
     const cwd = folder?.uri.scheme === 'file' ? folder.uri.fsPath : undefined;
-    const python = await this.choose();
     const env = buildServerEnv(process.env, await this.host.keys());
-    const line = serverCommandLine(python);
-    this.host.output.info(`Python: ${[python.command, ...python.args].join(' ')} (${python.source})`);
-    const verdict = interpretProbe(python, await runProbe(python, env, cwd));
-    if (!verdict.ok) {
-      this.host.output.error(verdict.message);
-      this.setState('failed', verdict.message);
-      this.host.onProbeFailed(verdict);
+    const chosen = await this.choose();
+    this.host.output.info(`Python: ${[chosen.command, ...chosen.args].join(' ')} (${chosen.source})`);
+    const found = await serverPython({
+      output: this.host.output,
+      extensionRoot: this.host.extensionRoot,
+      storageDir: this.host.storageDir,
+      state: this.host.state,
+      installing: (detail) => this.setState('starting', detail),
+    }, chosen, env, cwd);
+    if ('failure' in found) {
+      this.host.output.error(found.failure.message);
+      this.setState('failed', found.failure.message);
+      this.host.onSetupFailed(found.failure);
       return;
     }
-    this.host.output.info(`specloop found in ${verdict.location}; starting: ${[line.command, ...line.args].join(' ')}`);
+    const { python, location } = found;
+    const line = serverCommandLine(python);
+    this.host.output.info(`specloop found in ${location}; starting: ${[line.command, ...line.args].join(' ')}`);
     const serverOptions: ServerOptions = { command: line.command, args: line.args, options: { env, cwd } };
     const clientOptions: LanguageClientOptions = {
       documentSelector: [{ scheme: 'file', language: 'python' }],
       outputChannel: this.host.output,
       initializationOptions: () => settingsFor(folder?.uri),
       middleware: {
+        handleWorkDoneProgress: (token, params, next) => {
+          if (this.progress.handle(token, params as WorkDoneValue)) {
+            next(token, params);
+          }
+        },
         workspace: {
           configuration: (params, token, next) => answerConfiguration(params, token, next) as Promise<unknown[] | ResponseError<void>>,
         },
       },
     };
     const client = new LanguageClient('specloop', 'specloop', serverOptions, clientOptions);
+    client.registerFeature(REVIEWS_PENDING);
     this.client = client;
     this.subscriptions.push(
       client.onDidChangeState((e) => {
@@ -200,7 +287,8 @@ export class SpecloopServer implements vscode.Disposable {
         if (e.newState === State.Running) {
           this.setState('running', '');
         } else if (e.newState === State.Stopped) {
-          this.session = { ...this.session, running: 0 };
+          this.progress.clear();
+          this.session = { ...this.session, running: 0, queued: 0, pending: [] };
           this.setState('stopped');
         } else {
           this.setState('starting');
@@ -242,7 +330,8 @@ export class SpecloopServer implements vscode.Disposable {
       }
       await client.dispose().catch(() => undefined);
     }
-    this.session = { ...this.session, running: 0 };
+    this.progress.clear();
+    this.session = { ...this.session, running: 0, queued: 0, pending: [] };
     this.setState('stopped', '');
   }
 }

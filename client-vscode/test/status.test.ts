@@ -1,6 +1,6 @@
 import { strict as assert } from 'assert';
 import { test } from 'node:test';
-import { applyStatus, EMPTY_SESSION, formatCost, formatStatus, formatTokens } from '../src/status';
+import { applyStatus, EMPTY_SESSION, formatCost, formatStatus, formatTokens, parsePending } from '../src/status';
 
 test('without a status notification the item shows the server state only', () => {
   const view = formatStatus('running', EMPTY_SESSION);
@@ -27,9 +27,39 @@ test('a model without a price shows tokens only; bad fields are ignored', () => 
   let s = applyStatus(EMPTY_SESSION, { running: 1, prompt_tokens: 10, completion_tokens: 5, cost_usd: null });
   assert.equal(formatStatus('running', s).text, '$(sync~spin) specloop: 1 job · 15 tok');
   s = applyStatus(s, { running: -3, prompt_tokens: 'many', completion_tokens: Number.NaN, cost_usd: 'free' });
-  assert.deepEqual(s, { running: 1, promptTokens: 10, completionTokens: 5, costUsd: null, reported: true });
+  assert.deepEqual(s, { running: 1, queued: 0, promptTokens: 10, completionTokens: 5, costUsd: null, pending: [], reported: true });
   assert.equal(applyStatus(s, null), s);
   assert.equal(applyStatus(s, 'x'), s);
+});
+
+test('queued jobs, and results waiting for review once nothing runs', () => {
+  const failing = { uri: 'file:///ws/geo.py', target: 'area', status: 'failed', summary: 'failed: 1/3 tests passed' };
+  let s = applyStatus(EMPTY_SESSION, { running: 1, queued: 2, prompt_tokens: 0, completion_tokens: 0, pending: [] });
+  assert.equal(formatStatus('running', s).text, '$(sync~spin) specloop: 1 job (+2 queued)');
+  assert.ok(formatStatus('running', s).tooltip.includes('1 job running, 2 queued'));
+  assert.equal(formatStatus('running', applyStatus(s, { running: 0, queued: 1 })).text, '$(sync~spin) specloop: 1 queued');
+  s = applyStatus(s, { running: 1, queued: 0, pending: [failing] });
+  assert.equal(formatStatus('running', s).text, '$(sync~spin) specloop: 1 job', 'running jobs come first');
+  assert.equal(formatStatus('running', s).click, 'output');
+  s = applyStatus(s, { running: 0, queued: 0, pending: [failing] });
+  const view = formatStatus('running', s);
+  assert.equal(view.text, '$(diff) specloop: 1 to review');
+  assert.equal(view.click, 'review');
+  assert.ok(view.tooltip.includes('area: failed: 1/3 tests passed') && view.tooltip.endsWith('Click to review them.'), view.tooltip);
+  // A cancelled or failed job that left nothing: the item is back to ready.
+  s = applyStatus(s, { running: 0, queued: 0, pending: [] });
+  assert.equal(formatStatus('running', s).text, '$(check) specloop');
+  assert.equal(formatStatus('stopped', applyStatus(s, { pending: [failing] })).click, 'output');
+});
+
+test('pending entries are read leniently; a server without the field keeps an empty list', () => {
+  assert.deepEqual(parsePending([{ uri: 'u', target: 't' }, { uri: 'u' }, null, 'x', { uri: 1, target: 't' },
+    { uri: 'u', target: 't2', status: 'failed', summary: 7 }]), [
+    { uri: 'u', target: 't', status: '', summary: '' },
+    { uri: 'u', target: 't2', status: 'failed', summary: '' },
+  ]);
+  assert.equal(parsePending({}), undefined);
+  assert.deepEqual(applyStatus(EMPTY_SESSION, { running: 0 }).pending, []);
 });
 
 test('number formats', () => {

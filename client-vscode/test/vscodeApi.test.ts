@@ -3,7 +3,7 @@
  * configuration answers, palette commands, the masked output channel.
  */
 import { strict as assert } from 'assert';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { beforeEach, test } from 'node:test';
@@ -191,4 +191,15 @@ test('the output channel masks stored keys in everything written to it', () => {
   assert.ok(written[0].startsWith('401 invalid key sk-…(redacted)'));
   assert.equal(masked.name, 'specloop');
   assert.equal((masked as unknown as { show(): string }).show(), 'shown');
+});
+
+test('every palette command is contributed in the manifest, and every contributed one is registered', () => {
+  const manifest = JSON.parse(readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8'));
+  const contributed: string[] = (manifest.contributes.commands as Array<{ command: string }>).map((c) => c.command).sort();
+  assert.deepEqual(contributed, Object.values<string>(commands.COMMANDS).sort());
+  const menus = manifest.contributes.menus as Record<string, Array<{ command: string; when: string }>>;
+  for (const item of [...menus['editor/title'], ...menus.commandPalette]) {
+    assert.ok(contributed.includes(item.command), item.command);
+    assert.equal(item.when, 'resourceScheme == specloop-proposed', 'Apply / Discard only on a proposal');
+  }
 });

@@ -20,17 +20,48 @@ export interface InspectValues {
 }
 
 class Uri {
-  private constructor(readonly scheme: string, readonly fsPath: string, private readonly raw: string) {}
+  private constructor(readonly scheme: string, readonly fsPath: string, private readonly raw: string,
+    readonly path: string = fsPath, readonly query: string = '') {}
   static file(p: string): Uri {
     return new Uri('file', p, `file://${p}`);
   }
   static parse(value: string): Uri {
-    const m = /^([a-z]+):\/\/(.*)$/.exec(value);
-    return m ? new Uri(m[1], m[1] === 'file' ? decodeURIComponent(m[2]) : m[2], value) : new Uri('file', value, value);
+    const m = /^([a-z][a-z0-9+.-]*):(\/\/[^/]*)?([^?#]*)(?:\?([^#]*))?/.exec(value);
+    if (!m) {
+      return new Uri('file', value, value);
+    }
+    const p = decodeURIComponent(m[3]);
+    return new Uri(m[1], m[1] === 'file' ? p : m[3], value, p, m[4] ?? '');
+  }
+  static from(parts: { scheme: string; path?: string; query?: string }): Uri {
+    const p = parts.path ?? '';
+    return new Uri(parts.scheme, p, `${parts.scheme}:${p}${parts.query ? `?${parts.query}` : ''}`, p, parts.query ?? '');
   }
   toString(): string {
     return this.raw;
   }
+}
+
+class EventEmitter<T> {
+  private listeners: Array<(e: T) => void> = [];
+  readonly event = (listener: (e: T) => void) => {
+    this.listeners.push(listener);
+    return { dispose: () => { this.listeners = this.listeners.filter((l) => l !== listener); } };
+  };
+  fire(e: T): void {
+    this.listeners.forEach((l) => l(e));
+  }
+  dispose(): void {
+    this.listeners = [];
+  }
+}
+
+class TabInputText {
+  constructor(readonly uri: { toString(): string }) {}
+}
+
+class TabInputTextDiff {
+  constructor(readonly original: { toString(): string }, readonly modified: { toString(): string }) {}
 }
 
 class Position {
@@ -51,6 +82,11 @@ export interface Recorded {
   openedDocuments: string[];
   quickPickItems: unknown[][];
   inputBoxes: Array<{ password?: boolean; prompt?: string; title?: string }>;
+  /** Every message shown, with its buttons and options (modal, detail). */
+  messages: Array<{ kind: 'info' | 'warning' | 'error'; message: string; items: string[]; modal?: boolean; detail?: string }>;
+  commands: Array<{ command: string; args: unknown[] }>;
+  progress: Array<{ title?: string; location: unknown; cancellable?: boolean; reports: unknown[] }>;
+  closedTabs: unknown[];
 }
 
 /** The settings per scope: scope key ('' = no scope) -> key -> inspection values. */
@@ -62,16 +98,30 @@ export const stub = {
   inputAnswers: [] as Array<string | undefined>,
   activeTextEditor: undefined as unknown,
   workspaceFolders: undefined as Array<{ uri: Uri; name: string; index: number }> | undefined,
+  /** Answers of show*Message (the button chosen, undefined = dismissed), in order. */
+  messageAnswers: [] as Array<string | undefined>,
+  /** Tabs of the (single) tab group. */
+  tabs: [] as Array<{ input: unknown }>,
+  activeTab: undefined as { input: unknown } | undefined,
+  textDocuments: [] as Array<{ uri: Uri }>,
+  contentProviders: new Map<string, { provideTextDocumentContent(uri: Uri): unknown; onDidChange?: unknown }>(),
+  documentChangeListeners: [] as Array<(e: { document: { uri: Uri } }) => void>,
   recorded: {} as Recorded,
   reset(): void {
     this.settings = {};
     this.quickPickAnswers = [];
     this.inputAnswers = [];
+    this.messageAnswers = [];
     this.activeTextEditor = undefined;
     this.workspaceFolders = undefined;
+    this.tabs = [];
+    this.activeTab = undefined;
+    this.textDocuments = [];
+    this.contentProviders = new Map();
+    this.documentChangeListeners = [];
     this.recorded = {
       info: [], warnings: [], errors: [], settingsWritten: [], configScopes: [], openedDocuments: [],
-      quickPickItems: [], inputBoxes: [],
+      quickPickItems: [], inputBoxes: [], messages: [], commands: [], progress: [], closedTabs: [],
     };
   },
 };
@@ -98,12 +148,38 @@ function configuration(section: string, scope?: Uri) {
   };
 }
 
+function message(kind: 'info' | 'warning' | 'error', list: string[]) {
+  return async (text: string, ...rest: unknown[]) => {
+    list.push(text);
+    const options = typeof rest[0] === 'object' && rest[0] !== null ? rest.shift() as { modal?: boolean; detail?: string } : {};
+    const items = rest as string[];
+    stub.recorded.messages.push({ kind, message: text, items, modal: options.modal, detail: options.detail });
+    const answer = stub.messageAnswers.shift();
+    return items.includes(answer as string) ? answer : undefined;
+  };
+}
+
 const vscodeModule = {
   Uri,
   Position,
   Range,
+  EventEmitter,
+  TabInputText,
+  TabInputTextDiff,
+  ProgressLocation: { SourceControl: 1, Window: 10, Notification: 15 },
   workspace: {
     getConfiguration: configuration,
+    get textDocuments() {
+      return stub.textDocuments;
+    },
+    registerTextDocumentContentProvider(scheme: string, provider: { provideTextDocumentContent(uri: Uri): unknown }) {
+      stub.contentProviders.set(scheme, provider);
+      return { dispose: () => stub.contentProviders.delete(scheme) };
+    },
+    onDidChangeTextDocument(listener: (e: { document: { uri: Uri } }) => void) {
+      stub.documentChangeListeners.push(listener);
+      return { dispose() {} };
+    },
     get workspaceFolders() {
       return stub.workspaceFolders;
     },
@@ -116,17 +192,34 @@ const vscodeModule = {
     get activeTextEditor() {
       return stub.activeTextEditor;
     },
-    async showInformationMessage(message: string) {
-      stub.recorded.info.push(message);
-      return undefined;
+    get showInformationMessage() {
+      return message('info', stub.recorded.info);
     },
-    async showWarningMessage(message: string) {
-      stub.recorded.warnings.push(message);
-      return undefined;
+    get showWarningMessage() {
+      return message('warning', stub.recorded.warnings);
     },
-    async showErrorMessage(message: string) {
-      stub.recorded.errors.push(message);
-      return undefined;
+    get showErrorMessage() {
+      return message('error', stub.recorded.errors);
+    },
+    async withProgress(options: { title?: string; location: unknown; cancellable?: boolean },
+      task: (progress: { report(v: unknown): void }, token: unknown) => Promise<unknown>) {
+      const entry = { title: options.title, location: options.location, cancellable: options.cancellable, reports: [] as unknown[] };
+      stub.recorded.progress.push(entry);
+      const token = { isCancellationRequested: false, onCancellationRequested: () => ({ dispose() {} }) };
+      return task({ report: (v) => entry.reports.push(v) }, token);
+    },
+    tabGroups: {
+      get all() {
+        return [{ tabs: stub.tabs }];
+      },
+      get activeTabGroup() {
+        return { activeTab: stub.activeTab, tabs: stub.tabs };
+      },
+      async close(tabs: unknown[]) {
+        stub.recorded.closedTabs.push(...tabs);
+        stub.tabs = stub.tabs.filter((t) => !tabs.includes(t));
+        return true;
+      },
     },
     async showQuickPick(items: Array<string | { label: string }>) {
       stub.recorded.quickPickItems.push(items);
@@ -147,7 +240,10 @@ const vscodeModule = {
   },
   commands: {
     registerCommand: () => ({ dispose() {} }),
-    executeCommand: async () => undefined,
+    executeCommand: async (command: string, ...args: unknown[]) => {
+      stub.recorded.commands.push({ command, args });
+      return undefined;
+    },
   },
   env: { clipboard: { writeText: async () => undefined } },
 };
@@ -176,4 +272,4 @@ export function install(): void {
   require.cache[fake] = cached;
 }
 
-export { Uri as StubUri, Position as StubPosition };
+export { Uri as StubUri, Position as StubPosition, TabInputTextDiff as StubTabInputTextDiff };
