@@ -1,13 +1,19 @@
 // Drives a real VS Code workbench (code-server) in headless Chromium with playwright-core, as a user would:
 // opens stub.py, stores an API key with "specloop: Set API key", runs "Implement add from spec" with Ctrl+. and
 // Enter, waits for the body in the editor and for the critic's finding in the Problems panel, opens the last
-// run's trace, and saves screenshots. Writes result.json to OUT_DIR; exits 0 on success, 1 on failure.
+// run's trace; then implements slow.py (a model that never answers) and presses Cancel on the job's progress
+// notification; then implements geo.py (a model whose code fails its doctest), chooses "Show diff" on the
+// "not applied" notification and "Apply this result" in the diff's title bar; and saves screenshots. Writes
+// result.json to OUT_DIR; exits 0 on success, 1 on failure.
 //
 // Environment: E2E_URL (code-server base URL), E2E_WORKSPACE (folder), OUT_DIR, E2E_API_KEY (the key to type),
 // E2E_BODY (text the implemented body contains), E2E_FINDING (text of the critic finding), NODE_PATH (for
 // playwright-core), CHROMIUM (default /usr/bin/chromium), E2E_TIMEOUT_MS (default 240000); optionally
 // E2E_MISSING_PYTHON: then specloop.server.python is switched in the Settings editor to a Python without specloop
-// at the end, and the error with the install command and its "Open setting" button are checked.
+// at the end, and the error with the install command and its "Open setting" button are checked; then the setting
+// is cleared, so the default python3 (which the test makes a Python without specloop) is chosen: the consent modal
+// for the private environment is refused, and the error offering "Install privately" is checked.
+// E2E_SKIP_PENDING=1 skips the geo.py scenario (a server without pending results).
 'use strict';
 const { chromium } = require('playwright-core');
 const fs = require('fs');
@@ -26,6 +32,7 @@ const bodyText = env('E2E_BODY');
 const findingText = env('E2E_FINDING');
 const budget = Number(env('E2E_TIMEOUT_MS', '240000'));
 const missingPython = process.env.E2E_MISSING_PYTHON || '';   // a Python without specloop (optional last scenario)
+const skipPending = process.env.E2E_SKIP_PENDING === '1';
 fs.mkdirSync(outDir, { recursive: true });
 
 const t0 = Date.now();
@@ -73,6 +80,19 @@ async function toast(text, timeout) {
   await loc.waitFor({ timeout });
   return (await loc.innerText()).replace(/\s+/g, ' ').trim();
 }
+
+/** Opens a file of the workspace from the explorer and waits for its editor. */
+async function openFile(name) {
+  const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: name });
+  await row.first().waitFor({ timeout: 30000 });
+  await row.first().click();
+  await page.waitForFunction((n) => document.querySelector('.tabs-container .tab.active')?.textContent.includes(n),
+    name, { timeout: 20000 });
+  await page.waitForSelector('.editor-instance .view-lines', { timeout: 20000 });
+}
+
+/** The status bar item's codicon: check (idle), sync (jobs), diff (results to review), error, ... */
+const statusIcon = () => statusItem().locator('.codicon').first().getAttribute('class');
 
 (async () => {
   browser = await chromium.launch({
@@ -181,6 +201,72 @@ async function toast(text, timeout) {
   step('output channel shown');
   await shot('6-output.png');
 
+  // A job whose model never answers: its progress is a notification with a Cancel button; Cancel stops the job
+  // (the server ends it as "cancelled"), the notification closes, the status bar is back to idle, nothing changed.
+  await page.keyboard.press('Escape');
+  await runCommand('View: Hide Panel');
+  await openFile('slow.py');
+  const slowBefore = await editorText();
+  await runCommand('specloop: Implement all specs in file');
+  const progress = page.locator('.notifications-toasts .notification-toast', { hasText: 'specloop: slow' }).first();
+  await progress.waitFor({ timeout: 60000 });
+  await progress.locator('.monaco-button', { hasText: 'Cancel' }).first().waitFor({ timeout: 10000 });
+  await page.waitForFunction(() => [...document.querySelectorAll('.notifications-toasts .notification-toast')]
+    .some((t) => t.textContent.includes('specloop: slow') && /generat|sampl|model|context/i.test(t.textContent)), null, { timeout: 60000 })
+    .catch(() => undefined);
+  res.progressText = (await progress.innerText()).replace(/\s+/g, ' ').trim();
+  res.statusWhileRunning = (await statusItem().innerText()).trim();
+  step('progress notification', { toast: res.progressText, status: res.statusWhileRunning });
+  await page.waitForTimeout(600);    // the toast's fade-in
+  await shot('progress-notification.png');
+  await progress.locator('.monaco-button', { hasText: 'Cancel' }).first().click();
+  await page.locator('.notifications-toasts .notification-toast', { hasText: 'specloop: slow' })
+    .filter({ has: page.locator('.monaco-button', { hasText: 'Cancel' }) }).first().waitFor({ state: 'detached', timeout: 30000 });
+  await statusItem().locator('.codicon-check').waitFor({ timeout: 30000 });
+  res.statusAfterCancel = (await statusItem().innerText()).trim();
+  res.slowUnchanged = JSON.stringify(await editorText()) === JSON.stringify(slowBefore);
+  step('cancelled from the notification', { status: res.statusAfterCancel, unchanged: res.slowUnchanged });
+  await shot('progress-cancelled.png');
+
+  // A result that fails its tests is not applied: a notification offers Show diff / Apply anyway / Discard; the diff
+  // shows the document against the proposal, and "Apply this result" in the diff's title bar applies it.
+  if (!skipPending) {
+    await openFile('geo.py');
+    await runCommand('specloop: Implement all specs in file');
+    const offer = page.locator('.notifications-toasts .notification-toast', { hasText: 'specloop: area failed' }).first();
+    await offer.waitFor({ timeout: 150000 });
+    res.pendingText = (await offer.innerText()).replace(/\s+/g, ' ').trim();
+    res.statusWithPending = (await statusItem().innerText()).trim();
+    res.geoWhilePending = await editorText();
+    step('pending result announced', { toast: res.pendingText, status: res.statusWithPending });
+    await page.waitForTimeout(600);
+    await shot('pending-notification.png');
+    await offer.locator('.monaco-button', { hasText: 'Show diff' }).first().click();
+    await page.locator('.editor-instance .monaco-diff-editor').first().waitFor({ timeout: 30000 });
+    await page.waitForFunction(() => [...document.querySelectorAll('.monaco-diff-editor .modified-in-monaco-diff-editor .view-line, ' +
+      '.monaco-diff-editor .editor.modified .view-line')].some((l) => l.textContent.includes('return')), null, { timeout: 30000 });
+    res.diffTab = (await page.locator('.tabs-container .tab.active').first().innerText()).replace(/\s+/g, ' ').trim();
+    res.diffModified = await page.$$eval('.monaco-diff-editor .editor.modified .view-line',
+      (els) => els.map((e) => ({ top: parseInt(e.style.top, 10) || 0, text: e.textContent.replace(/\u00a0/g, ' ') }))
+        .sort((a, b) => a.top - b.top).map((x) => x.text));
+    const apply = page.locator('.editor-group-container.active .editor-actions .action-label[aria-label*="Apply this result"]').first();
+    await apply.waitFor({ timeout: 15000 });
+    res.diffActions = await page.locator('.editor-group-container.active .editor-actions .action-label')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')).filter(Boolean));
+    step('diff view', { tab: res.diffTab, modified: res.diffModified, actions: res.diffActions });
+    await shot('diff-view.png');
+    await apply.click();
+    await page.locator('.editor-instance .monaco-diff-editor').first().waitFor({ state: 'detached', timeout: 30000 });
+    await openFile('geo.py');
+    await page.waitForFunction((expected) => [...document.querySelectorAll('.editor-instance .monaco-editor .view-lines .view-line')]
+      .some((l) => l.textContent.replace(/\u00a0/g, ' ').includes(expected)), process.env.E2E_FAILING_BODY, { timeout: 30000 });
+    res.geoLines = await editorText();
+    await statusItem().locator('.codicon-check').waitFor({ timeout: 30000 });
+    res.statusAfterApply = (await statusItem().innerText()).trim();
+    step('applied from the diff', { lines: res.geoLines, status: res.statusAfterApply });
+    await shot('diff-applied.png');
+  }
+
   // Point specloop.server.python at a Python without specloop: the server restarts, the probe fails, and the
   // error names the install command and offers to open the setting.
   if (missingPython) {
@@ -205,6 +291,21 @@ async function toast(text, timeout) {
       .waitFor({ timeout: 20000 });
     step('"Open setting" opened the setting');
     await shot('8-setting-opened.png');
+
+    // Clear the setting: the default python3 (no specloop) is chosen and the private environment is offered in a
+    // modal. Refused, the error says what to run by hand and offers "Install privately".
+    const cleared = page.locator('.settings-editor .setting-item-contents', { hasText: 'Server: Python' }).locator('input').first();
+    await cleared.fill('');
+    await cleared.press('Tab');
+    const dialog = page.locator('.monaco-dialog-box', { hasText: 'private environment' }).first();
+    await dialog.waitFor({ timeout: 60000 });
+    res.consentText = (await dialog.innerText()).replace(/\s+/g, ' ').trim();
+    step('consent asked', res.consentText);
+    await shot('9-first-run-consent.png');
+    await dialog.locator('.monaco-button', { hasText: 'Cancel' }).first().click();
+    res.refusedMessage = await toast('Install privately', 30000);
+    step('refused: the error offers the install', res.refusedMessage);
+    await shot('10-first-run-refused.png');
   }
   await finish(0);
 })().catch((e) => {

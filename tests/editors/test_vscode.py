@@ -1,10 +1,15 @@
 """The VS Code extension in a real VS Code (code-server 4.100.3 = VS Code 1.100.3) in headless Chromium.
 
 The packaged ``.vsix`` is installed into a throwaway profile; the workspace has
-a stub and a ``[tool.specloop]`` table pointing at the scripted model (real
+stubs and a ``[tool.specloop]`` table pointing at the scripted model (real
 HTTP on 127.0.0.1).  code-server runs *without* ``OPENAI_API_KEY``: the key is
 typed into "specloop: Set API key", so the model seeing it proves the path
-SecretStorage -> server environment -> litellm.  The browser part is
+SecretStorage -> server environment -> litellm.  Then: a job whose model never
+answers is cancelled from its progress notification; a job whose code fails its
+doctest is not applied, its diff is opened from the notification and applied
+from the diff's title bar; a Python without specloop gets an install command
+that names the bundled wheel; and, with the setting cleared, the private
+environment is offered in a modal and refused.  The browser part is
 ``client-vscode/e2e/vscode-e2e.js``; screenshots land in ``test-output/vscode/``.
 
 Needs ``client-vscode/e2e/setup.sh`` (code-server), Debian's chromium,
@@ -28,7 +33,7 @@ from pathlib import Path
 import pytest
 
 from replies import critic, fenced
-from scripted_model import ScriptedModel
+from scripted_model import ScriptedModel, hang
 
 REPO = Path(__file__).resolve().parents[2]
 TOOLS = Path(os.environ.get("SPECLOOP_E2E_TOOLS", Path.home() / ".cache" / "specloop-vscode-e2e"))
@@ -50,8 +55,25 @@ def add(a: int, b: int) -> int:
     """
 '''
 BODY = "    return a + b"
+SLOW = '''\
+def slow(n: int) -> int:
+    """Return n doubled.
 
-pytestmark = pytest.mark.timeout(420)
+    >>> slow(2)
+    4
+    """
+'''
+GEO = '''\
+def area(w: float, h: float) -> float:
+    """Area of a w by h rectangle.
+
+    >>> area(2, 3)
+    6
+    """
+'''
+FAILING_BODY = "    return w + h"     # what the scripted model answers for area: fails the doctest (5 != 6)
+
+pytestmark = pytest.mark.timeout(600)
 
 
 def _missing() -> list[str]:
@@ -101,17 +123,24 @@ def _script(model: ScriptedModel) -> None:
             """
             return a + b
     ''')
-    model.add("generate", code, repeat=True)
-    model.add("fix", code, repeat=True)
+    model.add("generate", code, target="add", repeat=True)
+    model.add("fix", code, target="add", repeat=True)
     model.add("tests", fenced("from stub import add\n\ndef test_add():\n    assert add(1, 2) == 3\n"), repeat=True)
     model.add("critic", critic("request_changes", {"category": "quality", "severity": "warning", "line": 7,
-                                                   "message": FINDING}), repeat=True)
+                                                   "message": FINDING}), target="add", repeat=True)
+    model.add(None, hang(), target="slow", repeat=True)          # cancelled from the notification
+    wrong = fenced(GEO.rstrip("\n") + "\n" + FAILING_BODY + "\n")
+    for step in ("generate", "fix", "plan"):
+        model.add(step, wrong, target="area", repeat=True)
+    model.add("critic", critic("approve"), target="area", repeat=True)
 
 
 def _workspace(root: Path, api_base: str) -> Path:
     ws = root / "ws"
     ws.mkdir()
     (ws / "stub.py").write_text(STUB, encoding="utf-8")
+    (ws / "slow.py").write_text(SLOW, encoding="utf-8")
+    (ws / "geo.py").write_text(GEO, encoding="utf-8")
     (ws / "pyproject.toml").write_text(
         "[project]\nname = 'e2e'\nversion = '0'\n\n[tool.specloop]\n"
         f"model = 'openai/scripted'\napi_base = '{api_base}'\nmodel_tests = false\nkeep_tests = false\n"
@@ -147,6 +176,13 @@ def test_implement_from_spec_in_vscode(tmp_path: Path) -> None:
     xdg = tmp_path / "xdg"
     env.update(XDG_CONFIG_HOME=str(xdg), XDG_DATA_HOME=str(xdg), XDG_CACHE_HOME=str(xdg), XDG_STATE_HOME=str(xdg),
                LITELLM_LOCAL_MODEL_COST_MAP="True")
+    bare = _python_without_specloop()
+    if bare:
+        # The default `python3` (what a cleared specloop.server.python falls back to) is one without specloop.
+        (tmp_path / "bin").mkdir()
+        (tmp_path / "bin" / "python3").symlink_to(bare)
+        env["PATH"] = f"{tmp_path / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    env["VSCODE_CLI"] = "1"    # the extension host keeps this environment (no PATH from the user's login shell)
     data, extensions = _profile(tmp_path), tmp_path / "ext"
     common = ["--user-data-dir", str(data), "--extensions-dir", str(extensions)]
 
@@ -168,11 +204,11 @@ def test_implement_from_spec_in_vscode(tmp_path: Path) -> None:
                 shutil.rmtree(OUT)
             driver_env = {**env, "NODE_PATH": str(NODE_MODULES), "E2E_URL": url, "E2E_WORKSPACE": str(ws),
                           "OUT_DIR": str(OUT), "E2E_API_KEY": API_KEY, "E2E_BODY": BODY.strip(),
-                          "E2E_FINDING": FINDING, "CHROMIUM": str(CHROMIUM)}
-            bare = _python_without_specloop()
+                          "E2E_FINDING": FINDING, "E2E_FAILING_BODY": FAILING_BODY.strip(), "CHROMIUM": str(CHROMIUM),
+                          "E2E_TIMEOUT_MS": "420000"}
             if bare:
                 driver_env["E2E_MISSING_PYTHON"] = bare
-            run = subprocess.run(["node", str(DRIVER)], env=driver_env, capture_output=True, text=True, timeout=300)
+            run = subprocess.run(["node", str(DRIVER)], env=driver_env, capture_output=True, text=True, timeout=480)
         finally:
             os.killpg(server.pid, signal.SIGTERM)   # extension hosts and language servers with it
             try:
@@ -196,7 +232,7 @@ def test_implement_from_spec_in_vscode(tmp_path: Path) -> None:
     assert "generate" in steps and "critic" in steps, steps
     assert all(r.headers.get("authorization") == f"Bearer {API_KEY}" for r in requests), \
         {r.headers.get("authorization") for r in requests}
-    assert all(r.headers.get("x-specloop-target") == "add" for r in requests)
+    assert {r.headers.get("x-specloop-target") for r in requests} <= {"add", "slow", "area"}
 
     # The job's settings (first trace line): VS Code's explicit maxIterations reached the server as max_iterations;
     # context_tokens, unset in VS Code, kept the pyproject value instead of being overridden by a default.
@@ -210,8 +246,38 @@ def test_implement_from_spec_in_vscode(tmp_path: Path) -> None:
     for path in [*data.rglob("*.json"), *data.rglob("*.log"), tmp_path / "code-server.log"]:
         assert API_KEY not in path.read_text(errors="replace"), f"the API key leaked into {path}"
     assert API_KEY not in result.get("outputVisible", "")
-    if "E2E_MISSING_PYTHON" in driver_env:
-        python = driver_env["E2E_MISSING_PYTHON"]
-        assert f"Install it with: {python} -m pip install specloop" in result["missingMessage"], result["missingMessage"]
-    for shot in ("1-stub-opened.png", "2-code-action-menu.png", "3-body-applied.png", "4-problems.png", "5-trace.png"):
+    # Cancel from the progress notification: the job stopped, nothing changed, the status bar is idle again.
+    assert "specloop: slow" in result["progressText"] and "Cancel" in result["progressText"], result["progressText"]
+    assert "1 job" in result["statusWhileRunning"] or "1 queued" in result["statusWhileRunning"], result["statusWhileRunning"]
+    assert result["slowUnchanged"] is True
+    assert "job" not in result["statusAfterCancel"], result["statusAfterCancel"]
+    assert (ws / "slow.py").read_text() == SLOW
+
+    # The failing result was offered, not applied, until "Apply this result" in the diff view.
+    assert "specloop: area failed 1/1 tests" in result["pendingText"], result["pendingText"]
+    for button in ("Show diff", "Apply anyway", "Discard"):
+        assert button in result["pendingText"]
+    assert FAILING_BODY not in result["geoWhilePending"]
+    assert "specloop's area" in result["diffTab"], result["diffTab"]
+    assert FAILING_BODY in result["diffModified"], result["diffModified"]
+    assert any("Discard this result" in a for a in result["diffActions"]), result["diffActions"]
+    assert FAILING_BODY in result["geoLines"]
+    assert (ws / "geo.py").read_text().count("return w + h") <= 1
+
+    # Install hints name the wheel the .vsix carries (specloop is not on PyPI); the private environment is offered.
+    if bare:
+        message = result["missingMessage"]
+        assert f"specloop is not installed for {bare}" in message, message
+        assert "pip install specloop " not in message + " " and "specloop-0.1.0-py3-none-any.whl" in message, message
+        assert f"{bare} -m " in message, message
+        assert "Install specloop's server into a private environment?" in result["consentText"], result["consentText"]
+        assert "PyPI" in result["consentText"]
+        refused = result["refusedMessage"]
+        assert "specloop is not installed for python3 (the default)" in refused and "Install privately" in refused, refused
+    shots = ["1-stub-opened.png", "2-code-action-menu.png", "3-body-applied.png", "4-problems.png", "5-trace.png",
+             "progress-notification.png", "progress-cancelled.png", "pending-notification.png", "diff-view.png",
+             "diff-applied.png"]
+    if bare:
+        shots += ["9-first-run-consent.png", "10-first-run-refused.png"]
+    for shot in shots:
         assert (OUT / shot).stat().st_size > 10_000, shot
