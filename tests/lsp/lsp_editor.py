@@ -365,7 +365,7 @@ def minimal_capabilities() -> types.ClientCapabilities:
                 code_action_kind=types.ClientCodeActionKindOptions(value_set=["", "quickfix", "refactor"])))))
 
 
-async def start_editor(persona: str, root: Path, **env: str) -> Editor:
+async def start_editor(persona: str, root: Path, experimental: dict | None = None, **env: str) -> Editor:
     client = make_editor()
     await client.start_io(*SERVER_CMD, env={**server_env(), **env}, cwd=str(root))
     if persona == "minimal":
@@ -375,6 +375,8 @@ async def start_editor(persona: str, root: Path, **env: str) -> Editor:
         caps.window.work_done_progress = False
     else:
         caps = client_capabilities(persona)
+    if experimental is not None:
+        caps.experimental = experimental
     info = CLIENT_INFO.get(persona)
     (root / "pyproject.toml").write_text("[project]\nname = 'demo'\nversion = '0'\n", encoding="utf-8")
     result = await client.initialize_session(types.InitializeParams(

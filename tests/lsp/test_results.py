@@ -177,3 +177,25 @@ async def test_a_result_that_cannot_be_placed_now_stays_pending(editor, scripted
     assert editor.docs[uri].text == with_area_body(GEOMETRY)
     await editor.until("stale diagnostic gone", lambda: not diags(editor, uri, "spec.stale"))
     await editor.until("nothing pending", lambda: editor.statuses[-1]["pending"] == [])
+
+
+async def test_a_client_that_reviews_pending_results_gets_no_second_pop_up(tmp_path, scripted_model):
+    """The VS Code extension shows its own notification with a diff for a result not applied
+    and announces it (``experimental.specloop.reviewsPending``): the server then sends no
+    warning of its own; the progress end still says what happened."""
+    from lsp_editor import start_editor
+    client = await start_editor("visual-studio-code", tmp_path, experimental={"specloop": {"reviewsPending": True}})
+    try:
+        model_that_fails_until(scripted_model, threading.Event())
+        await client.configure(api_base=scripted_model.url, max_iterations=1)
+        uri = client.open("reviewed.py", GEOMETRY)
+        mark, shown = client.mark(), len(client.messages)
+        await client.command("specloop.generate", {"uri": uri, "target": "area"})
+        end = (await client.job_end("specloop: area", mark))[-1].message
+        assert plain(end) == "failed 1/1 tests — not applied; see the quick fixes"
+        await client.until("pending in the status", lambda: client.statuses and client.statuses[-1]["pending"])
+        assert not [m for m in client.messages[shown:] if "area" in m.message]
+        assert client.docs[uri].text == GEOMETRY
+    finally:
+        await client.shutdown_session()
+        await client.stop()

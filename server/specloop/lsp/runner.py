@@ -130,7 +130,9 @@ async def run_job(ls: SpecloopServer, job: Job) -> None:
                       fix=job.fix, feedback=job.feedback)
     if result.status != "passed":
         offer(ls, pending)
-        reporter.end(f"{outcome(result)} — {NOT_APPLIED}", "warning")
+        # a client that reviews pending results itself (the VS Code extension) announces it
+        # (``experimental.specloop.reviewsPending``) and gets no second pop-up for the same result
+        reporter.end(f"{outcome(result)} — {NOT_APPLIED}", None if _reviews_pending(ls) else "warning")
         return
     job.state, job.message = "applying", "applying"
     reporter.report("applying", 99)
@@ -171,3 +173,9 @@ def _error_diagnostic(ls: SpecloopServer, uri: str, qualname: str, error: str) -
         kind="result")]
     ls.registry.replace_target(uri, source, qualname, entries, kinds=("result",))
     ls.publish(uri)
+
+
+def _reviews_pending(ls: SpecloopServer) -> bool:
+    experimental = getattr(ls.client_capabilities, "experimental", None)
+    specloop = experimental.get("specloop") if isinstance(experimental, dict) else None
+    return isinstance(specloop, dict) and bool(specloop.get("reviewsPending"))
