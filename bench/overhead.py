@@ -401,17 +401,20 @@ async def lsp_condition(client: Client, uri: str, stubs: list[tuple[str, int]], 
 
 
 async def keep_jobs(client: Client, uri: str, stubs: list[tuple[str, int]], jobs: int, stop: asyncio.Event) -> int:
-    """Keep ``jobs`` jobs running until ``stop`` is set; returns how many were started."""
-    started = 0
+    """Keep ``jobs`` jobs in the server (running or queued) until ``stop`` is set: a new one
+    starts when one has ended (its work-done progress ended).  Returns how many started."""
+    started = refused = 0
     while not stop.is_set():
-        while client.running < jobs and not stop.is_set():
+        if started - refused - len(client.progress_ended) < jobs:
             name, _ = stubs[started % len(stubs)]
-            await client.request("workspace/executeCommand", {"command": "specloop.generate",
-                                                              "arguments": [{"uri": uri, "target": name}]})
+            answer = await client.request("workspace/executeCommand", {
+                "command": "specloop.generate", "arguments": [{"uri": uri, "target": name}]})
             started += 1
-            await asyncio.sleep(0.05)   # until its progress begins
-        await asyncio.sleep(0.05)
-    return started
+            if not (isinstance(answer, dict) and answer.get("started")):
+                refused += 1
+            continue
+        await asyncio.sleep(0.02)
+    return started - refused
 
 
 async def bench_lsp(args: argparse.Namespace) -> dict[str, Any]:
