@@ -277,7 +277,9 @@ class _Runtime:
             self.stop_flag = self.deadline = None
         if stop_flag.is_set():
             raise Cancelled()
-        if state["late"]:
+        if state["late"] or (deadline is not None and time.monotonic() > deadline):
+            # also when the abort callback cut the prompt's evaluation before any token:
+            # llama.cpp then returns an empty completion instead of raising
             raise DeadlineExceeded()
         return result
 
