@@ -83,6 +83,8 @@ local ok, err = pcall(function()
     end
     return false
   end)
+  -- the end message follows the progress end on the wire, but Neovim may hand it over later
+  wait('the end message', function() return #res.messages >= 2 end)
   res.buffer = vim.api.nvim_buf_get_lines(buf, 0, -1, false)
 
   -- the README's cancel mapping (nothing runs any more: nothing to cancel)
