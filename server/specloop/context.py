@@ -47,6 +47,8 @@ import re
 import textwrap
 import threading
 import time
+from collections import OrderedDict
+from collections.abc import Iterable
 from pathlib import Path
 
 from .spec import Target, _parse
@@ -58,6 +60,9 @@ MAX_FILES = 5000
 MAX_SNIPPET_LINES = 40
 SCAN_TTL = 2.0
 _SKIP_DIRS = {"node_modules", "site-packages", "__pycache__"}
+MIN_ITEM = 8            # the shortest signature or class line: "class X:"
+MODULES_KEPT = 2
+_modules: OrderedDict[str, _Module] = OrderedDict()
 _scans: dict[str, tuple[float, list[Path]]] = {}   # workspace -> (when, test files)
 _files: dict[str, tuple[tuple[int, int], str, list[tuple[int, int, str, str]] | None]] = {}
 _lock = threading.Lock()
@@ -313,8 +318,9 @@ class _Sections:
         used = len(self.text())
         return self.budget - used - (2 if used else 0)
 
-    def add(self, key: str, title: str, items: list[str], share: float = 1.0) -> None:
-        """The items that fit (each whole, in order), under ``title``."""
+    def add(self, key: str, title: str, items: Iterable[str], share: float = 1.0) -> None:
+        """The items that fit (each whole, in order), under ``title``.  ``items`` is read
+        only while one more could fit (no item is shorter than MIN_ITEM characters)."""
         avail = int(self.room() * share)
         chosen, size = [], len(title)
         for item in items:
@@ -322,6 +328,8 @@ class _Sections:
             if size + extra <= avail:
                 chosen.append(item)
                 size += extra
+            if avail - size < MIN_ITEM + 1:
+                break
         if chosen:
             self.chosen[key] = "\n".join([title, *chosen] if title else chosen)
 
@@ -347,11 +355,9 @@ def build_context(source: str, target: Target, *, path: Path, workspace: Path, m
         out.chosen["head"] += "\n\n" + out.chosen.pop("whole")
         out.add("tests", tests_title, tests)
         return out.text()
-    try:
-        tree = _parse(source)
-    except (SyntaxError, ValueError, MemoryError, RecursionError):
-        tree = ast.Module(body=[], type_ignores=[])
-    out.add("imports", "", [ast.unparse(n) for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))])
+    module = _module(source)
+    tree = module.tree
+    out.add("imports", "", module.imports)
     chain = _enclosing(tree, target)
     if chain:
         outer = [_class_line(c, "    " * i) for i, c in enumerate(chain[:-1])]
@@ -359,21 +365,59 @@ def build_context(source: str, target: Target, *, path: Path, workspace: Path, m
         out.add("outline", "", ["\n".join([*outer, *("    " * (len(chain) - 1) + x for x in inner.splitlines())])])
     spec_text = target.spec + "\n" + target.header
     top = chain[0].name if chain else None
-    named, others = [], []
-    kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
     here = target.def_range.start.line if target.def_range else 0
-    for node in sorted((n for n in tree.body if isinstance(n, kinds) and n.name not in (target.name, top)),
-                       key=lambda n: abs(n.lineno - 1 - here)):
-        sig = _class_summary(node) if isinstance(node, ast.ClassDef) else _signature(node)  # type: ignore[arg-type]
-        (named if _word(node.name, spec_text) else others).append(sig)
-    out.add("named", "# used by the spec", named)
+    nearest = sorted((n for n in module.tops if n.name not in (target.name, top)),
+                     key=lambda n: abs(n.lineno - 1 - here))
+    is_named = [_word(n.name, spec_text) for n in nearest]
+    out.add("named", "# used by the spec", [module.signature(n) for n, yes in zip(nearest, is_named) if yes])
     out.add("tests", tests_title, tests)
-    out.add("others", "# elsewhere in the module", others, share=0.5)
+    out.add("others", "# elsewhere in the module",
+            (module.signature(n) for n, yes in zip(nearest, is_named) if not yes), share=0.5)
     title = "# around the target"
     near = _window(around, min(here, len(around) - 1), out.room() - len(title) - 1) if around else ""
     out.add("around", title, [near] if near else [])
     text = out.text()
     return text[: max(text.rfind("\n", 0, out.budget + 1), 0)] if len(text) > out.budget else text
+
+
+class _Module:
+    """A module's tree and what every job on it needs, made once per text: its imports,
+    its top-level functions and classes, their signatures as they are asked for."""
+
+    KINDS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+    def __init__(self, source: str) -> None:
+        try:
+            self.tree = _parse(source)
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
+            self.tree = ast.Module(body=[], type_ignores=[])
+        self.imports = [ast.unparse(n) for n in self.tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+        self.tops = [n for n in self.tree.body if isinstance(n, self.KINDS)]
+        self._signatures: dict[int, str] = {}
+
+    def signature(self, node: ast.AST) -> str:
+        text = self._signatures.get(id(node))
+        if text is None:
+            text = self._signatures[id(node)] = _class_summary(node) if isinstance(node, ast.ClassDef) \
+                else _signature(node)  # type: ignore[arg-type]
+        return text
+
+
+def _module(source: str) -> _Module:
+    """The parts of ``source``, remembered for the last MODULES_KEPT texts: parallel jobs
+    on one document version parse it once (its tree stays in memory meanwhile: about
+    36 MB at 20,000 lines)."""
+    with _lock:
+        hit = _modules.get(source)
+        if hit is not None:
+            _modules.move_to_end(source)
+            return hit
+    module = _Module(source)
+    with _lock:
+        _modules[source] = module
+        while len(_modules) > MODULES_KEPT:
+            _modules.popitem(last=False)
+    return module
 
 
 async def build_context_async(source: str, target: Target, *, path: Path, workspace: Path, max_tokens: int) -> str:

@@ -83,3 +83,16 @@ def test_a_new_test_file_is_seen_once_the_scan_expires(tmp_path: Path, monkeypat
     (tmp_path / "test_geo.py").write_text("from geo import area\n\ndef test_area():\n    assert area(1, 1) == 1\n")
     monkeypatch.setattr(context, "SCAN_TTL", 0.0)
     assert len(find_user_tests(target, tmp_path / "geo.py", tmp_path)) == 1
+
+
+def test_parallel_jobs_on_one_text_parse_the_module_once(tmp_path: Path, monkeypatch) -> None:
+    helpers = "".join(f"\ndef helper_{i}(a, b=2):\n    return a * b + {i}\n\n" for i in range(300))
+    source = helpers + STUB + "\n\n" + STUB.replace("area", "volume")
+    targets = find_targets(source).targets
+    parses = []
+    real = context._parse
+    monkeypatch.setattr(context, "_parse", lambda text: parses.append(len(text)) or real(text))
+    texts = [build_context(source, t, path=tmp_path / "m.py", workspace=tmp_path, max_tokens=400) for t in targets]
+    assert len(parses) == 1
+    assert all("# elsewhere in the module" in text for text in texts)
+    assert "<area: the function to implement>" in texts[0] and "<volume: the function to implement>" in texts[1]
