@@ -126,12 +126,24 @@ def runs_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     warm.shutdown()
 
 
+def gone(check, seconds: float = 5.0) -> bool:
+    """``check()`` comes true within ``seconds``: a killed process is gone once its parent
+    (the run's supervisor, a subreaper) has collected it, which takes a moment on a busy machine."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def nothing_left(token: str, runs_dir: Path) -> bool:
     """No process of the run is alive, and once the warm workers stop, none of theirs either."""
-    if alive(token):
+    if not gone(lambda: alive(token) == []):
+        print("left running:", alive(token))
         return False
     warm.shutdown()
-    return alive(str(runs_dir)) == [] and list(runs_dir.iterdir()) == []
+    return gone(lambda: alive(str(runs_dir)) == [] and list(runs_dir.iterdir()) == [])
 
 
 async def run(mode: str, ws: Path, tests: list[TestFile], candidate: str = CANDIDATE,
