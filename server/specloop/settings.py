@@ -9,6 +9,7 @@ names the key and where it came from.
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
 from collections.abc import Mapping
@@ -74,6 +75,25 @@ def _coerce_env(key: str, raw: str) -> Any:
     return None if raw == "" else raw
 
 
+# SPECLOOP_* variables that are not settings but are read elsewhere (not typos)
+OTHER_VARIABLES = {"SPECLOOP_LOCAL_THREADS", "SPECLOOP_LOG_LEVEL", "SPECLOOP_SANDBOX_RUN", "SPECLOOP_REQUIRE_E2E",
+                   "SPECLOOP_BENCH_DEBUG"}
+
+
+def suggestion(key: str) -> str:
+    """" (did you mean 'model'?)" for a near miss of a setting's name, else ""."""
+    close = difflib.get_close_matches(key.lower().replace("-", "_"), FIELDS, n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def unknown_env(env: Mapping[str, str] | None = None) -> list[str]:
+    """One warning per ``SPECLOOP_*`` variable that is neither a setting nor one of ours."""
+    env = os.environ if env is None else env
+    return [f"ignoring {name}: not a specloop setting{suggestion(name[len(ENV_PREFIX):])}"
+            for name in sorted(env) if name.startswith(ENV_PREFIX) and name not in OTHER_VARIABLES
+            and name[len(ENV_PREFIX):].lower() not in FIELDS]
+
+
 def from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     env = os.environ if env is None else env
     values: dict[str, Any] = {}
@@ -82,7 +102,7 @@ def from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
             continue
         key = name[len(ENV_PREFIX):].lower()
         if key not in FIELDS:
-            continue  # other SPECLOOP_* variables (e.g. test hooks) are not settings
+            continue  # other SPECLOOP_* variables are not settings (front ends warn: unknown_env)
         values[key] = _coerce_env(key, raw)
     return values
 
@@ -113,7 +133,7 @@ def validate_layer(values: Mapping[str, Any], origin: str) -> dict[str, Any]:
     """Check one layer on its own so an error names the layer it came from."""
     for key in values:
         if key not in FIELDS:
-            raise SettingsError(f"unknown setting '{key}' in {origin}")
+            raise SettingsError(f"unknown setting '{key}' in {origin}{suggestion(str(key))}")
     try:
         checked = Settings.model_validate(dict(values))
     except ValidationError as exc:

@@ -145,3 +145,15 @@ async def test_without_bubblewrap_nothing_runs_and_the_user_is_told(tmp_path, sc
     finally:
         await client.shutdown_session()
         await client.stop()
+
+
+async def test_a_typo_in_a_specloop_variable_is_not_silently_ignored(tmp_path):
+    client = await start_editor("neovim@v0.11", tmp_path, SPECLOOP_MODLE="openai/gpt-4o-mini")
+    try:
+        told = await client.until("the warning", lambda: [m for m in client.messages if "SPECLOOP_MODLE" in m.message])
+        assert told[0].message == ("specloop: ignoring SPECLOOP_MODLE: not a specloop setting "
+                                   "(did you mean 'model'?)")
+        assert told[0].type == types.MessageType.Warning
+    finally:
+        await client.shutdown_session()
+        await client.stop()

@@ -35,6 +35,7 @@ from pygls.uris import to_fs_path
 from .. import __version__
 from ..results import Usage
 from ..spec import find_targets
+from ..settings import unknown_env
 from . import actions, commands
 from .config import ClientSettings, normalize
 from .diagnostics import Registry
@@ -227,6 +228,8 @@ def build_server() -> SpecloopServer:
 
     @ls.feature(types.INITIALIZED)
     def initialized(ls: SpecloopServer, params: types.InitializedParams) -> None:
+        for warning in unknown_env():   # a typo in a SPECLOOP_* variable is not silently ignored
+            ls.show(types.MessageType.Warning, f"specloop: {warning}")
         ws = ls.client_capabilities.workspace
         if ws is not None and ws.configuration:
             ls.spawn(ls.pull_configuration())
