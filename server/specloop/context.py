@@ -58,7 +58,7 @@ __all__ = ["build_context", "build_context_async", "find_user_tests", "find_user
 
 MAX_FILES = 5000
 MAX_SNIPPET_LINES = 40
-SCAN_TTL = 2.0
+SCAN_TTL = 0.0   # the file list is walked anew per job (in a thread): a test file written a moment ago counts
 _SKIP_DIRS = {"node_modules", "site-packages", "__pycache__"}
 MIN_ITEM = 8            # the shortest signature or class line: "class X:"
 MODULES_KEPT = 2

@@ -36,7 +36,7 @@ from pathlib import Path
 
 from . import prompts, search
 from .candidate import Candidate
-from .context import build_context, find_user_tests
+from .context import build_context, build_context_async, find_user_tests_async
 from .job import (DOCTEST_FILE, LOCAL_PREFIX, MODEL_TEST_FILE, Attempt, Emit, Job,  # noqa: F401 (re-exported)
                   kept_tests)
 from .model import BudgetExceeded, ModelClient, ModelError
@@ -140,8 +140,9 @@ async def implement(
 async def _run(job: Job, feedback: list[Finding]) -> None:
     settings, target = job.settings, job.target
     job.phase("context", "reading context", 5)
-    job.context = model_context(job.client.model, job.source, target, job.path, job.workspace, settings)
-    job.user_tests = find_user_tests(target, job.path, job.workspace)
+    job.user_tests = await find_user_tests_async(target, job.path, job.workspace)
+    job.context = "" if job.local else await build_context_async(
+        job.source, target, path=job.path, workspace=job.workspace, max_tokens=settings.context_tokens)
     if target.examples:
         job.tests.append(TestFile(DOCTEST_FILE, make_doctest_file(job.module_name, target.qualname, target.examples),
                                   authoritative=True, doctest=doctest_text(target.examples)))

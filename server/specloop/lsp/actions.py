@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from ..spec import Pos, Range, Target, find_targets
+from ..spec import Pos, Range, Target, find_targets, find_targets_for
 from .apply import document_text
 from .diagnostics import Entry, def_line_in
 from .positions import from_lsp_range, split_lines, to_lsp_range
@@ -67,14 +67,14 @@ def _wanted(kind: str, only: list[str] | None) -> bool:
 def code_actions(ls: SpecloopServer, params: types.CodeActionParams) -> list[types.CodeAction | types.Command]:
     uri = params.text_document.uri
     doc = ls.workspace.get_text_document(uri)
-    text, _ = document_text(ls, uri)
+    text, version = document_text(ls, uri)
     lines = split_lines(text)
     rng = from_lsp_range(lines, params.range, doc.position_codec)
     only = [str(k.value if hasattr(k, "value") else k) for k in (params.context.only or [])]
     actions: list[types.CodeAction] = []
 
     if _wanted(KIND, only):
-        targets = find_targets(text).targets
+        targets = find_targets_for(uri, version, text).targets
         touching = [t for t in targets if t.def_range is not None
                     and _first_line(t, lines) <= rng.end.line and rng.start.line <= t.def_range.end.line]
         for target in touching:
@@ -121,7 +121,7 @@ def _quick_fixes(ls: SpecloopServer, uri: str, entry: Entry) -> list[types.CodeA
 
 def code_lenses(ls: SpecloopServer, uri: str) -> list[types.CodeLens]:
     doc = ls.workspace.get_text_document(uri)
-    text, _ = document_text(ls, uri)
+    text, version = document_text(ls, uri)
     lines = split_lines(text)
     codec = doc.position_codec
     lenses: list[types.CodeLens] = []
@@ -137,7 +137,7 @@ def code_lenses(ls: SpecloopServer, uri: str) -> list[types.CodeLens]:
         lenses.append(types.CodeLens(range=at(line), command=types.Command(
             title="Cancel", command=CANCEL, arguments=[arg])))
 
-    for target in find_targets(text).targets:
+    for target in find_targets_for(uri, version, text).targets:
         line = target.def_range.start.line if target.def_range else 0
         seen.add(target.qualname)
         job = ls.jobs.get(uri, target.qualname)

@@ -24,13 +24,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
 from .. import __version__
+from ..model import litellm_state
 from ..results import Finding
 from ..spec import find_target, find_targets
 from . import actions
@@ -153,4 +153,5 @@ def register(ls: SpecloopServer) -> None:
                 "kept_results": [{"uri": p.uri, "target": p.name} for p in ls.pending],
                 "pending": ls.pending.describe(),
                 "running": ls.jobs.limiter.running, "queued": len(ls.jobs.limiter.waiters),
-                "model_layer_loaded": "litellm" in sys.modules}
+                "model_layer": litellm_state(),
+                "model_layer_loaded": litellm_state()["state"] == "loaded"}

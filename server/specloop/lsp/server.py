@@ -19,11 +19,9 @@ background so that the first job does not wait for it.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 import os
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +32,7 @@ from pygls.uris import to_fs_path
 
 from .. import __version__
 from ..results import Usage
-from ..spec import find_targets
+from ..spec import find_targets, find_targets_for, forget_document
 from ..settings import unknown_env
 from . import actions, commands
 from .config import ClientSettings, normalize
@@ -166,12 +164,8 @@ class SpecloopServer(LanguageServer):
         default executor, does not hold up the process when the editor exits meanwhile."""
         self.warming = True
 
-        def load() -> None:
-            try:
-                importlib.import_module("litellm")
-            except Exception as exc:  # the job reports it properly if it matters
-                log.info("warming up the model layer failed: %s", exc)
-        threading.Thread(target=load, name="specloop-warm-up", daemon=True).start()
+        from ..model import start_loading
+        start_loading()   # litellm imported and frozen in a thread; its client warmed too
 
     def workspace_of(self, path: Path) -> Path:
         """The workspace folder holding ``path`` (the innermost), else the root, else the
@@ -248,7 +242,8 @@ def build_server() -> SpecloopServer:
 
     @ls.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: SpecloopServer, params: types.DidOpenTextDocumentParams) -> None:
-        if not ls.warming and find_targets(params.text_document.text).targets:
+        doc = params.text_document
+        if not ls.warming and find_targets_for(doc.uri, doc.version, doc.text).targets:
             ls.warm_up()
 
     @ls.feature(types.TEXT_DOCUMENT_DID_CHANGE)
@@ -263,6 +258,7 @@ def build_server() -> SpecloopServer:
     def did_close(ls: SpecloopServer, params: types.DidCloseTextDocumentParams) -> None:
         uri = params.text_document.uri
         ls.sync.closed(uri)
+        forget_document(uri)
         if ls.registry.entries(uri):
             ls.registry.drop_document(uri)
             ls.publish(uri)
