@@ -42,7 +42,10 @@ from .writeback import display_path, reason_of
 
 
 def _parser() -> argparse.ArgumentParser:
+    from . import __version__
+
     parser = argparse.ArgumentParser(prog="specloop", description="Write Python code from specs, tested.")
+    parser.add_argument("--version", action="version", version=f"specloop {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser(
         "run", help="implement the specs in a file or folder",
@@ -56,9 +59,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--model", metavar="M", help="litellm model name (default: SPECLOOP_MODEL, else the local model)")
     run.add_argument("--api-base", dest="api_base", metavar="URL", help="model endpoint URL (default: SPECLOOP_API_BASE)")
     run.add_argument("--max-iterations", dest="max_iterations", type=int, metavar="N",
-                     help="attempts per target: the first generation plus fixes (setting max_iterations)")
+                     help="rounds per target: the first generation, then one repair or new sample each "
+                          "(setting max_iterations)")
     run.add_argument("--candidates", type=int, metavar="N",
-                     help="first attempts generated in parallel (setting candidates)")
+                     help="first attempts, each its own sample (setting candidates)")
     run.add_argument("--diff", action="store_true",
                      help="write nothing; print a unified diff (git apply accepts it) that includes failing "
                           "attempts, each marked on stderr")
@@ -66,6 +70,14 @@ def _parser() -> argparse.ArgumentParser:
                      help="also write attempts whose tests fail (by default they are only saved under "
                           ".specloop/results/)")
     run.add_argument("--json", action="store_true", help="print one JSON object with the results")
+    check = sub.add_parser(
+        "check", help="re-test the functions specloop implemented; report spec drift",
+        description="Run the authoritative tests (the docstring's examples, your tests that mention it) of "
+                    "every function specloop wrote under PATH, against the files as they are now, and say "
+                    "where a spec and its code drifted apart. Exit status: 0 all pass and nothing drifted, "
+                    "1 otherwise, 2 bad input.")
+    check.add_argument("path", type=Path, metavar="PATH", help="a Python file, or a folder")
+    check.add_argument("--json", action="store_true", help="print one JSON object with the results")
     serve = sub.add_parser("serve", help="run the language server (stdio by default)")
     serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio")
     return parser
@@ -198,6 +210,14 @@ def main(argv: list[str] | None = None) -> int:
         from .lsp.server import serve
 
         return serve(args.tcp)
+    from .settings import unknown_env
+
+    for warning in unknown_env():       # a typo in a SPECLOOP_* variable is not silently ignored
+        print(f"specloop: {warning}", file=sys.stderr)
+    if args.command == "check":
+        from .checkcli import check_command
+
+        return check_command(args)
     start_model_layer()
     code = _run_command(args)
     if program:

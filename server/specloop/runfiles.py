@@ -303,7 +303,7 @@ async def implement_file(run: Run, job: Job, settings: Settings) -> None:
 
 def finish_file(run: Run, job: Job, settings: Settings) -> None:
     """Diff, or write the file and save what is not written."""
-    from . import loop
+    from . import check, loop
 
     source, shown_path = job.source, display_path(job.source.path)
     tests_path = loop.kept_tests_path(job.workspace, source.path, settings)
@@ -324,6 +324,8 @@ def finish_file(run: Run, job: Job, settings: Settings) -> None:
             run.written.append(shown_path)
         for entry in job.entries:
             entry.written = entry.placed
+            if entry.placed and entry.result.status == "passed":   # `specloop check` re-tests it later
+                check.record(job.workspace, source.path, job.current, entry.result.name)
             if entry.placed and entry.result.status != "passed":
                 run.reporter.note(f"    {entry.result.name}: written although its tests fail (--write-failing)")
         why = "its tests fail; specloop run --write-failing writes failing attempts"
@@ -414,9 +416,14 @@ def _check_sandbox(settings: Settings, workspace: Path) -> None:
 
 
 def _merged_tests(old: str, kept: list[str]) -> str:
-    parts = [old.rstrip("\n") + "\n\n"] if old.strip() else []
-    parts += [text.rstrip("\n") + "\n" for text in kept]
-    return "\n\n".join(parts)
+    """The same merge as the language server's (``placement.merged_tests``): tests the file
+    has already are not added again."""
+    from .placement import merged_tests
+
+    text = old
+    for part in kept:
+        text = merged_tests(text, part) or text
+    return text
 
 
 def _print_diff(source: SourceFile, before: str | None, after: str) -> None:

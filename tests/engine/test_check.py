@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+
 from specloop import check
 from specloop.settings import Settings
 
@@ -57,3 +60,33 @@ async def test_recorded_functions_pass_until_their_spec_or_code_drifts(workspace
 async def test_a_file_without_records_has_nothing_to_check(workspace):
     path = write(workspace, "plain.py", "def f():\n    return 1\n")
     assert await check.check_file(path, workspace, Settings(sandbox="bwrap")) == []
+
+
+def test_cli_run_records_and_check_reports_drift(scripted_model, tmp_path):
+    from test_cli import GOOD, STUB, cli_env, specloop
+    from replies import fenced
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
+    path = tmp_path / "geometry.py"
+    path.write_text(STUB, encoding="utf-8")
+    scripted_model.add("generate", fenced(GOOD))
+    env = cli_env(scripted_model.url)
+    assert specloop("run", "geometry.py", env=env, cwd=tmp_path).returncode == 0
+    done = specloop("check", ".", env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["✓ geometry.py::area   passed 1/1 tests"]
+
+    path.write_text(path.read_text().replace(">>> area(2, 3)\n    6", ">>> area(2, 3)\n    7"))
+    drifted = specloop("check", "geometry.py", "--json", env=env, cwd=tmp_path)
+    assert drifted.returncode == 1
+    (fn,) = json.loads(drifted.stdout)["functions"]
+    assert fn["name"] == "area" and fn["status"] == "failed" and fn["drift"][0].startswith("the spec changed")
+    assert not scripted_model.requests_for("fix")   # check asks no model
+
+
+def test_cli_version_and_check_of_a_missing_path(tmp_path):
+    from test_cli import specloop
+    from specloop import __version__
+    version = specloop("--version", env={**os.environ}, cwd=tmp_path)
+    assert version.returncode == 0 and version.stdout.strip() == f"specloop {__version__}"
+    missing = specloop("check", "nope.py", env={**os.environ}, cwd=tmp_path)
+    assert missing.returncode == 2 and missing.stderr.strip() == "specloop: no such file or folder: nope.py"

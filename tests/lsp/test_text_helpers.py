@@ -90,7 +90,7 @@ def test_without_docstring_keeps_the_body():
 
 
 def test_kept_tests_are_merged_without_repeats():
-    from specloop.lsp.apply import merged_tests
+    from specloop.placement import merged_tests
 
     old = "from geo import area\n\n\ndef test_zero():\n    assert area(0, 1) == 0\n"
     same = "from geo import area\n\n\ndef test_zero():\n    assert area(0, 2) == 0\n"

@@ -32,10 +32,8 @@ Decisions:
 
 from __future__ import annotations
 
-import ast
 import asyncio
 import logging
-import re
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 
 from .. import check
+from ..placement import merged_tests
 
 from ..spec import find_target, find_targets
 from .diagnostics import def_line_in, entries_for_result, stale_entry
@@ -80,34 +79,6 @@ def _caps(ls: SpecloopServer) -> tuple[bool, bool, bool]:
         return False, False, False
     create = types.ResourceOperationKind.Create in (we.resource_operations or [])
     return True, create, we.change_annotation_support is not None
-
-
-def merged_tests(old: str, kept: str) -> str | None:
-    """Kept tests added to what the tests file holds.  Test functions and classes whose
-    name the file has already, and statements it holds word for word (imports), are left
-    out: a "Fix" job keeps the same tests again.  ``None`` when nothing is new."""
-    if not old.strip():
-        return kept.rstrip("\n") + "\n"
-    try:
-        old_tree, new_tree = ast.parse(old), ast.parse(kept)
-    except (SyntaxError, ValueError):
-        return None if kept.strip() in old else old.rstrip("\n") + "\n\n\n" + kept.rstrip("\n") + "\n"
-    named = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-    names = {n.name for n in old_tree.body if isinstance(n, named)}
-    old_lines = {line.strip() for line in old.splitlines()}
-    lines = kept.splitlines(keepends=True)
-    drop: set[int] = set()
-    for node in new_tree.body:
-        first = min([d.lineno for d in getattr(node, "decorator_list", [])] + [node.lineno]) - 1
-        span = range(first, node.end_lineno or node.lineno)
-        same_name = isinstance(node, named) and node.name in names
-        if same_name or all(lines[i].strip() in old_lines for i in span if lines[i].strip()):
-            drop.update(span)
-    added = "".join(line for i, line in enumerate(lines) if i not in drop)
-    added = re.sub(r"\n{4,}", "\n\n\n", added).strip("\n")
-    if not any(line.strip() and not line.lstrip().startswith("#") for line in added.splitlines()):
-        return None
-    return old.rstrip("\n") + "\n\n\n" + added + "\n"
 
 
 def _base(source_now: str, pending: Pending, force: bool) -> str:

@@ -1,0 +1,78 @@
+"""``specloop check PATH``: the terminal side of :mod:`specloop.check`.
+
+One line per function specloop wrote (``✓ area   passed 3/3 tests`` or
+``✗ area   failed 1/3 tests``), then its drift and first failure indented
+below; ``--json`` prints ``{"functions": [...]}`` instead.  Exit status 0 when
+every recorded function passes and none drifted, 1 otherwise, 2 for bad input
+(a path that does not exist, a setting that is wrong, no bubblewrap)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+from .runfiles import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, workspace_for
+from .writeback import display_path
+
+SKIP = {".git", ".hg", ".venv", "venv", "node_modules", "__pycache__", ".specloop", ".tox", "site-packages"}
+
+
+def _files(path: Path) -> list[Path]:
+    if path.is_file():
+        return [path]
+    return sorted(p for p in path.rglob("*.py")
+                  if not any(part in SKIP or part.startswith(".") for part in p.relative_to(path).parts[:-1]))
+
+
+async def _check(path: Path, as_json: bool) -> int:
+    from . import check
+    from .sandbox import SandboxError
+    from .settings import SettingsError, load_settings
+
+    results, code = [], EXIT_OK
+    for file in _files(path):
+        workspace = workspace_for(file)
+        try:
+            settings = load_settings(workspace)
+            found = await check.check_file(file, workspace, settings)
+        except (SettingsError, SandboxError) as exc:
+            print(f"specloop: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        except (OSError, UnicodeDecodeError) as exc:
+            print(f"specloop: cannot read {display_path(file)}: {getattr(exc, 'strerror', None) or exc}",
+                  file=sys.stderr)
+            return EXIT_BAD_INPUT
+        for result in found:
+            results.append(result)
+            if result.status != "passed" or result.drift:
+                code = EXIT_FAILED
+            if not as_json:
+                _print(result)
+    if as_json:
+        print(json.dumps({"functions": [r.to_dict() for r in results]}, indent=2))
+    elif not results:
+        print(f"nothing to check: specloop has not implemented a function under {display_path(path)}",
+              file=sys.stderr)
+    return code
+
+
+def _print(result) -> None:
+    mark = "✓" if result.status == "passed" and not result.drift else "✗"
+    total = result.passed + result.failed
+    print(f"{mark} {result.path}::{result.name}   {result.status} {result.passed}/{total} tests", flush=True)
+    for line in result.drift:
+        print(f"    drift: {line}", flush=True)
+    if result.first_failure:
+        print(f"    test {result.first_failure}", flush=True)
+    if result.error and result.status != "passed":
+        print(f"    reason: {result.error}", flush=True)
+
+
+def check_command(args: argparse.Namespace) -> int:
+    if not args.path.exists():
+        print(f"specloop: no such file or folder: {display_path(args.path)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return asyncio.run(_check(args.path.resolve(), args.json))
