@@ -137,7 +137,20 @@ async def implement(
     return result
 
 
+LOCAL_OFF = ("model_tests", "critic")
+
+
+def local_defaults(settings: Settings) -> Settings:
+    """The local 135M model's tests and reviews were unusable in most calls and never changed
+    an outcome on HumanEval/0-39 (bench/README.md), at twice the tokens: with it, model tests
+    and the critic are off unless a setting turns them on explicitly."""
+    off = {key: False for key in LOCAL_OFF if key not in settings.model_fields_set}
+    return settings.model_copy(update=off) if off else settings
+
+
 async def _run(job: Job, feedback: list[Finding]) -> None:
+    if job.local:
+        job.settings = local_defaults(job.settings)
     settings, target = job.settings, job.target
     job.phase("context", "reading context", 5)
     job.user_tests = await find_user_tests_async(target, job.path, job.workspace)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -213,8 +214,9 @@ async def test_the_local_model_implements_add_end_to_end(tmp_path: Path, monkeyp
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\n", encoding="utf-8")
     path = tmp_path / "calc.py"
     path.write_text(textwrap.dedent(ADD_SPEC), encoding="utf-8")
-    settings = load_settings(tmp_path, {"model": MODEL_NAME, "critic": False, "model_tests": False,
-                                        "max_iterations": 3, "temperature": 0.0, "request_timeout": 300.0})
+    # model tests and the critic are not set: with the local model they are off by default
+    settings = load_settings(tmp_path, {"model": MODEL_NAME, "max_iterations": 3, "temperature": 0.0,
+                                        "request_timeout": 300.0})
     source = path.read_text(encoding="utf-8")
     target = find_target(source, "add")
     assert target is not None
@@ -225,6 +227,9 @@ async def test_the_local_model_implements_add_end_to_end(tmp_path: Path, monkeyp
     assert "def add" in (result.function_code or "")
     assert result.usage.prompt_tokens > 0 and result.usage.completion_tokens > 0 and result.usage.cost_usd == 0
     assert path.read_text(encoding="utf-8") == source, "implement must not write the file"
+    steps = [json.loads(line).get("step") for line in Path(result.trace_path).read_text().splitlines()
+             if json.loads(line)["kind"] == "model"]
+    assert steps and set(steps) == {"generate"}, steps
 
 
 def test_a_last_assistant_message_is_a_prefill_the_reply_continues_and_is_never_cut() -> None:
