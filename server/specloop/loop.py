@@ -196,15 +196,21 @@ async def _first_round(job: Job, feedback: list[Finding]) -> bool:
     if job.local:
         if settings.model_tests:
             await job.write_model_tests()
-        for _ in range(settings.candidates):
+        asked = 0
+        while asked < settings.candidates or (job.best is None and job.iterations < settings.max_iterations):
+            if asked >= settings.candidates:   # every answer so far unusable: another sample, another round
+                job.iterations += 1
+                job.trace.write("decision", iteration=job.iterations, step="resample",
+                                why="no usable answer yet (the local model's answers are not re-asked)")
+            asked += 1
             reply = await _settled(job.ask_code("generate", messages, job.next_sample()))
             if isinstance(reply, Exception):
                 errors.append(reply)
-                if isinstance(reply, BudgetExceeded):
+                if isinstance(reply, BudgetExceeded) or getattr(reply, "kind", "parse") != "parse":
                     break
                 continue
             job.phase("testing", "testing", 30)
-            if (await job.try_candidate(reply, 1)).trusted_pass(set(job.disputed)):
+            if (await job.try_candidate(reply, job.iterations)).trusted_pass(set(job.disputed)):
                 break
     else:
         asks = [job.ask_code("generate", messages, job.next_sample()) for _ in range(settings.candidates)]

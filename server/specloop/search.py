@@ -91,7 +91,7 @@ def decide(best: Attempt, ignore: set[str], *, capable: bool, fruitless_repairs:
     texts = [o.message for o in failing] + ([best.run.error] if best.run.error else [])
     repairable = next((k for t in texts if t for k in REPAIRABLE if k in t), None)
     if fruitless_repairs >= 2 or (fruitless_repairs >= 1 and repairable is None):
-        return "resample", f"{fruitless_repairs} repair(s) in a row did not raise the score"
+        return "resample", f"{fruitless_repairs} step(s) in a row did not raise the score"
     if repairable is not None:
         return "repair", f"{repairable} is an error a fix prompt can address"
     if capable and any(o.expected is not None and o.actual is not None for o in failing):
