@@ -77,6 +77,7 @@ class Job:
     attempts: list[Attempt] = field(default_factory=list)
     seen: dict[str, asyncio.Future] = field(default_factory=dict)   # normalized program -> its test
     samples: int = 0
+    repairs: dict[str, int] = field(default_factory=dict)   # normalized program -> repairs asked of it
 
     @property
     def local(self) -> bool:

@@ -39,7 +39,7 @@ from .candidate import Candidate
 from .context import build_context, build_context_async, find_user_tests_async
 from .job import (DOCTEST_FILE, LOCAL_PREFIX, MODEL_TEST_FILE, Attempt, Emit, Job,  # noqa: F401 (re-exported)
                   kept_tests)
-from .model import BudgetExceeded, ModelClient, ModelError
+from .model import BudgetExceeded, ModelClient, ModelError, Sample
 from .placement import StaleTarget, kept_tests_path, result_edits, result_edits_anyway  # noqa: F401 (re-exported)
 from .results import Event, Finding, JobResult
 from .sandbox import Sandbox, TestFile, doctest_text, make_doctest_file, module_name_for
@@ -275,8 +275,14 @@ async def _repair(job: Job, before: Attempt, findings: list[Finding] | None = No
     ignore = set(job.disputed)
     security = before.security
     failing = [o for o in before.failing(ignore) if not security or o.id != "<test run>"]
+    # the first repair of an attempt is plain; a later one has its own seed, so it is not the
+    # very request that just failed (a deterministic model or the cache would answer it alike)
+    program = search.normalized(before.candidate)
+    again = job.repairs.get(program, 0)
+    job.repairs[program] = again + 1
+    sample = None if not again else Sample(job.settings.sample_temperature, seed=1000 + job.iterations)
     candidate = await job.ask_code("fix", prompts.fix_messages(
-        job.target, job.context, before.candidate.function_code, failing, [*security, *(findings or [])]))
+        job.target, job.context, before.candidate.function_code, failing, [*security, *(findings or [])]), sample)
     job.phase("testing", "testing", min(88, 35 + 55 * job.iterations // job.settings.max_iterations))
     attempt = await job.try_candidate(candidate, job.iterations, repair_of=before)
     return attempt

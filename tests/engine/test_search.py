@@ -91,6 +91,20 @@ async def test_fruitless_repairs_turn_into_a_new_sample(scripted_model, workspac
     result = await run(path, "area", make_settings(workspace, max_iterations=5), workspace)
     assert result.status == "passed", result.error
     decisions = [(r["step"], r["why"]) for r in trace_of(result) if r["kind"] == "decision"]
-    assert decisions[0][0] == "repair" and decisions[1][0] == "resample"
-    assert "did not raise the score" in decisions[1][1]
+    assert [d[0] for d in decisions] == ["repair", "repair", "resample"]
+    assert "did not raise the score" in decisions[2][1]
     assert [r.body.get("seed") for r in scripted_model.requests_for("generate")] == [None, 1]
+    # no repair is the very request that was answered before (same prompt, same sampling)
+    fixes = [json.dumps([r.body["messages"], r.body.get("seed")]) for r in scripted_model.requests_for("fix")]
+    assert len(fixes) == 2 and len(set(fixes)) == 2
+
+
+async def test_a_second_repair_of_the_same_attempt_has_its_own_seed(scripted_model, workspace, make_settings):
+    path = write(workspace, "geometry.py", AREA)
+    scripted_model.add("generate", fenced(AREA_WRONG))
+    scripted_model.add("fix", fenced(AREA_WRONG), fenced(AREA_OK))   # the first repair changes nothing
+    result = await run(path, "area", make_settings(workspace, max_iterations=3), workspace)
+    assert result.status == "passed", result.error
+    fixes = scripted_model.requests_for("fix")
+    assert fixes[0].body["messages"] == fixes[1].body["messages"]
+    assert fixes[0].body.get("seed") is None and fixes[1].body.get("seed") is not None

@@ -49,12 +49,15 @@ def test_decisions() -> None:
     wrong = attempt(("t::a", "failed", "assert 5 == 6", True))
     name_error = attempt(("t::a", "failed", "NameError: name 'hh' is not defined", True))
     refused = attempt(security=[Finding("security", "error", "uses gc")], error="refused")
-    assert search.decide(name_error, set(), capable=False, fruitless_repairs=0)[0] == "repair"
-    assert search.decide(refused, set(), capable=False, fruitless_repairs=3)[0] == "repair"
-    assert search.decide(wrong, set(), capable=True, fruitless_repairs=0) == (
-        "repair", "a clear expected/actual for a capable model")
+    # a small model resamples, whatever the failure, unless a construct was refused
+    assert search.decide(name_error, set(), capable=False, fruitless_repairs=0)[0] == "resample"
     step, why = search.decide(wrong, set(), capable=False, fruitless_repairs=0)
     assert step == "resample" and "small model" in why
-    assert search.decide(wrong, set(), capable=True, fruitless_repairs=1)[0] == "resample"
-    assert search.decide(name_error, set(), capable=True, fruitless_repairs=1)[0] == "repair"
+    assert search.decide(refused, set(), capable=False, fruitless_repairs=3)[0] == "repair"
+    # a capable model: up to two repairs in a row that do not help, then a new sample
+    assert search.decide(wrong, set(), capable=True, fruitless_repairs=0) == (
+        "repair", "a clear expected/actual for a capable model")
+    assert search.decide(name_error, set(), capable=True, fruitless_repairs=0) == (
+        "repair", "NameError is an error a fix prompt can address")
+    assert search.decide(wrong, set(), capable=True, fruitless_repairs=1)[0] == "repair"
     assert search.decide(name_error, set(), capable=True, fruitless_repairs=2)[0] == "resample"
