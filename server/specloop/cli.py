@@ -115,7 +115,8 @@ class Reporter:
         if event.kind in ("phase", "tests", "log") and event.data.get("phase") != "done":
             print(f"{event.target}: {event.message}", file=sys.stderr, flush=True)
 
-    def result(self, result: JobResult) -> None:
+    def result(self, result: JobResult, finding_lines: list[int] | None = None) -> None:
+        """``finding_lines``: the file line (1-based) of each critic finding, where known."""
         if self.quiet:
             return
         mark = {"passed": "✓", "failed": "✗", "error": "!", "cancelled": "-"}[result.status]
@@ -129,7 +130,12 @@ class Reporter:
             print(line, file=self.out, flush=True)
         details = [f"    reason: {reason_of(result)}"] if result.status != "passed" else []
         details += [f"    test {o.id}: {o.message}" for o in result.failures[:5]]
-        details += [f"    {f.category} ({f.severity}) line {f.line}: {f.message}" for f in result.findings]
+        for i, f in enumerate(result.findings):
+            if finding_lines is not None and i < len(finding_lines):
+                where = f" line {finding_lines[i]}"
+            else:
+                where = f" line {f.line} of the function" if f.line is not None else ""
+            details.append(f"    {f.category} ({f.severity}){where}: {f.message}")
         details += [f"    disputed model test {o.id}" for o in result.disputed]
         if result.status != "passed" and result.trace_path:
             details.append(f"    trace: {result.trace_path}")

@@ -279,7 +279,7 @@ async def implement_file(run: Run, job: Job, settings: Settings) -> None:
         fresh = loop.find_target(job.current, target.qualname) or target
         result = await loop.implement(job.current, path, fresh, settings, workspace=workspace,
                                       emit=run.reporter.event)
-        run.reporter.result(result)
+        run.reporter.result(result, _finding_lines(job.shown, result))
         entry = Entry(result, display_path(path))
         job.entries.append(entry)
         run.entries.append(entry)
@@ -379,6 +379,25 @@ def finish_kept_tests(run: Run) -> None:
             run.reporter.note(f"kept model tests in {display_path(tests_path)}")
         else:
             run.problem(f"{display_path(tests_path)} {outcome} meanwhile: kept tests not written")
+
+
+def _finding_lines(text: str, result: JobResult) -> list[int] | None:
+    """The file lines (1-based) the critic's findings name, with the result placed in ``text``
+    (a finding's own line counts from the def of the code the critic saw)."""
+    if not result.findings or result.function_code is None:
+        return None
+    from . import loop
+    from .edits import apply_edits
+    from .lsp.diagnostics import def_line_in, finding_line
+
+    try:
+        placed = apply_edits(text, loop.result_edits_anyway(text, result))
+    except (loop.StaleTarget, ValueError):
+        return None
+    def_line = def_line_in(placed, result.name, 0)
+    if def_line is None:
+        return None
+    return [finding_line(f, result.function_code, placed, result.name, def_line) + 1 for f in result.findings]
 
 
 def _check_model(settings: Settings) -> None:

@@ -192,3 +192,17 @@ def test_sigterm_cancels_cleanly(scripted_model, project):
     assert path.read_text(encoding="utf-8") == STUB
     time.sleep(0.2)
     assert _sleepers(marker) == []
+
+
+def test_a_findings_line_is_the_files_line(scripted_model, project):
+    from replies import critic
+    path = project / "geometry.py"
+    path.write_text("import math\n\n\n" + STUB, encoding="utf-8")
+    scripted_model.add("generate", fenced(GOOD))
+    scripted_model.add("critic", critic("approve", {"category": "quality", "severity": "info", "line": 2,
+                                                    "message": "say why w * h"}))
+    proc = specloop("run", "geometry.py", env=cli_env(scripted_model.url, SPECLOOP_CRITIC="true"), cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines[9] == "    return w * h"                       # file line 10
+    assert "    quality (info) line 10: say why w * h" in proc.stderr.splitlines()
