@@ -28,12 +28,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .context import find_user_tests
-from .sandbox import Sandbox, SandboxRequest, TestFile, doctest_text, make_doctest_file, module_name_for
+from .sandbox import Sandbox, SandboxRequest, doctest_file, module_name_for
 from .settings import Settings
 from .spec import Target, find_target
 
 RECORD = Path(".specloop") / "implemented.json"
-DOCTEST_FILE = "test_specloop_doctests.py"
 
 
 @dataclass
@@ -171,8 +170,7 @@ async def _check_one(item: Implemented, source: str, path: Path, workspace: Path
         result.drift.append("the code was edited after specloop wrote it")
     tests = []
     if target.examples:
-        tests.append(TestFile(DOCTEST_FILE, make_doctest_file(module, target.qualname, target.examples), True,
-                              doctest=doctest_text(target.examples)))
+        tests.append(doctest_file(module, target.qualname, target.examples))
     user_tests = await asyncio.to_thread(find_user_tests, target, path, workspace)
     if not tests and not user_tests:
         result.status, result.error = "failed", "untested: no doctest examples and no tests of yours mention it"

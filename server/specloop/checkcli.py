@@ -14,17 +14,19 @@ import json
 import sys
 from pathlib import Path
 
-from .runfiles import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, workspace_for
+from .runfiles import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, python_files, workspace_for
 from .writeback import display_path
-
-SKIP = {".git", ".hg", ".venv", "venv", "node_modules", "__pycache__", ".specloop", ".tox", "site-packages"}
 
 
 def _files(path: Path) -> list[Path]:
+    """The file, or the folder's files as ``specloop run DIR`` walks them."""
     if path.is_file():
         return [path]
-    return sorted(p for p in path.rglob("*.py")
-                  if not any(part in SKIP or part.startswith(".") for part in p.relative_to(path).parts[:-1]))
+    problems: list[str] = []
+    found = python_files(path, problems)
+    for problem in problems:
+        print(f"specloop: {problem}", file=sys.stderr)
+    return found
 
 
 async def _check(path: Path, as_json: bool) -> int:

@@ -15,7 +15,7 @@ from .candidate import Candidate, parse_candidate
 from .edits import candidate_module
 from .model import BudgetExceeded, ModelClient, ModelError, Sample
 from .results import Event, Finding, TestOutcome, TestRun
-from .sandbox import Sandbox, SandboxRequest, TestFile
+from .sandbox import DOCTEST_FILE, Sandbox, SandboxRequest, TestFile  # noqa: F401 (re-exported)
 from .settings import Settings
 from .spec import Target
 from .trace import Trace
@@ -23,7 +23,6 @@ from .trace import Trace
 Emit = Callable[[Event], None]
 
 LOCAL_PREFIX = "specloop-local/"
-DOCTEST_FILE = "test_specloop_doctests.py"
 MODEL_TEST_FILE = "test_specloop_model.py"
 
 

@@ -36,13 +36,13 @@ from pathlib import Path
 
 from . import prompts, search
 from .candidate import Candidate
-from .context import build_context, build_context_async, find_user_tests_async
+from .context import build_context, find_user_tests_async
 from .job import (DOCTEST_FILE, LOCAL_PREFIX, MODEL_TEST_FILE, Attempt, Emit, Job,  # noqa: F401 (re-exported)
                   kept_tests)
 from .model import BudgetExceeded, ModelClient, ModelError, Sample
 from .placement import StaleTarget, kept_tests_path, result_edits, result_edits_anyway  # noqa: F401 (re-exported)
 from .results import Event, Finding, JobResult
-from .sandbox import Sandbox, TestFile, doctest_text, make_doctest_file, module_name_for
+from .sandbox import Sandbox, doctest_file, module_name_for
 from .settings import Settings
 from .spec import Target, find_target  # noqa: F401 (re-exported)
 from .trace import Trace
@@ -154,11 +154,10 @@ async def _run(job: Job, feedback: list[Finding]) -> None:
     settings, target = job.settings, job.target
     job.phase("context", "reading context", 5)
     job.user_tests = await find_user_tests_async(target, job.path, job.workspace)
-    job.context = "" if job.local else await build_context_async(
-        job.source, target, path=job.path, workspace=job.workspace, max_tokens=settings.context_tokens)
+    job.context = await asyncio.to_thread(model_context, job.client.model, job.source, target, job.path,
+                                          job.workspace, settings)   # parses the module: off the event loop
     if target.examples:
-        job.tests.append(TestFile(DOCTEST_FILE, make_doctest_file(job.module_name, target.qualname, target.examples),
-                                  authoritative=True, doctest=doctest_text(target.examples)))
+        job.tests.append(doctest_file(job.module_name, target.qualname, target.examples))
     await job.client.prepare(lambda message: job.phase("loading-model", message, 8))
 
     job.phase("generating", "generating", 10)

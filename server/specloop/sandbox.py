@@ -48,6 +48,7 @@ from .results import TestOutcome, TestRun
 from .settings import Settings
 
 TESTS_PACKAGE = "_specloop_tests"
+DOCTEST_FILE = "test_specloop_doctests.py"
 FSIZE_MB = 64
 NOFILE = 1024
 MAX_RECORD_BYTES = 8 * 1024 * 1024
@@ -66,6 +67,13 @@ class TestFile:
     content: str         # a pytest test module
     authoritative: bool  # True: doctests and user's tests; False: model-written (advisory)
     doctest: str | None = None  # doctest text whose outputs are checked outside the run
+
+
+def doctest_file(module_name: str, qualname: str, examples: list) -> TestFile:
+    """The target's doctest examples as an authoritative test file whose outputs are
+    checked outside the run."""
+    return TestFile(DOCTEST_FILE, make_doctest_file(module_name, qualname, examples), True,
+                    doctest=doctest_text(examples))
 
 
 @dataclass
@@ -169,10 +177,7 @@ class Sandbox:
         run = self._collect(plan, lines, timed_out, time.monotonic() - started)
         planted = _planted(before, _listing(watched))
         if planted:  # process mode only: the run wrote where later runs would load it
-            run.tampered = f"the run created {', '.join(planted[:3])}"
-            run.error = run.error or f"results not trusted: {run.tampered}"
-            run.outcomes = [TestOutcome(o.id, "failed", f"not trusted: {run.tampered}", authoritative=o.authoritative)
-                            for o in run.outcomes]
+            _untrusted(run, f"the run created {', '.join(planted[:3])}")
         return run
 
     def _watched(self, plan: _Plan) -> list[str]:
@@ -256,8 +261,8 @@ class Sandbox:
                     tampered = tampered or f"two results for one test: {oid}"
                     continue
                 running.pop(oid, None)
-                outcomes[oid] = self._outcome(plan, rec, oid, auth)
-                if getattr(outcomes[oid], "_forged", False):
+                outcomes[oid], forged = self._outcome(plan, rec, oid, auth)
+                if forged:
                     tampered = tampered or f"{oid} passed in the test process but its output does not match"
             elif kind == "fatal":
                 fatal = fatal or rec
@@ -302,12 +307,9 @@ class Sandbox:
             for nodeid in plan.user_ids:
                 if not any(i == nodeid or i.startswith((nodeid + "[", nodeid + "::")) for i in seen):
                     found.append(TestOutcome(nodeid, "error", f"test not found: {nodeid}"))
-        if tampered:
-            run.tampered = tampered
-            run.error = run.error or f"results not trusted: {tampered}"
-            found = [TestOutcome(o.id, "failed", f"not trusted: {tampered}", authoritative=o.authoritative)
-                     for o in found]
         run.outcomes = found
+        if tampered:
+            _untrusted(run, tampered)
         return run
 
     def _authoritative(self, plan: _Plan, oid: object) -> bool | None:
@@ -323,7 +325,9 @@ class Sandbox:
                 return True
         return None
 
-    def _outcome(self, plan: _Plan, rec: dict, oid: str, auth: bool) -> TestOutcome:
+    def _outcome(self, plan: _Plan, rec: dict, oid: str, auth: bool) -> tuple[TestOutcome, bool]:
+        """The test's outcome as decided here, and whether the run claimed a pass that the
+        outside check of its doctest output refutes (a forgery)."""
         outcome = rec.get("outcome") if rec.get("outcome") in _OUTCOMES else "error"
         message = str(rec.get("message") or "")
         forged = False
@@ -336,11 +340,9 @@ class Sandbox:
             outcome = "failed"
             message = f"skipped ({message or 'no reason'}): an authoritative test that does not run is not a pass"
         line = rec.get("line")
-        out = TestOutcome(id=oid, outcome=outcome, message=message[:300],
-                          expected=_text(rec.get("expected")), actual=_text(rec.get("actual")),
-                          line=line if isinstance(line, int) else None, authoritative=auth)
-        out._forged = forged  # type: ignore[attr-defined]
-        return out
+        return TestOutcome(id=oid, outcome=outcome, message=message[:300],
+                           expected=_text(rec.get("expected")), actual=_text(rec.get("actual")),
+                           line=line if isinstance(line, int) else None, authoritative=auth), forged
 
 
 _MASKS: dict[str, tuple[float, tuple[tuple[str, ...], tuple[str, ...]]]] = {}
@@ -381,6 +383,14 @@ def _planted(before: dict[str, set[str]], after: dict[str, set[str]]) -> list[st
             except OSError:
                 pass
     return found
+
+
+def _untrusted(run: TestRun, why: str) -> None:
+    """The run's own reports are not trusted: every test of it fails, saying why."""
+    run.tampered = why
+    run.error = run.error or f"results not trusted: {why}"
+    run.outcomes = [TestOutcome(o.id, "failed", f"not trusted: {why}", authoritative=o.authoritative)
+                    for o in run.outcomes]
 
 
 def _text(value: object) -> str | None:
