@@ -206,16 +206,5 @@ def save_attempt(workspace: Path, source_path: Path, result: JobResult, why: str
     body = (imports + "\n\n\n" if imports else "") + (result.function_code or "").rstrip("\n") + "\n"
     path = attempt_path(workspace, source_path, result.name)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".specloop-tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write("\n".join(header) + "\n" + body)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    _replace(path, ("\n".join(header) + "\n" + body).encode("utf-8"), 0o666 & ~_umask(), None)
     return path
