@@ -165,7 +165,9 @@ class Sandbox:
         masks = await asyncio.to_thread(_masks, str(self.workspace)) if self.isolation == "bwrap" else ((), ())
         key = warm.Key(self.python, str(self.workspace), self.isolation, bool(plan.request["autoload"]),
                        tuple(plan.request["extra_ro"]), masks)  # a new secret file: a new worker hides it
-        watched = self._watched(plan) if self.isolation == "process" else []
+        # process mode: where a run could plant files later runs load (asks the test Python
+        # for its site-packages the first time: a subprocess, so off the event loop)
+        watched = await asyncio.to_thread(self._watched, plan) if self.isolation == "process" else []
         before = _listing(watched)
         async with warm.slot():
             try:
