@@ -388,7 +388,7 @@ def _finding_lines(text: str, result: JobResult) -> list[int] | None:
         return None
     from . import loop
     from .edits import apply_edits
-    from .lsp.diagnostics import def_line_in, finding_line
+    from .locate import def_line_in, finding_line
 
     try:
         placed = apply_edits(text, loop.result_edits_anyway(text, result))

@@ -7,7 +7,7 @@ from lsprotocol import types
 from pygls.workspace.position_codec import PositionCodec
 
 from specloop.edits import apply_edits
-from specloop.lsp.locate import find_function, restub, without_docstring
+from specloop.locate import find_function, restub, without_docstring
 from specloop.lsp.positions import from_lsp_pos, map_lines, split_lines, to_lsp_pos
 from specloop.lsp.textedits import diff_edits
 from specloop.spec import Pos, find_target

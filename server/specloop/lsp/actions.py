@@ -25,9 +25,10 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
+from ..locate import def_line_in
 from ..spec import Pos, Range, Target, find_targets, find_targets_for
 from .apply import document_text
-from .diagnostics import Entry, def_line_in
+from .diagnostics import Entry
 from .positions import from_lsp_range, split_lines, to_lsp_range
 
 if TYPE_CHECKING:

@@ -41,11 +41,10 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 
 from .. import check
+from ..locate import def_line_in, find_def_line, find_function, restub, without_docstring
 from ..placement import merged_tests
-
 from ..spec import find_target, find_targets
-from .diagnostics import def_line_in, entries_for_result, stale_entry
-from .locate import find_def_line, find_function, restub, without_docstring
+from .diagnostics import entries_for_result, stale_entry
 from .pending import Pending
 from .textedits import diff_edits, to_lsp
 

@@ -30,13 +30,13 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 
 from .. import __version__
+from ..locate import restub
 from ..model import litellm_state
 from ..results import Finding
 from ..spec import find_target, find_targets
 from . import actions
 from .apply import Unplaceable, apply_pending, document_text, place, show_result
 from .jobs import Job
-from .locate import restub
 from .pending import Pending
 
 if TYPE_CHECKING:

@@ -38,7 +38,7 @@ from lsprotocol import types
 
 from ..results import Finding, JobResult, TestOutcome
 from ..spec import Pos, Range, find_targets
-from .locate import code_body_offset, find_def_line, find_function, has_def
+from ..locate import def_line_in, finding_line, has_def
 from .positions import PositionCodec, line_range, map_lines, split_lines, to_lsp_range
 
 SOURCE = "specloop"
@@ -81,20 +81,6 @@ def _test_message(outcome: TestOutcome) -> str:
     if outcome.expected is not None or outcome.actual is not None:
         text += f" (expected {outcome.expected}, got {outcome.actual})"
     return text
-
-
-def finding_line(finding: Finding, function_code: str | None, text: str, qualname: str, def_line: int) -> int:
-    """The file line a critic finding names.  ``finding.line`` counts from the def line
-    (1) of the code the critic saw; the body lines are matched up statement by
-    statement, lines in the header or docstring land on the def line."""
-    if finding.line is None or function_code is None:
-        return def_line
-    code_def, code_body = code_body_offset(function_code)
-    index = code_def + finding.line - 1
-    info = find_function(text, qualname)
-    if code_body is None or info is None or info.body_start is None or index < code_body:
-        return def_line
-    return min(info.body_start + (index - code_body), info.end)
 
 
 def entries_for_result(result: JobResult, text: str, def_line: int, name: str) -> list[Entry]:
@@ -231,11 +217,3 @@ class Registry:
             if hit is not None and hit not in found:
                 found.append(hit)
         return found
-
-
-def def_line_in(text: str, qualname: str, near: int) -> int | None:
-    """The def line of ``qualname`` in ``text`` (ast first, then a plain search)."""
-    info = find_function(text, qualname)
-    if info is not None:
-        return info.def_line
-    return find_def_line(text, qualname.rsplit(".", 1)[-1], near)

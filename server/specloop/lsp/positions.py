@@ -12,27 +12,13 @@ lines they name while the user types.
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Sequence
 
 from lsprotocol import types
 from pygls.workspace.position_codec import PositionCodec
 
+from ..locate import split_lines
 from ..spec import Pos, Range
-
-
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
-
-
-def split_lines(text: str) -> list[str]:
-    """Lines with their endings, split only at LSP's line breaks (``\\n``, ``\\r\\n``,
-    ``\\r``: not at the other characters ``str.splitlines`` knows).  The text after
-    the last break is the last line, possibly empty, so a position just past a final
-    newline exists."""
-    lines = _LINE.findall(text)
-    if not lines or lines[-1].endswith(("\n", "\r")):
-        lines.append("")
-    return lines
 
 
 def to_lsp_pos(lines: Sequence[str], pos: Pos, codec: PositionCodec) -> types.Position:

@@ -24,12 +24,12 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
+from ..locate import restub
 from ..results import Event, JobResult, Usage
 from ..spec import find_target
 from .apply import apply_pending, def_line, document_text
 from .diagnostics import Entry, offered_entry
 from .jobs import Job, make_reporter
-from .locate import restub
 from .pending import NOT_APPLIED, Pending, outcome
 
 if TYPE_CHECKING:

@@ -1,11 +1,12 @@
 """Finding a function again in a text, implemented or not.
 
-The engine's spec finder only sees stubs.  After a result is applied the
-function is no longer a stub, yet the server still needs its lines (to place
+The spec finder only sees stubs.  After a result is applied the function is
+no longer a stub, yet the server and the CLI still need its lines (to place
 critic findings and failing tests) and, for "Fix this finding", a stub to start
 a targeted job from.  These helpers use ``ast`` on the whole text and return
 ``None`` when it does not parse; callers then fall back to a plain search for
-the ``def`` line.
+the ``def`` line.  Lines are split as LSP splits them (:func:`split_lines`), so
+a line number here is a line number in the editor.
 """
 
 from __future__ import annotations
@@ -13,8 +14,23 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from .positions import split_lines
+if TYPE_CHECKING:
+    from .results import Finding
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines with their endings, split only at LSP's line breaks (``\\n``, ``\\r\\n``,
+    ``\\r``: not at the other characters ``str.splitlines`` knows).  The text after
+    the last break is the last line, possibly empty, so a position just past a final
+    newline exists."""
+    lines = _LINE.findall(text)
+    if not lines or lines[-1].endswith(("\n", "\r")):
+        lines.append("")
+    return lines
 
 
 @dataclass(frozen=True)
@@ -82,6 +98,14 @@ def find_def_line(source: str, name: str, near: int = 0) -> int | None:
     return min(hits, key=lambda i: abs(i - near)) if hits else None
 
 
+def def_line_in(text: str, qualname: str, near: int) -> int | None:
+    """The def line of ``qualname`` in ``text`` (ast first, then a plain search)."""
+    info = find_function(text, qualname)
+    if info is not None:
+        return info.def_line
+    return find_def_line(text, qualname.rsplit(".", 1)[-1], near)
+
+
 def has_def(line_text: str, name: str) -> bool:
     return re.match(rf"^\s*(async\s+)?def\s+{re.escape(name)}\b", line_text) is not None
 
@@ -138,3 +162,17 @@ def without_docstring(function_code: str) -> str | None:
         return None
     lines = function_code.splitlines(keepends=True)
     return "".join(lines[: doc.lineno - 1] + lines[(doc.end_lineno or doc.lineno):])
+
+
+def finding_line(finding: Finding, function_code: str | None, text: str, qualname: str, def_line: int) -> int:
+    """The file line (0-based) a critic finding names.  ``finding.line`` counts from the
+    def line (1) of the code the critic saw; the body lines are matched up statement by
+    statement, lines in the header or docstring land on the def line."""
+    if finding.line is None or function_code is None:
+        return def_line
+    code_def, code_body = code_body_offset(function_code)
+    index = code_def + finding.line - 1
+    info = find_function(text, qualname)
+    if code_body is None or info is None or info.body_start is None or index < code_body:
+        return def_line
+    return min(info.body_start + (index - code_body), info.end)
