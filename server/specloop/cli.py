@@ -84,21 +84,27 @@ def _parser() -> argparse.ArgumentParser:
 
 
 class Reporter:
-    """Progress on a terminal with rich; plain lines otherwise (or nothing with --json)."""
+    """Progress on a terminal with rich; plain lines otherwise (or nothing with --json).
 
-    def __init__(self, quiet: bool, out=None) -> None:
+    A target's bar only moves forward: the engine's phases are not in percent order (a
+    repair's "testing" at 30-88 % follows "addressing review" at 90 %), so the bar shows the
+    furthest phase reached, and the detail text says which phase runs now.  ``console``: a
+    rich console to draw on (default: stderr when it is a terminal)."""
+
+    def __init__(self, quiet: bool, out=None, console=None) -> None:
         self.quiet = quiet
         self.out = out or sys.stdout  # result lines; stderr when stdout carries a diff
         self.live = None
-        if not quiet and sys.stderr.isatty():
+        if not quiet and (console is not None or sys.stderr.isatty()):
             from rich.console import Console
             from rich.progress import Progress, SpinnerColumn, TextColumn, BarColumn
 
-            self.console = Console(stderr=True)
+            self.console = console or Console(stderr=True)
             self.live = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                                  TextColumn("{task.fields[detail]}"), console=self.console, transient=True)
             self.live.start()
         self.tasks: dict[str, int] = {}
+        self.completed: dict[str, int] = {}   # per target: the furthest percent shown
 
     def event(self, event: Event) -> None:
         if self.quiet:
@@ -108,7 +114,8 @@ class Reporter:
             if task is None:
                 task = self.tasks[event.target] = self.live.add_task(event.target, total=100, detail="")
             if event.kind == "phase":
-                self.live.update(task, completed=event.percent or 0, detail=event.message)
+                done = self.completed[event.target] = max(self.completed.get(event.target, 0), event.percent or 0)
+                self.live.update(task, completed=done, detail=event.message)
             elif event.kind == "tests":
                 self.live.update(task, detail=f"tests {event.message}")
             return

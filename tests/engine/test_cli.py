@@ -206,3 +206,42 @@ def test_a_findings_line_is_the_files_line(scripted_model, project):
     lines = path.read_text(encoding="utf-8").splitlines()
     assert lines[9] == "    return w * h"                       # file line 10
     assert "    quality (info) line 10: say why w * h" in proc.stderr.splitlines()
+
+
+async def test_the_progress_bar_never_goes_back(scripted_model, workspace, make_settings):
+    """The events of a real run whose critic asks for a change ("addressing review" at 90 %,
+    then the repair's "testing" at a lower percent), fed to the terminal reporter."""
+    import io
+
+    from rich.console import Console
+
+    from replies import critic
+    from specloop.cli import Reporter
+    from specloop.loop import implement
+    from specloop.spec import find_target
+
+    path = workspace / "geometry.py"
+    path.write_text(STUB, encoding="utf-8")
+    scripted_model.add("generate", fenced(GOOD))
+    scripted_model.add("critic", critic("request_changes", {"category": "quality", "severity": "warning",
+                                                            "line": 2, "message": "name the product"}))
+    scripted_model.add("fix", fenced("def area(w, h):\n    product = w * h\n    return product\n"))
+    scripted_model.add("critic", critic("approve"))
+    events = []
+    result = await implement(STUB, path, find_target(STUB, "area"), make_settings(workspace, critic=True),
+                             workspace=workspace, emit=events.append)
+    assert result.status == "passed" and scripted_model.steps == ["generate", "critic", "fix", "critic"]
+    percents = [e.percent for e in events if e.kind == "phase"]
+    assert any(b < a for a, b in zip(percents, percents[1:])), percents   # the engine's phases do go back
+
+    reporter = Reporter(quiet=False, console=Console(file=io.StringIO(), force_terminal=True, width=100))
+    shown = []
+    try:
+        for event in events:
+            reporter.event(event)
+            shown.append(reporter.live.tasks[0].completed)
+    finally:
+        reporter.close()
+    assert shown == sorted(shown) and shown[-1] == 100, shown
+    last_phase = [e for e in events if e.kind == "phase"][-1]
+    assert reporter.live.tasks[0].fields["detail"] == last_phase.message     # the text still names the phase
