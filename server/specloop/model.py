@@ -44,6 +44,10 @@ Decisions:
   text) on entering :meth:`ModelClient.complete`, before it is sent, traced or
   used as a cache key: secret values become ``[redacted]``, nothing else
   changes.  Each client re-reads the credential variables of the environment.
+* With an ``api_base`` and no key set for the provider, requests carry the
+  placeholder key ``no-key`` (:func:`_placeholder_key`): a local
+  OpenAI-compatible server needs none, and the OpenAI client would otherwise
+  refuse to send the request ("Missing credentials").
 """
 
 from __future__ import annotations
@@ -236,6 +240,24 @@ def _ensure_provider(litellm: Any, model: str) -> None:
         register()
 
 
+PLACEHOLDER_KEY = "no-key"
+
+
+def _placeholder_key(litellm: Any, model: str, api_base: str | None) -> str | None:
+    """The key to send when ``api_base`` names a server and the provider's key variable is not
+    set: a local OpenAI-compatible server (llama.cpp, vLLM, Ollama, LM Studio) wants none, but
+    the OpenAI client refuses to send a request without one ("Missing credentials").  A server
+    that does check keys answers 401 to the placeholder, and the error says which variable to
+    set.  None (litellm finds the key as usual) without ``api_base`` or with the key set."""
+    if not api_base or _is_local(model):
+        return None
+    try:
+        missing = litellm.validate_environment(model=model, api_base=api_base).get("missing_keys") or []
+    except Exception:   # noqa: BLE001 - an unknown provider: the request reports it
+        return None
+    return PLACEHOLDER_KEY if any(name.endswith(("_API_KEY", "_KEY", "_TOKEN")) for name in missing) else None
+
+
 def _retry_after(exc: BaseException) -> float | None:
     """Seconds from a Retry-After / retry-after-ms header of an HTTP error."""
     for headers in (getattr(exc, "litellm_response_headers", None),
@@ -313,6 +335,7 @@ class ModelClient:
         self.requests = 0          # HTTP requests sent (attempts), for front ends and tests
         self.model, self.api_base = resolve_model(settings)
         self._litellm: Any = None
+        self._api_key: str | None = None    # None: litellm finds the provider's key itself
         known_secrets(refresh=True)
 
     # -- public ------------------------------------------------------------
@@ -336,6 +359,7 @@ class ModelClient:
                         await loader()
             except Exception as exc:
                 raise ModelError(f"the local model cannot be loaded: {_one_line(exc)}", "config") from None
+            self._api_key = _placeholder_key(litellm, self.model, self.api_base)
             self._litellm = litellm
         return self._litellm
 
@@ -398,10 +422,11 @@ class ModelClient:
         self.requests += 1
         timeout = self.settings.request_timeout
         seed = {} if sample.seed is None else {"seed": sample.seed}
+        key = {} if self._api_key is None else {"api_key": self._api_key}
         call = litellm.acompletion(
             model=self.model, api_base=self.api_base, messages=messages,
             temperature=sample.temperature, timeout=timeout, max_retries=0, num_retries=0, drop_params=True,
-            extra_headers={"X-Specloop-Step": step, "X-Specloop-Target": self.target}, **seed,
+            extra_headers={"X-Specloop-Step": step, "X-Specloop-Target": self.target}, **seed, **key,
         )
         # A guard for providers that ignore ``timeout`` (the HTTP ones honour it first).
         return await asyncio.wait_for(call, timeout + 2.0)

@@ -245,3 +245,17 @@ async def test_the_progress_bar_never_goes_back(scripted_model, workspace, make_
     assert shown == sorted(shown) and shown[-1] == 100, shown
     last_phase = [e for e in events if e.kind == "phase"][-1]
     assert reporter.live.tasks[0].fields["detail"] == last_phase.message     # the text still names the phase
+
+
+def test_a_local_server_needs_no_api_key(scripted_model, project):
+    path = project / "geometry.py"
+    path.write_text(STUB, encoding="utf-8")
+    scripted_model.add("generate", fenced(GOOD))
+    env = cli_env(scripted_model.url)
+    for name in ("OPENAI_API_KEY", "SPECLOOP_MODEL", "SPECLOOP_API_BASE"):
+        env.pop(name)
+    proc = specloop("run", "geometry.py", "--model", "openai/local", "--api-base", scripted_model.url,
+                    env=env, cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    assert path.read_text(encoding="utf-8") == STUB + "    return w * h\n"
+    assert scripted_model.requests[0].headers["authorization"] == "Bearer no-key"

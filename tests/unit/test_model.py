@@ -128,15 +128,20 @@ async def test_unreachable_server_is_retried_then_named(model_env, scripted_mode
     assert info.value.kind == "http" and "cannot reach the model" in str(info.value) and url in str(info.value)
 
 
-async def test_missing_api_key_is_a_config_error_without_retries(scripted_model, model_env, monkeypatch):
+async def test_missing_api_key_is_a_config_error_without_retries(model_env, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY")
+    c = client({"model": "openai/gpt-4o-mini"}, max_retries=3)      # no api_base: the provider's own server
+    with pytest.raises(ModelError) as info:
+        await c.complete("generate", MESSAGES, code_of_area)       # refused by the client, nothing is sent
+    assert info.value.kind == "config" and "OPENAI_API_KEY" in str(info.value)
+    assert c.requests == 1
+
+
+async def test_a_local_server_needs_no_key(scripted_model, model_env, monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY")
     scripted_model.add("generate", GOOD)
-    c = client(model_env, max_retries=3)
-    with pytest.raises(ModelError) as info:
-        await c.complete("generate", MESSAGES, code_of_area)
-    assert info.value.kind == "config" and "OPENAI_API_KEY" in str(info.value)
-    assert str(info.value).startswith("cannot call model openai/scripted: ")
-    assert c.requests == 1 and scripted_model.requests == []
+    assert "return w * h" in await client(model_env).complete("generate", MESSAGES, code_of_area)
+    assert scripted_model.requests[0].headers["authorization"] == "Bearer no-key"
 
 
 async def test_garbage_then_good_reasks_once_quoting_the_error(scripted_model, model_env):
