@@ -62,7 +62,6 @@ import json
 import logging
 import os
 import random
-import re
 import sys
 import threading
 import time
@@ -71,7 +70,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from . import prompts
+from . import model_errors, prompts
 from .redact import known_secrets, redact, redact_text
 from .results import Usage
 from .settings import Settings
@@ -281,15 +280,6 @@ def _retry_after(exc: BaseException) -> float | None:
     return None
 
 
-def _detail(exc: BaseException) -> str:
-    """The server's own words from a litellm exception, without its prefixes."""
-    text = str(getattr(exc, "message", None) or exc)
-    text = re.sub(r"^(litellm\.\w+:\s*)?(\w+Error:\s*)?", "", text.strip())
-    text = re.sub(r"^\w*Exception\s*-\s*", "", text)
-    text = " ".join(text.split())
-    return text[:300]
-
-
 def _classify(litellm: Any, exc: Exception) -> tuple[str, int | None, bool]:
     """(kind, status, retryable) of an exception raised by litellm.
 
@@ -407,13 +397,13 @@ class ModelClient:
                 kind, status, retryable = _classify(litellm, exc)
                 if kind == "timeout" and _is_local(self.model):
                     retryable = False  # the local model is not overloaded, only slow: asking again repeats the wait
-                message = self._message(kind, status, exc)
-                self._trace("model_error", step=step, model=self.model, error_kind=kind, status=status, error=message,
-                            attempt=attempt, seconds=round(time.monotonic() - started, 3))
+                summary = self._summary(kind, status, exc)
+                self._trace("model_error", step=step, model=self.model, error_kind=kind, status=status,
+                            error=summary.line(), raw=model_errors.raw(exc), attempt=attempt,
+                            seconds=round(time.monotonic() - started, 3))
                 if not retryable or attempt > self.settings.max_retries:
-                    if retryable and attempt > 1:
-                        message += f" (after {attempt} attempts)"
-                    raise ModelError(message, kind, status=status) from None
+                    suffix = f" (after {attempt} attempts)" if retryable and attempt > 1 else ""
+                    raise ModelError(summary.line(suffix), kind, status=status) from None
                 await asyncio.sleep(self._backoff(attempt, exc))
                 continue
             return self._account(litellm, step, messages, response, attempt, time.monotonic() - started, sample)
@@ -470,17 +460,11 @@ class ModelClient:
             return min(after, RETRY_AFTER_CAP)
         return min(BACKOFF_CAP, self.backoff_base * 2 ** (attempt - 1) * random.uniform(0.5, 1.5))
 
-    def _message(self, kind: str, status: int | None, exc: Exception) -> str:
-        if kind == "timeout":
-            return f"model did not answer within {self.settings.request_timeout:g} s"
-        if kind == "config":
-            return f"cannot call model {self.model}: {_detail(exc)}"
-        where = self.api_base or self.model
-        if status is None:
-            return f"cannot reach the model at {where}: {_detail(exc)}"
-        hint = {401: " (check the provider's API key)", 403: " (access denied)",
-                404: " (check the model name and api_base)"}.get(status, "")
-        return f"model request failed with HTTP {status}{hint}: {_detail(exc)}"
+    def _summary(self, kind: str, status: int | None, exc: Exception) -> model_errors.Summary:
+        """What failed and a hint, in one line (``model_errors``); litellm's text is traced."""
+        return model_errors.summarize(exc, kind, status, model=self.model, api_base=self.api_base,
+                                      timeout=self.settings.request_timeout,
+                                      placeholder_key=self._api_key == PLACEHOLDER_KEY)
 
     # -- cache -------------------------------------------------------------
     def _cache_path(self, step: str, messages: list[dict[str, Any]], sample: Sample) -> Path | None:

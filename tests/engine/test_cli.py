@@ -259,3 +259,22 @@ def test_a_local_server_needs_no_api_key(scripted_model, project):
     assert proc.returncode == 0, proc.stderr
     assert path.read_text(encoding="utf-8") == STUB + "    return w * h\n"
     assert scripted_model.requests[0].headers["authorization"] == "Bearer no-key"
+
+
+@pytest.mark.parametrize("model,hint", [
+    ("gpt4", "reason: litellm cannot tell the provider of model 'gpt4'; give the provider: --model openai/gpt4"),
+    (None, "reason: cannot reach the model at {dead}: connection refused; is the server at {dead} running?"),
+])
+def test_a_model_error_is_one_line_with_a_hint(scripted_model, project, model, hint):
+    from scripted_model import ScriptedModel
+
+    dead = ScriptedModel()
+    url = dead.url
+    dead.stop()
+    (project / "geometry.py").write_text(STUB, encoding="utf-8")
+    args = ["--model", model] if model else ["--api-base", url]
+    proc = specloop("run", "geometry.py", *args, env=cli_env(scripted_model.url), cwd=project)
+    assert proc.returncode == 1, proc.stderr
+    assert "    " + hint.format(dead=url) in proc.stderr.splitlines(), proc.stderr
+    assert "litellm." not in proc.stderr + proc.stdout and "docs.litellm.ai" not in proc.stderr + proc.stdout
+    assert (project / "geometry.py").read_text(encoding="utf-8") == STUB
