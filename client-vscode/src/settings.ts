@@ -39,6 +39,8 @@ export const SERVER_SETTINGS: readonly SettingMapping[] = [
   { key: 'tokenBudget', field: 'token_budget' },
   { key: 'costBudgetUsd', field: 'cost_budget_usd' },
   { key: 'cache', field: 'cache' },
+  { key: 'recordDir', field: 'record_dir' },
+  { key: 'replayDir', field: 'replay_dir' },
   { key: 'maxIterations', field: 'max_iterations' },
   { key: 'candidates', field: 'candidates' },
   { key: 'sampleTemperature', field: 'sample_temperature' },

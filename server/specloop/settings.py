@@ -38,6 +38,11 @@ class Settings(BaseModel):
     token_budget: int = Field(40000, gt=0, description="prompt+completion tokens one job may spend")
     cost_budget_usd: float | None = Field(None, gt=0, description="dollars one job may spend")
     cache: bool = Field(False, description="cache model replies on disk under .specloop/cache")
+    record_dir: str | None = Field(None, description="store every model exchange of a job (request, reply, usage) "
+                                   "under this folder, relative to the workspace (specloop run --record DIR)")
+    replay_dir: str | None = Field(None, description="answer every model request from the exchanges recorded "
+                                   "under this folder, sending none; a request not recorded there is an error "
+                                   "(specloop run --replay DIR)")
 
     # -- loop ---------------------------------------------------------------
     max_iterations: int = Field(3, ge=1, le=20, description="generate + fix rounds per target")
@@ -151,10 +156,28 @@ def load_settings(
     overrides_origin: str = "command-line flags",
 ) -> Settings:
     """Merge defaults < environment < [tool.specloop] < overrides into one Settings."""
-    merged: dict[str, Any] = {}
-    merged.update(validate_layer(from_env(env), "the environment (SPECLOOP_*)"))
     pyproject = find_pyproject(workspace) if workspace is not None else None
-    merged.update(validate_layer(from_pyproject(pyproject), str(pyproject)))
     clean = {k: v for k, v in (overrides or {}).items() if v is not None}
-    merged.update(validate_layer(clean, overrides_origin))
+    layers = [(from_env(env), "the environment (SPECLOOP_*)"), (from_pyproject(pyproject), str(pyproject)),
+              (clean, overrides_origin)]
+    merged: dict[str, Any] = {}
+    for values, origin in layers:
+        merged.update(validate_layer(values, origin))
+    _one_recording(merged, layers)
+    for key in RECORDING:
+        if merged.get(key) and workspace is not None:
+            merged[key] = str(workspace / Path(merged[key]).expanduser())   # an absolute path stays as it is
     return Settings.model_validate(merged)
+
+
+RECORDING = ("record_dir", "replay_dir")
+
+
+def _one_recording(merged: Mapping[str, Any], layers: list[tuple[Mapping[str, Any], str]]) -> None:
+    """A run records or replays, not both: name where each of the two came from."""
+    if not all(merged.get(key) for key in RECORDING):
+        return
+    origins = [f"{key} from {next(o for values, o in reversed(layers) if values.get(key) is not None)}"
+               for key in RECORDING]
+    raise SettingsError(f"record_dir and replay_dir are both set ({', '.join(origins)}): "
+                        "a run either records or replays")
