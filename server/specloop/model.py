@@ -35,6 +35,10 @@ Decisions:
   workspace of a server), needs an extra package for disk storage, and does
   not key on our step.  Only replies that parsed are cached; a hit costs no
   tokens and sends no request.
+* Record and replay (:mod:`specloop.replay`, settings ``record_dir`` /
+  ``replay_dir``): a replay answers in :meth:`ModelClient._reply` before the
+  cache is looked at, with the recorded usage; a recording stores what the
+  client returned, a cache hit included, where it returns it.
 * A reply that ``parse`` rejects (ValueError) gets one re-ask quoting the
   error; the second failure is a ``parse`` error.
 * The budget is checked before every request (cache hits are free).
@@ -327,12 +331,21 @@ class ModelClient:
         self._litellm: Any = None
         self._api_key: str | None = None    # None: litellm finds the provider's key itself
         known_secrets(refresh=True)
+        self.exchanges = None      # record_dir / replay_dir: every exchange stored, or answered from there
+        if settings.record_dir or settings.replay_dir:
+            from .replay import Exchanges
+
+            self.exchanges = Exchanges.for_settings(settings, model=self.model, target=target)
+            if self.exchanges is not None and self.exchanges.replaying:
+                self.cache_dir = None   # a replay answers from the recording only
 
     # -- public ------------------------------------------------------------
     async def prepare(self, report: Callable[[str], None] | None = None) -> None:
         """Load litellm, and register and load the local model when it is the
         model, before the first call.  ``report`` hears of the local model's
         loading only (the "loading-model" phase); litellm's import is quiet."""
+        if self.exchanges is not None and self.exchanges.replaying:
+            return                 # a replay sends nothing: no litellm, no local model
         await self._ready(report)
 
     async def _ready(self, report: Callable[[str], None] | None = None) -> Any:
@@ -380,10 +393,14 @@ class ModelClient:
 
     # -- one reply, with cache, budget and retries --------------------------
     async def _reply(self, step: str, messages: list[dict[str, Any]], sample: Sample) -> str:
+        if self.exchanges is not None and self.exchanges.replaying:
+            return self._replayed(step, messages, sample)
         cached = self._cache_get(step, messages, sample)
         if cached is not None:
             self._trace("model", step=step, model=self.model, messages=messages, reply=cached, cached=True, seed=sample.seed,
                         usage={"prompt": 0, "completion": 0, "cost_usd": 0.0}, seconds=0.0, attempt=0)
+            if self.exchanges is not None:
+                self.exchanges.record(step, messages, sample, cached, Usage(), cached=True)
             return cached
         litellm = await self._ready()
         attempt = 0
@@ -432,14 +449,36 @@ class ModelClient:
             cost = float(litellm.completion_cost(completion_response=response) or 0.0)
         except Exception:
             cost = 0.0
-        self.usage.add(Usage(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
-                             cost_usd=cost, calls=1))
+        this = Usage(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens, cost_usd=cost, calls=1)
+        if self.exchanges is not None:
+            self.exchanges.record(step, messages, sample, reply, this)
+        self.usage.add(this)
         self._trace("model", step=step, model=self.model, messages=messages, reply=reply, attempt=attempt,
                     seed=sample.seed, temperature=sample.temperature, usage={"prompt": prompt_tokens, "completion": completion_tokens, "cost_usd": cost},
                     seconds=round(seconds, 3))
         if self.on_usage is not None:
             self.on_usage(self.usage)
         return reply
+
+    def _replayed(self, step: str, messages: list[dict[str, Any]], sample: Sample) -> str:
+        """The recorded reply (:mod:`specloop.replay`), accounted as it was when recorded:
+        the same usage, and the budget checked before each exchange that was sent."""
+        try:
+            recorded = self.exchanges.replay(step, messages, sample)
+        except ModelError as exc:
+            self._trace("model_error", step=step, model=self.model, error_kind=exc.kind, error=str(exc))
+            raise
+        if not recorded.cached:
+            self._check_budget(step)
+        self.usage.add(recorded.usage)
+        self._trace("model", step=step, model=self.model, messages=messages, reply=recorded.reply, attempt=0,
+                    seed=sample.seed, temperature=sample.temperature, replayed=str(recorded.path),
+                    cached=recorded.cached, seconds=0.0,
+                    usage={"prompt": recorded.usage.prompt_tokens, "completion": recorded.usage.completion_tokens,
+                           "cost_usd": recorded.usage.cost_usd})
+        if self.on_usage is not None and not recorded.cached:
+            self.on_usage(self.usage)
+        return recorded.reply
 
     def _check_budget(self, step: str) -> None:
         s = self.settings
