@@ -27,6 +27,7 @@ its exit status (see ``_leave``).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import json
 import os
@@ -70,6 +71,12 @@ def _parser() -> argparse.ArgumentParser:
                      help="also write attempts whose tests fail (by default they are only saved under "
                           ".specloop/results/)")
     run.add_argument("--json", action="store_true", help="print one JSON object with the results")
+    recording = run.add_mutually_exclusive_group()
+    recording.add_argument("--record", type=Path, metavar="DIR",
+                           help="store every model exchange of the run under DIR (setting record_dir)")
+    recording.add_argument("--replay", type=Path, metavar="DIR",
+                           help="answer every model request from the exchanges recorded under DIR, without a "
+                                "model; a request not recorded there ends its target in error (setting replay_dir)")
     check = sub.add_parser(
         "check", help="re-test the functions specloop implemented; report spec drift",
         description="Run the authoritative tests (the docstring's examples, your tests that mention it) of "
@@ -232,10 +239,35 @@ def main(argv: list[str] | None = None) -> int:
 
         return check_command(args)
     start_model_layer()
-    code = _run_command(args)
+    with _recording(args):
+        code = _run_command(args)
     if program:
         _leave(code)
     return code
+
+
+@contextlib.contextmanager
+def _recording(args: argparse.Namespace):
+    """``--record DIR`` / ``--replay DIR``: the settings record_dir / replay_dir for this run,
+    as SPECLOOP_RECORD_DIR / SPECLOOP_REPLAY_DIR (DIR made absolute from the current folder;
+    the flag drops the other variable), restored afterwards."""
+    names = {"record": "SPECLOOP_RECORD_DIR", "replay": "SPECLOOP_REPLAY_DIR"}
+    chosen = next((flag for flag in names if getattr(args, flag, None) is not None), None)
+    if chosen is None:
+        yield
+        return
+    saved = {name: os.environ.get(name) for name in names.values()}
+    for name in names.values():
+        os.environ.pop(name, None)
+    os.environ[names[chosen]] = str(Path(getattr(args, chosen)).expanduser().resolve())
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _leave(code: int) -> None:
