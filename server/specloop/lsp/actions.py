@@ -32,7 +32,7 @@ from .diagnostics import Entry
 from .positions import from_lsp_range, split_lines, to_lsp_range
 
 if TYPE_CHECKING:
-    from .server import SpecloopServer
+    from .host import Host
 
 KIND = "refactor.rewrite.specloop"
 GENERATE, GENERATE_ALL, CANCEL = "specloop.generate", "specloop.generateAll", "specloop.cancel"
@@ -65,7 +65,7 @@ def _wanted(kind: str, only: list[str] | None) -> bool:
     return not only or any(kind == o or kind.startswith(o + ".") for o in only)
 
 
-def code_actions(ls: SpecloopServer, params: types.CodeActionParams) -> list[types.CodeAction | types.Command]:
+def code_actions(ls: Host, params: types.CodeActionParams) -> list[types.CodeAction | types.Command]:
     uri = params.text_document.uri
     doc = ls.workspace.get_text_document(uri)
     text, version = document_text(ls, uri)
@@ -99,7 +99,7 @@ def code_actions(ls: SpecloopServer, params: types.CodeActionParams) -> list[typ
     return actions
 
 
-def _quick_fixes(ls: SpecloopServer, uri: str, entry: Entry) -> list[types.CodeAction]:
+def _quick_fixes(ls: Host, uri: str, entry: Entry) -> list[types.CodeAction]:
     diags = [d for d in ls.registry.to_lsp(uri, ls.workspace.position_codec) if (d.data or {}).get("id") == entry.id]
     arg: dict[str, Any] = {"uri": uri, "target": entry.qualname, "id": entry.id}
     result_arg: dict[str, Any] = {"uri": uri, "target": entry.qualname}
@@ -120,7 +120,7 @@ def _quick_fixes(ls: SpecloopServer, uri: str, entry: Entry) -> list[types.CodeA
     return [action(titled("Fix", entry.message), FIX), action(titled("Dismiss", entry.message), DISMISS)]
 
 
-def code_lenses(ls: SpecloopServer, uri: str) -> list[types.CodeLens]:
+def code_lenses(ls: Host, uri: str) -> list[types.CodeLens]:
     doc = ls.workspace.get_text_document(uri)
     text, version = document_text(ls, uri)
     lines = split_lines(text)

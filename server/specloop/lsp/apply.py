@@ -32,7 +32,6 @@ Decisions:
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import replace
 from pathlib import Path
@@ -49,7 +48,7 @@ from .pending import Pending
 from .textedits import diff_edits, to_lsp
 
 if TYPE_CHECKING:
-    from .server import SpecloopServer
+    from .host import Host
 
 log = logging.getLogger(__name__)
 APPLY_ANYWAY = "Apply anyway"
@@ -60,7 +59,7 @@ class Unplaceable(Exception):
     """The result cannot be placed in the text as it is now; ``str(exc)`` says why."""
 
 
-def document_text(ls: SpecloopServer, uri: str) -> tuple[str, int | None]:
+def document_text(ls: Host, uri: str) -> tuple[str, int | None]:
     """The text the editor holds and its version (``None`` while an applied edit's
     ``didChange`` is due, or for a document the editor has not opened)."""
     waiting = ls.sync.waiting(uri)
@@ -70,7 +69,7 @@ def document_text(ls: SpecloopServer, uri: str) -> tuple[str, int | None]:
     return doc.source, (doc.version if uri in ls.workspace.text_documents else None)
 
 
-def _caps(ls: SpecloopServer) -> tuple[bool, bool, bool]:
+def _caps(ls: Host) -> tuple[bool, bool, bool]:
     """(documentChanges, create files, change annotations) of the client."""
     ws = ls.client_capabilities.workspace
     we = ws.workspace_edit if ws else None
@@ -118,15 +117,14 @@ def place(source_now: str, pending: Pending, *, force: bool) -> tuple[str, str, 
     return base, apply_edits(base, edits), edits
 
 
-async def apply_pending(ls: SpecloopServer, pending: Pending, *, force: bool) -> tuple[bool, str]:
+async def apply_pending(ls: Host, pending: Pending, *, force: bool) -> tuple[bool, str]:
     """Send the result as a workspace edit.  Returns (applied, what happened).  Edits to
     one document go out one at a time, each placed in the text the one before produced."""
-    lock = ls.apply_locks.setdefault(pending.uri, asyncio.Lock())
-    async with lock:
+    async with ls.sync.edit_lock(pending.uri):
         return await _apply(ls, pending, force=force)
 
 
-def _kept_tests(ls: SpecloopServer, pending: Pending) -> tuple[Path, str, str] | None:
+def _kept_tests(ls: Host, pending: Pending) -> tuple[Path, str, str] | None:
     """(path, old text, new text) of the kept tests file, or None when nothing is added."""
     from ..loop import kept_tests_path
 
@@ -139,7 +137,7 @@ def _kept_tests(ls: SpecloopServer, pending: Pending) -> tuple[Path, str, str] |
     return None if new is None else (path, old, new)
 
 
-async def _apply(ls: SpecloopServer, pending: Pending, *, force: bool) -> tuple[bool, str]:
+async def _apply(ls: Host, pending: Pending, *, force: bool) -> tuple[bool, str]:
     uri, name = pending.uri, pending.name
     codec = ls.workspace.get_text_document(uri).position_codec
     source_now, version = document_text(ls, uri)
@@ -228,7 +226,7 @@ def def_line(text: str, qualname: str) -> int | None:
     return find_def_line(text, qualname.rsplit(".", 1)[-1])
 
 
-async def _stale(ls: SpecloopServer, pending: Pending, source_now: str, reason: str,
+async def _stale(ls: Host, pending: Pending, source_now: str, reason: str,
                  *, ask: bool) -> tuple[bool, str]:
     """Keep a result that cannot be placed now, with a ``spec.stale`` diagnostic on its function."""
     uri, name = pending.uri, pending.name
@@ -244,7 +242,7 @@ async def _stale(ls: SpecloopServer, pending: Pending, source_now: str, reason: 
     return False, f"not applied: {reason}"
 
 
-async def _ask(ls: SpecloopServer, pending: Pending, reason: str) -> None:
+async def _ask(ls: Host, pending: Pending, reason: str) -> None:
     message = f"specloop: {pending.name} could not be placed ({reason}); the result is kept."
     if "changed while specloop worked" in reason:
         message = f"specloop: {pending.name} changed while specloop worked ({reason}); the result was not applied."
@@ -272,7 +270,7 @@ def result_path(pending: Pending) -> Path:
     return pending.workspace / ".specloop" / "results" / f"{pending.path.stem}.{pending.name}.py"
 
 
-async def show_result(ls: SpecloopServer, pending: Pending) -> str:
+async def show_result(ls: Host, pending: Pending) -> str:
     """Write the result to its file and open it (or say where it is); returns the path."""
     result = pending.result
     path = result_path(pending)

@@ -36,11 +36,11 @@ from ..results import Finding
 from ..spec import find_target, find_targets
 from . import actions
 from .apply import Unplaceable, apply_pending, document_text, place, show_result
-from .jobs import Job
+from .jobs import ServerJob
 from .pending import Pending
 
 if TYPE_CHECKING:
-    from .server import SpecloopServer
+    from .host import Host
 
 
 def _arg(args: tuple[Any, ...]) -> dict[str, Any]:
@@ -50,7 +50,7 @@ def _arg(args: tuple[Any, ...]) -> dict[str, Any]:
     return dict(zip(("uri", "target"), args))
 
 
-def start(ls: SpecloopServer, uri: str, qualname: str, *, feedback: list[Finding] | None = None) -> dict[str, Any]:
+def start(ls: Host, uri: str, qualname: str, *, feedback: list[Finding] | None = None) -> dict[str, Any]:
     text, _ = document_text(ls, uri)
     fix = False
     if find_target(text, qualname) is None:
@@ -61,12 +61,12 @@ def start(ls: SpecloopServer, uri: str, qualname: str, *, feedback: list[Finding
         if not fix:
             ls.show(types.MessageType.Warning, f"specloop: no spec called {qualname} in this file")
             return {"started": False, "target": qualname}
-    job = ls.jobs.start(Job(uri=uri, qualname=qualname, name=qualname.rsplit(".", 1)[-1],
+    job = ls.jobs.start(ServerJob(uri=uri, qualname=qualname, name=qualname.rsplit(".", 1)[-1],
                             feedback=feedback, fix=fix))
     return {"started": True, "target": qualname, "job": job.id}
 
 
-def preview(ls: SpecloopServer, uri: str, target: str) -> dict[str, Any] | None:
+def preview(ls: Host, uri: str, target: str) -> dict[str, Any] | None:
     pending = ls.pending.get(uri, target)
     if pending is None:
         return None
@@ -79,7 +79,7 @@ def preview(ls: SpecloopServer, uri: str, target: str) -> dict[str, Any] | None:
             "original": original, "proposed": proposed}
 
 
-def register(ls: SpecloopServer) -> None:
+def register(ls: Host) -> None:
     # handlers take ``ls: Any``: pygls evaluates their annotations at run time
     @ls.command(actions.GENERATE)
     def generate(ls: Any, *args: Any) -> dict[str, Any]:
@@ -152,6 +152,6 @@ def register(ls: SpecloopServer) -> None:
                 "jobs": [j.describe() for j in ls.jobs.jobs.values()],
                 "kept_results": [{"uri": p.uri, "target": p.name} for p in ls.pending],
                 "pending": ls.pending.describe(),
-                "running": ls.jobs.limiter.running, "queued": len(ls.jobs.limiter.waiters),
+                "running": ls.jobs.counts()[0], "queued": ls.jobs.counts()[1],
                 "model_layer": litellm_state(),
                 "model_layer_loaded": litellm_state()["state"] == "loaded"}

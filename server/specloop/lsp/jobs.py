@@ -34,7 +34,8 @@ from ..results import Finding, Usage
 
 log = logging.getLogger(__name__)
 State = Literal["queued", "running", "applying", "done"]
-_ids = itertools.count(1)
+_job_ids = itertools.count(1)          # job ids, in specloop/status and the status command
+_progress_tokens = itertools.count(1)  # work-done progress tokens
 
 
 Level = Literal["info", "warning", "error"]
@@ -121,7 +122,7 @@ async def make_reporter(ls: LanguageServer, title: str, on_cancel: Callable[[], 
     window = ls.client_capabilities.window
     if window is None or not window.work_done_progress:
         return Reporter(ls, title, messages=messages)
-    token = f"specloop-{next(_ids)}"
+    token = f"specloop-{next(_progress_tokens)}"
     try:
         await ls.work_done_progress.create_async(token)
     except Exception as exc:  # a client that refuses the token still gets log lines and messages
@@ -134,7 +135,10 @@ async def make_reporter(ls: LanguageServer, title: str, on_cancel: Callable[[], 
 
 
 @dataclass
-class Job:
+class ServerJob:
+    """One job as the server sees it (the engine's own :class:`specloop.job.ServerJob` is the
+    search state inside it)."""
+
     uri: str
     qualname: str
     name: str
@@ -146,7 +150,7 @@ class Job:
     task: asyncio.Task[Any] | None = None
     reporter: Reporter | None = None
     usage: Usage = field(default_factory=Usage)   # what the job has spent so far
-    id: int = field(default_factory=lambda: next(_ids))
+    id: int = field(default_factory=lambda: next(_job_ids))
 
     @property
     def key(self) -> tuple[str, str]:
@@ -198,14 +202,40 @@ class Limiter:
 class JobManager:
     """The jobs the server runs; ``run`` is the coroutine that does one job."""
 
-    def __init__(self, run: Callable[[Job], Coroutine[Any, Any, None]], limit: Callable[[], int],
+    def __init__(self, run: Callable[[ServerJob], Coroutine[Any, Any, None]], limit: Callable[[], int],
                  on_change: Callable[..., None]) -> None:
         self._run = run
-        self.limiter = Limiter(limit)
-        self.jobs: dict[tuple[str, str], Job] = {}
+        self._limiter = Limiter(limit)
+        self.jobs: dict[tuple[str, str], ServerJob] = {}
         self.on_change = on_change
+        self.session = Usage()          # tokens and cost of the session's finished jobs
 
-    def start(self, job: Job) -> Job:
+    # -- slots: at most ``limit()`` jobs run at once, the rest wait in order --
+    def must_queue(self) -> bool:
+        """Whether a job that asks for a slot now has to wait."""
+        return self._limiter.full()
+
+    async def take_slot(self) -> None:
+        await self._limiter.acquire()
+
+    def free_slot(self, spent: Usage) -> None:
+        """A job left its slot; what it spent is added to the session."""
+        self._limiter.release()
+        self.session.add(spent)
+
+    def counts(self) -> tuple[int, int]:
+        """(jobs holding a slot, jobs waiting for one)."""
+        return self._limiter.running, len(self._limiter.waiters)
+
+    def spent(self) -> Usage:
+        """The session's tokens and cost so far: finished jobs plus what running jobs spent."""
+        total = Usage()
+        total.add(self.session)
+        for job in self.jobs.values():
+            total.add(job.usage)
+        return total
+
+    def start(self, job: ServerJob) -> ServerJob:
         old = self.jobs.get(job.key)
         if old is not None and old.task is not None and old.state != "applying":
             old.task.cancel()
@@ -214,7 +244,7 @@ class JobManager:
         self.on_change()
         return job
 
-    async def _guarded(self, job: Job) -> None:
+    async def _guarded(self, job: ServerJob) -> None:
         try:
             await self._run(job)
         except asyncio.CancelledError:
@@ -227,7 +257,7 @@ class JobManager:
                 del self.jobs[job.key]
             self.on_change(ended=True)
 
-    def cancel(self, uri: str | None = None, qualname: str | None = None) -> list[Job]:
+    def cancel(self, uri: str | None = None, qualname: str | None = None) -> list[ServerJob]:
         """Cancel the matching jobs (all when no filter); jobs already applying are left alone."""
         hit = [j for j in self.jobs.values()
                if (uri is None or j.uri == uri) and (qualname is None or j.qualname == qualname)
@@ -237,8 +267,8 @@ class JobManager:
                 job.task.cancel()
         return hit
 
-    def get(self, uri: str, qualname: str) -> Job | None:
+    def get(self, uri: str, qualname: str) -> ServerJob | None:
         return self.jobs.get((uri, qualname))
 
-    def for_uri(self, uri: str) -> list[Job]:
+    def for_uri(self, uri: str) -> list[ServerJob]:
         return [j for j in self.jobs.values() if j.uri == uri]

@@ -29,11 +29,11 @@ from ..results import Event, JobResult, Usage
 from ..spec import find_target
 from .apply import apply_pending, def_line, document_text
 from .diagnostics import Entry, offered_entry
-from .jobs import Job, make_reporter
+from .jobs import ServerJob, make_reporter
 from .pending import NOT_APPLIED, Pending, outcome
 
 if TYPE_CHECKING:
-    from .server import SpecloopServer
+    from .host import Host
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 class JobProgress:
     """Turns engine events into the job's progress messages and code lens text."""
 
-    def __init__(self, ls: SpecloopServer, job: Job) -> None:
+    def __init__(self, ls: Host, job: ServerJob) -> None:
         self.ls, self.job = ls, job
         self.phase = ""
 
@@ -72,17 +72,17 @@ class JobProgress:
         self.ls.lenses_changed()
 
 
-async def run_job(ls: SpecloopServer, job: Job) -> None:
+async def run_job(ls: Host, job: ServerJob) -> None:
     from .. import loop as engine
 
     started = time.monotonic()
     title = f"specloop: {job.qualname}"
     job.reporter = await make_reporter(ls, title, lambda: ls.jobs.cancel(job.uri, job.qualname) and None)
     reporter = job.reporter
-    queued = ls.jobs.limiter.full()
+    queued = ls.jobs.must_queue()
     reporter.begin("queued" if queued else "started")
     try:
-        await ls.jobs.limiter.acquire()
+        await ls.jobs.take_slot()
     except asyncio.CancelledError:
         reporter.end("cancelled")
         raise
@@ -116,8 +116,7 @@ async def run_job(ls: SpecloopServer, job: Job) -> None:
         reporter.end(f"error: {exc}", "error")
         return
     finally:
-        ls.jobs.limiter.release()
-        ls.session.add(result.usage if result is not None else job.usage)
+        ls.jobs.free_slot(result.usage if result is not None else job.usage)
         job.usage = Usage()
     if result.trace_path:
         ls.log(f"{job.qualname}: {result.status}; trace: {result.trace_path}")
@@ -147,7 +146,7 @@ async def run_job(ls: SpecloopServer, job: Job) -> None:
     reporter.end(outcome(result) + ("" if applied else f" — {what}"))
 
 
-def offer(ls: SpecloopServer, pending: Pending) -> None:
+def offer(ls: Host, pending: Pending) -> None:
     """A result that is not a clean pass is kept, not applied: a ``test.failed`` diagnostic on
     the function's name names the first failure and carries the quick fixes."""
     ls.pending.put(pending, reason="its tests fail")
@@ -159,7 +158,7 @@ def offer(ls: SpecloopServer, pending: Pending) -> None:
     ls.publish(pending.uri)
 
 
-def _error_diagnostic(ls: SpecloopServer, uri: str, qualname: str, error: str) -> None:
+def _error_diagnostic(ls: Host, uri: str, qualname: str, error: str) -> None:
     """A job that produced nothing (no sandbox, no model...) leaves a ``job.error`` diagnostic on
     the function's name, so the reason stays visible where the user looks; the next result
     replaces it (and it replaces an older kept result)."""
@@ -175,7 +174,7 @@ def _error_diagnostic(ls: SpecloopServer, uri: str, qualname: str, error: str) -
     ls.publish(uri)
 
 
-def _reviews_pending(ls: SpecloopServer) -> bool:
+def _reviews_pending(ls: Host) -> bool:
     experimental = getattr(ls.client_capabilities, "experimental", None)
     specloop = experimental.get("specloop") if isinstance(experimental, dict) else None
     return isinstance(specloop, dict) and bool(specloop.get("reviewsPending"))

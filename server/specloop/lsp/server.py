@@ -31,7 +31,6 @@ from pygls.protocol import LanguageServerProtocol
 from pygls.uris import to_fs_path
 
 from .. import __version__
-from ..results import Usage
 from ..spec import find_targets, find_targets_for, forget_document
 from ..settings import unknown_env
 from . import actions, commands
@@ -69,16 +68,16 @@ class SpecloopProtocol(LanguageServerProtocol):
 
 
 class SpecloopServer(LanguageServer):
+    """The server: pygls plus the state its features share (see :mod:`.host`)."""
+
     def __init__(self) -> None:
         super().__init__("specloop", __version__, protocol_cls=SpecloopProtocol,
                          text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
         self.settings = ClientSettings(lambda message: self.show(types.MessageType.Warning, message))
         self.registry = Registry()
         self.jobs = JobManager(lambda job: run_job(self, job), self._parallel_jobs, self.jobs_changed)
-        self.session = Usage()          # tokens and cost of the finished jobs of this session
         self.pending = PendingStore(self.send_status)
         self.sync = DocSync()
-        self.apply_locks: dict[str, asyncio.Lock] = {}
         self.client_info: types.ClientInfo | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._lens_timer: asyncio.TimerHandle | None = None
@@ -111,14 +110,13 @@ class SpecloopServer(LanguageServer):
         """``specloop/status``: running and queued jobs, the session's tokens and cost so far
         (finished jobs plus what running jobs have spent), and the kept results."""
         jobs = list(self.jobs.jobs.values())
-        prompt = self.session.prompt_tokens + sum(j.usage.prompt_tokens for j in jobs)
-        completion = self.session.completion_tokens + sum(j.usage.completion_tokens for j in jobs)
-        cost = self.session.cost_usd + sum(j.usage.cost_usd for j in jobs)
+        spent = self.jobs.spent()
         try:
             self.protocol.notify("specloop/status", {
                 "running": sum(j.state != "queued" for j in jobs),
                 "queued": sum(j.state == "queued" for j in jobs),
-                "prompt_tokens": prompt, "completion_tokens": completion, "cost_usd": round(cost, 6),
+                "prompt_tokens": spent.prompt_tokens, "completion_tokens": spent.completion_tokens,
+                "cost_usd": round(spent.cost_usd, 6),
                 "pending": self.pending.describe()})
         except Exception:  # not connected (yet or any more)
             log.debug("status not sent", exc_info=True)

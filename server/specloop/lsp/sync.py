@@ -35,10 +35,17 @@ class Awaiting:
 
 
 class DocSync:
-    """Per document: the applied edit whose ``didChange`` has not arrived yet."""
+    """Per document: the applied edit whose ``didChange`` has not arrived yet, and the lock
+    that sends one edit at a time."""
 
     def __init__(self) -> None:
         self._awaiting: dict[str, Awaiting] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def edit_lock(self, uri: str) -> asyncio.Lock:
+        """Held while an edit to ``uri`` is computed and sent: one edit at a time per document,
+        each computed on the text the one before produced."""
+        return self._locks.setdefault(uri, asyncio.Lock())
 
     def sent(self, uri: str, version: int | None, text: str) -> Awaiting:
         """An edit is on its way to the editor."""
