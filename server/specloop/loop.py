@@ -95,8 +95,10 @@ async def implement(
         client = ModelClient(settings, target=target.qualname, trace=trace,
                              cache_dir=workspace / ".specloop" / "cache")
         client.on_usage = on_usage
+        # the first Sandbox of a process probes bubblewrap (a subprocess): off the event loop
+        sandbox = await asyncio.to_thread(Sandbox, settings, workspace)
         job = Job(source, path, target, settings, workspace, emit, trace, client,
-                   Sandbox(settings, workspace), module_name_for(path)[0])
+                  sandbox, module_name_for(path)[0])
         await _run(job, feedback or [])
     except (ModelError, ValueError, OSError) as exc:
         # configuration problems, sandbox construction errors: nothing was produced

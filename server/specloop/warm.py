@@ -134,6 +134,13 @@ async def slot():
 
 
 async def _worker(key: Key, env: dict[str, str]) -> _Worker:
+    """The warm worker for ``key``, started if needed.  Starting one (``Popen``, the bubblewrap
+    command line, which asks the test Python for its paths once) and waiting until it is
+    ready happen in a thread: the event loop keeps serving the editor meanwhile."""
+    return await asyncio.to_thread(_worker_blocking, key, env)
+
+
+def _worker_blocking(key: Key, env: dict[str, str]) -> _Worker:
     with _workers_lock:
         worker = _workers.get(key)
         if worker is not None and worker.alive():
@@ -144,7 +151,7 @@ async def _worker(key: Key, env: dict[str, str]) -> _Worker:
             oldest = min(_workers.values(), key=lambda w: w.used)
             _workers.pop(oldest.key).close()
         worker = _workers[key] = _Worker(key, env)
-    if not await asyncio.to_thread(worker.wait_ready):
+    if not worker.wait_ready():
         with _workers_lock:
             if _workers.get(key) is worker:
                 _workers.pop(key)
