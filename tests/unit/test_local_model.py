@@ -16,7 +16,7 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
+import threading
 from pathlib import Path
 
 import pytest
@@ -103,13 +103,35 @@ def litellm_local():
     return litellm
 
 
-async def wait_until(predicate, seconds: float) -> bool:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        await asyncio.sleep(0.01)
-    return predicate()
+class Watched:
+    """Records each generation's outcome and the model's ``eval`` calls (one per generated
+    token, one per prompt) and sets ``ended`` when a generation's worker thread is done."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.evals = 0
+        self.outcomes: list[str] = []
+        self.ended = threading.Event()
+        runtime = local_model._runtime
+        generate, llm_eval = runtime.generate, runtime.llm.eval
+
+        def counting_eval(tokens):
+            self.evals += 1
+            return llm_eval(tokens)
+
+        def watched_generate(*args, **kwargs):
+            try:
+                result = generate(*args, **kwargs)
+            except BaseException as exc:
+                self.outcomes.append(type(exc).__name__)
+                raise
+            else:
+                self.outcomes.append("finished")
+                return result
+            finally:
+                self.ended.set()
+
+        monkeypatch.setattr(runtime.llm, "eval", counting_eval)
+        monkeypatch.setattr(runtime, "generate", watched_generate)
 
 
 @needs_model
@@ -138,20 +160,35 @@ async def test_same_request_same_reply_at_temperature_zero(litellm_local):
 @needs_model
 @pytest.mark.parametrize("prompt", [LONG_PROMPT, "Summarise this text:\n" + words(1400)],
                          ids=["while-generating", "while-reading-the-prompt"])
-async def test_cancel_stops_the_worker_within_a_second(litellm_local, prompt):
+async def test_cancel_stops_the_worker_at_the_next_token(litellm_local, prompt, monkeypatch):
     await local_model.ensure_loaded()
+    watched = Watched(monkeypatch)
+    started = threading.Event()
+    real_complete = local_model._runtime._complete
+
+    def signalling_complete(*args, **kwargs):
+        started.set()
+        return real_complete(*args, **kwargs)
+
+    monkeypatch.setattr(local_model._runtime, "_complete", signalling_complete)
     task = asyncio.create_task(litellm_local.acompletion(
         model=MODEL_NAME, messages=[{"role": "user", "content": prompt}], temperature=0, max_tokens=1500,
         timeout=600))
-    assert await wait_until(local_model.generating, 5.0), "generation never started"
-    await asyncio.sleep(0.3)
-    assert local_model.generating() and not task.done(), "finished before the cancel: the test proves nothing"
+    assert await asyncio.to_thread(started.wait, 60), "generation never started"
+    if prompt == LONG_PROMPT:   # cancel once a few tokens are out (the prompt is one evaluation)
+        async with asyncio.timeout(60):
+            while watched.evals < 5 and not watched.ended.is_set():
+                await asyncio.sleep(0.01)
+    assert not watched.ended.is_set() and not task.done(), "finished before the cancel: the test proves nothing"
+    evals_at_cancel = watched.evals
     task.cancel()
-    cancelled_at = time.monotonic()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert await wait_until(lambda: not local_model.generating(), 1.0), \
-        f"still generating {time.monotonic() - cancelled_at:.2f} s after the cancel"
+    assert await asyncio.to_thread(watched.ended.wait, 120), "the worker thread never ended after the cancel"
+    assert watched.outcomes == ["Cancelled"], watched.outcomes
+    after = watched.evals - evals_at_cancel
+    assert after <= 2, f"the model evaluated {after} more tokens after the cancel"
+    assert not local_model.generating()
     # the model is still usable afterwards
     response = await litellm_local.acompletion(model=MODEL_NAME, messages=[{"role": "user", "content": "Say hi."}],
                                                temperature=0, max_tokens=8)

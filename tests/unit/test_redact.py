@@ -4,7 +4,6 @@ environment values, nested data, and the trace file."""
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
@@ -211,13 +210,11 @@ def test_trace_file_holds_no_secret(tmp_path, monkeypatch):
     assert [r["kind"] for r in records] == ["tests", "model"] and records[0]["outcomes"][0]["id"] == "t::a"
 
 
-# -- speed (a sanity bound only; benchmarks live under bench/) -----------------
+# -- large inputs (speed is measured under bench/; a runaway is stopped by pytest-timeout) --
 
-def test_100_kb_is_quick():
+def test_100_kb_without_secrets_comes_back_unchanged():
     chunk = ("def area(w, h):\n    token = get_token()  # key=len\n    return w * h\n"
              "E   assert 3 == 4 where x=1, y: 2 at 10:30 https://example.com/a\n")
     text = (chunk * (100_000 // len(chunk) + 1))[:100_000]
-    started = time.perf_counter()
     assert redact_text(text) == text
-    assert redact_text("x=" * 50_000) == "x=" * 50_000         # no quadratic rescans
-    assert time.perf_counter() - started < 5.0
+    assert redact_text("x=" * 50_000) == "x=" * 50_000         # 50,000 key-like prefixes, no value
