@@ -24,7 +24,8 @@ import pytest
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from specloop import local_model  # noqa: E402
-from specloop.local_model import MODEL_NAME, TRIM_MARKER, LocalModelError, fit_messages  # noqa: E402
+from specloop.local_model import MODEL_NAME, LocalModelError  # noqa: E402
+from specloop.local_prompt import TRIM_MARKER, fit_messages  # noqa: E402
 
 HAVE_MODEL = importlib.util.find_spec("llama_cpp") is not None and local_model.model_path() is not None
 needs_model = pytest.mark.skipif(
@@ -270,7 +271,7 @@ async def test_the_local_model_implements_add_end_to_end(tmp_path: Path, monkeyp
 
 
 def test_a_last_assistant_message_is_a_prefill_the_reply_continues_and_is_never_cut() -> None:
-    from specloop.local_model import prefill_of
+    from specloop.local_prompt import prefill_of
     messages = [{"role": "system", "content": "s"}, {"role": "user", "content": "u" * 4000},
                 {"role": "assistant", "content": "```python\ndef f(x):\n"}]
     assert prefill_of(messages) == "```python\ndef f(x):\n" and prefill_of(messages[:2]) == ""
