@@ -76,8 +76,9 @@ import he_report  # noqa: E402
 from specloop import prompts  # noqa: E402
 from specloop.candidate import parse_candidate  # noqa: E402
 from specloop.edits import apply_edits, candidate_module  # noqa: E402
-from specloop.loop import implement, model_context, result_edits_anyway  # noqa: E402
+from specloop.loop import implement, model_context  # noqa: E402
 from specloop.model import ModelClient  # noqa: E402
+from specloop.placement import result_edits_anyway  # noqa: E402
 from specloop.sandbox import Sandbox, SandboxRequest, TestFile  # noqa: E402
 from specloop.settings import Settings  # noqa: E402
 from specloop.spec import find_target  # noqa: E402

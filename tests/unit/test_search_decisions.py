@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from specloop import search
 from specloop.candidate import Candidate
-from specloop.loop import Attempt
+from specloop.job import Attempt
 from specloop.results import Finding, TestOutcome, TestRun
 from specloop.settings import Settings
 

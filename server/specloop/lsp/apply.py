@@ -41,7 +41,7 @@ from lsprotocol import types
 
 from .. import check
 from ..locate import def_line_in, find_def_line, find_function, restub, without_docstring
-from ..placement import merged_tests
+from ..placement import StaleTarget, kept_tests_path, merged_tests, result_edits, result_edits_anyway
 from ..spec import find_target, find_targets
 from .diagnostics import entries_for_result, stale_entry
 from .pending import Pending
@@ -97,7 +97,6 @@ def place(source_now: str, pending: Pending, *, force: bool) -> tuple[str, str, 
     """(base, new text, engine edits on base): ``pending`` placed in ``source_now``.
     Raises :class:`Unplaceable`."""
     from ..edits import apply_edits
-    from ..loop import StaleTarget, result_edits, result_edits_anyway
 
     base = _base(source_now, pending, force)
     try:
@@ -126,7 +125,6 @@ async def apply_pending(ls: Host, pending: Pending, *, force: bool) -> tuple[boo
 
 def _kept_tests(ls: Host, pending: Pending) -> tuple[Path, str, str] | None:
     """(path, old text, new text) of the kept tests file, or None when nothing is added."""
-    from ..loop import kept_tests_path
 
     if not (pending.result.kept_tests and pending.settings.keep_tests):
         return None
