@@ -42,7 +42,6 @@ from __future__ import annotations
 import ast
 import asyncio
 import copy
-import os
 import re
 import textwrap
 import threading
@@ -51,6 +50,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from pathlib import Path
 
+from .folders import python_files
 from .spec import Target, _parse
 
 __all__ = ["build_context", "build_context_async", "find_user_tests", "find_user_tests_async",
@@ -59,7 +59,6 @@ __all__ = ["build_context", "build_context_async", "find_user_tests", "find_user
 MAX_FILES = 5000
 MAX_SNIPPET_LINES = 40
 SCAN_TTL = 0.0   # the file list is walked anew per job (in a thread): a test file written a moment ago counts
-_SKIP_DIRS = {"node_modules", "site-packages", "__pycache__"}
 MIN_ITEM = 8            # the shortest signature or class line: "class X:"
 MODULES_KEPT = 2
 _modules: OrderedDict[str, _Module] = OrderedDict()
@@ -96,17 +95,14 @@ def _test_files(workspace: Path) -> list[Path]:
 
 
 def _walk_tests(workspace: Path) -> list[Path]:
+    """pytest's default test files (``test_*.py``, ``*_test.py``) among the first
+    :data:`MAX_FILES` Python files of the workspace (:mod:`specloop.folders`' rule)."""
     found: list[Path] = []
-    seen = 0
-    for root, dirs, files in os.walk(workspace):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIP_DIRS
-                         and not os.path.exists(os.path.join(root, d, "pyvenv.cfg")))
-        for name in sorted(files):
-            seen += 1
-            if seen > MAX_FILES:
-                return found
-            if name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py")):
-                found.append(Path(root, name))
+    for seen, (root, name) in enumerate(python_files(workspace), 1):
+        if seen > MAX_FILES:
+            break
+        if name.startswith("test_") or name.endswith("_test.py"):
+            found.append(Path(root, name))
     return found
 
 
