@@ -1,5 +1,8 @@
 """Child side of the specloop sandbox: a standalone script (stdlib + pytest only).
 
+Longer than 400 lines because it must stay one file: it is bound alone into the sandbox
+and run by the workspace's Python, which cannot import anything else of specloop.
+
 It runs under the *workspace's* Python, which may be another interpreter than
 the server's, so it imports nothing from specloop and keeps to Python 3.8+.
 

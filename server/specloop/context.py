@@ -1,5 +1,9 @@
 """What the model sees besides the target itself, bounded in tokens.
 
+Longer than 400 lines because the parts of the context (the module's own names, the
+imported modules' signatures, the user's tests) share one token budget and one cache of
+parsed files; split, each part would need the other's budget arithmetic.
+
 Decisions:
 
 * Tokens are estimated as ``ceil(len(text) / 4)``: no tokenizer is loaded (the

@@ -1,5 +1,10 @@
 """Every model call of specloop goes through here, and through litellm.
 
+Longer than 400 lines because it is the single choke point of model calls: loading
+litellm, choosing the model and key, retries, budget, cache, record/replay and
+accounting meet in :class:`ModelClient` and are only correct together (error
+summaries, replay storage and the local model's prompt fitting live in their own modules).
+
 Decisions:
 
 * litellm is imported lazily, on the first call (in a worker thread, so an

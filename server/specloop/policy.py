@@ -1,5 +1,8 @@
 """A static policy that refuses to call ``passed`` a candidate that reaches into the test harness.
 
+Longer than 400 lines because it is one list of refused constructs, each with the reason it
+names to the model; a reviewer reads the list whole to see what can get through.
+
 :func:`check` reads the generated function (and any import lines before it) with ``ast`` and returns
 one ``security`` error per offending construct.  The candidate runs in the test framework's process,
 so code gaming its tests could: read or rewrite the harness through frames, tracebacks, ``gc`` or

@@ -1,5 +1,9 @@
 """The sandbox: runs a candidate's tests in other processes, decides the verdicts itself.
 
+A little over 400 lines because every verdict rule (token, done and exit proofs, outside
+doctest checks, skips counted as failures) is in :meth:`Sandbox._collect` next to the
+request that sets it up; the runner, the view and the warm workers are modules of their own.
+
 How a run is made (the child side is ``_sandbox_child.py``; what a run may see
 is ``isolation.py``; the warm workers are ``warm.py``):
 

@@ -1,5 +1,9 @@
 """Spec finder: the targets in a Python source that specloop can implement.
 
+Longer than 400 lines because a target's data (its ranges, spec text, examples and
+fingerprint) is filled in by the same walk that decides what counts as a stub; the
+finder's rules are easier to check next to the fields they fill.
+
 The data types come first; the finder (``find_targets``, ``find_target``) and
 the decisions it makes are below them.
 """
