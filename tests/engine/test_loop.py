@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
@@ -282,13 +283,16 @@ async def test_candidates_ranked_by_tests_passed(scripted_model, workspace, make
 
 async def test_cancel_stops_the_job(scripted_model, workspace, make_settings):
     path = write(workspace, "geometry.py", AREA)
-    scripted_model.add("generate", hang())
+    arrived = threading.Event()
+    scripted_model.respond(lambda *a: arrived.set() or hang(), step="generate")
     task = asyncio.ensure_future(run(path, "area", make_settings(workspace), workspace))
-    while not scripted_model.requests:
-        await asyncio.sleep(0.05)
+    assert await asyncio.to_thread(arrived.wait, 60), f"the model was never asked (job ended: {task.done()})"
     task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await asyncio.wait_for(task, 1.0)
+    # the model never answers (it hangs for an hour): only the cancel can end the job
+    await asyncio.wait({task}, timeout=30)
+    assert task.done(), "the job still runs after the cancel"
+    assert task.cancelled(), f"the job ended without being cancelled: {task.exception()!r}"
+    assert len(scripted_model.requests) == 1
 
 
 async def test_stale_target_is_refused(scripted_model, workspace, make_settings):

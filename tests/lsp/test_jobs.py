@@ -13,16 +13,26 @@ import pytest
 from lsprotocol import types
 
 from replies import critic, fenced
-from lsp_editor import BASE_SETTINGS, plain
+from lsp_editor import BASE_SETTINGS, plain, start_editor
 from sources import AREA_BODY, AREA_CODE, GEOMETRY, PERIMETER_CODE, with_area_body
 from scripted_model import Response, hang
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"),
               pytest.mark.filterwarnings("error::pytest_lsp.LspSpecificationWarning")]
 
+async def test_initialize_does_not_load_the_model_layer(tmp_path):
+    # a server of its own: the module's shared server has loaded litellm once any test ran a job
+    editor = await start_editor("visual-studio-code", tmp_path)
+    try:
+        status = await editor.command("specloop.status")
+        assert status["model_layer"] == {"state": "not-loaded", "error": None}
+        assert status["model_layer_loaded"] is False
+    finally:
+        await editor.shutdown_session()
+        await editor.stop()
+
+
 async def test_actions_only_on_stubs(editor):
-    status = await editor.command("specloop.status")
-    assert status["model_layer_loaded"] is False      # initialize did not pay for litellm
     uri = editor.open("actions.py", GEOMETRY)
     on_area = await editor.actions(uri, editor.range_of(uri, "def area"))
     assert [a.title for a in on_area] == ["Implement area from spec", "Implement all 2 specs in this file"]
