@@ -1,4 +1,4 @@
-"""Record and replay of model exchanges (issue 12): a run reproduced exactly, without a model.
+"""Record and replay of model exchanges: a run reproduced exactly, without a model.
 
 ``record_dir`` (``specloop run --record DIR``) stores every exchange of a job's
 :class:`~specloop.model.ModelClient`; ``replay_dir`` (``--replay DIR``) answers
