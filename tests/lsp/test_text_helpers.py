@@ -71,15 +71,33 @@ class Shape:
         return "s"
 '''
 
+# the stub as the user wrote it, before the job: its body is `...`
+STUB = '''\
+class Shape:
+    @property
+    def area(self) -> float:
+        """Area.
+
+        >>> 1
+        1
+        """
+        ...
+
+    def name(self):
+        return "s"
+'''
+
 
 def test_restub_gives_back_the_stub_with_the_same_fingerprint():
     info = find_function(IMPLEMENTED, "Shape.area")
     assert (info.first, info.def_line, info.doc_end, info.body_start, info.end) == (1, 2, 7, 9, 9)
     stub = restub(IMPLEMENTED, "Shape.area")
-    assert "return 1.0" not in stub and "def name" in stub
-    target = find_target(stub, "Shape.area")
-    assert target is not None and target.docstring.startswith("Area.")
-    assert restub(IMPLEMENTED, "Shape.name") is not None     # no docstring: the body becomes ...
+    assert stub == STUB.replace("        ...\n", "")            # the docstring is the whole body
+    restubbed, written = find_target(stub, "Shape.area"), find_target(STUB, "Shape.area")
+    assert restubbed is not None and written is not None
+    assert restubbed.fingerprint == written.fingerprint     # a result kept for the user's stub still matches
+    # no docstring: the body becomes ...
+    assert restub(IMPLEMENTED, "Shape.name") == IMPLEMENTED.replace('        return "s"\n', "        ...\n")
     assert find_function("def broken(:\n", "broken") is None
 
 

