@@ -13,6 +13,12 @@ each recorded function in the file as it is now and
 
 Functions specloop did not write are not checked (their tests are the user's
 business); a function whose spec changed is checked against the new spec.
+
+For the editor: :func:`spec_drift` is the cheap part (one ``ast`` parse of a
+text, no sandbox): the recorded functions whose spec changed while their body
+did not.  :func:`recheck` runs one function's authoritative tests against a
+text and, when they pass, records the function again (its spec as it reads
+now).  :func:`records_for` reads the records file again only when it changed.
 """
 
 from __future__ import annotations
@@ -80,13 +86,15 @@ def _node(tree: ast.Module, qualname: str) -> tuple[ast.FunctionDef | ast.AsyncF
     return None
 
 
-def _as_stub(source: str, qualname: str) -> tuple[Target | None, str | None]:
+def _as_stub(source: str, qualname: str, tree: ast.Module | None = None) -> tuple[Target | None, str | None]:
     """The function as the stub it was written from (header + docstring), and the
-    fingerprint of its body; (None, None) when it is not there."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return None, None
+    fingerprint of its body; (None, None) when it is not there.  ``tree``: ``source``
+    parsed already."""
+    if tree is None:
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError):
+            return None, None
     found = _node(tree, qualname)
     if found is None:
         return None, None
@@ -120,12 +128,76 @@ def load(workspace: Path) -> list[Implemented]:
         return []
 
 
+_cache: dict[str, tuple[tuple[int, int, int], list[Implemented]]] = {}
+
+
+def _relpath(path: Path, workspace: Path) -> str:
+    return os.path.relpath(os.path.abspath(path), os.path.abspath(workspace))
+
+
+def records_for(workspace: Path, path: Path) -> list[Implemented]:
+    """The records of the functions specloop implemented in ``path``.  The records file is
+    read again only when it changed (its mtime, size or inode), so this is cheap to call on
+    every (debounced) edit."""
+    dest = _record_path(workspace)
+    try:
+        st = dest.stat()
+    except OSError:
+        _cache.pop(str(dest), None)
+        return []
+    stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+    hit = _cache.get(str(dest))
+    if hit is None or hit[0] != stamp:
+        hit = (stamp, load(workspace))
+        _cache[str(dest)] = hit
+    rel = _relpath(path, workspace)
+    return [i for i in hit[1] if i.path == rel]
+
+
+@dataclass
+class Drift:
+    """A recorded function whose spec changed while its body did not."""
+    qualname: str
+    def_line: int        # 0-based line of its ``def``
+    spec: str            # fingerprints as the text reads now
+    code: str
+
+
+def fingerprints(source: str, qualname: str) -> tuple[str, str] | None:
+    """(spec, body) fingerprints of ``qualname`` in ``source`` as :func:`record` takes them;
+    None when the text does not parse or the function is not there."""
+    target, code = _as_stub(source, qualname)
+    return None if target is None or code is None else (target.fingerprint, code)
+
+
+def spec_drift(source: str, records: list[Implemented]) -> list[Drift] | None:
+    """The recorded functions whose spec (header + docstring) differs from the recorded one
+    while their body is the one specloop wrote.  A function whose body changed too, that is a
+    stub again, or that is gone is not listed.  ``None`` when ``source`` does not parse (the
+    caller keeps what it knew).  One ``ast`` parse; nothing runs."""
+    if not records:
+        return []
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+    drifted = []
+    for item in records:
+        target, code = _as_stub(source, item.qualname, tree)
+        if target is None or code is None or code != item.code or target.fingerprint == item.spec:
+            continue
+        found = _node(tree, item.qualname)
+        if found is not None:
+            drifted.append(Drift(item.qualname, found[0].lineno - 1, target.fingerprint, code))
+    return drifted
+
+
 def record(workspace: Path, path: Path, source: str, qualname: str) -> None:
     """Remember that specloop wrote ``qualname`` into ``path`` (whose text is now ``source``)."""
     target, code = _as_stub(source, qualname)
     if target is None or code is None:
         return
-    rel = os.path.relpath(os.path.abspath(path), os.path.abspath(workspace))
+    rel = _relpath(path, workspace)
     items = [i for i in load(workspace) if not (i.path == rel and i.qualname == qualname)]
     items.append(Implemented(rel, qualname, target.fingerprint, code, round(time.time(), 3)))
     dest = _record_path(workspace)
@@ -146,12 +218,31 @@ async def check_file(path: Path, workspace: Path, settings: Settings) -> list[Ch
     if not wanted:
         return []
     source = path.read_text(encoding="utf-8")
-    sandbox = Sandbox(settings, workspace)
+    # the first Sandbox of a process probes bubblewrap (a subprocess): off the event loop
+    sandbox = await asyncio.to_thread(Sandbox, settings, workspace)
     module = module_name_for(path)[0]
     results = []
     for item in wanted:
         results.append(await _check_one(item, source, path, workspace, module, sandbox))
     return results
+
+
+async def recheck(path: Path, workspace: Path, settings: Settings, qualname: str,
+                  source: str) -> CheckResult:
+    """Run the authoritative tests of ``qualname`` against ``source`` (the text of ``path`` as
+    the editor holds it; the file on disk is not read for it).  When they pass, the function
+    is recorded again: its spec as it reads in ``source`` is the one its code meets now.
+    Raises :class:`~specloop.sandbox.SandboxError` when the sandbox cannot be set up."""
+    path, workspace = Path(os.path.abspath(path)), Path(os.path.abspath(workspace))
+    item = next((i for i in records_for(workspace, path) if i.qualname == qualname), None)
+    if item is None:
+        return CheckResult(qualname, _relpath(path, workspace), "error",
+                           error="specloop has no record of implementing it")
+    sandbox = await asyncio.to_thread(Sandbox, settings, workspace)
+    result = await _check_one(item, source, path, workspace, module_name_for(path)[0], sandbox)
+    if result.status == "passed":
+        record(workspace, path, source, qualname)
+    return result
 
 
 async def _check_one(item: Implemented, source: str, path: Path, workspace: Path, module: str,
