@@ -14,7 +14,9 @@ sandbox) and never raise on a file that does not parse: it has no targets.
   "Apply the best attempt anyway" (``specloop.applyResult``), "Show the best
   attempt" (``specloop.showResult``) and "Try again" (``specloop.generate``);
   on ``spec.stale``: "Apply specloop's result anyway" and "Show specloop's
-  result"; on ``job.error``: "Try again" and "Dismiss: ...".
+  result"; on ``job.error``: "Try again" and "Dismiss: ..."; on ``spec.drift``:
+  "Re-check NAME against the spec" (``specloop.recheck``) and "Re-implement
+  NAME from the spec" (``specloop.reimplement``).
 * Code lenses above each stub: "Implement NAME from spec"; while a job runs on
   a function, its phase (``specloop.status``) and "Cancel" (``specloop.cancel``).
 """
@@ -39,6 +41,7 @@ GENERATE, GENERATE_ALL, CANCEL = "specloop.generate", "specloop.generateAll", "s
 FIX, DISMISS, APPLY, SHOW, STATUS = ("specloop.fix", "specloop.dismiss", "specloop.applyResult",
                                      "specloop.showResult", "specloop.status")
 PREVIEW = "specloop.previewResult"
+RECHECK, REIMPLEMENT = "specloop.recheck", "specloop.reimplement"
 TITLE_LIMIT = 60
 
 
@@ -115,6 +118,9 @@ def _quick_fixes(ls: Host, uri: str, entry: Entry) -> list[types.CodeAction]:
     if entry.kind == "result" and entry.code == "test.failed":
         return [action("Apply the best attempt anyway", APPLY, result_arg),
                 action("Show the best attempt", SHOW, result_arg), action("Try again", GENERATE, result_arg)]
+    if entry.code == "spec.drift":
+        return [action(f"Re-check {entry.name} against the spec", RECHECK, result_arg),
+                action(f"Re-implement {entry.name} from the spec", REIMPLEMENT, result_arg)]
     if entry.code == "job.error":
         return [action("Try again", GENERATE, result_arg), action(titled("Dismiss", entry.message), DISMISS)]
     return [action(titled("Fix", entry.message), FIX), action(titled("Dismiss", entry.message), DISMISS)]

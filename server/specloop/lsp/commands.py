@@ -19,6 +19,14 @@
   with the kept result placed as "apply anyway" would place it (``proposed``
   is ``null`` while it cannot be placed, e.g. the file does not parse) — or
   ``null`` when no result is kept for that target.
+* ``specloop.recheck`` ``{uri, target}``: run the authoritative tests of a function
+  specloop implemented against its body as the editor holds it (the quick fix of
+  ``spec.drift``); passing records its spec as it reads now.  Returns
+  ``{"target", "status", "passed", "failed"}`` when done and says the outcome
+  (``window/showMessage``).
+* ``specloop.reimplement`` ``{uri, target}``: a job on an implemented function
+  reduced to its spec again (the spec as it reads now); its result replaces the
+  body under the usual rules.  Returns as ``specloop.generate`` does.
 * ``specloop.status``: the jobs, kept results and settings, as JSON.
 """
 
@@ -50,14 +58,17 @@ def _arg(args: tuple[Any, ...]) -> dict[str, Any]:
     return dict(zip(("uri", "target"), args))
 
 
-def start(ls: Host, uri: str, qualname: str, *, feedback: list[Finding] | None = None) -> dict[str, Any]:
+def start(ls: Host, uri: str, qualname: str, *, feedback: list[Finding] | None = None,
+          reimplement: bool = False) -> dict[str, Any]:
+    """A job on ``qualname``.  On a function that is not a stub: with ``feedback`` (a fix) or
+    ``reimplement``, the job works on the function reduced to its spec again."""
     text, _ = document_text(ls, uri)
     fix = False
     if find_target(text, qualname) is None:
         kept = ls.pending.get(uri, qualname)
         if feedback is None and kept is not None and kept.fix:     # "Try again" on a failed fix
-            feedback = kept.feedback
-        fix = feedback is not None and restub(text, qualname) is not None
+            feedback, reimplement = kept.feedback, True
+        fix = (feedback is not None or reimplement) and restub(text, qualname) is not None
         if not fix:
             ls.show(types.MessageType.Warning, f"specloop: no spec called {qualname} in this file")
             return {"started": False, "target": qualname}
@@ -143,6 +154,16 @@ def register(ls: Host) -> None:
     def preview_result(ls: Any, *args: Any) -> dict[str, Any] | None:
         arg = _arg(args)
         return preview(ls, arg.get("uri", ""), arg.get("target", ""))
+
+    @ls.command(actions.RECHECK)
+    async def recheck(ls: Any, *args: Any) -> dict[str, Any]:
+        arg = _arg(args)
+        return await ls.drift.recheck(arg["uri"], arg["target"])
+
+    @ls.command(actions.REIMPLEMENT)
+    def reimplement(ls: Any, *args: Any) -> dict[str, Any]:
+        arg = _arg(args)
+        return start(ls, arg["uri"], arg["target"], reimplement=True)
 
     @ls.command(actions.STATUS)
     def status(ls: Any, *args: Any) -> dict[str, Any]:

@@ -12,7 +12,9 @@ Codes (source ``specloop``): ``test.failed`` (error, on the function's name),
 ``test.disputed`` (information: an advisory model test the code does not
 obey), ``critic.<category>`` (the critic's severity, on the line it names),
 ``spec.stale`` (warning: a result is kept because it cannot be placed right
-now), ``job.error`` (error: the job produced nothing).
+now), ``job.error`` (error: the job produced nothing), ``spec.drift``
+(warning, on the function's name: the spec of a function specloop implemented
+changed while its body did not; see :mod:`.drift`).
 
 Two kinds of entries: ``code`` entries are about the code in the document (a
 critic finding, a test the applied code fails); they vanish when the function
@@ -20,7 +22,9 @@ is a stub again (the user undid the result) or is deleted.  ``result`` entries
 are about a kept result or a failed job and sit on the stub's name (a
 ``test.failed`` of an attempt that was not applied, ``spec.stale``,
 ``job.error``); they stay until a newer result replaces them or the function
-is deleted.
+is deleted.  ``spec.drift`` entries are ``code`` entries (a stub again or
+deleted: no drift), replaced as a set per document by :meth:`Registry.replace_code`
+each time :mod:`.drift` looks at the text.
 
 Clients send the diagnostics back with a code action request; Neovim 0.7 may
 send only the fields it keeps (``code``, ``data``), so an entry is matched by
@@ -168,6 +172,23 @@ class Registry:
         doc = self.docs.setdefault(uri, DocDiagnostics(text))
         doc.text = text
         doc.entries = [e for e in doc.entries if e.qualname != qualname or e.kind not in kinds] + list(entries)
+
+    def replace_code(self, uri: str, text: str, code: str, entries: Iterable[Entry]) -> bool:
+        """The entries with diagnostic code ``code`` in ``uri`` become ``entries`` (placed in
+        ``text``); the other entries stay.  True when what is published changed."""
+        changed = self.remap(uri, text)
+        entries = list(entries)
+        doc = self.docs.get(uri)
+        if doc is None:
+            if not entries:
+                return changed
+            doc = self.docs.setdefault(uri, DocDiagnostics(text))
+        old = [e for e in doc.entries if e.code == code]
+        key = lambda e: (e.qualname, e.message, e.line, e.severity)  # noqa: E731
+        if sorted(map(key, old)) == sorted(map(key, entries)):
+            return changed
+        doc.entries = [e for e in doc.entries if e.code != code] + entries
+        return True
 
     def remove(self, uri: str, entry_id: str) -> bool:
         doc = self.docs.get(uri)

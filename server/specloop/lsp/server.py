@@ -3,7 +3,9 @@
 Features: code actions and code lenses on stubs (``actions``), background
 jobs with progress and cancellation (``jobs``, ``runner``), results applied as
 versioned workspace edits (``apply``), diagnostics with quick fixes that follow
-the user's edits (``diagnostics``), and settings from the editor (``config``).
+the user's edits (``diagnostics``), ``spec.drift`` warnings on implemented
+functions whose spec changed (``drift``: computed on didOpen and after a
+short quiet time following didChange), and settings from the editor (``config``).
 
 Commands: see ``commands``.  Notifications to the client besides LSP's own:
 ``specloop/status`` ``{running, queued, prompt_tokens, completion_tokens,
@@ -36,6 +38,7 @@ from ..settings import unknown_env
 from . import actions, commands
 from .config import ClientSettings, normalize
 from .diagnostics import Registry
+from .drift import DriftWatch
 from .jobs import JobManager
 from .pending import PendingStore
 from .runner import run_job
@@ -78,6 +81,7 @@ class SpecloopServer(LanguageServer):
         self.jobs = JobManager(lambda job: run_job(self, job), self._parallel_jobs, self.jobs_changed)
         self.pending = PendingStore(self.send_status)
         self.sync = DocSync()
+        self.drift = DriftWatch(self)
         self.client_info: types.ClientInfo | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._lens_timer: asyncio.TimerHandle | None = None
@@ -243,6 +247,7 @@ def build_server() -> SpecloopServer:
         doc = params.text_document
         if not ls.warming and find_targets_for(doc.uri, doc.version, doc.text).targets:
             ls.warm_up()
+        ls.drift.opened(doc.uri)
 
     @ls.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: SpecloopServer, params: types.DidChangeTextDocumentParams) -> None:
@@ -251,11 +256,13 @@ def build_server() -> SpecloopServer:
         ls.sync.changed(uri, params.text_document.version, doc.source)
         if ls.sync.waiting(uri) is None and ls.registry.remap(uri, doc.source):
             ls.publish(uri)
+        ls.drift.changed(uri)
 
     @ls.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: SpecloopServer, params: types.DidCloseTextDocumentParams) -> None:
         uri = params.text_document.uri
         ls.sync.closed(uri)
+        ls.drift.closed(uri)
         forget_document(uri)
         if ls.registry.entries(uri):
             ls.registry.drop_document(uri)
