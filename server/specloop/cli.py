@@ -34,11 +34,12 @@ import os
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 
 from .results import Event, JobResult
 from .runfiles import (EXIT_BAD_INPUT, EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, BadInput, Entry,  # noqa: F401
-                       collect, run_path, workspace_for)
+                       collect, run_path, summary, workspace_for)
 from .writeback import display_path, reason_of
 
 
@@ -54,8 +55,8 @@ def _parser() -> argparse.ArgumentParser:
                     "attempt is saved under .specloop/results/. Exit status: 0 all passed, 1 some target "
                     "left failing (or a file changed meanwhile), 2 bad input, 130 cancelled.")
     run.add_argument("path", type=Path, metavar="PATH",
-                     help="a Python file, or a folder: every .py file under it that has specs (hidden folders, "
-                          "virtualenvs and node_modules are skipped)")
+                     help="a Python file, or a folder: every .py file under it that has specs (what .gitignore "
+                          "ignores, hidden folders, virtualenvs and node_modules are skipped)")
     run.add_argument("--target", metavar="QUALNAME", help="implement only this spec (e.g. area or Shape.area)")
     run.add_argument("--model", metavar="M", help="litellm model name (default: SPECLOOP_MODEL, else the local model)")
     run.add_argument("--api-base", dest="api_base", metavar="URL", help="model endpoint URL (default: SPECLOOP_API_BASE)")
@@ -70,6 +71,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--write-failing", dest="write_failing", action="store_true",
                      help="also write attempts whose tests fail (by default they are only saved under "
                           ".specloop/results/)")
+    run.add_argument("--jobs", type=_positive, metavar="N",
+                     help="files worked on at once (a file's own specs run one after the other); default 1, "
+                          "or the parallel_jobs setting where it is set")
     run.add_argument("--json", action="store_true", help="print one JSON object with the results")
     recording = run.add_mutually_exclusive_group()
     recording.add_argument("--record", type=Path, metavar="DIR",
@@ -88,6 +92,16 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the language server (stdio by default)")
     serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio")
     return parser
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"not a whole number of 1 or more: {text!r}")
+    return value
 
 
 class Reporter:
@@ -156,6 +170,37 @@ class Reporter:
         for detail in details:
             self.note(detail)
 
+    def summary(self, entries: list[Entry], totals: dict) -> None:
+        """The table at the end of a run over a folder or several targets: one row per
+        target (file:line, function, status, tests passed/total, tokens), then the totals."""
+        if self.quiet or not entries:
+            return
+        from rich.console import Console
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
+        table.add_column("file:line", overflow="fold")
+        table.add_column("function", overflow="fold")
+        table.add_column("status")
+        table.add_column("tests", justify="right")
+        table.add_column("tokens", justify="right")
+        for entry in entries:
+            result = entry.result
+            where = f"{entry.file}:{entry.line}" if entry.line else entry.file
+            table.add_row(Text(where), Text(result.name), result.status, f"{result.passed}/{result.passed + result.failed}",
+                          f"{result.usage.total:,}")
+        counts = ", ".join(f"{totals[s]} {s}" for s in ("passed", "failed", "error", "cancelled") if totals[s])
+        tests = totals["tests"]
+        tokens = totals["tokens"]["prompt"] + totals["tokens"]["completion"]
+        line = (f"{totals['targets']} target{'s' if totals['targets'] != 1 else ''}: {counts} · tests "
+                f"{tests['passed']}/{tests['passed'] + tests['failed']} · {tokens:,} tokens · "
+                f"${totals['cost_usd']:.4f} · {totals['seconds']:.1f} s")
+        console = self.live.console if self.live is not None else \
+            Console(file=self.out, highlight=False, width=max(100, Console(file=self.out).width))
+        console.print(table)
+        console.print(line, markup=False, highlight=False)
+
     def note(self, line: str) -> None:
         """A line on stderr, also with --json (what was written and what was not)."""
         if self.live is not None:
@@ -198,9 +243,14 @@ def _run_command(args: argparse.Namespace) -> int:
         loop_ = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop_.add_signal_handler(sig, task.cancel)
+        started = time.monotonic()
         code, entries = await run_path(args, reporter, written, collected)
+        totals = summary(entries, time.monotonic() - started)
         if args.json:
-            print(json.dumps({"targets": [e.as_dict() for e in entries]}, indent=2))
+            print(json.dumps({"targets": [e.as_dict() for e in entries], "summary": {**totals, "exit": code}},
+                             indent=2))
+        elif args.path.is_dir() or len(entries) > 1:
+            reporter.summary(entries, totals)
         return code
 
     try:
@@ -209,7 +259,8 @@ def _run_command(args: argparse.Namespace) -> int:
         return asyncio.run(main((jobs, problems)))
     except (asyncio.CancelledError, KeyboardInterrupt):
         done = f" (already written: {', '.join(written)})" if written else ""
-        what = "the file being worked on was" if args.path.is_dir() else "the file was"
+        what = ("the files being worked on were" if (args.jobs or 1) > 1 else "the file being worked on was") \
+            if args.path.is_dir() else "the file was"
         print(f"cancelled: {what} left untouched{done}", file=sys.stderr)
         return EXIT_CANCELLED
     except BadInput as exc:

@@ -6,12 +6,18 @@ Decisions (the README's `specloop run` section says the same):
 * PATH is a file or a folder.  In a folder, every ``.py`` file with specs
   runs, in path order; hidden folders and files, virtualenvs (any folder with
   a ``pyvenv.cfg``), ``node_modules``, ``__pycache__`` and ``site-packages``
-  are skipped.  A file there that cannot be read, decoded or parsed is
+  are skipped.  In a git work tree the files are the ones git sees (``git
+  ls-files --cached --others --exclude-standard``): what ``.gitignore`` ignores
+  does not run, then the same skip list applies; a folder git ignores as a
+  whole, or no git at all, is walked instead.  A file there that cannot be read, decoded or parsed is
   skipped with one line on stderr; the others still run, and the exit status
   is 2.  Each file belongs to the workspace of its nearest pyproject.toml
   (else .git, else its folder), whose settings apply.
 * In a file the targets run one after the other, each job seeing the code
-  already placed for the ones before it; the file is written once.
+  already placed for the ones before it; the file is written once.  Files run
+  ``--jobs N`` at a time (default 1, or the ``parallel_jobs`` setting where the
+  environment or ``[tool.specloop]`` sets it); results, the summary table and
+  ``--json`` list the targets in path order whatever order they finished in.
 * A target is placed (written) only when its tests pass, or with
   ``--write-failing``.  A failing attempt is saved under
   ``.specloop/results/`` and the target is left as it was; the reason and the
@@ -29,8 +35,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -74,10 +82,25 @@ class Entry:
     placed: bool = False          # in the text to write (passed, or --write-failing)
     written: bool = False
     saved: Path | None = None
+    line: int | None = None       # 1-based line of its def in the file as the run leaves it
 
     def as_dict(self) -> dict:
-        return {**self.result.summary_dict(), "file": self.file, "written": self.written,
+        return {**self.result.summary_dict(), "file": self.file, "line": self.line, "written": self.written,
                 "saved": display_path(self.saved) if self.saved else None}
+
+
+def summary(entries: list[Entry], seconds: float) -> dict:
+    """The totals of a run (the ``summary`` object of ``--json``, the table's last line)."""
+    results = [e.result for e in entries]
+    return {
+        "targets": len(results),
+        **{status: sum(r.status == status for r in results) for status in ("passed", "failed", "error", "cancelled")},
+        "tests": {"passed": sum(r.passed for r in results), "failed": sum(r.failed for r in results)},
+        "tokens": {"prompt": sum(r.usage.prompt_tokens for r in results),
+                   "completion": sum(r.usage.completion_tokens for r in results)},
+        "cost_usd": round(sum(r.usage.cost_usd for r in results), 6),
+        "seconds": round(seconds, 3),
+    }
 
 
 @dataclass
@@ -116,18 +139,59 @@ def _read(path: Path) -> SourceFile:
         raise BadInput(str(exc)) from None
 
 
+def _skipped_folder(parent: str, name: str) -> bool:
+    """A hidden folder, a tool folder (:data:`SKIP_FOLDERS`) or a virtualenv."""
+    return name.startswith(".") or name in SKIP_FOLDERS or os.path.exists(os.path.join(parent, name, "pyvenv.cfg"))
+
+
 def python_files(folder: Path, problems: list[str]) -> list[Path]:
-    """The .py files under ``folder`` in a stable order, without tool and hidden folders."""
-    found: list[Path] = []
+    """The .py files under ``folder`` in a stable order (a folder's files, then its
+    subfolders, by name), without hidden, tool and virtualenv folders; in a git work
+    tree only the files git does not ignore."""
+    listed = _git_files(folder)
+    if listed is not None:
+        found: list[Path] = []
+        for relative in listed:
+            parts = relative.split("/")
+            if not parts[-1].endswith(".py") or parts[-1].startswith("."):
+                continue
+            if any(_skipped_folder(os.path.join(folder, *parts[:i]), parts[i]) for i in range(len(parts) - 1)):
+                continue
+            path = Path(folder, *parts)
+            if path.is_file():       # listed by the index but deleted, or a submodule: nothing to read
+                found.append(path)
+        return sorted(found, key=lambda p: (p.parent.parts, p.name))
+    found = []
 
     def unreadable(exc: OSError) -> None:
         problems.append(f"skipped {display_path(exc.filename)}: {exc.strerror or exc}")
 
     for root, dirs, files in os.walk(folder, onerror=unreadable):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIP_FOLDERS
-                         and not os.path.exists(os.path.join(root, d, "pyvenv.cfg")))
+        dirs[:] = sorted(d for d in dirs if not _skipped_folder(root, d))
         found += [Path(root, f) for f in sorted(files) if f.endswith(".py") and not f.startswith(".")]
     return found
+
+
+def _git_files(folder: Path) -> list[str] | None:
+    """The files under ``folder`` that git does not ignore, tracked or not ('/'-separated,
+    relative to it); None when it is not in a git work tree, git is missing or fails, or
+    git ignores the folder itself (then the user named it on purpose: it is walked)."""
+    def git(*args: str) -> subprocess.CompletedProcess | None:
+        try:
+            return subprocess.run(["git", *args], cwd=folder, capture_output=True, timeout=60,
+                                  stdin=subprocess.DEVNULL)
+        except (OSError, subprocess.SubprocessError):
+            return None
+
+    listing = git("ls-files", "--cached", "--others", "--exclude-standard", "-z", "--", ".")
+    if listing is None or listing.returncode != 0:
+        return None
+    names = list(dict.fromkeys(os.fsdecode(name) for name in listing.stdout.split(b"\0") if name))
+    if not names:
+        ignored = git("check-ignore", "-q", ".")
+        if ignored is not None and ignored.returncode == 0:
+            return None
+    return names
 
 
 def collect(args: argparse.Namespace, problems: list[str]) -> list[Job]:
@@ -205,12 +269,21 @@ async def run_path(args: argparse.Namespace, reporter: Reporter, written: list[s
     folder = args.path.is_dir()
     warming = asyncio.ensure_future(prewarm_sandbox(jobs[0], settings[jobs[0].workspace])) if jobs else None
     try:
-        await _run_jobs(run, jobs, settings, folder)
+        await _run_jobs(run, jobs, settings, folder, jobs_at_once(args, settings.values()))
     finally:
         if warming is not None and not warming.done():
             warming.cancel()
     finish_kept_tests(run)
     return run.code, run.entries
+
+
+def jobs_at_once(args: argparse.Namespace, settings) -> int:
+    """``--jobs``, else the ``parallel_jobs`` setting where it is set (environment or
+    [tool.specloop] of a workspace, the first in path order), else 1: one file at a time
+    unless asked (its default, 2, is the language server's)."""
+    if getattr(args, "jobs", None):
+        return args.jobs
+    return next((s.parallel_jobs for s in settings if "parallel_jobs" in s.model_fields_set), 1)
 
 
 async def prewarm_sandbox(job: Job, settings: Settings) -> None:
@@ -240,21 +313,36 @@ async def prewarm_sandbox(job: Job, settings: Settings) -> None:
         pass
 
 
-async def _run_jobs(run: Run, jobs: list[Job], settings: dict[Path, Settings], folder: bool) -> None:
+async def _run_jobs(run: Run, jobs: list[Job], settings: dict[Path, Settings], folder: bool,
+                    at_once: int = 1) -> None:
+    """Every file, ``at_once`` files at a time (a file's own targets one after the other);
+    ``run.entries`` ends in path order."""
     args, reporter = run.args, run.reporter
-    for job in jobs:
-        if folder:          # read again: the user may have edited it while earlier files ran
-            try:
-                job = _reread(job, args.target)
-            except BadInput as exc:
-                run.problem(f"skipped {exc}")
-                continue
-            if not job.targets:
-                continue
-            if not args.json:
-                reporter.note(f"{display_path(job.source.path)}: {len(job.targets)} spec(s)")
-        await implement_file(run, job, settings[job.workspace])
-        finish_file(run, job, settings[job.workspace])
+    gate = asyncio.Semaphore(at_once)
+    done: list[Job | None] = [None] * len(jobs)
+
+    async def one(index: int, job: Job) -> None:
+        async with gate:
+            if folder:          # read again: the user may have edited it while earlier files ran
+                try:
+                    job = _reread(job, args.target)
+                except BadInput as exc:
+                    run.problem(f"skipped {exc}")
+                    return
+                if not job.targets:
+                    return
+                if not args.json:
+                    reporter.note(f"{display_path(job.source.path)}: {len(job.targets)} spec(s)")
+            done[index] = job
+            await implement_file(run, job, settings[job.workspace])
+            finish_file(run, job, settings[job.workspace])
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            for index, job in enumerate(jobs):
+                group.create_task(one(index, job))
+    finally:
+        run.entries = [entry for job in done if job is not None for entry in job.entries]
 
 
 def _reread(job: Job, only: str | None) -> Job:
@@ -282,7 +370,6 @@ async def implement_file(run: Run, job: Job, settings: Settings) -> None:
         run.reporter.result(result, _finding_lines(job.shown, result))
         entry = Entry(result, display_path(path))
         job.entries.append(entry)
-        run.entries.append(entry)
         if result.status != "passed":
             run.code = max(run.code, EXIT_FAILED)
         if result.function_code is None:
@@ -308,6 +395,7 @@ def finish_file(run: Run, job: Job, settings: Settings) -> None:
     source, shown_path = job.source, display_path(job.source.path)
     tests_path = loop.kept_tests_path(job.workspace, source.path, settings)
     if run.args.diff:
+        _set_lines(job, source.text)
         _print_diff(source, source.text, job.shown)
         run.kept.setdefault(tests_path, []).extend(
             e.result.kept_tests for e in job.entries if e.placed and e.result.kept_tests)
@@ -319,6 +407,7 @@ def finish_file(run: Run, job: Job, settings: Settings) -> None:
         except OSError as exc:
             outcome, error = "error", exc.strerror or str(exc)
     offered = [e for e in job.entries if e.result.function_code is not None and not e.placed]
+    _set_lines(job, job.current if outcome == WRITTEN else source.text)
     if outcome == WRITTEN:
         if job.current != source.text:
             run.written.append(shown_path)
@@ -359,6 +448,22 @@ def finish_file(run: Run, job: Job, settings: Settings) -> None:
         run.code = max(run.code, EXIT_FAILED)
     else:
         run.problem(f"cannot write {shown_path}: {error}; {where}")
+
+
+def _set_lines(job: Job, text: str) -> None:
+    """Each entry's def line in ``text``, the file as the run leaves it."""
+    from .spec import find_targets
+
+    found = {t.qualname: t for t in find_targets(text).targets}
+    for entry in job.entries:
+        target = found.get(entry.result.name)
+        if target is None:      # implemented now: no longer a spec; find its def
+            from .locate import def_line_in
+
+            line = def_line_in(text, entry.result.name, 0)
+            entry.line = None if line is None else line + 1
+        elif target.name_range is not None:
+            entry.line = target.name_range.start.line + 1
 
 
 def finish_kept_tests(run: Run) -> None:

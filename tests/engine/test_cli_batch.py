@@ -1,0 +1,130 @@
+"""`specloop run DIR`: what .gitignore ignores does not run, files run --jobs at a time,
+and the run ends with a summary table (or, with --json, a summary object)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from replies import fenced
+from scripted_model import Response
+
+FIRST = '''\
+def first(x: int) -> int:
+    """Twice x.
+
+    >>> first(2)
+    4
+    """
+'''
+SECOND = '''\
+import os
+
+
+def second(x: int) -> int:
+    """x plus one.
+
+    >>> second(2)
+    3
+    """
+'''
+FIRST_CODE = "def first(x):\n    return 2 * x\n"
+SECOND_CODE = "def second(x):\n    return x + 1\n"
+
+
+def cli_env(url: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SPECLOOP_")}
+    env.update(SPECLOOP_MODEL="openai/scripted", SPECLOOP_API_BASE=url, OPENAI_API_KEY="sk-test-not-a-real-key",
+               SPECLOOP_CRITIC="false", SPECLOOP_MODEL_TESTS="false", SPECLOOP_REQUEST_TIMEOUT="10",
+               SPECLOOP_MAX_RETRIES="0", LITELLM_LOCAL_MODEL_COST_MAP="True")
+    env.update(extra)
+    return env
+
+
+def specloop(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "specloop", *args], env=env, cwd=cwd,
+                          capture_output=True, text=True, timeout=180)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "a.py").write_text(FIRST, encoding="utf-8")
+    (tmp_path / "b.py").write_text(SECOND, encoding="utf-8")
+    return tmp_path
+
+
+def test_what_gitignore_ignores_is_not_touched(scripted_model, project):
+    subprocess.run(["git", "init", "-q", str(project)], check=True)
+    (project / ".gitignore").write_text("generated/\nscratch_*.py\n")
+    for ignored in ("generated/c.py", "scratch_b.py"):
+        (project / ignored).parent.mkdir(exist_ok=True)
+        (project / ignored).write_text(SECOND, encoding="utf-8")
+    subprocess.run(["git", "add", "pkg/a.py"], cwd=project, check=True)          # tracked and untracked both run
+    scripted_model.add("generate", fenced(FIRST_CODE), target="first")
+    scripted_model.add("generate", fenced(SECOND_CODE), target="second")
+    proc = specloop("run", ".", "--json", env=cli_env(scripted_model.url), cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert [(t["file"], t["name"], t["status"]) for t in report["targets"]] == [
+        ("b.py", "second", "passed"), ("pkg/a.py", "first", "passed")]
+    assert [r.target for r in scripted_model.requests] in (["first", "second"], ["second", "first"])
+    for ignored in ("generated/c.py", "scratch_b.py"):
+        assert (project / ignored).read_text(encoding="utf-8") == SECOND
+    assert (project / "b.py").read_text(encoding="utf-8") == SECOND + "    return x + 1\n"
+
+
+def test_two_files_at_once_then_a_summary_table(scripted_model, project):
+    # each answer comes after 2 s: run one file after the other, the second request would
+    # arrive only after the first answer (and its test run)
+    scripted_model.add("generate", Response(text=fenced(FIRST_CODE), delay=2.0), target="first")
+    scripted_model.add("generate", Response(text=fenced(SECOND_CODE), delay=2.0), target="second")
+    proc = specloop("run", ".", "--jobs", "2", env=cli_env(scripted_model.url), cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    first, second = scripted_model.requests
+    assert abs(second.time - first.time) < 1.5, "the second file waited for the first"
+    rows = proc.stdout.splitlines()
+    assert [line.split() for line in rows if line.lstrip().startswith(("b.py", "pkg/a.py"))] == [
+        ["b.py:4", "second", "passed", "1/1", _tokens(proc, "second")],
+        ["pkg/a.py:1", "first", "passed", "1/1", _tokens(proc, "first")],
+    ]
+    header = next(line for line in rows if "file:line" in line)
+    assert header.split() == ["file:line", "function", "status", "tests", "tokens"]
+    assert any(line.startswith("2 targets: 2 passed · tests 2/2 · ") for line in rows), proc.stdout
+    assert (project / "pkg" / "a.py").read_text(encoding="utf-8") == FIRST + "    return 2 * x\n"
+
+
+def _tokens(proc: subprocess.CompletedProcess, name: str) -> str:
+    """The tokens of ``name`` as its result line gives them."""
+    line = next(line for line in proc.stdout.splitlines() if line.startswith(f"✓ {name} "))
+    return next(part for part in line.split(" · ") if part.endswith(" tokens")).split()[0]
+
+
+def test_json_has_a_summary_and_each_targets_line(scripted_model, project):
+    scripted_model.add("generate", fenced(FIRST_CODE), target="first")
+    scripted_model.add("generate", fenced("def second(x):\n    return x\n"), target="second")
+    proc = specloop("run", ".", "--json", "--jobs", "2", "--max-iterations", "1",
+                    env=cli_env(scripted_model.url), cwd=project)
+    assert proc.returncode == 1, proc.stderr
+    report = json.loads(proc.stdout)
+    assert [(t["file"], t["line"], t["status"]) for t in report["targets"]] == [
+        ("b.py", 4, "failed"), ("pkg/a.py", 1, "passed")]
+    summary = report["summary"]
+    assert {k: summary[k] for k in ("targets", "passed", "failed", "error", "cancelled", "tests", "exit")} == {
+        "targets": 2, "passed": 1, "failed": 1, "error": 0, "cancelled": 0,
+        "tests": {"passed": 1, "failed": 1}, "exit": 1}
+    assert summary["tokens"]["prompt"] == sum(t["tokens"]["prompt"] for t in report["targets"]) > 0
+    assert summary["seconds"] > 0
+
+
+@pytest.mark.parametrize("value", ["0", "two"])
+def test_bad_jobs_is_bad_input(scripted_model, project, value):
+    proc = specloop("run", ".", "--jobs", value, env=cli_env(scripted_model.url), cwd=project)
+    assert proc.returncode == 2 and "--jobs" in proc.stderr
+    assert not scripted_model.requests
