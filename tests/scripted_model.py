@@ -16,8 +16,9 @@ server only knows what the test scripted:
   target, so a test with a missing rule fails visibly (and at once: clients do
   not retry a 400).
 
-Every request is recorded (:attr:`ScriptedModel.requests`) with its headers
-and JSON body.  Both plain and ``"stream": true`` (SSE) completions are served
+Every request is recorded (:attr:`ScriptedModel.requests`) with its headers,
+JSON body, arrival ``time`` and the ``end`` time its answer was sent (so a test
+can tell requests that overlapped).  Both plain and ``"stream": true`` (SSE) completions are served
 in OpenAI's schema, with ``usage`` estimated as characters / 4.
 
 Standalone (for the editor tests)::
@@ -132,8 +133,9 @@ class Request:
     path: str
     headers: dict[str, str]          # header names lower-cased
     body: dict[str, Any]
-    time: float
+    time: float                      # when it arrived
     rule: int | None = None          # index of the rule that answered, None: unmatched
+    end: float | None = None         # when its answer was sent (None: not yet, or never)
 
     @property
     def step(self) -> str | None:
@@ -156,7 +158,7 @@ class Request:
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "headers": self.headers, "body": self.body, "time": self.time,
-                "step": self.step, "target": self.target, "rule": self.rule}
+                "end": self.end, "step": self.step, "target": self.target, "rule": self.rule}
 
 
 def _text(content: Any) -> str:
@@ -358,6 +360,8 @@ def _make_handler(model: ScriptedModel) -> type[BaseHTTPRequestHandler]:
                     self._send_json(200, completion, answer.headers)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up (timeout or cancel)
+            finally:
+                request.end = time.time()
 
         def _stream(self, completion: dict[str, Any], ident: str, body: dict[str, Any], answer: Response) -> None:
             self.send_response(200)

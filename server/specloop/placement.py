@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from .candidate import parse_candidate
-from .edits import TextEdit, implementation_edits
+from .edits import TextEdit, implementation_edits, import_edit
 from .results import JobResult
 from .settings import Settings
 from .spec import find_target
@@ -23,7 +23,10 @@ def result_edits(source_now: str, result: JobResult) -> list[TextEdit]:
     """Edits placing ``result`` into the document as it is now.
 
     Raises :class:`StaleTarget` when the target is gone, is no longer a stub,
-    or its header/spec changed since the job started."""
+    or its header/spec changed since the job started.  A class result
+    (:class:`specloop.classspec.ClassResult`) goes to :func:`class_result_edits`."""
+    if getattr(result, "kind", None) == "class":
+        return class_result_edits(source_now, result)
     target = find_target(source_now, result.name)
     if target is None:
         raise StaleTarget(f"{result.name} is gone or no longer a stub")
@@ -34,6 +37,8 @@ def result_edits(source_now: str, result: JobResult) -> list[TextEdit]:
 
 def result_edits_anyway(source_now: str, result: JobResult) -> list[TextEdit]:
     """Like :func:`result_edits` but applies over a changed spec (the target must still be a stub)."""
+    if getattr(result, "kind", None) == "class":
+        return class_result_edits(source_now, result, anyway=True)
     if result.function_code is None:
         raise StaleTarget(f"no code to apply for {result.name}")
     target = find_target(source_now, result.name)
@@ -41,6 +46,31 @@ def result_edits_anyway(source_now: str, result: JobResult) -> list[TextEdit]:
         raise StaleTarget(f"{result.name} is gone or no longer a stub")
     candidate = replace(parse_candidate(result.function_code, target), imports=list(result.imports))
     return implementation_edits(source_now, target, candidate)
+
+
+def class_result_edits(source_now: str, result: JobResult, *, anyway: bool = False) -> list[TextEdit]:
+    """One set of edits placing a class result: the class body after its docstring replaced,
+    the components' imports merged.  The same rules as for a function: the class must still
+    be a class spec (docstring and method stubs only) and, unless ``anyway``, its header,
+    docstring and method stubs unchanged; its body indentation must be the one the result has."""
+    from .classspec import find_class_target
+
+    target = find_class_target(source_now, result.name)
+    if target is None:
+        raise StaleTarget(f"{result.name} is gone or no longer a class spec")
+    if not anyway and target.fingerprint != result.fingerprint:
+        raise StaleTarget(f"the spec of {result.name} changed while specloop worked")
+    body = getattr(result, "class_body", None)
+    if body is None:
+        raise StaleTarget(f"no code to apply for {result.name}")
+    if target.body_indent != getattr(result, "body_indent", target.body_indent):
+        raise StaleTarget(f"the indentation of {result.name} changed while specloop worked")
+    body = body.replace("\r\n", "\n").replace("\r", "\n").replace("\n", target.newline)
+    edits = [TextEdit(target.body_range, body)]
+    extra = import_edit(source_now, list(result.imports))
+    if extra is not None:
+        edits.append(extra)
+    return sorted(edits, key=lambda e: (e.range.start, e.range.end))
 
 
 def kept_tests_path(workspace: Path, path: Path, settings: Settings) -> Path:

@@ -1,4 +1,5 @@
-"""The prompt and the reply format of each model step, in one place.
+"""The prompt and the reply format of each model step, in one place (which is why the
+module is longer than 400 lines: splitting it would scatter the reply formats).
 
 Decisions:
 
@@ -37,6 +38,7 @@ from .spec import Target
 __all__ = [
     "generate_messages", "tests_messages", "import_line", "fix_messages", "critic_messages", "reask_message",
     "parse_code", "parse_tests", "parse_critic", "target_source",
+    "plan_messages", "class_critic_messages", "parse_class_critic",
 ]
 
 CODE_SYSTEM = (
@@ -62,6 +64,7 @@ _REASK_FORMAT = {
     "fix": "one ```python block holding the whole corrected function",
     "tests": "one ```python block holding the whole pytest module",
     "critic": 'only the JSON object {"verdict": ..., "findings": [...]}',
+    "plan": "one ```python block holding the whole class, every method a stub (header and docstring only)",
 }
 
 MAX_FAILURES_SHOWN = 8
@@ -445,3 +448,84 @@ def parse_critic(reply: str) -> tuple[str, list[Finding]]:
         items = [items]
     findings = [f for f in (_finding(item) for item in items) if f is not None]
     return verdict, findings
+
+
+# -- class specs: the plan and the review of the whole class -----------------------------
+
+PLAN_SYSTEM = (
+    "You design Python classes. You split a class spec into methods, each with a precise docstring. "
+    "Answer with one ```python code block and no other text."
+)
+CLASS_CRITIC_SYSTEM = (
+    "You review a Python class against its spec for accuracy, completeness, quality and security. "
+    "Answer with one JSON object and no other text."
+)
+
+
+def plan_messages(target, context: str) -> list[dict[str, str]]:
+    """The ``plan`` step: the class spec (``target``: a ``classspec.ClassTarget``) in, the class
+    with every component as a stub (header + docstring, doctest examples where the spec allows)
+    out."""
+    kept = ""
+    if target.stub_names:
+        kept = (f"Keep the existing methods {', '.join(f'`{n}`' for n in target.stub_names)} exactly as "
+                "written (header and docstring). ")
+    user = (
+        f"{_context_block(context)}Plan the class `{target.name}`:\n{_fence(target.text)}\n\n"
+        f"Write the class `{target.name}` with its docstring and every method it needs as a stub: the "
+        "method's header and a docstring saying exactly what it does, with doctest examples on instances "
+        f"(e.g. `>>> s = {target.name}(); ...`) where the spec allows, and no body besides the docstring. "
+        f"Include `__init__` if the class needs state. {kept}Method names must be unique. "
+        "Answer with one ```python block holding the whole class. No explanations."
+    )
+    return [{"role": "system", "content": PLAN_SYSTEM}, {"role": "user", "content": user}]
+
+
+def numbered_class(code: str) -> str:
+    """Number the lines of ``code`` so that the ``class`` line is 1 (lines above it unnumbered)."""
+    lines = code.rstrip().splitlines()
+    start = next((i for i, line in enumerate(lines) if line.lstrip().startswith("class ")), 0)
+    width = len(str(len(lines) - start))
+    return "\n".join(f"{str(i - start + 1).rjust(width) if i >= start else ' ' * width} | {line}"
+                     for i, line in enumerate(lines))
+
+
+def class_critic_messages(target, context: str, code: str) -> list[dict[str, str]]:
+    """The ``critic`` step on a whole class: every finding names its method."""
+    user = (
+        f"{_context_block(context)}Spec of the class `{target.name}`:\n{_fence(target.text)}\n\n"
+        f"Implementation (line numbers on the left, the class line is 1):\n```\n{numbered_class(code)}\n```\n\n"
+        "Check accuracy (does each method do what its spec says), completeness, quality, and security. "
+        "Report only real problems, each naming the method it is in. Answer with this JSON object only:\n"
+        '{"verdict": "approve" or "request_changes", "findings": [{"method": "<method name>", "category": '
+        '"accuracy|completeness|quality|security", "severity": "error|warning|info", "line": <line number>, '
+        '"message": "..."}]}'
+    )
+    return [{"role": "system", "content": CLASS_CRITIC_SYSTEM}, {"role": "user", "content": user}]
+
+
+def parse_class_critic(reply: str) -> tuple[str, list[tuple[str | None, Finding]]]:
+    """Like :func:`parse_critic`; each finding comes with the method it names (its
+    ``method`` / ``component`` / ``function`` field, ``None`` when it names none)."""
+    verdict, _ = parse_critic(reply)
+    text = _THINK.sub("", reply or "").strip()
+    objects: list[dict[str, Any]] = []
+    for _tag, content in sorted(_blocks(text), key=lambda b: b[0] != "json"):
+        objects += _json_objects(content)
+    objects += _json_objects(text)
+    obj = next(o for o in ({str(k).lower(): v for k, v in o.items()} for o in objects) if "verdict" in o)
+    items = obj.get("findings") or []
+    if not isinstance(items, list):
+        items = [items]
+    out: list[tuple[str | None, Finding]] = []
+    for item in items:
+        finding = _finding(item)
+        if finding is None:
+            continue
+        method = None
+        if isinstance(item, dict):
+            low = {str(k).lower(): v for k, v in item.items()}
+            raw = next((low[k] for k in ("method", "component", "function") if low.get(k)), None)
+            method = str(raw).strip().split(".")[-1].split("(")[0].strip() or None if raw else None
+        out.append((method, finding))
+    return verdict, out

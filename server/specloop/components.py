@@ -1,0 +1,306 @@
+"""A class spec end to end: plan -> parallel generation of the components -> review of
+the whole class -> targeted fixes of what it flags -> one result placing the class.
+
+Flow of :func:`implement_class`:
+
+1. **Plan** (``plan.py``, step ``plan``): the class with every component as a stub,
+   placed into the module text (the *planned* module).  An invalid plan gets one
+   re-ask; then the job ends in ``error``.
+2. **Generate**: one ``loop.implement`` job per component, on a module text where
+   every other component is its current best *passing* code or still its stub
+   (:meth:`_Run.module_for`).  ``__init__`` goes first (every other method needs
+   the state it sets up); the rest run at once, at most ``parallel_jobs`` at a
+   time (an ``asyncio.Semaphore``).  A component that failed while others were
+   still stubs is tried once more against the module with the others' passing code
+   (components may call each other).  Component jobs run without their own critic:
+   the class is reviewed as a whole.
+3. **Review** (step ``critic``, ``prompts.class_critic_messages``): findings name
+   their method (a ``method`` field, else the line they point at); only flagged
+   methods run again, with the findings as the ``feedback`` of their job (their
+   first request is a ``generate`` that quotes them); the others are not asked
+   again.  At most ``review_rounds`` rounds of review and fixes, then one last
+   review of what the fixes produced (as the function loop does).
+4. **Check and result**: the class docstring's own examples run against the
+   assembled module; the class passes when every component passed and those
+   examples pass.  The result (:class:`ClassResult`) carries the class body after
+   the docstring, placed by ``placement.result_edits`` as one edit (stale rules as
+   for functions).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+from . import loop, prompts
+from .classspec import ClassResult, ClassTarget, class_body_of
+from .edits import apply_edits
+from .model import BudgetExceeded, ModelClient, ModelError, capabilities
+from .placement import StaleTarget, result_edits
+from .plan import Plan, ask_plan, planned_source
+from .results import Event, Finding, JobResult
+from .sandbox import Sandbox, SandboxRequest, doctest_file, module_name_for
+from .settings import Settings
+from .spec import find_target
+from .trace import Trace
+
+INIT = "__init__"
+
+
+class _Run:
+    def __init__(self, target: ClassTarget, plan: Plan, planned: str, path: Path, settings: Settings,
+                 workspace: Path, emit, parallel: bool = True) -> None:
+        self.target, self.plan, self.planned = target, plan, planned
+        self.path, self.workspace, self.emit = path, workspace, emit
+        self.settings = settings.model_copy(update={"critic": False})   # the class is reviewed as a whole
+        # a model that answers one request at a time (the local one) gets one component at a time
+        self.gate = asyncio.Semaphore(settings.parallel_jobs if parallel else 1)
+        self.results: dict[str, JobResult] = {}
+        self.seen_by: dict[str, set[str]] = {}    # component -> the passing components its last job saw
+
+    def qual(self, name: str) -> str:
+        return f"{self.target.name}.{name}"
+
+    def passing(self) -> set[str]:
+        return {n for n, r in self.results.items() if r.status == "passed" and r.function_code}
+
+    def module_for(self, skip: str | None = None, *, failing_too: bool = False) -> str:
+        """The planned module with every other component's best passing code placed (with
+        ``failing_too`` also failing attempts: the text a --write-failing result holds)."""
+        text = self.planned
+        for name in self.plan.names:
+            r = self.results.get(name)
+            if name == skip or r is None or r.function_code is None:
+                continue
+            if r.status != "passed" and not failing_too:
+                continue
+            try:
+                text = apply_edits(text, result_edits(text, r))
+            except (StaleTarget, ValueError):
+                continue
+        return text
+
+    async def one(self, name: str, feedback: list[Finding] | None = None) -> JobResult:
+        async with self.gate:
+            self.seen_by[name] = self.passing() - {name}
+            text = self.module_for(skip=name)
+            target = find_target(text, self.qual(name))
+            if target is None:
+                return JobResult(name=self.qual(name), status="error", error="the planned stub was not found")
+            return await loop.implement(text, self.path, target, self.settings, workspace=self.workspace,
+                                        emit=self.emit, feedback=feedback)
+
+    def keep(self, name: str, result: JobResult) -> None:
+        """A new result replaces the old one unless the old one passed and the new one did not."""
+        old = self.results.get(name)
+        if old is not None and old.status == "passed" and result.status != "passed":
+            return
+        self.results[name] = result
+
+    async def generate(self, names: list[str], feedback: dict[str, list[Finding]] | None = None) -> None:
+        feedback = feedback or {}
+        found = await asyncio.gather(*(self.one(n, feedback.get(n)) for n in names))
+        for name, result in zip(names, found):
+            self.keep(name, result)
+
+
+def _context(model: str, source: str, target: ClassTarget, settings: Settings) -> str:
+    """The module around the class (the class itself is in the prompt), clipped to
+    ``context_tokens``; none for a model that copies what it sees (the local one)."""
+    if not capabilities(model).module_context or target.def_range is None:
+        return ""
+    lines = source.splitlines()
+    around = lines[:target.def_range.start.line] + lines[target.def_range.end.line + 1:]
+    text = "\n".join(around).strip()
+    limit = settings.context_tokens * 4
+    return text if len(text) <= limit else text[:limit]
+
+
+async def implement_class(source: str, path: Path, target: ClassTarget, settings: Settings, *,
+                          workspace: Path, emit=None) -> ClassResult:
+    """Run a class job on ``target`` in ``source`` (the text of ``path``; nothing is written)."""
+    started = time.monotonic()
+    emit = emit or (lambda event: None)
+    path, workspace = Path(path).resolve(), Path(workspace).resolve()
+    trace = Trace(workspace, target.qualname, enabled=settings.trace)
+    trace.write("class_job", target=target.qualname, path=str(path), settings=settings.model_dump())
+    result = ClassResult(name=target.qualname, status="error", fingerprint=target.fingerprint,
+                         body_indent=target.body_indent, trace_path=str(trace.path) if trace.path else None)
+
+    def phase(name: str, message: str, percent: int) -> None:
+        emit(Event("phase", target.qualname, message=message, percent=percent, data={"phase": name}))
+        trace.write("phase", phase=name, message=message)
+
+    def done(error: str | None = None) -> ClassResult:
+        if error:
+            result.error = error
+            trace.write("error", error=error)
+        result.seconds = time.monotonic() - started
+        phase("done", error or f"{result.status}: {len(result.components)} components", 100)
+        return result
+
+    client = None
+    try:
+        client = ModelClient(settings, target=target.qualname, trace=trace, cache_dir=workspace / ".specloop" / "cache")
+        client.on_usage = lambda usage: emit(Event("tokens", target.qualname, data={
+            "prompt": usage.prompt_tokens, "completion": usage.completion_tokens, "cost_usd": usage.cost_usd}))
+        context = _context(client.model, source, target, settings)
+        await client.prepare(lambda message: phase("loading-model", message, 3))
+        phase("planning", "planning the components", 5)
+        plan = await ask_plan(client, target, context)
+    except (ModelError, ValueError, OSError) as exc:
+        if client is not None:
+            result.usage.add(client.usage)
+        return done(f"plan: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+    planned = planned_source(source, target, plan)
+    trace.write("plan", components=plan.names)
+    emit(Event("log", target.qualname, message=f"plan: {', '.join(plan.names)}"))
+    run = _Run(target, plan, planned, path, settings, workspace, emit, capabilities(client.model).parallel)
+
+    phase("generating", f"generating {len(plan.names)} components", 10)
+    first = [INIT] if INIT in plan.names else []
+    if first:
+        await run.generate(first)
+    await run.generate([n for n in plan.names if n not in first])
+    # components that failed while others were stubs: once more with the others' passing code
+    again = [n for n in plan.names if run.results[n].status in ("failed", "error")
+             and run.passing() - {n} - run.seen_by.get(n, set())]
+    if again:
+        trace.write("decision", step="regenerate", components=again,
+                    why="they failed while other components were stubs; those pass now")
+        await run.generate(again)
+
+    findings: list[Finding] = []
+    if settings.critic and settings.review_rounds > 0 and run.passing():
+        try:
+            findings = await _review(run, client, context, trace, phase)
+        except ModelError as exc:
+            if isinstance(exc, BudgetExceeded):
+                result.error = str(exc)
+            emit(Event("log", target.qualname, message=f"no review: {exc}"))
+            trace.write("critic_error", error=str(exc))
+
+    final = run.module_for(failing_too=True)
+    result.components = [run.results[n] for n in plan.names]
+    result.findings = findings + [f for r in result.components for f in r.findings]
+    result.failures = [o for r in result.components for o in r.failures]
+    result.passed = sum(r.passed for r in result.components)
+    result.failed = sum(r.failed for r in result.components)
+    result.iterations = sum(r.iterations for r in result.components)
+    result.usage.add(client.usage)
+    for r in result.components:
+        result.usage.add(r.usage)
+    result.imports = list(dict.fromkeys(i for r in result.components if r.function_code for i in r.imports))
+    result.class_body, result.function_code = class_body_of(final, target.name)
+    failing = [r for r in result.components if r.status != "passed"]
+    if failing:
+        worst = "error" if all(r.function_code is None for r in result.components) else "failed"
+        result.status = worst
+        result.error = result.error or f"{failing[0].name}: {failing[0].error or failing[0].status}"
+    else:
+        result.status = "passed"
+    if target.examples and result.status == "passed":
+        phase("testing", "testing the class's own examples", 96)
+        error = await _class_examples(final, path, target, settings, workspace, result)
+        if error:
+            result.status, result.error = "failed", error
+    trace.write("result", **{k: v for k, v in result.summary_dict().items() if k not in ("trace", "components", "kind")})
+    return done()
+
+
+async def _review(run: _Run, client: ModelClient, context: str, trace: Trace, phase) -> list[Finding]:
+    """Review rounds; returns the findings still standing (info only when approved)."""
+    names = set(run.plan.names)
+
+    async def review() -> tuple[str, dict[str, list[Finding]], list[Finding]]:
+        _, code = class_body_of(run.module_for(), run.target.name)
+        verdict, items = await client.complete("critic", prompts.class_critic_messages(run.target, context, code or ""),
+                                               parse=prompts.parse_class_critic)
+        flagged = _flagged(items, code or "", names)
+        trace.write("critic", verdict=verdict, findings=[{"method": m, **f.to_dict()} for m, f in items],
+                    flagged=sorted(flagged))
+        return verdict, flagged, [f for _, f in items]
+
+    phase("reviewing", "reviewing the class", 88)
+    verdict, flagged, findings = await review()
+    for round_ in range(run.settings.review_rounds):
+        if verdict != "request_changes" or not flagged:
+            break
+        phase("fixing", f"fixing {', '.join(sorted(flagged))} (review {round_ + 1})", 90)
+        trace.write("decision", step="fix_flagged", components=sorted(flagged), why="the critic flagged them")
+        await run.generate(sorted(flagged), flagged)
+        phase("reviewing", "reviewing the class again", 94)
+        verdict, flagged, findings = await review()
+    return findings if verdict == "request_changes" else [f for f in findings if f.severity == "info"]
+
+
+def _flagged(items: list[tuple[str | None, Finding]], code: str, names: set[str]) -> dict[str, list[Finding]]:
+    """Findings per component: by the method they name, else by the line they point at; a
+    finding's line is made relative to its method's def line (as the fix prompt reads it)."""
+    import ast
+
+    spans: dict[str, tuple[int, int]] = {}
+    try:
+        tree = ast.parse(code)
+        cls = next(n for n in tree.body if isinstance(n, ast.ClassDef))
+        for node in cls.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                spans[node.name] = (node.lineno - cls.lineno + 1, node.end_lineno - cls.lineno + 1)  # type: ignore[operator]
+    except (SyntaxError, ValueError, StopIteration):
+        pass
+    out: dict[str, list[Finding]] = {}
+    for method, finding in items:
+        if method not in names and finding.line is not None:
+            method = next((n for n, (a, b) in spans.items() if a <= finding.line <= b), None)
+        if method not in names:
+            continue
+        line = finding.line - spans[method][0] + 1 if finding.line is not None and method in spans \
+            and spans[method][0] <= finding.line <= spans[method][1] else None
+        out.setdefault(method, []).append(Finding(finding.category, finding.severity, finding.message, line))
+    return out
+
+
+async def _class_examples(module: str, path: Path, target: ClassTarget, settings: Settings, workspace: Path,
+                          result: ClassResult) -> str | None:
+    """Run the class docstring's examples on the assembled module; None when they pass."""
+    from .spec import Example
+
+    examples = [Example(e.source, e.want, e.lineno) for e in target.examples]
+    try:
+        sandbox = await asyncio.to_thread(Sandbox, settings, workspace)
+        tests = [doctest_file(module_name_for(path)[0], target.qualname, examples)]
+        run = await sandbox.run(SandboxRequest(module_path=path, candidate_source=module, workspace=workspace,
+                                               tests=tests))
+    except (ValueError, OSError) as exc:
+        return f"the class's examples could not run: {exc}"
+    passed = sum(o.outcome == "passed" for o in run.outcomes)
+    result.passed += passed
+    result.failed += len(run.outcomes) - passed
+    bad = [o for o in run.outcomes if o.outcome != "passed"]
+    if run.error or bad or not run.outcomes:
+        why = run.error or (f"{bad[0].id}: {bad[0].message}" if bad else "no example ran")
+        result.failures += bad
+        return f"the class's own examples fail on the assembled class: {why}"
+    return None
+
+
+async def implement_any(source: str, path: Path, target, settings: Settings, *, workspace: Path, emit=None):
+    """``specloop run``'s entry: a class target (found again in ``source``, which may hold
+    results placed since) or a function target."""
+    if isinstance(target, ClassTarget):
+        from .classspec import find_class_target
+
+        fresh = find_class_target(source, target.qualname) or target
+        return await implement_class(source, path, fresh, settings, workspace=workspace, emit=emit)
+    fresh = find_target(source, target.qualname) or target
+    return await loop.implement(source, path, fresh, settings, workspace=workspace, emit=emit)
+
+
+def component_lines(result: JobResult) -> list[str]:
+    """One line per component of a class result (the terminal output lists them)."""
+    lines = []
+    for c in getattr(result, "components", []):
+        lines.append(f"    {c.name}: {c.status} {c.passed}/{c.passed + c.failed} tests · "
+                     f"{c.iterations} iteration{'s' if c.iterations != 1 else ''}")
+    return lines

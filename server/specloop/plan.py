@@ -1,0 +1,160 @@
+"""The ``plan`` step of a class spec: the model proposes the class's components, each a
+method stub (header + docstring, doctest examples where the spec allows); the plan is
+checked here and placed into the module as ordinary function targets.
+
+Decisions:
+
+* The reply is one fenced python block holding the class (DESIGN.md contract 4),
+  read with :func:`prompts.parse_code` and checked with ``ast``
+  (:func:`parse_plan`): it parses; it holds exactly one class, named as the
+  target (imports beside it are allowed and ignored: a component brings its own);
+  method names are unique; every method has a docstring and nothing else (a
+  ``...``/``pass`` after the docstring is tolerated); the existing method stubs
+  are all there with their spec text unchanged; ``__init__`` is allowed.  A
+  failure is a ``ValueError`` whose message is quoted back in the one re-ask
+  (``ModelClient.complete``); a second failure ends the job in ``error``.
+* The plan's own class docstring is ignored: the user's class header and
+  docstring stay as written.  Existing method stubs are placed with the user's
+  own text (comments and all), new ones as the plan wrote them, re-indented to
+  the class's body indentation.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import textwrap
+from dataclasses import dataclass
+
+from . import prompts
+from .classspec import ClassTarget
+from .edits import TextEdit, apply_edits
+
+PLAN_STEP = "plan"
+
+
+@dataclass
+class Component:
+    name: str
+    text: str            # the stub (decorators, header, docstring) at column 0, "\n" newlines
+    existing: bool       # one of the user's method stubs
+
+
+@dataclass
+class Plan:
+    components: list[Component]
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.components]
+
+
+def _only_docstring(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    doc = node.body[0] if node.body else None
+    if not (isinstance(doc, ast.Expr) and isinstance(doc.value, ast.Constant) and isinstance(doc.value.value, str)):
+        return False
+    rest = node.body[1:]
+    return all(isinstance(s, ast.Pass) or (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant)
+                                           and s.value.value is Ellipsis) for s in rest)
+
+
+def _header_key(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
+    """The header as parsed (name, arguments, decorators, return), without the body."""
+    bare = copy.copy(node)
+    bare.body = [ast.Pass()]
+    return ast.unparse(bare)
+
+
+def _segment(code: str, node: ast.stmt) -> str:
+    lines = code.splitlines()
+    first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))]) - 1
+    return textwrap.dedent("\n".join(lines[first:node.end_lineno])) + "\n"   # type: ignore[attr-defined]
+
+
+def check_plan(code: str, target: ClassTarget) -> Plan:
+    """The plan in ``code`` (the reply's python block) for ``target``; ValueError says what is wrong."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError as exc:
+        raise ValueError(f"the python block does not parse (line {exc.lineno}: {exc.msg})") from None
+    classes = [n for n in tree.body if isinstance(n, ast.ClassDef)]
+    others = [n for n in tree.body if not isinstance(n, (ast.ClassDef, ast.Import, ast.ImportFrom))
+              and not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))]
+    if len(classes) != 1 or classes[0].name != target.name:
+        found = ", ".join(f"`{c.name}`" for c in classes) or "none"
+        raise ValueError(f"the block must hold exactly one class, `{target.name}` (found: {found})")
+    if others:
+        raise ValueError(f"the block holds code besides the class (line {others[0].lineno}); "
+                         "write only the class with method stubs")
+    cls = classes[0]
+    body = cls.body[1:] if _has_docstring(cls.body) else cls.body
+    methods = []
+    for node in body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            methods.append(node)
+        elif not (isinstance(node, ast.Pass) or (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))):
+            raise ValueError(f"the class holds a statement that is not a method stub (line {node.lineno}); "
+                             "write methods with a header and a docstring only")
+    if not methods:
+        raise ValueError(f"the class `{target.name}` has no methods")
+    names = [m.name for m in methods]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ValueError(f"method names must be unique: {', '.join(twice)} defined twice")
+    for m in methods:
+        if not _only_docstring(m):
+            raise ValueError(f"the method `{m.name}` must be a stub: its header and a docstring, no body")
+    planned = {m.name: m for m in methods}
+    for existing in target.methods:
+        got = planned.get(existing.name)
+        if got is None:
+            raise ValueError(f"the existing method `{existing.name}` is missing; keep it as written")
+        if (ast.get_docstring(got) or "").strip() != (existing.docstring or "").strip() and existing.docstring:
+            raise ValueError(f"the docstring of the existing method `{existing.name}` was changed; keep it as written")
+        mine = ast.parse(textwrap.dedent(existing.header) + "\n    pass\n").body[0]
+        if _header_key(mine) != _header_key(got):   # type: ignore[arg-type]
+            raise ValueError(f"the header of the existing method `{existing.name}` was changed; keep it as written")
+    existing_names = {m.name for m in target.methods}
+    return Plan([Component(m.name, _segment(code, m), m.name in existing_names) for m in methods])
+
+
+def _has_docstring(body: list[ast.stmt]) -> bool:
+    first = body[0] if body else None
+    return isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str)
+
+
+def parse_plan(reply: str, target: ClassTarget) -> Plan:
+    """A ``plan`` reply read leniently (:func:`prompts.parse_code`), then checked."""
+    return check_plan(prompts.parse_code(reply), target)
+
+
+def planned_source(source: str, target: ClassTarget, plan: Plan) -> str:
+    """``source`` with the class body (after its docstring) replaced by the plan's stubs: the
+    existing stubs in the user's own text, new ones as planned."""
+    own = _existing_texts(source, target)
+    nl, indent = target.newline, target.body_indent
+    blocks = []
+    for comp in plan.components:
+        text = own.get(comp.name) if comp.existing else None
+        if text is None:
+            text = textwrap.indent(comp.text.rstrip("\n"), indent, lambda line: bool(line.strip()))
+        blocks.append(text.replace("\r\n", "\n").replace("\n", nl))
+    body = nl + nl + (nl + nl).join(blocks)
+    return apply_edits(source, [TextEdit(target.body_range, body)])
+
+
+def _existing_texts(source: str, target: ClassTarget) -> dict[str, str]:
+    """The user's text of each existing method stub (decorators to its last line)."""
+    lines = source.splitlines()
+    out = {}
+    for m in target.methods:
+        if m.def_range is None:
+            continue
+        out[m.name] = "\n".join(lines[m.def_range.start.line:m.def_range.end.line + 1])
+    return out
+
+
+async def ask_plan(client, target: ClassTarget, context: str) -> Plan:
+    """One ``plan`` request (one re-ask with the validation error; then ``ModelError``)."""
+    return await client.complete(PLAN_STEP, prompts.plan_messages(target, context),
+                                 parse=lambda reply: parse_plan(reply, target))
