@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import folders
 from .results import JobResult
 from .spec import Target
 from .writeback import (CHANGED, DELETED, WRITTEN, SourceFile, Undecodable, display_path, read_source,
@@ -53,7 +54,6 @@ if TYPE_CHECKING:
     from .settings import Settings
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
-SKIP_FOLDERS = {"node_modules", "__pycache__", "site-packages"}
 
 
 class BadInput(Exception):
@@ -139,15 +139,11 @@ def _read(path: Path) -> SourceFile:
         raise BadInput(str(exc)) from None
 
 
-def _skipped_folder(parent: str, name: str) -> bool:
-    """A hidden folder, a tool folder (:data:`SKIP_FOLDERS`) or a virtualenv."""
-    return name.startswith(".") or name in SKIP_FOLDERS or os.path.exists(os.path.join(parent, name, "pyvenv.cfg"))
-
-
 def python_files(folder: Path, problems: list[str]) -> list[Path]:
     """The .py files under ``folder`` in a stable order (a folder's files, then its
     subfolders, by name), without hidden, tool and virtualenv folders; in a git work
-    tree only the files git does not ignore."""
+    tree only the files git does not ignore.  The skip rule and the walk are
+    :mod:`specloop.folders`'s."""
     listed = _git_files(folder)
     if listed is not None:
         found: list[Path] = []
@@ -155,21 +151,17 @@ def python_files(folder: Path, problems: list[str]) -> list[Path]:
             parts = relative.split("/")
             if not parts[-1].endswith(".py") or parts[-1].startswith("."):
                 continue
-            if any(_skipped_folder(os.path.join(folder, *parts[:i]), parts[i]) for i in range(len(parts) - 1)):
+            if any(folders.skipped(os.path.join(folder, *parts[:i]), parts[i]) for i in range(len(parts) - 1)):
                 continue
             path = Path(folder, *parts)
             if path.is_file():       # listed by the index but deleted, or a submodule: nothing to read
                 found.append(path)
         return sorted(found, key=lambda p: (p.parent.parts, p.name))
-    found = []
 
     def unreadable(exc: OSError) -> None:
         problems.append(f"skipped {display_path(exc.filename)}: {exc.strerror or exc}")
 
-    for root, dirs, files in os.walk(folder, onerror=unreadable):
-        dirs[:] = sorted(d for d in dirs if not _skipped_folder(root, d))
-        found += [Path(root, f) for f in sorted(files) if f.endswith(".py") and not f.startswith(".")]
-    return found
+    return [Path(root, name) for root, name in folders.python_files(folder, onerror=unreadable)]
 
 
 def _git_files(folder: Path) -> list[str] | None:
@@ -216,8 +208,10 @@ def collect(args: argparse.Namespace, problems: list[str]) -> list[Job]:
                 raise
             problems.append(f"skipped {exc}")
             continue
-        names += [t.qualname for t in found.targets]
-        targets = [t for t in found.targets if not args.target or t.qualname == args.target]
+        from .classspec import find_class_targets, run_targets   # class specs: the class and its methods
+
+        names += [t.qualname for t in found.targets] + [c.qualname for c in find_class_targets(source.text)]
+        targets = run_targets(source.text, args.target)
         if targets:
             jobs.append(Job(source, targets, workspace_for(file)))
     if args.target and not jobs:
@@ -354,20 +348,23 @@ def _reread(job: Job, only: str | None) -> Job:
     found = find_targets(source.text)
     if found.error:
         raise BadInput(f"{display_path(source.path)} does not parse: {found.error}")
-    return Job(source, [t for t in found.targets if not only or t.qualname == only], job.workspace)
+    from .classspec import run_targets
+
+    return Job(source, run_targets(source.text, only), job.workspace)
 
 
 async def implement_file(run: Run, job: Job, settings: Settings) -> None:
-    from . import loop
+    from . import components, loop
     from .edits import apply_edits
 
     path, workspace = job.source.path, job.workspace
     job.current = job.shown = job.source.text
     for target in job.targets:
-        fresh = loop.find_target(job.current, target.qualname) or target
-        result = await loop.implement(job.current, path, fresh, settings, workspace=workspace,
-                                      emit=run.reporter.event)
+        result = await components.implement_any(job.current, path, target, settings, workspace=workspace,
+                                                emit=run.reporter.event)   # a function or a class target
         run.reporter.result(result, _finding_lines(job.shown, result))
+        for line in components.component_lines(result):
+            run.reporter.note(line)
         entry = Entry(result, display_path(path))
         job.entries.append(entry)
         if result.status != "passed":
