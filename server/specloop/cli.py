@@ -76,9 +76,9 @@ def _parser() -> argparse.ArgumentParser:
                           "or the parallel_jobs setting where it is set")
     run.add_argument("--json", action="store_true", help="print one JSON object with the results")
     recording = run.add_mutually_exclusive_group()
-    recording.add_argument("--record", type=Path, metavar="DIR",
+    recording.add_argument("--record", dest="record_dir", type=_absolute, metavar="DIR",
                            help="store every model exchange of the run under DIR (setting record_dir)")
-    recording.add_argument("--replay", type=Path, metavar="DIR",
+    recording.add_argument("--replay", dest="replay_dir", type=_absolute, metavar="DIR",
                            help="answer every model request from the exchanges recorded under DIR, without a "
                                 "model; a request not recorded there ends its target in error (setting replay_dir)")
     check = sub.add_parser(
@@ -290,35 +290,16 @@ def main(argv: list[str] | None = None) -> int:
 
         return check_command(args)
     start_model_layer()
-    with _recording(args):
-        code = _run_command(args)
+    code = _run_command(args)
     if program:
         _leave(code)
     return code
 
 
-@contextlib.contextmanager
-def _recording(args: argparse.Namespace):
-    """``--record DIR`` / ``--replay DIR``: the settings record_dir / replay_dir for this run,
-    as SPECLOOP_RECORD_DIR / SPECLOOP_REPLAY_DIR (DIR made absolute from the current folder;
-    the flag drops the other variable), restored afterwards."""
-    names = {"record": "SPECLOOP_RECORD_DIR", "replay": "SPECLOOP_REPLAY_DIR"}
-    chosen = next((flag for flag in names if getattr(args, flag, None) is not None), None)
-    if chosen is None:
-        yield
-        return
-    saved = {name: os.environ.get(name) for name in names.values()}
-    for name in names.values():
-        os.environ.pop(name, None)
-    os.environ[names[chosen]] = str(Path(getattr(args, chosen)).expanduser().resolve())
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+def _absolute(value: str) -> str:
+    """A folder given on the command line, absolute from the current folder (settings
+    resolve relative paths against the workspace)."""
+    return str(Path(value).expanduser().resolve())
 
 
 def _leave(code: int) -> None:

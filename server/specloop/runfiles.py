@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import folders
+from . import folders, placement
 from .results import JobResult
 from .spec import Target
 from .writeback import (CHANGED, DELETED, WRITTEN, SourceFile, Undecodable, display_path, read_source,
@@ -241,7 +241,8 @@ async def run_path(args: argparse.Namespace, reporter: Reporter, written: list[s
 
     problems: list[str] = []
     jobs, problems = collected if collected is not None else (collect(args, problems), problems)
-    overrides = {k: getattr(args, k) for k in ("model", "api_base", "max_iterations", "candidates")}
+    overrides = {k: getattr(args, k) for k in ("model", "api_base", "max_iterations", "candidates",
+                                                    "record_dir", "replay_dir")}
     probe = _probe_sandbox() if jobs else None
     settings: dict[Path, Settings] = {}
     for job in jobs:
@@ -354,7 +355,7 @@ def _reread(job: Job, only: str | None) -> Job:
 
 
 async def implement_file(run: Run, job: Job, settings: Settings) -> None:
-    from . import components, loop
+    from . import components
     from .edits import apply_edits
 
     path, workspace = job.source.path, job.workspace
@@ -372,12 +373,12 @@ async def implement_file(run: Run, job: Job, settings: Settings) -> None:
         if result.function_code is None:
             continue
         try:
-            shown = apply_edits(job.shown, loop.result_edits(job.shown, result))
+            shown = apply_edits(job.shown, placement.result_edits(job.shown, result))
             if result.status == "passed" or run.args.write_failing:
-                job.current = apply_edits(job.current, loop.result_edits(job.current, result))
+                job.current = apply_edits(job.current, placement.result_edits(job.current, result))
                 entry.placed = True
             job.shown = shown
-        except (loop.StaleTarget, ValueError) as exc:
+        except (placement.StaleTarget, ValueError) as exc:
             run.reporter.note(f"    cannot place the result of {result.name}: {exc}")
             continue
         if result.status != "passed" and run.args.diff:
@@ -387,10 +388,10 @@ async def implement_file(run: Run, job: Job, settings: Settings) -> None:
 
 def finish_file(run: Run, job: Job, settings: Settings) -> None:
     """Diff, or write the file and save what is not written."""
-    from . import check, loop
+    from . import check
 
     source, shown_path = job.source, display_path(job.source.path)
-    tests_path = loop.kept_tests_path(job.workspace, source.path, settings)
+    tests_path = placement.kept_tests_path(job.workspace, source.path, settings)
     if run.args.diff:
         _set_lines(job, source.text)
         _print_diff(source, source.text, job.shown)
@@ -488,13 +489,12 @@ def _finding_lines(text: str, result: JobResult) -> list[int] | None:
     (a finding's own line counts from the def of the code the critic saw)."""
     if not result.findings or result.function_code is None:
         return None
-    from . import loop
     from .edits import apply_edits
     from .locate import def_line_in, finding_line
 
     try:
-        placed = apply_edits(text, loop.result_edits_anyway(text, result))
-    except (loop.StaleTarget, ValueError):
+        placed = apply_edits(text, placement.result_edits_anyway(text, result))
+    except (placement.StaleTarget, ValueError):
         return None
     def_line = def_line_in(placed, result.name, 0)
     if def_line is None:
