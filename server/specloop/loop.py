@@ -37,14 +37,12 @@ from pathlib import Path
 from . import prompts, search
 from .candidate import Candidate
 from .context import build_context, find_user_tests_async
-from .job import (DOCTEST_FILE, MODEL_TEST_FILE, Attempt, Emit, Job,  # noqa: F401 (re-exported)
-                  kept_tests)
+from .job import Attempt, Emit, Job, kept_tests
 from .model import BudgetExceeded, ModelClient, ModelError, Sample, capabilities
-from .placement import StaleTarget, kept_tests_path, result_edits, result_edits_anyway  # noqa: F401 (re-exported)
 from .results import Event, Finding, JobResult
 from .sandbox import Sandbox, doctest_file, module_name_for
 from .settings import Settings
-from .spec import Target, find_target  # noqa: F401 (re-exported)
+from .spec import Target
 from .trace import Trace
 
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from specloop.edits import apply_edits
-from specloop.loop import StaleTarget, implement, result_edits
+from specloop.loop import implement
+from specloop.placement import StaleTarget, result_edits
 from specloop.spec import find_target
 
 from scripted_model import Response, error, hang
