@@ -1,0 +1,43 @@
+"""`specloop run` on a class spec (a subprocess, the scripted model over HTTP): the class
+target runs, is written as one class, and its components are listed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from test_class_spec import STACK, assert_review_fixed_only_size, script_stack
+from test_cli import cli_env, specloop
+
+
+# -- end to end: the CLI ---------------------------------------------------------------------
+
+def test_specloop_run_implements_a_class_target(scripted_model, tmp_path: Path):
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
+    path = tmp_path / "stack.py"
+    path.write_text(STACK, encoding="utf-8")
+    script_stack(scripted_model, delay=0.3)
+    env = cli_env(scripted_model.url, SPECLOOP_CRITIC="true", SPECLOOP_PARALLEL_JOBS="3")
+    proc = specloop("run", "stack.py", "--target", "Stack", "--json", env=env, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    (entry,) = json.loads(proc.stdout)["targets"]
+    assert entry["name"] == "Stack" and entry["status"] == "passed" and entry["written"] is True
+    assert entry["kind"] == "class"
+    assert [(c["name"], c["status"]) for c in entry["components"]] == [
+        ("Stack.__init__", "passed"), ("Stack.push", "passed"), ("Stack.pop", "passed"), ("Stack.size", "passed")]
+    text = path.read_text(encoding="utf-8")
+    assert "self.items.append(item)" in text and "return len(self.items)" in text
+    assert text.endswith('def after():\n    return "untouched"\n')
+    assert_review_fixed_only_size(scripted_model)
+
+
+def test_specloop_run_lists_class_components(scripted_model, tmp_path: Path):
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
+    path = tmp_path / "stack.py"
+    path.write_text(STACK, encoding="utf-8")
+    script_stack(scripted_model, delay=0.0)
+    proc = specloop("run", "stack.py", env=cli_env(scripted_model.url), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    for name in ("Stack.__init__", "Stack.push", "Stack.pop", "Stack.size"):
+        assert f"    {name}: passed" in proc.stderr
+    assert "self.items = []" in path.read_text(encoding="utf-8")
