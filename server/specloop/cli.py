@@ -37,7 +37,7 @@ import threading
 import time
 from pathlib import Path
 
-from .results import Event, JobResult
+from .results import Event, JobResult, Log, Phase, Tested
 from .runfiles import (EXIT_BAD_INPUT, EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, BadInput, Entry,  # noqa: F401
                        collect, run_path, summary, workspace_for)
 from .writeback import display_path, reason_of
@@ -134,13 +134,13 @@ class Reporter:
             task = self.tasks.get(event.target)
             if task is None:
                 task = self.tasks[event.target] = self.live.add_task(event.target, total=100, detail="")
-            if event.kind == "phase":
-                done = self.completed[event.target] = max(self.completed.get(event.target, 0), event.percent or 0)
+            if isinstance(event, Phase):
+                done = self.completed[event.target] = max(self.completed.get(event.target, 0), event.percent)
                 self.live.update(task, completed=done, detail=event.message)
-            elif event.kind == "tests":
+            elif isinstance(event, Tested):
                 self.live.update(task, detail=f"tests {event.message}")
             return
-        if event.kind in ("phase", "tests", "log") and event.data.get("phase") != "done":
+        if isinstance(event, (Phase, Tested, Log)) and not (isinstance(event, Phase) and event.phase == "done"):
             print(f"{event.target}: {event.message}", file=sys.stderr, flush=True)
 
     def result(self, result: JobResult, finding_lines: list[int] | None = None) -> None:

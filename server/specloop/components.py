@@ -39,7 +39,7 @@ from .edits import apply_edits
 from .model import BudgetExceeded, ModelClient, ModelError, capabilities
 from .placement import StaleTarget, result_edits
 from .plan import Plan, ask_plan, planned_source
-from .results import Event, Finding, JobResult
+from .results import Finding, JobResult, Log, Phase, Tokens
 from .sandbox import Sandbox, SandboxRequest, doctest_file, module_name_for
 from .settings import Settings
 from .spec import find_target
@@ -129,7 +129,7 @@ async def implement_class(source: str, path: Path, target: ClassTarget, settings
                          body_indent=target.body_indent, trace_path=str(trace.path) if trace.path else None)
 
     def phase(name: str, message: str, percent: int) -> None:
-        emit(Event("phase", target.qualname, message=message, percent=percent, data={"phase": name}))
+        emit(Phase(target.qualname, name, message, percent))
         trace.write("phase", phase=name, message=message)
 
     def done(error: str | None = None) -> ClassResult:
@@ -143,8 +143,8 @@ async def implement_class(source: str, path: Path, target: ClassTarget, settings
     client = None
     try:
         client = ModelClient(settings, target=target.qualname, trace=trace, cache_dir=workspace / ".specloop" / "cache")
-        client.on_usage = lambda usage: emit(Event("tokens", target.qualname, data={
-            "prompt": usage.prompt_tokens, "completion": usage.completion_tokens, "cost_usd": usage.cost_usd}))
+        client.on_usage = lambda usage: emit(Tokens(target.qualname, usage.prompt_tokens, usage.completion_tokens,
+                                                     usage.cost_usd))
         context = _context(client.model, source, target, settings)
         await client.prepare(lambda message: phase("loading-model", message, 3))
         phase("planning", "planning the components", 5)
@@ -155,7 +155,7 @@ async def implement_class(source: str, path: Path, target: ClassTarget, settings
         return done(f"plan: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
     planned = planned_source(source, target, plan)
     trace.write("plan", components=plan.names)
-    emit(Event("log", target.qualname, message=f"plan: {', '.join(plan.names)}"))
+    emit(Log(target.qualname, f"plan: {', '.join(plan.names)}"))
     run = _Run(target, plan, planned, path, settings, workspace, emit, capabilities(client.model).parallel)
 
     phase("generating", f"generating {len(plan.names)} components", 10)
@@ -178,7 +178,7 @@ async def implement_class(source: str, path: Path, target: ClassTarget, settings
         except ModelError as exc:
             if isinstance(exc, BudgetExceeded):
                 result.error = str(exc)
-            emit(Event("log", target.qualname, message=f"no review: {exc}"))
+            emit(Log(target.qualname, f"no review: {exc}"))
             trace.write("critic_error", error=str(exc))
 
     final = run.module_for(failing_too=True)

@@ -14,7 +14,7 @@ from . import policy, prompts, search
 from .candidate import Candidate, parse_candidate
 from .edits import candidate_module
 from .model import BudgetExceeded, Capabilities, ModelClient, ModelError, Sample
-from .results import Event, Finding, TestOutcome, TestRun
+from .results import Event, Finding, Log, Phase, Tested, TestOutcome, TestRun
 from .sandbox import DOCTEST_FILE, Sandbox, SandboxRequest, TestFile  # noqa: F401 (re-exported)
 from .settings import Settings
 from .spec import Target
@@ -88,14 +88,13 @@ class Job:
 
     # -- reporting --------------------------------------------------------------
     def phase(self, name: str, message: str, percent: int) -> None:
-        self.emit(Event("phase", self.target.qualname, message=message, percent=percent, data={"phase": name}))
+        self.emit(Phase(self.target.qualname, name, message, percent))
         self.trace.write("phase", phase=name, message=message)
 
     def report_tests(self, attempt: Attempt) -> None:
         outs = attempt.outcomes(set(self.disputed))
         passed = sum(o.outcome == "passed" for o in outs)
-        self.emit(Event("tests", self.target.qualname, message=f"{passed}/{len(outs)} passed",
-                        data={"passed": passed, "failed": len(outs) - passed, "total": len(outs)}))
+        self.emit(Tested(self.target.qualname, passed, len(outs) - passed, len(outs)))
         self.trace.write("tests", iteration=attempt.iteration, isolation=attempt.run.isolation,
                          error=attempt.run.error, seconds=attempt.run.seconds,
                          outcomes=[o.to_dict() for o in attempt.run.outcomes])
@@ -116,8 +115,7 @@ class Job:
             earlier = await running
             attempt = replace(earlier, iteration=iteration)
             self.trace.write("duplicate", iteration=iteration, same_as=earlier.iteration)
-            self.emit(Event("log", self.target.qualname,
-                            message=f"the same program as attempt {earlier.iteration}: not tested again"))
+            self.emit(Log(self.target.qualname, f"the same program as attempt {earlier.iteration}: not tested again"))
         else:
             running = self.seen[key] = asyncio.ensure_future(self.test(candidate, iteration))
             attempt = await running
@@ -135,7 +133,7 @@ class Job:
             # refused before it runs: code that reaches into the harness never gets a verdict
             run = TestRun(error="refused by the security policy: " + security[0].message)
             self.trace.write("policy", iteration=iteration, findings=[f.to_dict() for f in security])
-            self.emit(Event("log", self.target.qualname, message=run.error))
+            self.emit(Log(self.target.qualname, run.error))
         else:
             run = await self.sandbox.run(self.request(candidate))
             if run.tampered:
@@ -170,8 +168,7 @@ class Job:
         broken = repair_of.passing_authoritative() - attempt.passing_authoritative() if repair_of else set()
         if broken:
             self.trace.write("anchor", rejected_iteration=attempt.iteration, broken=sorted(broken))
-            self.emit(Event("log", self.target.qualname,
-                            message=f"rejected a fix that broke {len(broken)} passing test(s): {sorted(broken)[0]}"))
+            self.emit(Log(self.target.qualname, f"rejected a fix that broke {len(broken)} passing test(s): {sorted(broken)[0]}"))
             return False
         if search.rank(attempt, self.attempts, ignore) >= search.rank(self.best, self.attempts, ignore):
             self.best = attempt
@@ -189,7 +186,7 @@ class Job:
         for o in failing:
             if o.id in failed_before:
                 self.disputed[o.id] = o
-                self.emit(Event("log", self.target.qualname, message=f"disputed model test {o.id}: {o.message}"))
+                self.emit(Log(self.target.qualname, f"disputed model test {o.id}: {o.message}"))
 
     async def write_model_tests(self) -> None:
         import_line = prompts.import_line(self.module_name, self.target)
@@ -200,7 +197,7 @@ class Job:
         except BudgetExceeded:
             raise
         except ModelError as exc:
-            self.emit(Event("log", self.target.qualname, message=f"no model tests: {exc}"))
+            self.emit(Log(self.target.qualname, f"no model tests: {exc}"))
             return
         self.model_tests = text
         self.tests.append(TestFile(MODEL_TEST_FILE, text, authoritative=False))

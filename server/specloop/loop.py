@@ -25,7 +25,7 @@ Rules the loop keeps:
   ``asyncio.CancelledError``; front ends report ``cancelled``.
 
 The engine imports nothing from pygls or lsprotocol; it reports through
-``emit(Event)``.
+``emit(event)``, one small type per kind of event (:data:`specloop.results.Event`).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from .candidate import Candidate
 from .context import build_context, find_user_tests_async
 from .job import Attempt, Emit, Job, kept_tests
 from .model import BudgetExceeded, ModelClient, ModelError, Sample, capabilities
-from .results import Event, Finding, JobResult
+from .results import Finding, Found, JobResult, Log, Phase, Tokens
 from .sandbox import Sandbox, doctest_file, module_name_for
 from .settings import Settings
 from .spec import Target
@@ -85,8 +85,7 @@ async def implement(
     result = JobResult(name=target.qualname, status="error", fingerprint=target.fingerprint,
                        trace_path=str(trace.path) if trace.path else None)
     def on_usage(usage) -> None:
-        emit(Event("tokens", target.qualname, data={
-            "prompt": usage.prompt_tokens, "completion": usage.completion_tokens, "cost_usd": usage.cost_usd}))
+        emit(Tokens(target.qualname, usage.prompt_tokens, usage.completion_tokens, usage.cost_usd))
 
     client = None
     try:
@@ -105,7 +104,7 @@ async def implement(
         if client is not None:
             result.usage = client.usage
         result.seconds = time.monotonic() - started
-        emit(Event("phase", target.qualname, message=f"error: {result.error}", percent=100, data={"phase": "done"}))
+        emit(Phase(target.qualname, "done", f"error: {result.error}", 100))
         return result
     except asyncio.CancelledError:
         trace.write("cancelled", seconds=round(time.monotonic() - started, 3))
@@ -133,7 +132,7 @@ async def implement(
     result.seconds = time.monotonic() - started
     trace.write("result", **{k: v for k, v in result.summary_dict().items() if k != "trace"})
     summary = f"{status}: {result.passed}/{result.passed + result.failed} tests"
-    emit(Event("phase", target.qualname, message=summary, percent=100, data={"phase": "done"}))
+    emit(Phase(target.qualname, "done", summary, 100))
     return result
 
 
@@ -173,16 +172,16 @@ async def _run(job: Job, feedback: list[Finding]) -> None:
                 if isinstance(exc, BudgetExceeded):
                     raise
                 # the review is advice on code that already passed its tests: keep the code
-                job.emit(Event("log", target.qualname, message=f"no review: {exc}"))
+                job.emit(Log(target.qualname, f"no review: {exc}"))
                 job.trace.write("critic_error", error=str(exc))
     except BudgetExceeded as exc:
         job.stop_reason = str(exc)
-        job.emit(Event("log", target.qualname, message=str(exc)))
+        job.emit(Log(target.qualname, str(exc)))
     if job.best is not None and job.best.trusted_pass(set(job.disputed)):
         job.phase("verifying", "verifying", 97)
         job.verify_error = await job.verify()
         if job.verify_error:
-            job.emit(Event("log", target.qualname, message=job.verify_error))
+            job.emit(Log(target.qualname, job.verify_error))
 
 
 async def _first_round(job: Job, feedback: list[Finding]) -> bool:
@@ -245,7 +244,7 @@ async def _search(job: Job) -> None:
         step, why = search.decide(best, ignore, capable=job.caps.repairs, fruitless_repairs=fruitless)
         job.iterations += 1
         job.trace.write("decision", iteration=job.iterations, step=step, why=why, best_iteration=best.iteration)
-        job.emit(Event("log", job.target.qualname, message=f"{step}: {why}"))
+        job.emit(Log(job.target.qualname, f"{step}: {why}"))
         percent = 30 + 55 * job.iterations // settings.max_iterations
         try:
             if step == "repair":
@@ -265,7 +264,7 @@ async def _search(job: Job) -> None:
             if isinstance(exc, BudgetExceeded):
                 raise
             job.stop_reason = str(exc)
-            job.emit(Event("log", job.target.qualname, message=f"{step} failed: {exc}"))
+            job.emit(Log(job.target.qualname, f"{step} failed: {exc}"))
             if exc.kind != "parse":
                 return  # the model is unreachable or misconfigured: more asks will not help
             fruitless += 1
@@ -324,7 +323,7 @@ async def _review(job: Job) -> None:
         except ModelError as exc:
             if isinstance(exc, BudgetExceeded):
                 raise
-            job.emit(Event("log", job.target.qualname, message=f"fix failed: {exc}"))
+            job.emit(Log(job.target.qualname, f"fix failed: {exc}"))
         if job.best is not reviewed:
             job.phase("reviewing", "reviewing again", 95)
             verdict, findings = await job.client.complete(
@@ -333,4 +332,4 @@ async def _review(job: Job) -> None:
             job.trace.write("critic", verdict=verdict, findings=[f.to_dict() for f in findings])
     job.findings = findings if verdict == "request_changes" else [f for f in findings if f.severity == "info"]
     for finding in job.findings:
-        job.emit(Event("finding", job.target.qualname, message=finding.message, data=finding.to_dict()))
+        job.emit(Found(job.target.qualname, finding))

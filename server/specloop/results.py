@@ -83,23 +83,63 @@ class Usage:
         return self.prompt_tokens + self.completion_tokens
 
 
-@dataclass
-class Event:
-    """What the engine tells its front end while a job runs.
+# -- what the engine tells its front end while a job runs: one small type per kind --------
+@dataclass(frozen=True)
+class Phase:
+    """The job entered a phase: context, loading-model, generating, testing, fixing,
+    reviewing, verifying, done (a class spec adds planning)."""
 
-    kind: "phase"   — message and percent set (phases: context, loading-model,
-                      generating, testing, fixing, reviewing, done)
-          "tests"   — data["passed"], data["failed"], data["total"]
-          "tokens"  — data["prompt"], data["completion"], data["cost_usd"] (running totals)
-          "finding" — data is Finding.to_dict()
-          "log"     — message only
-    """
-
-    kind: str
     target: str
-    message: str = ""
-    percent: int | None = None
-    data: dict[str, Any] = field(default_factory=dict)
+    phase: str
+    message: str
+    percent: int
+
+
+@dataclass(frozen=True)
+class Tested:
+    """A sandbox run ended: how many of the attempt's tests passed."""
+
+    target: str
+    passed: int
+    failed: int
+    total: int
+
+    @property
+    def message(self) -> str:
+        return f"{self.passed}/{self.total} passed"
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """What the job has spent so far (running totals)."""
+
+    target: str
+    prompt: int
+    completion: int
+    cost_usd: float
+
+
+@dataclass(frozen=True)
+class Found:
+    """The critic found something in the code that passed."""
+
+    target: str
+    finding: Finding
+
+    @property
+    def message(self) -> str:
+        return self.finding.message
+
+
+@dataclass(frozen=True)
+class Log:
+    """A line for the log: a decision, a step that failed, a test set aside."""
+
+    target: str
+    message: str
+
+
+Event = Phase | Tested | Tokens | Found | Log
 
 
 @dataclass

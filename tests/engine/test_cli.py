@@ -220,6 +220,7 @@ async def test_the_progress_bar_never_goes_back(scripted_model, workspace, make_
     from replies import critic
     from specloop.cli import Reporter
     from specloop.loop import implement
+    from specloop.results import Phase
     from specloop.spec import find_target
 
     path = workspace / "geometry.py"
@@ -233,7 +234,7 @@ async def test_the_progress_bar_never_goes_back(scripted_model, workspace, make_
     result = await implement(STUB, path, find_target(STUB, "area"), make_settings(workspace, critic=True),
                              workspace=workspace, emit=events.append)
     assert result.status == "passed" and scripted_model.steps == ["generate", "critic", "fix", "critic"]
-    percents = [e.percent for e in events if e.kind == "phase"]
+    percents = [e.percent for e in events if isinstance(e, Phase)]
     assert any(b < a for a, b in zip(percents, percents[1:])), percents   # the engine's phases do go back
 
     reporter = Reporter(quiet=False, console=Console(file=io.StringIO(), force_terminal=True, width=100))
@@ -245,7 +246,7 @@ async def test_the_progress_bar_never_goes_back(scripted_model, workspace, make_
     finally:
         reporter.close()
     assert shown == sorted(shown) and shown[-1] == 100, shown
-    last_phase = [e for e in events if e.kind == "phase"][-1]
+    last_phase = [e for e in events if isinstance(e, Phase)][-1]
     assert reporter.live.tasks[0].fields["detail"] == last_phase.message     # the text still names the phase
 
 

@@ -14,6 +14,7 @@ import pytest
 from specloop.edits import apply_edits
 from specloop.loop import implement
 from specloop.placement import StaleTarget, result_edits
+from specloop.results import Log, Phase
 from specloop.spec import find_target
 
 from scripted_model import Response, error, hang
@@ -67,7 +68,7 @@ async def test_passes_first_try(scripted_model, workspace, make_settings):
     assert result.status == "passed", result.error
     assert (result.passed, result.failed, result.iterations) == (2, 0, 1)
     assert result.usage.prompt_tokens > 0 and result.usage.completion_tokens > 0
-    phases = [e.data.get("phase") for e in events if e.kind == "phase"]
+    phases = [e.phase for e in events if isinstance(e, Phase)]
     assert phases[0] == "context" and phases[-1] == "done"
     assert phases.index("generating") < phases.index("testing")
     # every request carried the step and target headers
@@ -316,4 +317,4 @@ async def test_unusable_review_keeps_the_tested_code(scripted_model, workspace, 
     result = await run(path, "area", make_settings(workspace, critic=True), workspace, events)
     assert result.status == "passed" and result.function_code is not None
     assert result.findings == []
-    assert any(e.kind == "log" and e.message.startswith("no review:") for e in events)
+    assert any(isinstance(e, Log) and e.message.startswith("no review:") for e in events)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from ..locate import restub
-from ..results import Event, JobResult, Usage
+from ..results import Event, JobResult, Log, Phase, Tested, Tokens, Usage
 from ..spec import find_target
 from .apply import apply_pending, def_line, document_text
 from .diagnostics import Entry, offered_entry
@@ -47,22 +47,19 @@ class JobProgress:
 
     def __call__(self, event: Event) -> None:
         job, reporter = self.job, self.job.reporter
-        if event.kind == "phase":
-            self.phase = str(event.data.get("phase", ""))
+        if isinstance(event, Phase):
+            self.phase = event.phase
             if self.phase == "done":
                 return
             job.message = event.message or self.phase
-            if event.percent is not None:
-                job.percent = max(job.percent, event.percent)
-        elif event.kind == "tests":
-            passed, total = event.data.get("passed", 0), event.data.get("total", 0)
-            job.message = f"testing: {passed}/{total} passed"
-        elif event.kind == "tokens":
-            job.usage = Usage(event.data.get("prompt", 0), event.data.get("completion", 0),
-                              event.data.get("cost_usd", 0.0))
+            job.percent = max(job.percent, event.percent)
+        elif isinstance(event, Tested):
+            job.message = f"testing: {event.passed}/{event.total} passed"
+        elif isinstance(event, Tokens):
+            job.usage = Usage(event.prompt, event.completion, event.cost_usd)
             self.ls.send_status()
             return
-        elif event.kind == "log":
+        elif isinstance(event, Log):
             self.ls.log(f"{job.qualname}: {event.message}")
             return
         else:
