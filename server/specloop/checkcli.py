@@ -14,7 +14,8 @@ import json
 import sys
 from pathlib import Path
 
-from .runfiles import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, python_files, workspace_for
+from .runfiles import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, python_files
+from .workspace import workspace_of
 from .writeback import display_path
 
 
@@ -36,7 +37,7 @@ async def _check(path: Path, as_json: bool) -> int:
 
     results, code = [], EXIT_OK
     for file in _files(path):
-        workspace = workspace_for(file)
+        workspace = workspace_of(file)
         try:
             settings = load_settings(workspace)
             found = await check.check_file(file, workspace, settings)

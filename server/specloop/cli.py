@@ -39,7 +39,7 @@ from pathlib import Path
 
 from .results import Event, JobResult, Log, Phase, Tested
 from .runfiles import (EXIT_BAD_INPUT, EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, BadInput, Entry,  # noqa: F401
-                       collect, run_path, summary, workspace_for)
+                       collect, run_path, summary)
 from .writeback import display_path, reason_of
 
 

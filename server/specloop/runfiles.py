@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import folders, placement
+from .workspace import workspace_of
 from .results import JobResult
 from .spec import Target
 from .writeback import (CHANGED, DELETED, WRITTEN, SourceFile, Undecodable, display_path, read_source,
@@ -58,19 +59,6 @@ EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
 
 class BadInput(Exception):
     """Reported as one line on stderr with exit status 2."""
-
-
-def workspace_for(path: Path) -> Path:
-    """The folder of the nearest pyproject.toml, else of the nearest .git, else the file's folder."""
-    from .settings import find_pyproject
-
-    pyproject = find_pyproject(path.parent)
-    if pyproject is not None:
-        return pyproject.parent
-    for folder in path.resolve().parents:
-        if (folder / ".git").exists():
-            return folder
-    return path.resolve().parent
 
 
 @dataclass
@@ -213,7 +201,7 @@ def collect(args: argparse.Namespace, problems: list[str]) -> list[Job]:
         names += [t.qualname for t in found.targets] + [c.qualname for c in find_class_targets(source.text)]
         targets = run_targets(source.text, args.target)
         if targets:
-            jobs.append(Job(source, targets, workspace_for(file)))
+            jobs.append(Job(source, targets, workspace_of(file)))
     if args.target and not jobs:
         where = "any file under " if folder else ""
         raise BadInput(f"no spec named {args.target} in {where}{display_path(path)} "

@@ -35,6 +35,7 @@ from pygls.uris import to_fs_path
 from .. import __version__
 from ..spec import find_targets, find_targets_for, forget_document
 from ..settings import unknown_env
+from ..workspace import workspace_of
 from . import actions, commands
 from .config import ClientSettings, normalize
 from .diagnostics import Registry
@@ -170,18 +171,10 @@ class SpecloopServer(LanguageServer):
         start_loading()   # litellm imported and frozen in a thread; its client warmed too
 
     def workspace_of(self, path: Path) -> Path:
-        """The workspace folder holding ``path`` (the innermost), else the root, else the
-        folder of the nearest pyproject.toml or .git, else the file's folder."""
-        path = path.resolve()
+        """The workspace of ``path`` (:func:`specloop.workspace.workspace_of`, with the editor's
+        workspace folders and root first)."""
         roots = [to_fs_path(f.uri) for f in self.workspace.folders.values()]
-        roots.append(self.workspace.root_path)
-        inside = [Path(r).resolve() for r in roots if r and path.is_relative_to(Path(r).resolve())]
-        if inside:
-            return max(inside, key=lambda p: len(p.parts))
-        for folder in path.parents:
-            if (folder / "pyproject.toml").is_file() or (folder / ".git").exists():
-                return folder
-        return path.parent
+        return workspace_of(path, [*roots, self.workspace.root_path])
 
     def _parallel_jobs(self) -> int:
         root = self.workspace.root_path
