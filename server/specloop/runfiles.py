@@ -1,6 +1,10 @@
 """`specloop run` over files: which files and targets, the jobs one after the
 other, then what is written, diffed or saved (``writeback`` does the writing).
 
+Longer than 400 lines because the rules of one run (which files, what is written,
+what is saved instead, the exit status) are decided together; the writing itself, the
+folder rule and the workspace rule are modules of their own.
+
 Decisions (the README's `specloop run` section says the same):
 
 * PATH is a file or a folder.  In a folder, every ``.py`` file with specs
