@@ -96,7 +96,7 @@ def summary(entries: list[Entry], seconds: float) -> dict:
 
 
 @dataclass
-class Job:
+class FileJob:
     """One file to work on."""
 
     source: SourceFile
@@ -178,7 +178,7 @@ def _git_files(folder: Path) -> list[str] | None:
     return names
 
 
-def collect(args: argparse.Namespace, problems: list[str]) -> list[Job]:
+def collect(args: argparse.Namespace, problems: list[str]) -> list[FileJob]:
     """The files with targets (filtered by --target).  Raises BadInput; in a
     folder, files that cannot be read or parsed go to ``problems`` instead."""
     from .spec import find_targets
@@ -187,7 +187,7 @@ def collect(args: argparse.Namespace, problems: list[str]) -> list[Job]:
     folder = path.is_dir()
     if not folder and not path.is_file():
         raise BadInput(f"{display_path(path)}: {'not a file or folder' if os.path.lexists(path) else 'no such file or folder'}")
-    jobs: list[Job] = []
+    jobs: list[FileJob] = []
     names: list[str] = []
     for file in python_files(path, problems) if folder else [path]:
         try:
@@ -205,7 +205,7 @@ def collect(args: argparse.Namespace, problems: list[str]) -> list[Job]:
         names += [t.qualname for t in found.targets] + [c.qualname for c in find_class_targets(source.text)]
         targets = run_targets(source.text, args.target)
         if targets:
-            jobs.append(Job(source, targets, workspace_of(file)))
+            jobs.append(FileJob(source, targets, workspace_of(file)))
     if args.target and not jobs:
         where = "any file under " if folder else ""
         raise BadInput(f"no spec named {args.target} in {where}{display_path(path)} "
@@ -213,7 +213,7 @@ def collect(args: argparse.Namespace, problems: list[str]) -> list[Job]:
     return jobs
 
 
-def announce(args: argparse.Namespace, reporter: Reporter, jobs: list[Job]) -> None:
+def announce(args: argparse.Namespace, reporter: Reporter, jobs: list[FileJob]) -> None:
     """The first progress line, as soon as the specs are found and the settings checked
     (before the engine is imported): what is going to be implemented."""
     if args.json or not jobs:
@@ -225,7 +225,7 @@ def announce(args: argparse.Namespace, reporter: Reporter, jobs: list[Job]) -> N
 
 
 async def run_path(args: argparse.Namespace, reporter: Reporter, written: list[str] | None = None,
-                   collected: tuple[list[Job], list[str]] | None = None) -> tuple[int, list[Entry]]:
+                   collected: tuple[list[FileJob], list[str]] | None = None) -> tuple[int, list[Entry]]:
     """Run every job of PATH; returns the exit status and the entries.  The
     files written so far are appended to ``written`` (for the cancel message).
     ``collected``: the jobs and problems :func:`collect` found already."""
@@ -273,7 +273,7 @@ def jobs_at_once(args: argparse.Namespace, settings) -> int:
     return next((s.parallel_jobs for s in settings if "parallel_jobs" in s.model_fields_set), 1)
 
 
-async def prewarm_sandbox(job: Job, settings: Settings) -> None:
+async def prewarm_sandbox(job: FileJob, settings: Settings) -> None:
     """Start the warm sandbox worker the first test round of ``job`` will use, while
     litellm imports and the model answers (a worker takes a few hundred ms to start:
     Python, bubblewrap, pytest and the plugins imported, a priming run).  Best effort:
@@ -300,15 +300,15 @@ async def prewarm_sandbox(job: Job, settings: Settings) -> None:
         pass
 
 
-async def _run_jobs(run: Run, jobs: list[Job], settings: dict[Path, Settings], folder: bool,
+async def _run_jobs(run: Run, jobs: list[FileJob], settings: dict[Path, Settings], folder: bool,
                     at_once: int = 1) -> None:
     """Every file, ``at_once`` files at a time (a file's own targets one after the other);
     ``run.entries`` ends in path order."""
     args, reporter = run.args, run.reporter
     gate = asyncio.Semaphore(at_once)
-    done: list[Job | None] = [None] * len(jobs)
+    done: list[FileJob | None] = [None] * len(jobs)
 
-    async def one(index: int, job: Job) -> None:
+    async def one(index: int, job: FileJob) -> None:
         async with gate:
             if folder:          # read again: the user may have edited it while earlier files ran
                 try:
@@ -332,7 +332,7 @@ async def _run_jobs(run: Run, jobs: list[Job], settings: dict[Path, Settings], f
         run.entries = [entry for job in done if job is not None for entry in job.entries]
 
 
-def _reread(job: Job, only: str | None) -> Job:
+def _reread(job: FileJob, only: str | None) -> FileJob:
     from .spec import find_targets
 
     source = _read(job.source.path)
@@ -343,10 +343,10 @@ def _reread(job: Job, only: str | None) -> Job:
         raise BadInput(f"{display_path(source.path)} does not parse: {found.error}")
     from .classspec import run_targets
 
-    return Job(source, run_targets(source.text, only), job.workspace)
+    return FileJob(source, run_targets(source.text, only), job.workspace)
 
 
-async def implement_file(run: Run, job: Job, settings: Settings) -> None:
+async def implement_file(run: Run, job: FileJob, settings: Settings) -> None:
     from . import components
     from .edits import apply_edits
 
@@ -378,7 +378,7 @@ async def implement_file(run: Run, job: Job, settings: Settings) -> None:
                               f"included in the diff; only --write-failing writes it")
 
 
-def finish_file(run: Run, job: Job, settings: Settings) -> None:
+def finish_file(run: Run, job: FileJob, settings: Settings) -> None:
     """Diff, or write the file and save what is not written."""
     from . import check
 
@@ -440,7 +440,7 @@ def finish_file(run: Run, job: Job, settings: Settings) -> None:
         run.problem(f"cannot write {shown_path}: {error}; {where}")
 
 
-def _set_lines(job: Job, text: str) -> None:
+def _set_lines(job: FileJob, text: str) -> None:
     """Each entry's def line in ``text``, the file as the run leaves it."""
     from .spec import find_targets
 
