@@ -46,6 +46,7 @@ export const SERVER_SETTINGS: readonly SettingMapping[] = [
   { key: 'sampleTemperature', field: 'sample_temperature' },
   { key: 'modelTests', field: 'model_tests' },
   { key: 'critic', field: 'critic' },
+  { key: 'reviewRounds', field: 'review_rounds' },
   { key: 'contextTokens', field: 'context_tokens' },
   { key: 'keepTests', field: 'keep_tests' },
   { key: 'testsPath', field: 'tests_path' },
