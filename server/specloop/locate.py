@@ -6,7 +6,9 @@ critic findings and failing tests) and, for "Fix this finding", a stub to start
 a targeted job from.  These helpers use ``ast`` on the whole text and return
 ``None`` when it does not parse; callers then fall back to a plain search for
 the ``def`` line.  Lines are split as LSP splits them (:func:`split_lines`), so
-a line number here is a line number in the editor.
+a line number here is a line number in the editor.  A class result has no
+``def`` line: :func:`find_class` and :func:`header_line_in` give its ``class``
+line and its methods' lines instead.
 """
 
 from __future__ import annotations
@@ -108,6 +110,74 @@ def def_line_in(text: str, qualname: str, near: int) -> int | None:
 
 def has_def(line_text: str, name: str) -> bool:
     return re.match(rf"^\s*(async\s+)?def\s+{re.escape(name)}\b", line_text) is not None
+
+
+@dataclass(frozen=True)
+class ClassLines:
+    """0-based lines of one module-level class in a text."""
+
+    first: int                               # first decorator, else the class line
+    class_line: int                          # the line holding ``class Name``
+    end: int                                 # last line of the class
+    methods: dict[str, tuple[int, int]]      # method name -> (its def line, its last line)
+
+
+def find_class(source: str, name: str) -> ClassLines | None:
+    """The lines of the module-level class ``name`` in ``source`` (None when it is not
+    there or the text does not parse)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+    node = next((n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == name), None)
+    if node is None:
+        return None
+    first = min([d.lineno for d in node.decorator_list] + [node.lineno]) - 1
+    methods = {m.name: (m.lineno - 1, (m.end_lineno or m.lineno) - 1) for m in node.body
+               if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    return ClassLines(first, node.lineno - 1, (node.end_lineno or node.lineno) - 1, methods)
+
+
+def find_class_line(source: str, name: str, near: int = 0) -> int | None:
+    """The ``class name`` line closest to ``near`` (for texts that do not parse)."""
+    pattern = re.compile(rf"^\s*class\s+{re.escape(name)}\s*[(:]")
+    hits = [i for i, line in enumerate(split_lines(source)) if pattern.match(line)]
+    return min(hits, key=lambda i: abs(i - near)) if hits else None
+
+
+def class_line_in(text: str, name: str, near: int = 0) -> int | None:
+    """The class line of module-level class ``name`` in ``text`` (ast first, then a plain search)."""
+    info = find_class(text, name)
+    if info is not None:
+        return info.class_line
+    return find_class_line(text, name, near)
+
+
+def header_line_in(text: str, qualname: str, near: int = 0) -> int | None:
+    """The def line of function ``qualname``, else (a name without a dot) the class line of
+    that class: where a job on either kind of target puts what it has to say."""
+    line = def_line_in(text, qualname, near)
+    if line is None and "." not in qualname:
+        line = class_line_in(text, qualname, near)
+    return line
+
+
+def has_header(line_text: str, name: str) -> bool:
+    """Whether ``line_text`` is the ``def`` or ``class`` line of ``name``."""
+    return has_def(line_text, name) or re.match(rf"^\s*class\s+{re.escape(name)}\b", line_text) is not None
+
+
+def class_finding_line(finding: Finding, lines: ClassLines) -> tuple[int, str | None]:
+    """(file line, method name or None) of a critic finding on a whole class: the critic
+    numbers the reviewed class from its ``class`` line (1).  A finding without a line, or
+    outside the class, lands on the class line; the method is the one holding that line."""
+    if finding.line is None:
+        return lines.class_line, None
+    line = lines.class_line + finding.line - 1
+    if not lines.class_line <= line <= lines.end:
+        return lines.class_line, None
+    method = next((m for m, (a, b) in lines.methods.items() if a <= line <= b), None)
+    return line, method
 
 
 def restub(source: str, qualname: str) -> str | None:

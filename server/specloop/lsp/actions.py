@@ -17,8 +17,14 @@ sandbox) and never raise on a file that does not parse: it has no targets.
   result"; on ``job.error``: "Try again" and "Dismiss: ..."; on ``spec.drift``:
   "Re-check NAME against the spec" (``specloop.recheck``) and "Re-implement
   NAME from the spec" (``specloop.reimplement``).
-* Code lenses above each stub: "Implement NAME from spec"; while a job runs on
-  a function, its phase (``specloop.status``) and "Cancel" (``specloop.cancel``).
+* On the header or docstring lines of a class spec (``classspec``: a class whose
+  body is its docstring, or that and method stubs): "Implement class NAME from
+  spec" (same kind and command, the class's name as target).  A method stub of
+  that class keeps its own action; "Implement all N specs" stays the function
+  stubs'.
+* Code lenses above each stub and class spec: "Implement NAME from spec" /
+  "Implement class NAME from spec"; while a job runs on a target, its phase
+  (``specloop.status``) and "Cancel" (``specloop.cancel``).
 """
 
 from __future__ import annotations
@@ -27,8 +33,9 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from ..locate import def_line_in
-from ..spec import Pos, Range, Target, find_targets, find_targets_for
+from ..classspec import ClassTarget, find_class_targets
+from ..locate import header_line_in
+from ..spec import Pos, Range, Target, find_targets_for
 from .apply import document_text
 from .diagnostics import Entry
 from .positions import from_lsp_range, split_lines, to_lsp_range
@@ -51,8 +58,34 @@ def titled(verb: str, what: str, limit: int = TITLE_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def implement_title(target: Target) -> str:
+def implement_title(target: Target | ClassTarget) -> str:
+    if isinstance(target, ClassTarget):
+        return f"Implement class {target.qualname} from spec"
     return f"Implement {target.qualname} from spec"
+
+
+_classes: dict[str, tuple[str, list[ClassTarget]]] = {}   # uri -> (text, its class specs): the last text only
+
+
+def class_targets_for(uri: str, text: str) -> list[ClassTarget]:
+    """The class specs of ``text`` (the document ``uri``), remembered for the same text: an
+    editor asks for code actions and lenses again on every cursor move."""
+    hit = _classes.get(uri)
+    if hit is not None and hit[0] == text:
+        return hit[1]
+    found = find_class_targets(text) if "class" in text else []
+    _classes.pop(uri, None)
+    _classes[uri] = (text, found)
+    while len(_classes) > 8:
+        _classes.pop(next(iter(_classes)))
+    return found
+
+
+def _on_class_spec(target: ClassTarget, rng: Range) -> bool:
+    """Whether ``rng`` touches the class's header or docstring lines (not its method stubs)."""
+    if target.def_range is None or target.body_range is None:
+        return False
+    return target.def_range.start.line <= rng.end.line and rng.start.line <= target.body_range.start.line
 
 
 def _first_line(target: Target, lines: list[str]) -> int:
@@ -81,7 +114,8 @@ def code_actions(ls: Host, params: types.CodeActionParams) -> list[types.CodeAct
         targets = find_targets_for(uri, version, text).targets
         touching = [t for t in targets if t.def_range is not None
                     and _first_line(t, lines) <= rng.end.line and rng.start.line <= t.def_range.end.line]
-        for target in touching:
+        classes = [c for c in class_targets_for(uri, text) if _on_class_spec(c, rng)]
+        for target in [*classes, *touching]:
             arg = {"uri": uri, "target": target.qualname}
             actions.append(types.CodeAction(title=implement_title(target), kind=KIND, command=types.Command(
                 title=implement_title(target), command=GENERATE, arguments=[arg])))
@@ -144,7 +178,9 @@ def code_lenses(ls: Host, uri: str) -> list[types.CodeLens]:
         lenses.append(types.CodeLens(range=at(line), command=types.Command(
             title="Cancel", command=CANCEL, arguments=[arg])))
 
-    for target in find_targets_for(uri, version, text).targets:
+    targets: list[Target | ClassTarget] = [*find_targets_for(uri, version, text).targets,
+                                           *class_targets_for(uri, text)]
+    for target in sorted(targets, key=lambda t: t.def_range.start.line if t.def_range else 0):
         line = target.def_range.start.line if target.def_range else 0
         seen.add(target.qualname)
         job = ls.jobs.get(uri, target.qualname)
@@ -156,7 +192,7 @@ def code_lenses(ls: Host, uri: str) -> list[types.CodeLens]:
                 title=title, command=GENERATE, arguments=[{"uri": uri, "target": target.qualname}])))
     for job in ls.jobs.for_uri(uri):
         if job.qualname not in seen:
-            line = def_line_in(text, job.qualname, 0)
+            line = header_line_in(text, job.qualname, 0)
             if line is not None:
                 job_lenses(line, job.qualname, job.message)
     return lenses

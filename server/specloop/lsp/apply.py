@@ -25,6 +25,11 @@ Decisions:
   edit) where the client supports resource operations; otherwise the server
   writes the file and says so.  Tests the file already has (by name) are not
   added again.
+* A class result is placed the same way (``placement`` replaces the class body
+  under its docstring, in one edit); its diagnostics sit on the class name or on
+  the method they concern, and each of its methods is recorded for
+  ``specloop check`` (a class has no ``def`` line: :func:`def_line` gives its
+  ``class`` line).
 * Edits to one document are sent one at a time, each computed on the text the
   previous one produced.  A refused edit (``applied: false``) loses nothing:
   the result stays kept for ``specloop.applyResult``.
@@ -40,10 +45,11 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 
 from .. import check
-from ..locate import def_line_in, find_def_line, find_function, restub, without_docstring
+from ..locate import (class_line_in, def_line_in, find_class, find_def_line, find_function, restub,
+                      without_docstring)
 from ..placement import StaleTarget, kept_tests_path, merged_tests, result_edits, result_edits_anyway
 from ..spec import find_target, find_targets
-from .diagnostics import entries_for_result, stale_entry
+from .diagnostics import Entry, entries_for_class_result, entries_for_result, stale_entry
 from .pending import Pending
 from .textedits import diff_edits, to_lsp
 
@@ -192,7 +198,9 @@ async def _apply(ls: Host, pending: Pending, *, force: bool) -> tuple[bool, str]
 
     ls.pending.pop(uri, name)
     if pending.result.status == "passed":  # `specloop check` re-tests it and watches for drift
-        check.record(pending.workspace, pending.path, new_text, name)
+        # a class is recorded as its methods: they are the functions with tests and a spec
+        for qualname in [c.name for c in getattr(pending.result, "components", [])] or [name]:
+            check.record(pending.workspace, pending.path, new_text, qualname)
     doc = ls.workspace.text_documents.get(uri)
     landed = ls.sync.answered(uri, waiting, doc.version if doc else None, doc.source if doc else None)
     if kept is not None:
@@ -203,25 +211,43 @@ async def _apply(ls: Host, pending: Pending, *, force: bool) -> tuple[bool, str]
             ls.show(types.MessageType.Info, f"specloop: kept model tests for {name} in {kept_path}")
         except OSError as exc:
             ls.show(types.MessageType.Warning, f"specloop: could not write kept tests to {kept_path}: {exc}")
-    line = def_line_in(new_text, name, def_line(base, name) or 0)
-    entries = [] if line is None else entries_for_result(pending.result, new_text, line, name.split(".")[-1])
     # the diagnostics are placed in the text the edit produced: the text the editor shows now
-    ls.registry.replace_target(uri, new_text, name, entries)
+    for qualname, entries in _result_entries(pending, base, new_text).items():
+        ls.registry.replace_target(uri, new_text, qualname, entries)
     if landed and doc is not None:      # the user may have typed on meanwhile
         ls.registry.remap(uri, doc.source)
     ls.publish(uri)
     return True, "applied"
 
 
+def _result_entries(pending: Pending, base: str, new_text: str) -> dict[str, list[Entry]]:
+    """The diagnostics of an applied result by the qualified name they replace: the
+    target's own, and for a class also each of its methods' (a method with nothing to say
+    gets an empty list: what an older result said about it is gone)."""
+    result, name = pending.result, pending.name
+    if getattr(result, "kind", None) == "class":
+        lines = find_class(new_text, name)
+        out: dict[str, list[Entry]] = {name: [], **{c.name: [] for c in getattr(result, "components", [])}}
+        for entry in [] if lines is None else entries_for_class_result(result, new_text, lines):
+            out.setdefault(entry.qualname, []).append(entry)
+        return out
+    line = def_line_in(new_text, name, def_line(base, name) or 0)
+    return {name: [] if line is None else entries_for_result(result, new_text, line, name.split(".")[-1])}
+
+
 def def_line(text: str, qualname: str) -> int | None:
-    """The def line of ``qualname`` in ``text``, also when the text does not parse."""
+    """The def line of ``qualname`` in ``text``, also when the text does not parse; for a
+    class (a name without a dot, no function of that name) its ``class`` line."""
     target = find_target(text, qualname)
     if target is not None and target.name_range is not None:
         return target.name_range.start.line
     info = find_function(text, qualname)
     if info is not None:
         return info.def_line
-    return find_def_line(text, qualname.rsplit(".", 1)[-1])
+    line = find_def_line(text, qualname.rsplit(".", 1)[-1])
+    if line is None and "." not in qualname:
+        line = class_line_in(text, qualname)
+    return line
 
 
 async def _stale(ls: Host, pending: Pending, source_now: str, reason: str,

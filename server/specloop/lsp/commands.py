@@ -41,11 +41,12 @@ from .. import __version__
 from ..locate import restub
 from ..model import litellm_state
 from ..results import Finding
-from ..spec import find_target, find_targets
+from ..spec import find_targets
 from . import actions
 from .apply import Unplaceable, apply_pending, document_text, place, show_result
 from .jobs import ServerJob
 from .pending import Pending
+from .runner import job_target
 
 if TYPE_CHECKING:
     from .host import Host
@@ -64,7 +65,7 @@ def start(ls: Host, uri: str, qualname: str, *, feedback: list[Finding] | None =
     ``reimplement``, the job works on the function reduced to its spec again."""
     text, _ = document_text(ls, uri)
     fix = False
-    if find_target(text, qualname) is None:
+    if job_target(text, qualname) is None:      # neither a function stub nor a class spec
         kept = ls.pending.get(uri, qualname)
         if feedback is None and kept is not None and kept.fix:     # "Try again" on a failed fix
             feedback, reimplement = kept.feedback, True

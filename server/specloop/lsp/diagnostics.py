@@ -6,7 +6,9 @@ every change the registry maps those lines to the new text
 (:func:`~specloop.lsp.positions.map_lines`): entries below an edit shift by its
 line delta, an entry whose own line was replaced by a block of another size
 is dropped, and all entries of a function whose ``def`` line is gone are
-dropped.  A job's new result replaces the entries of its function.
+dropped.  A job's new result replaces the entries of its function.  A class
+job's entries sit on the class name (its ``class`` line is their anchor), or on
+its methods when they name one (see :func:`entries_for_class_result`).
 
 Codes (source ``specloop``): ``test.failed`` (error, on the function's name),
 ``test.disputed`` (information: an advisory model test the code does not
@@ -34,15 +36,17 @@ its id in ``data`` first, then by code and line.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from lsprotocol import types
 
+from ..classspec import find_class_targets
 from ..results import Finding, JobResult, TestOutcome
 from ..spec import Pos, Range, find_targets
-from ..locate import def_line_in, finding_line, has_def
+from ..locate import ClassLines, class_finding_line, def_line_in, finding_line, has_header
 from .positions import PositionCodec, line_range, map_lines, split_lines, to_lsp_range
 
 SOURCE = "specloop"
@@ -108,6 +112,39 @@ def entries_for_result(result: JobResult, text: str, def_line: int, name: str) -
     return entries
 
 
+def entries_for_class_result(result: JobResult, text: str, lines: ClassLines) -> list[Entry]:
+    """Diagnostics for a class result placed in ``text`` (``lines``: the class there).  What
+    a component's own job found sits on that method, as for a function; a review finding
+    sits on the line it names (the critic numbers the class from its ``class`` line), under
+    the method holding that line, else on the class line; a failure of the class's own
+    examples sits on the class name."""
+    entries: list[Entry] = []
+    components = list(getattr(result, "components", []))
+    seen: set[int] = set()
+    for component in components:
+        method = component.name.rsplit(".", 1)[-1]
+        seen.update(id(x) for x in [*component.failures, *component.findings])
+        if method in lines.methods:
+            entries += entries_for_result(component, text, lines.methods[method][0], method)
+    name = result.name.rsplit(".", 1)[-1]
+    own = {"qualname": result.name, "name": name, "anchor": lines.class_line}
+    for outcome in result.failures:
+        if id(outcome) not in seen:
+            entries.append(Entry(code="test.failed", severity=types.DiagnosticSeverity.Error,
+                                 message=_test_message(outcome), line=lines.class_line, on_name=True,
+                                 finding={"test": outcome.id}, **own))
+    for finding in result.findings:
+        if id(finding) in seen:
+            continue
+        line, method = class_finding_line(finding, lines)
+        where = own if method is None else {"qualname": f"{result.name}.{method}", "name": method,
+                                            "anchor": lines.methods[method][0]}
+        entries.append(Entry(code=f"critic.{(finding.category or 'quality').lower()}",
+                             severity=SEVERITY.get(finding.severity.lower(), types.DiagnosticSeverity.Warning),
+                             message=finding.message, line=line, finding=finding.to_dict(), **where))
+    return entries
+
+
 def stale_entry(qualname: str, name: str, def_line: int, reason: str) -> Entry:
     return Entry(qualname=qualname, name=name, code="spec.stale", severity=types.DiagnosticSeverity.Warning,
                  message=f"specloop's result was not applied: {reason}", line=def_line, anchor=def_line,
@@ -150,11 +187,12 @@ class Registry:
         stubs: set[str] = set()
         if any(e.kind == "code" for e in doc.entries):
             stubs = {t.qualname for t in find_targets(new_text).targets}
+            stubs |= {t.qualname for t in find_class_targets(new_text)}
         kept: list[Entry] = []
         changed = False
         for entry in doc.entries:
             anchor, line = mapping.get(entry.anchor), mapping.get(entry.line)
-            alive = anchor is not None and anchor < len(lines) and has_def(lines[anchor], entry.name)
+            alive = anchor is not None and anchor < len(lines) and has_header(lines[anchor], entry.name)
             if not alive or line is None or (entry.kind == "code" and entry.qualname in stubs):
                 changed = True
                 continue
@@ -213,7 +251,8 @@ class Registry:
         for entry in doc.entries:
             rng = line_range(lines, entry.line, codec)
             if entry.on_name and entry.line < len(lines):
-                col = lines[entry.line].find(entry.name, lines[entry.line].find("def"))
+                keyword = re.search(r"\b(def|class)\b", lines[entry.line])
+                col = lines[entry.line].find(entry.name, keyword.end() if keyword else 0)
                 if col >= 0:
                     rng = to_lsp_range(lines, Range(Pos(entry.line, col), Pos(entry.line, col + len(entry.name))),
                                        codec)

@@ -6,6 +6,11 @@ in a worker thread on its first model call).  Every failure of a job ends as a
 message to the user plus a log line naming the job's trace file; the server
 keeps running.
 
+A job on a class spec (``Stack``) runs the engine's class job (plan, the methods
+in parallel, review) and reports it in the one progress of the job, each
+method's events named by the method; its result is one edit holding the whole
+class, applied or offered like a function's.
+
 The end of a job: a clean pass is applied (:mod:`.apply`); anything else that
 has code (tests still failing) is offered, not applied: it is kept, and a
 ``test.failed`` diagnostic on the stub carries "Apply the best attempt
@@ -24,9 +29,10 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
+from ..classspec import ClassTarget, find_class_target
 from ..locate import restub
 from ..results import Event, JobResult, Log, Phase, Tested, Tokens, Usage
-from ..spec import find_target
+from ..spec import Target, find_target
 from .apply import apply_pending, def_line, document_text
 from .diagnostics import Entry, offered_entry
 from .jobs import ServerJob, make_reporter
@@ -38,35 +44,82 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+# a class job's components report inside this band of the job's one progress
+COMPONENTS_FROM, COMPONENTS_TO = 10, 88
+
+
 class JobProgress:
-    """Turns engine events into the job's progress messages and code lens text."""
+    """Turns engine events into the job's progress messages and code lens text.
+
+    In a class job the events of its components carry the component's qualified name
+    (``Stack.push``): their messages are prefixed with the method (``push: testing: 2/3
+    passed``), their percentages become the share of the components' work done (between
+    the class's own "generating" and "reviewing"), and the tokens of every model client
+    of the job are added up.  The percentage never goes back."""
 
     def __init__(self, ls: Host, job: ServerJob) -> None:
         self.ls, self.job = ls, job
         self.phase = ""
+        self.components: dict[str, int] = {}     # component -> the highest percent it reported
+        self.planned = 0                         # how many components the plan has
+        self.spent: dict[str, tuple[Usage, Usage]] = {}   # client target -> (finished clients, current)
+
+    def _component(self, target: str) -> str | None:
+        """The method name of a component event of this job, else None."""
+        prefix = self.job.qualname + "."
+        return target[len(prefix):] if target.startswith(prefix) else None
+
+    def _components_percent(self) -> int:
+        count = max(self.planned, len(self.components), 1)
+        share = sum(self.components.values()) / (100 * count)
+        return COMPONENTS_FROM + int((COMPONENTS_TO - COMPONENTS_FROM) * share)
+
+    def _tokens(self, event: Tokens) -> Usage:
+        done, now = self.spent.get(event.target, (Usage(), Usage()))
+        if event.prompt < now.prompt_tokens or event.completion < now.completion_tokens:
+            done.add(now)      # a new model client for the same target (a component asked again)
+        self.spent[event.target] = (done, Usage(event.prompt, event.completion, event.cost_usd))
+        total = Usage()
+        for done, now in self.spent.values():
+            total.add(done)
+            total.add(now)
+        return total
 
     def __call__(self, event: Event) -> None:
         job, reporter = self.job, self.job.reporter
-        if isinstance(event, Phase):
+        method = None if isinstance(event, (Tokens, Log)) else self._component(event.target)
+        if isinstance(event, Phase) and method is not None:
+            self.components[method] = max(self.components.get(method, 0), min(event.percent, 100))
+            job.message = f"{method}: {event.message or event.phase}"
+            job.percent = max(job.percent, self._components_percent())
+        elif isinstance(event, Phase):
             self.phase = event.phase
             if self.phase == "done":
                 return
             job.message = event.message or self.phase
             job.percent = max(job.percent, event.percent)
         elif isinstance(event, Tested):
-            job.message = f"testing: {event.passed}/{event.total} passed"
+            job.message = f"{method + ': ' if method else ''}testing: {event.passed}/{event.total} passed"
         elif isinstance(event, Tokens):
-            job.usage = Usage(event.prompt, event.completion, event.cost_usd)
+            job.usage = self._tokens(event)
             self.ls.send_status()
             return
         elif isinstance(event, Log):
-            self.ls.log(f"{job.qualname}: {event.message}")
+            if event.target == job.qualname and event.message.startswith("plan: "):
+                self.planned = len(event.message[len("plan: "):].split(","))
+            self.ls.log(f"{event.target or job.qualname}: {event.message}")
             return
         else:
             return
         if reporter is not None:
             reporter.report(job.message, job.percent)
         self.ls.lenses_changed()
+
+
+def job_target(source: str, qualname: str) -> Target | ClassTarget | None:
+    """What a job on ``qualname`` implements in ``source``: the function stub of that name,
+    else the class spec of that name."""
+    return find_target(source, qualname) or find_class_target(source, qualname)
 
 
 async def run_job(ls: Host, job: ServerJob) -> None:
@@ -91,7 +144,7 @@ async def run_job(ls: Host, job: ServerJob) -> None:
         ls.lenses_changed()
         ls.send_status()
         source, _ = document_text(ls, job.uri)
-        target = find_target(source, job.qualname)
+        target = job_target(source, job.qualname)
         if target is None and job.fix:
             stub = restub(source, job.qualname)
             if stub is not None:
@@ -102,8 +155,13 @@ async def run_job(ls: Host, job: ServerJob) -> None:
         path = Path(ls.workspace.get_text_document(job.uri).path)
         workspace = ls.workspace_of(path)
         settings = ls.settings.settings_for(workspace)
-        result = await engine.implement(source, path, target, settings, workspace=workspace,
-                                        emit=JobProgress(ls, job), feedback=job.feedback)
+        if isinstance(target, ClassTarget):     # plan, components in parallel, review: one result
+            from .. import components
+            result = await components.implement_any(source, path, target, settings, workspace=workspace,
+                                                    emit=JobProgress(ls, job))
+        else:
+            result = await engine.implement(source, path, target, settings, workspace=workspace,
+                                            emit=JobProgress(ls, job), feedback=job.feedback)
     except asyncio.CancelledError:
         reporter.end("cancelled")
         ls.log(f"{job.qualname}: cancelled after {time.monotonic() - started:.1f}s; nothing applied")
