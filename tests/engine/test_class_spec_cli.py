@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from test_class_spec import STACK, assert_review_fixed_only_size, script_stack
-from test_cli import cli_env, specloop
+from cli_run import cli_env, specloop
 
 
 # -- end to end: the CLI ---------------------------------------------------------------------

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import re
 import signal
 import subprocess
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from cli_run import cli_env, specloop
 from replies import fenced
 
 STUB = '''\
@@ -26,20 +26,6 @@ def area(w: float, h: float) -> float:
 '''
 GOOD = "def area(w, h):\n    return w * h\n"
 BAD = "def area(w, h):\n    return w + h\n"
-
-
-def cli_env(url: str, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SPECLOOP_")}
-    env.update(SPECLOOP_MODEL="openai/scripted", SPECLOOP_API_BASE=url, OPENAI_API_KEY="sk-test-not-a-real-key",
-               SPECLOOP_CRITIC="false", SPECLOOP_MODEL_TESTS="false", SPECLOOP_REQUEST_TIMEOUT="10",
-               SPECLOOP_MAX_RETRIES="0", LITELLM_LOCAL_MODEL_COST_MAP="True")
-    env.update(extra)
-    return env
-
-
-def specloop(*args: str, env: dict[str, str], cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "specloop", *args], env=env, cwd=cwd,
-                          capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.fixture

@@ -4,13 +4,12 @@ and the run ends with a summary table (or, with --json, a summary object)."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from cli_run import cli_env, specloop
 from replies import fenced
 from scripted_model import Response
 
@@ -35,20 +34,6 @@ def second(x: int) -> int:
 '''
 FIRST_CODE = "def first(x):\n    return 2 * x\n"
 SECOND_CODE = "def second(x):\n    return x + 1\n"
-
-
-def cli_env(url: str, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SPECLOOP_")}
-    env.update(SPECLOOP_MODEL="openai/scripted", SPECLOOP_API_BASE=url, OPENAI_API_KEY="sk-test-not-a-real-key",
-               SPECLOOP_CRITIC="false", SPECLOOP_MODEL_TESTS="false", SPECLOOP_REQUEST_TIMEOUT="10",
-               SPECLOOP_MAX_RETRIES="0", LITELLM_LOCAL_MODEL_COST_MAP="True")
-    env.update(extra)
-    return env
-
-
-def specloop(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "specloop", *args], env=env, cwd=cwd,
-                          capture_output=True, text=True, timeout=180)
 
 
 @pytest.fixture

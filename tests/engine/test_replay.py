@@ -15,7 +15,8 @@ from specloop.model import ModelClient, ModelError, Sample
 from specloop.replay import Exchanges, ReplayMiss, request_hash
 from specloop.results import Usage
 from specloop.settings import Settings, SettingsError, load_settings
-from test_cli import BAD, GOOD, STUB, cli_env, specloop
+from cli_run import cli_env, specloop
+from test_cli import BAD, GOOD, STUB
 
 STABLE = ("name", "status", "iterations", "tests", "findings", "tokens", "cost_usd", "error")
 MESSAGES = [{"role": "system", "content": "be brief"}, {"role": "user", "content": "Implement area(w, h)."}]
