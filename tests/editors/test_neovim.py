@@ -5,8 +5,6 @@ config and keymaps do and write what they saw to a JSON file."""
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import shutil
 import subprocess
@@ -15,42 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from replies import critic, fenced
+from editor_scenario import FINDING, SOURCE, run_editor, script_model
 
 HERE = Path(__file__).resolve().parent
-SERVER_CMD = [sys.executable, "-m", "specloop", "serve"]
-SETTINGS = {"model": "openai/scripted", "critic": True, "model_tests": False, "max_iterations": 1,
-            "max_retries": 0, "request_timeout": 20.0, "test_timeout": 30.0, "keep_tests": False}
-
-SOURCE = '''\
-"""Geometry helpers."""
-
-
-def area(w: float, h: float) -> float:
-    """Area of a w×h rectangle.
-
-    >>> area(2, 3)
-    6
-    """
-
-
-def perimeter(w: float, h: float) -> float:
-    """Perimeter of a w×h rectangle."""
-'''
-AREA_CODE = '''\
-def area(w: float, h: float) -> float:
-    """Area of a w×h rectangle.
-
-    >>> area(2, 3)
-    6
-    """
-    if w < 0 or h < 0:  # 📐 sides
-        raise ValueError("negative side")
-    return w * h
-'''
-FINDING = {"category": "completeness", "severity": "warning", "line": 7, "message": "zero-sized sides are not mentioned"}
-
-
 def nvim_011() -> str | None:
     candidate = Path(sys.executable).parent / "nvim"
     return str(candidate) if candidate.exists() else shutil.which("nvim-0.11")
@@ -62,30 +27,9 @@ def nvim_version(binary: str) -> str:
 
 
 def run_nvim(args: list[str], tmp_path: Path, model_url: str) -> dict:
-    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\nversion = '0'\n", encoding="utf-8")
-    source = tmp_path / "geometry.py"
-    source.write_text(SOURCE, encoding="utf-8")
-    out = tmp_path / "result.json"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SPECLOOP_")}
-    xdg = tmp_path / "xdg"
-    env.update(
-        E2E_FILE=str(source), E2E_OUT=str(out), E2E_CMD=json.dumps(SERVER_CMD),
-        E2E_SETTINGS=json.dumps({**SETTINGS, "api_base": model_url}),
-        OPENAI_API_KEY="sk-test-not-a-real-key", LITELLM_LOCAL_MODEL_COST_MAP="True",
-        XDG_CONFIG_HOME=str(xdg / "config"), XDG_DATA_HOME=str(xdg / "data"),
-        XDG_STATE_HOME=str(xdg / "state"), XDG_CACHE_HOME=str(xdg / "cache"), HOME=str(tmp_path),
-    )
-    proc = subprocess.run(args, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=170)
-    assert out.exists(), f"no result from Neovim (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
-    result = json.loads(out.read_text(encoding="utf-8"))
-    assert result["ok"], f"{result.get('error')}\nsteps: {result.get('steps')}\n{proc.stderr[-3000:]}"
+    result, source = run_editor(args, tmp_path, model_url, "Neovim")
     assert source.read_text(encoding="utf-8") == SOURCE      # the edit went to the buffer, not to disk
     return result
-
-
-def script_model(scripted_model) -> None:
-    scripted_model.add("generate", fenced(AREA_CODE), target="area")
-    scripted_model.add("critic", critic("request_changes", FINDING), target="area")
 
 
 def check(result: dict) -> None:
