@@ -37,7 +37,7 @@ import threading
 import time
 from pathlib import Path
 
-from .results import Event, JobResult, Log, Phase, Tested
+from .results import Event, JobResult, Log, Phase, Planned, Tested
 from .runfiles import (EXIT_BAD_INPUT, EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, BadInput, Entry,  # noqa: F401
                        collect, run_path, summary)
 from .writeback import display_path, reason_of
@@ -140,7 +140,7 @@ class Reporter:
             elif isinstance(event, Tested):
                 self.live.update(task, detail=f"tests {event.message}")
             return
-        if isinstance(event, (Phase, Tested, Log)) and not (isinstance(event, Phase) and event.phase == "done"):
+        if isinstance(event, (Phase, Tested, Planned, Log)) and not (isinstance(event, Phase) and event.phase == "done"):
             print(f"{event.target}: {event.message}", file=sys.stderr, flush=True)
 
     def result(self, result: JobResult, finding_lines: list[int] | None = None) -> None:

@@ -39,7 +39,7 @@ from .edits import apply_edits
 from .model import BudgetExceeded, ModelClient, ModelError, capabilities
 from .placement import StaleTarget, result_edits
 from .plan import Plan, ask_plan, planned_source
-from .results import Finding, JobResult, Log, Phase, Tokens
+from .results import Finding, JobResult, Log, Phase, Planned, Tokens
 from .sandbox import Sandbox, SandboxRequest, doctest_file, module_name_for
 from .settings import Settings
 from .spec import find_target
@@ -144,7 +144,7 @@ async def implement_class(source: str, path: Path, target: ClassTarget, settings
     try:
         client = ModelClient(settings, target=target.qualname, trace=trace, cache_dir=workspace / ".specloop" / "cache")
         client.on_usage = lambda usage: emit(Tokens(target.qualname, usage.prompt_tokens, usage.completion_tokens,
-                                                     usage.cost_usd))
+                                                     usage.cost_usd, client.id))
         context = _context(client.model, source, target, settings)
         await client.prepare(lambda message: phase("loading-model", message, 3))
         phase("planning", "planning the components", 5)
@@ -155,7 +155,7 @@ async def implement_class(source: str, path: Path, target: ClassTarget, settings
         return done(f"plan: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
     planned = planned_source(source, target, plan)
     trace.write("plan", components=plan.names)
-    emit(Log(target.qualname, f"plan: {', '.join(plan.names)}"))
+    emit(Planned(target.qualname, tuple(plan.names)))
     run = _Run(target, plan, planned, path, settings, workspace, emit, capabilities(client.model).parallel)
 
     phase("generating", f"generating {len(plan.names)} components", 10)

@@ -85,7 +85,7 @@ async def implement(
     result = JobResult(name=target.qualname, status="error", fingerprint=target.fingerprint,
                        trace_path=str(trace.path) if trace.path else None)
     def on_usage(usage) -> None:
-        emit(Tokens(target.qualname, usage.prompt_tokens, usage.completion_tokens, usage.cost_usd))
+        emit(Tokens(target.qualname, usage.prompt_tokens, usage.completion_tokens, usage.cost_usd, client.id))
 
     client = None
     try:

@@ -66,6 +66,7 @@ import email.utils
 import gc
 import hashlib
 import importlib
+import itertools
 import json
 import logging
 import os
@@ -341,6 +342,9 @@ def _usage_of(response: Any, messages: list[dict[str, Any]], reply: str) -> tupl
     return prompt, completion
 
 
+_client_ids = itertools.count(1)
+
+
 class ModelClient:
     """Model calls of one job: retries, budget, cache, accounting, trace."""
 
@@ -352,6 +356,7 @@ class ModelClient:
         self.cache_dir = Path(cache_dir) if (cache_dir is not None and settings.cache) else None
         self.backoff_base = backoff_base
         self.usage = Usage()
+        self.id = next(_client_ids)   # tells the running totals of a job's clients apart
         self.on_usage: Callable[[Usage], None] | None = None
         self.requests = 0          # HTTP requests sent (attempts), for front ends and tests
         self.model, self.api_base = resolve_model(settings)

@@ -111,12 +111,26 @@ class Tested:
 
 @dataclass(frozen=True)
 class Tokens:
-    """What the job has spent so far (running totals)."""
+    """What one model client of the job has spent so far (running totals of that client;
+    a class job has several: its plan's and each component's)."""
 
     target: str
     prompt: int
     completion: int
     cost_usd: float
+    client: int = 0        # :attr:`specloop.model.ModelClient.id`
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A class spec's plan was accepted: the components that will be generated."""
+
+    target: str
+    components: tuple[str, ...]
+
+    @property
+    def message(self) -> str:
+        return f"plan: {', '.join(self.components)}"
 
 
 @dataclass(frozen=True)
@@ -139,7 +153,7 @@ class Log:
     message: str
 
 
-Event = Phase | Tested | Tokens | Found | Log
+Event = Phase | Tested | Tokens | Planned | Found | Log
 
 
 @dataclass

@@ -31,7 +31,7 @@ from lsprotocol import types
 
 from ..classspec import ClassTarget, find_class_target
 from ..locate import restub
-from ..results import Event, JobResult, Log, Phase, Tested, Tokens, Usage
+from ..results import Event, JobResult, Log, Phase, Planned, Tested, Tokens, Usage
 from ..spec import Target, find_target
 from .apply import apply_pending, def_line, document_text
 from .diagnostics import Entry, offered_entry
@@ -62,7 +62,7 @@ class JobProgress:
         self.phase = ""
         self.components: dict[str, int] = {}     # component -> the highest percent it reported
         self.planned = 0                         # how many components the plan has
-        self.spent: dict[str, tuple[Usage, Usage]] = {}   # client target -> (finished clients, current)
+        self.spent: dict[int, Usage] = {}        # model client -> its running totals
 
     def _component(self, target: str) -> str | None:
         """The method name of a component event of this job, else None."""
@@ -75,19 +75,15 @@ class JobProgress:
         return COMPONENTS_FROM + int((COMPONENTS_TO - COMPONENTS_FROM) * share)
 
     def _tokens(self, event: Tokens) -> Usage:
-        done, now = self.spent.get(event.target, (Usage(), Usage()))
-        if event.prompt < now.prompt_tokens or event.completion < now.completion_tokens:
-            done.add(now)      # a new model client for the same target (a component asked again)
-        self.spent[event.target] = (done, Usage(event.prompt, event.completion, event.cost_usd))
+        self.spent[event.client] = Usage(event.prompt, event.completion, event.cost_usd)
         total = Usage()
-        for done, now in self.spent.values():
-            total.add(done)
-            total.add(now)
+        for spent in self.spent.values():
+            total.add(spent)
         return total
 
     def __call__(self, event: Event) -> None:
         job, reporter = self.job, self.job.reporter
-        method = None if isinstance(event, (Tokens, Log)) else self._component(event.target)
+        method = None if isinstance(event, (Tokens, Planned, Log)) else self._component(event.target)
         if isinstance(event, Phase) and method is not None:
             self.components[method] = max(self.components.get(method, 0), min(event.percent, 100))
             job.message = f"{method}: {event.message or event.phase}"
@@ -104,9 +100,11 @@ class JobProgress:
             job.usage = self._tokens(event)
             self.ls.send_status()
             return
+        elif isinstance(event, Planned):
+            self.planned = len(event.components)
+            self.ls.log(f"{event.target}: {event.message}")
+            return
         elif isinstance(event, Log):
-            if event.target == job.qualname and event.message.startswith("plan: "):
-                self.planned = len(event.message[len("plan: "):].split(","))
             self.ls.log(f"{event.target or job.qualname}: {event.message}")
             return
         else:
