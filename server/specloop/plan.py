@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from . import prompts
 from .classspec import ClassTarget
 from .edits import TextEdit, apply_edits
+from .spec import docstring_node
 
 PLAN_STEP = "plan"
 
@@ -50,8 +51,7 @@ class Plan:
 
 
 def _only_docstring(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-    doc = node.body[0] if node.body else None
-    if not (isinstance(doc, ast.Expr) and isinstance(doc.value, ast.Constant) and isinstance(doc.value.value, str)):
+    if docstring_node(node.body) is None:
         return False
     rest = node.body[1:]
     return all(isinstance(s, ast.Pass) or (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant)
@@ -87,7 +87,7 @@ def check_plan(code: str, target: ClassTarget) -> Plan:
         raise ValueError(f"the block holds code besides the class (line {others[0].lineno}); "
                          "write only the class with method stubs")
     cls = classes[0]
-    body = cls.body[1:] if _has_docstring(cls.body) else cls.body
+    body = cls.body[1:] if docstring_node(cls.body) else cls.body
     methods = []
     for node in body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -116,11 +116,6 @@ def check_plan(code: str, target: ClassTarget) -> Plan:
             raise ValueError(f"the header of the existing method `{existing.name}` was changed; keep it as written")
     existing_names = {m.name for m in target.methods}
     return Plan([Component(m.name, _segment(code, m), m.name in existing_names) for m in methods])
-
-
-def _has_docstring(body: list[ast.stmt]) -> bool:
-    first = body[0] if body else None
-    return isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str)
 
 
 def parse_plan(reply: str, target: ClassTarget) -> Plan:
