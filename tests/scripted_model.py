@@ -205,6 +205,30 @@ class ScriptedModel:
             self.rules.append(rule)
         return rule
 
+    def together(self, step: str, replies: "dict[str, str | Response]", *, within: float = 60.0) -> None:
+        """Answer the first ``step`` request of each target in ``replies`` only once every one
+        of them has arrived, so the answers prove the requests were in flight at the same time.
+        A target still missing after ``within`` seconds makes them all HTTP 500 ("requests did
+        not overlap"): the test fails instead of waiting.  Later requests of those targets go
+        to later rules."""
+        barrier = threading.Barrier(len(replies))
+        answered: set[str] = set()
+        lock = threading.Lock()
+
+        def first_together(_step: str | None, target: str | None, _body: dict[str, Any]) -> "str | Response | None":
+            with lock:
+                if target in answered:
+                    return None
+                answered.add(target)
+            try:
+                barrier.wait(within)
+            except threading.BrokenBarrierError:
+                return Response(status=500, body=f"requests did not overlap: {sorted(replies)}")
+            return replies[target]
+
+        for target in replies:
+            self.respond(first_together, step=step, target=target)
+
     # -- inspection --------------------------------------------------------
     @property
     def url(self) -> str:

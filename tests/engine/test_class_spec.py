@@ -10,7 +10,6 @@ import asyncio
 import pytest
 
 from replies import critic, fenced
-from scripted_model import Response
 
 from specloop.classspec import find_class_target, find_class_targets, run_targets
 from specloop.components import implement_class
@@ -88,12 +87,16 @@ FINDING = {"method": "size", "category": "quality", "severity": "warning", "line
            "message": "count with len() instead of a loop"}
 
 
-def script_stack(model, *, delay: float = 0.4) -> None:
+def script_stack(model, *, together: bool = True) -> None:
+    """``together``: push, pop and size are answered only once all three have asked (the
+    class job must generate them side by side; it needs ``parallel_jobs`` of 3)."""
     model.add("plan", fenced(PLAN))
     # the flagged method's second generate quotes the review
     model.add("generate", fenced(SIZE_FIXED), target="Stack.size", contains="A reviewer found", repeat=True)
+    if together:
+        model.together("generate", {name: fenced(code) for name, code in CODE.items() if name != "Stack.__init__"})
     for name, code in CODE.items():
-        model.add("generate", Response(text=fenced(code), delay=delay), target=name, repeat=True)
+        model.add("generate", fenced(code), target=name, repeat=True)
     model.add("critic", critic("request_changes", FINDING), critic("approve"))
 
 

@@ -16,7 +16,7 @@ def test_specloop_run_implements_a_class_target(scripted_model, tmp_path: Path):
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
     path = tmp_path / "stack.py"
     path.write_text(STACK, encoding="utf-8")
-    script_stack(scripted_model, delay=0.3)
+    script_stack(scripted_model)
     env = cli_env(scripted_model.url, SPECLOOP_CRITIC="true", SPECLOOP_PARALLEL_JOBS="3")
     proc = specloop("run", "stack.py", "--target", "Stack", "--json", env=env, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
@@ -35,7 +35,7 @@ def test_specloop_run_lists_class_components(scripted_model, tmp_path: Path):
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
     path = tmp_path / "stack.py"
     path.write_text(STACK, encoding="utf-8")
-    script_stack(scripted_model, delay=0.0)
+    script_stack(scripted_model, together=False)
     proc = specloop("run", "stack.py", env=cli_env(scripted_model.url), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     for name in ("Stack.__init__", "Stack.push", "Stack.pop", "Stack.size"):
