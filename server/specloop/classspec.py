@@ -114,15 +114,19 @@ def find_class_target(source: str, qualname: str) -> ClassTarget | None:
 
 
 def run_targets(source: str, only: str | None = None) -> list:
-    """What ``specloop run`` implements in ``source``: with ``only``, the function or class
-    target of that name; else every class target and every function target that is not a
-    method of a class target (those are the class's components)."""
+    """What ``specloop run`` implements in ``source``: with ``only``, the function, class or
+    module-spec target of that name; else every module spec, every class target and every
+    function target that is not a method of a class target (those are the class's
+    components)."""
+    from .modulespec import find_module_targets
+
     functions = find_targets(source).targets
     classes = find_class_targets(source)
+    modules = find_module_targets(source)
     if only:
-        return [t for t in [*functions, *classes] if t.qualname == only][:1]
+        return [t for t in [*functions, *classes, *modules] if t.qualname == only][:1]
     grouped = {c.name for c in classes}
-    chosen = [*classes, *(t for t in functions if t.qualname.split(".")[0] not in grouped)]
+    chosen = [*modules, *classes, *(t for t in functions if t.qualname.split(".")[0] not in grouped)]
 
     def line(t) -> int:
         r = t.def_range

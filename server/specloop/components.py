@@ -1,7 +1,9 @@
-"""A class spec end to end: plan -> parallel generation of the components -> review of
-the whole class -> targeted fixes of what it flags -> one result placing the class.
+"""A class or module spec end to end: plan -> parallel generation of the components ->
+review of the whole -> targeted fixes of what it flags -> one result placing it all.
 
-Flow of :func:`implement_class`:
+Flow of :func:`implement_class` (a module spec, :func:`implement_module`, is the same
+with functions for methods: its plan is function stubs below the ``# spec:`` block,
+its review is ``prompts.module_critic_messages``, its result a ``ModuleResult``):
 
 1. **Plan** (``plan.py``, step ``plan``): the class with every component as a stub,
    placed into the module text (the *planned* module).  An invalid plan gets one
@@ -35,10 +37,11 @@ from pathlib import Path
 
 from . import loop, prompts
 from .classspec import ClassResult, ClassTarget, class_body_of
+from .modulespec import ModuleResult, ModuleTarget, functions_of
 from .edits import apply_edits
 from .model import BudgetExceeded, ModelClient, ModelError, capabilities
 from .placement import StaleTarget, result_edits
-from .plan import Plan, ask_plan, planned_source
+from .plan import Plan, ask_plan, planned_module_source, planned_source
 from .results import Finding, JobResult, Log, Phase, Planned, Tokens
 from .sandbox import Sandbox, SandboxRequest, doctest_file, module_name_for
 from .settings import Settings
@@ -49,7 +52,7 @@ INIT = "__init__"
 
 
 class _Run:
-    def __init__(self, target: ClassTarget, plan: Plan, planned: str, path: Path, settings: Settings,
+    def __init__(self, target: ClassTarget | ModuleTarget, plan: Plan, planned: str, path: Path, settings: Settings,
                  workspace: Path, emit, parallel: bool = True) -> None:
         self.target, self.plan, self.planned = target, plan, planned
         self.path, self.workspace, self.emit = path, workspace, emit
@@ -59,8 +62,18 @@ class _Run:
         self.results: dict[str, JobResult] = {}
         self.seen_by: dict[str, set[str]] = {}    # component -> the passing components its last job saw
 
+    @property
+    def is_class(self) -> bool:
+        return isinstance(self.target, ClassTarget)
+
     def qual(self, name: str) -> str:
-        return f"{self.target.name}.{name}"
+        return f"{self.target.name}.{name}" if self.is_class else name
+
+    def code(self, text: str) -> str | None:
+        """The whole class, or the module spec's functions, in ``text``."""
+        if self.is_class:
+            return class_body_of(text, self.target.name)[1]
+        return functions_of(text, self.plan.names)
 
     def passing(self) -> set[str]:
         return {n for n, r in self.results.items() if r.status == "passed" and r.function_code}
@@ -105,7 +118,7 @@ class _Run:
             self.keep(name, result)
 
 
-def _context(model: str, source: str, target: ClassTarget, settings: Settings) -> str:
+def _context(model: str, source: str, target: ClassTarget | ModuleTarget, settings: Settings) -> str:
     """The module around the class (the class itself is in the prompt), clipped to
     ``context_tokens``; none for a model that copies what it sees (the local one)."""
     if not capabilities(model).module_context or target.def_range is None:
@@ -120,19 +133,33 @@ def _context(model: str, source: str, target: ClassTarget, settings: Settings) -
 async def implement_class(source: str, path: Path, target: ClassTarget, settings: Settings, *,
                           workspace: Path, emit=None) -> ClassResult:
     """Run a class job on ``target`` in ``source`` (the text of ``path``; nothing is written)."""
+    return await _implement(source, path, target, settings, workspace=workspace, emit=emit)
+
+
+async def implement_module(source: str, path: Path, target: ModuleTarget, settings: Settings, *,
+                           workspace: Path, emit=None) -> ModuleResult:
+    """Run a module-spec job on ``target`` in ``source`` (nothing is written)."""
+    return await _implement(source, path, target, settings, workspace=workspace, emit=emit)
+
+
+async def _implement(source: str, path: Path, target, settings: Settings, *, workspace: Path, emit=None):
     started = time.monotonic()
     emit = emit or (lambda event: None)
     path, workspace = Path(path).resolve(), Path(workspace).resolve()
     trace = Trace(workspace, target.qualname, enabled=settings.trace)
     trace.write("class_job", target=target.qualname, path=str(path), settings=settings.model_dump())
-    result = ClassResult(name=target.qualname, status="error", fingerprint=target.fingerprint,
-                         body_indent=target.body_indent, trace_path=str(trace.path) if trace.path else None)
+    is_class = isinstance(target, ClassTarget)
+    trace_path = str(trace.path) if trace.path else None
+    result: ClassResult | ModuleResult = (
+        ClassResult(name=target.qualname, status="error", fingerprint=target.fingerprint,
+                    body_indent=target.body_indent, trace_path=trace_path) if is_class else
+        ModuleResult(name=target.qualname, status="error", fingerprint=target.fingerprint, trace_path=trace_path))
 
     def phase(name: str, message: str, percent: int) -> None:
         emit(Phase(target.qualname, name, message, percent))
         trace.write("phase", phase=name, message=message)
 
-    def done(error: str | None = None) -> ClassResult:
+    def done(error: str | None = None):
         if error:
             result.error = error
             trace.write("error", error=error)
@@ -153,7 +180,7 @@ async def implement_class(source: str, path: Path, target: ClassTarget, settings
         if client is not None:
             result.usage.add(client.usage)
         return done(f"plan: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
-    planned = planned_source(source, target, plan)
+    planned = planned_source(source, target, plan) if is_class else planned_module_source(source, target, plan)
     trace.write("plan", components=plan.names)
     emit(Planned(target.qualname, tuple(plan.names)))
     run = _Run(target, plan, planned, path, settings, workspace, emit, capabilities(client.model).parallel)
@@ -192,7 +219,10 @@ async def implement_class(source: str, path: Path, target: ClassTarget, settings
     for r in result.components:
         result.usage.add(r.usage)
     result.imports = list(dict.fromkeys(i for r in result.components if r.function_code for i in r.imports))
-    result.class_body, result.function_code = class_body_of(final, target.name)
+    if isinstance(result, ClassResult):
+        result.class_body, result.function_code = class_body_of(final, target.name)
+    else:
+        result.functions, result.function_code = plan.names, functions_of(final, plan.names)
     failing = [r for r in result.components if r.status != "passed"]
     if failing:
         worst = "error" if all(r.function_code is None for r in result.components) else "failed"
@@ -201,7 +231,7 @@ async def implement_class(source: str, path: Path, target: ClassTarget, settings
     else:
         result.status = "passed"
     if target.examples and result.status == "passed":
-        phase("testing", "testing the class's own examples", 96)
+        phase("testing", "testing the spec's own examples", 96)
         error = await _class_examples(final, path, target, settings, workspace, result)
         if error:
             result.status, result.error = "failed", error
@@ -213,16 +243,19 @@ async def _review(run: _Run, client: ModelClient, context: str, trace: Trace, ph
     """Review rounds; returns the findings still standing (info only when approved)."""
     names = set(run.plan.names)
 
+    messages = prompts.class_critic_messages if run.is_class else prompts.module_critic_messages
+
     async def review() -> tuple[str, dict[str, list[Finding]], list[Finding]]:
-        _, code = class_body_of(run.module_for(), run.target.name)
-        verdict, items = await client.complete("critic", prompts.class_critic_messages(run.target, context, code or ""),
+        code = run.code(run.module_for())
+        verdict, items = await client.complete("critic", messages(run.target, context, code or ""),
                                                parse=prompts.parse_class_critic)
-        flagged = _flagged(items, code or "", names)
+        flagged = _flagged(items, code or "", names, in_class=run.is_class)
         trace.write("critic", verdict=verdict, findings=[{"method": m, **f.to_dict()} for m, f in items],
                     flagged=sorted(flagged))
         return verdict, flagged, [f for _, f in items]
 
-    phase("reviewing", "reviewing the class", 88)
+    what = "the class" if run.is_class else "the functions"
+    phase("reviewing", f"reviewing {what}", 88)
     verdict, flagged, findings = await review()
     for round_ in range(run.settings.review_rounds):
         if verdict != "request_changes" or not flagged:
@@ -230,23 +263,29 @@ async def _review(run: _Run, client: ModelClient, context: str, trace: Trace, ph
         phase("fixing", f"fixing {', '.join(sorted(flagged))} (review {round_ + 1})", 90)
         trace.write("decision", step="fix_flagged", components=sorted(flagged), why="the critic flagged them")
         await run.generate(sorted(flagged), flagged)
-        phase("reviewing", "reviewing the class again", 94)
+        phase("reviewing", f"reviewing {what} again", 94)
         verdict, flagged, findings = await review()
     return findings if verdict == "request_changes" else [f for f in findings if f.severity == "info"]
 
 
-def _flagged(items: list[tuple[str | None, Finding]], code: str, names: set[str]) -> dict[str, list[Finding]]:
-    """Findings per component: by the method they name, else by the line they point at; a
-    finding's line is made relative to its method's def line (as the fix prompt reads it)."""
+def _flagged(items: list[tuple[str | None, Finding]], code: str, names: set[str], *,
+             in_class: bool = True) -> dict[str, list[Finding]]:
+    """Findings per component: by the method (function) they name, else by the line they
+    point at (a class is numbered from its class line, a module spec's functions from
+    their first line); a finding's line is made relative to its component's def line (as
+    the fix prompt reads it)."""
     import ast
 
     spans: dict[str, tuple[int, int]] = {}
     try:
         tree = ast.parse(code)
-        cls = next(n for n in tree.body if isinstance(n, ast.ClassDef))
-        for node in cls.body:
+        base, body = 0, tree.body
+        if in_class:
+            cls = next(n for n in tree.body if isinstance(n, ast.ClassDef))
+            base, body = cls.lineno - 1, cls.body
+        for node in body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                spans[node.name] = (node.lineno - cls.lineno + 1, node.end_lineno - cls.lineno + 1)  # type: ignore[operator]
+                spans[node.name] = (node.lineno - base, node.end_lineno - base)  # type: ignore[operator]
     except (SyntaxError, ValueError, StopIteration):
         pass
     out: dict[str, list[Finding]] = {}
@@ -261,9 +300,9 @@ def _flagged(items: list[tuple[str | None, Finding]], code: str, names: set[str]
     return out
 
 
-async def _class_examples(module: str, path: Path, target: ClassTarget, settings: Settings, workspace: Path,
-                          result: ClassResult) -> str | None:
-    """Run the class docstring's examples on the assembled module; None when they pass."""
+async def _class_examples(module: str, path: Path, target: ClassTarget | ModuleTarget, settings: Settings,
+                          workspace: Path, result: ClassResult | ModuleResult) -> str | None:
+    """Run the class docstring's (module spec's) examples on the assembled module; None when they pass."""
     from .spec import Example
 
     examples = [Example(e.source, e.want, e.lineno) for e in target.examples]
@@ -273,7 +312,7 @@ async def _class_examples(module: str, path: Path, target: ClassTarget, settings
         run = await sandbox.run(SandboxRequest(module_path=path, candidate_source=module, workspace=workspace,
                                                tests=tests))
     except (ValueError, OSError) as exc:
-        return f"the class's examples could not run: {exc}"
+        return f"the spec's examples could not run: {exc}"
     passed = sum(o.outcome == "passed" for o in run.outcomes)
     result.passed += passed
     result.failed += len(run.outcomes) - passed
@@ -281,13 +320,18 @@ async def _class_examples(module: str, path: Path, target: ClassTarget, settings
     if run.error or bad or not run.outcomes:
         why = run.error or (f"{bad[0].id}: {bad[0].message}" if bad else "no example ran")
         result.failures += bad
-        return f"the class's own examples fail on the assembled class: {why}"
+        return f"the spec's own examples fail on the assembled {'class' if isinstance(target, ClassTarget) else 'module'}: {why}"
     return None
 
 
 async def implement_any(source: str, path: Path, target, settings: Settings, *, workspace: Path, emit=None):
-    """``specloop run``'s entry: a class target (found again in ``source``, which may hold
-    results placed since) or a function target."""
+    """``specloop run``'s entry: a class or module target (found again in ``source``, which
+    may hold results placed since) or a function target."""
+    if isinstance(target, ModuleTarget):
+        from .modulespec import find_module_target
+
+        fresh_module = find_module_target(source, fingerprint=target.fingerprint) or target
+        return await implement_module(source, path, fresh_module, settings, workspace=workspace, emit=emit)
     if isinstance(target, ClassTarget):
         from .classspec import find_class_target
 

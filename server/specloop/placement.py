@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .candidate import parse_candidate
 from .edits import TextEdit, implementation_edits, import_edit
+from .modulespec import find_module_target, insert_after_block
 from .results import JobResult
 from .settings import Settings
 from .spec import find_target
@@ -24,9 +25,12 @@ def result_edits(source_now: str, result: JobResult) -> list[TextEdit]:
 
     Raises :class:`StaleTarget` when the target is gone, is no longer a stub,
     or its header/spec changed since the job started.  A class result
-    (:class:`specloop.classspec.ClassResult`) goes to :func:`class_result_edits`."""
+    (:class:`specloop.classspec.ClassResult`) goes to :func:`class_result_edits`, a module
+    result to :func:`module_result_edits`."""
     if getattr(result, "kind", None) == "class":
         return class_result_edits(source_now, result)
+    if getattr(result, "kind", None) == "module":
+        return module_result_edits(source_now, result)
     target = find_target(source_now, result.name)
     if target is None:
         raise StaleTarget(f"{result.name} is gone or no longer a stub")
@@ -39,6 +43,8 @@ def result_edits_anyway(source_now: str, result: JobResult) -> list[TextEdit]:
     """Like :func:`result_edits` but applies over a changed spec (the target must still be a stub)."""
     if getattr(result, "kind", None) == "class":
         return class_result_edits(source_now, result, anyway=True)
+    if getattr(result, "kind", None) == "module":
+        return module_result_edits(source_now, result, anyway=True)
     if result.function_code is None:
         raise StaleTarget(f"no code to apply for {result.name}")
     target = find_target(source_now, result.name)
@@ -67,6 +73,26 @@ def class_result_edits(source_now: str, result: JobResult, *, anyway: bool = Fal
         raise StaleTarget(f"the indentation of {result.name} changed while specloop worked")
     body = body.replace("\r\n", "\n").replace("\r", "\n").replace("\n", target.newline)
     edits = [TextEdit(target.body_range, body)]
+    extra = import_edit(source_now, list(result.imports))
+    if extra is not None:
+        edits.append(extra)
+    return sorted(edits, key=lambda e: (e.range.start, e.range.end))
+
+
+def module_result_edits(source_now: str, result: JobResult, *, anyway: bool = False) -> list[TextEdit]:
+    """One set of edits placing a module result: the functions below the block, the block
+    marked done, the components' imports merged.  Stale (``placement.StaleTarget``) when the
+    block is gone, its spec changed (unless ``anyway``), or the module now defines one of
+    the functions."""
+    target = find_module_target(source_now, result.name, None if anyway else result.fingerprint)
+    if target is None:
+        raise StaleTarget(f"{result.name} is gone or its spec changed while specloop worked")
+    if result.function_code is None:
+        raise StaleTarget(f"no code to apply for {result.name}")
+    taken = [n for n in getattr(result, "functions", []) if n in target.defined]
+    if taken:
+        raise StaleTarget(f"the module defines {', '.join(taken)} already")
+    edits = insert_after_block(source_now, target, result.function_code, done=True)
     extra = import_edit(source_now, list(result.imports))
     if extra is not None:
         edits.append(extra)

@@ -1,4 +1,4 @@
-"""The ``plan`` step of a class spec: the model proposes the class's components, each a
+"""The ``plan`` step of a class or module spec: the model proposes the class's components, each a
 method stub (header + docstring, doctest examples where the spec allows); the plan is
 checked here and placed into the module as ordinary function targets.
 
@@ -17,6 +17,9 @@ Decisions:
   docstring stay as written.  Existing method stubs are placed with the user's
   own text (comments and all), new ones as the plan wrote them, re-indented to
   the class's body indentation.
+* A module spec's plan (:func:`check_module_plan`) is module-level function stubs
+  (imports beside them ignored), names unique and not already bound in the module,
+  each a header and a docstring; they are placed below the spec block in plan order.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from dataclasses import dataclass
 from . import prompts
 from .classspec import ClassTarget
 from .edits import TextEdit, apply_edits
+from .modulespec import ModuleTarget, insert_after_block
 from .spec import docstring_node
 
 PLAN_STEP = "plan"
@@ -149,7 +153,51 @@ def _existing_texts(source: str, target: ClassTarget) -> dict[str, str]:
     return out
 
 
-async def ask_plan(client, target: ClassTarget, context: str) -> Plan:
+def check_module_plan(code: str, target: ModuleTarget) -> Plan:
+    """The plan in ``code`` for a module spec: module-level function stubs only (imports
+    beside them are allowed and ignored), names unique and new to the module."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError as exc:
+        raise ValueError(f"the python block does not parse (line {exc.lineno}: {exc.msg})") from None
+    functions = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            functions.append(node)
+        elif not (isinstance(node, (ast.Import, ast.ImportFrom))
+                  or (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))):
+            raise ValueError(f"the block holds a statement that is not a function stub (line {node.lineno}); "
+                             "write only functions with a header and a docstring")
+    if not functions:
+        raise ValueError("the block holds no function")
+    names = [f.name for f in functions]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ValueError(f"function names must be unique: {', '.join(twice)} defined twice")
+    taken = [n for n in names if n in target.defined]
+    if taken:
+        raise ValueError(f"the module already defines {', '.join(f'`{n}`' for n in taken)}; "
+                         "plan only new functions (they may call what exists)")
+    for f in functions:
+        if not _only_docstring(f):
+            raise ValueError(f"the function `{f.name}` must be a stub: its header and a docstring, no body")
+    return Plan([Component(f.name, _segment(code, f), False) for f in functions])
+
+
+def planned_module_source(source: str, target: ModuleTarget, plan: Plan) -> str:
+    """``source`` with the plan's function stubs below the module spec block."""
+    stubs = "\n\n".join(c.text.rstrip("\n") + "\n" for c in plan.components)
+    return apply_edits(source, insert_after_block(source, target, stubs, done=False))
+
+
+def _parse(reply: str, target) -> Plan:
+    if isinstance(target, ModuleTarget):
+        return check_module_plan(prompts.parse_code(reply), target)
+    return parse_plan(reply, target)
+
+
+async def ask_plan(client, target: ClassTarget | ModuleTarget, context: str) -> Plan:
     """One ``plan`` request (one re-ask with the validation error; then ``ModelError``)."""
-    return await client.complete(PLAN_STEP, prompts.plan_messages(target, context),
-                                 parse=lambda reply: parse_plan(reply, target))
+    messages = (prompts.module_plan_messages(target, context) if isinstance(target, ModuleTarget)
+                else prompts.plan_messages(target, context))
+    return await client.complete(PLAN_STEP, messages, parse=lambda reply: _parse(reply, target))

@@ -529,3 +529,49 @@ def parse_class_critic(reply: str) -> tuple[str, list[tuple[str | None, Finding]
             method = str(raw).strip().split(".")[-1].split("(")[0].strip() or None if raw else None
         out.append((method, finding))
     return verdict, out
+
+
+# -- module specs: the plan and the review of the functions it adds -----------------------
+
+MODULE_PLAN_SYSTEM = (
+    "You design Python modules. You split a module spec into functions, each with a precise docstring. "
+    "Answer with one ```python code block and no other text."
+)
+MODULE_CRITIC_SYSTEM = (
+    "You review Python functions against the module spec they implement for accuracy, completeness, "
+    "quality and security. Answer with one JSON object and no other text."
+)
+
+
+def module_plan_messages(target, context: str) -> list[dict[str, str]]:
+    """The ``plan`` step of a module spec (``target``: a ``modulespec.ModuleTarget``): the
+    functions it describes as stubs (header + docstring, doctest examples where the spec
+    allows) out."""
+    taken = ""
+    if target.defined:
+        taken = (f"The module already defines {', '.join(f'`{n}`' for n in target.defined[:40])}: "
+                 "do not define those again (the new functions may call them). ")
+    user = (
+        f"{_context_block(context)}Plan the functions this module spec asks for:\n{_fence(target.spec)}\n\n"
+        "Write every function it needs as a stub: the function's header with type hints and a docstring "
+        "saying exactly what it does, with doctest examples where the spec allows, and no body besides "
+        f"the docstring. {taken}Function names must be unique. Helpers the spec does not name are allowed. "
+        "Answer with one ```python block holding only the functions. No explanations."
+    )
+    return [{"role": "system", "content": MODULE_PLAN_SYSTEM}, {"role": "user", "content": user}]
+
+
+def module_critic_messages(target, context: str, code: str) -> list[dict[str, str]]:
+    """The ``critic`` step on the functions of a module spec: every finding names its function."""
+    width = len(str(len(code.rstrip().splitlines())))
+    numbered_code = "\n".join(f"{str(i + 1).rjust(width)} | {line}" for i, line in enumerate(code.rstrip().splitlines()))
+    user = (
+        f"{_context_block(context)}Module spec:\n{_fence(target.spec)}\n\n"
+        f"Implementation (line numbers on the left):\n```\n{numbered_code}\n```\n\n"
+        "Check accuracy (does each function do what its docstring and the spec say), completeness, quality, "
+        "and security. Report only real problems, each naming the function it is in. Answer with this JSON "
+        'object only:\n{"verdict": "approve" or "request_changes", "findings": [{"function": "<function name>", '
+        '"category": "accuracy|completeness|quality|security", "severity": "error|warning|info", '
+        '"line": <line number>, "message": "..."}]}'
+    )
+    return [{"role": "system", "content": MODULE_CRITIC_SYSTEM}, {"role": "user", "content": user}]

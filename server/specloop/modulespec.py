@@ -1,0 +1,191 @@
+"""Module targets: a ``# spec:`` comment block at module level describing functions to add.
+
+A module target is implemented by ``components.implement_module`` (plan the functions,
+generate them in parallel, review the whole, fix what is flagged); its result inserts
+the functions right below the block.
+
+Decisions:
+
+* The block starts with a ``# spec:`` comment at column 0, runs over the ``#`` lines
+  at column 0 that follow it, and must be followed by a blank line or the end of the
+  file: a block directly above a ``def`` is that function's spec (``spec.py``), not a
+  module spec.  It must lie outside every top-level statement (a comment inside a
+  function or class body is not a module spec) and the file must parse.
+* A target is named by its line, ``module spec (line N)`` (1-based): that is the
+  name the code action, ``specloop run --only`` and the results use.  Placing a
+  result finds the block again by its fingerprint (the spec text), so a block that
+  moved still takes its result and a block whose text changed is stale.
+* Placing a result keeps the user's block and marks it done: ``# spec:`` becomes
+  ``# spec (implemented):`` (no longer a target; put ``spec:`` back to plan again),
+  and the functions follow the block after two blank lines.  A function name that
+  the module defines meanwhile makes the result stale rather than a second
+  definition.
+* Doctest examples written in the block (``#   >>> f(1)``) run against the
+  assembled module, like a class docstring's examples.
+"""
+
+from __future__ import annotations
+
+import ast
+import doctest
+import hashlib
+import re
+import textwrap
+from dataclasses import dataclass, field
+
+from .edits import TextEdit
+from .results import JobResult
+from .spec import Pos, Range, _File
+
+_TAG = re.compile(r"#\s*(spec):", re.IGNORECASE)
+DONE_TAG = "spec (implemented):"
+_DEF_START = re.compile(r"\s*(?:def|class|async\s+def)\b|\s*@")
+
+
+@dataclass
+class ModuleTarget:
+    name: str                     # "module spec"
+    qualname: str                 # "module spec (line 3)"
+    spec: str                     # the block's text, '#' and the tag stripped
+    text: str                     # the block as written
+    defined: list[str] = field(default_factory=list)   # names the module defines at top level
+    def_range: Range | None = None    # the block: its first line .. end of its last line
+    tag_range: Range | None = None    # "spec:" on the first line (marked done on placement)
+    newline: str = "\n"
+    examples: list = field(default_factory=list)
+    kind: str = "module"
+
+    @property
+    def docstring(self) -> str:
+        return self.spec
+
+    @property
+    def fingerprint(self) -> str:
+        return hashlib.sha256(("module\0" + self.spec).encode()).hexdigest()[:16]
+
+
+def module_name(line: int) -> str:
+    """The name of the module spec whose block starts on 0-based ``line``."""
+    return f"module spec (line {line + 1})"
+
+
+def defined_names(tree: ast.Module) -> list[str]:
+    """Names bound at the top level of a module: functions, classes, assignments, imports."""
+    names: list[str] = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.append(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names += [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names += [(a.asname or a.name).split(".")[0] for a in node.names if a.name != "*"]
+    return list(dict.fromkeys(names))
+
+
+def find_module_targets(source: str) -> list[ModuleTarget]:
+    """Every module spec block of ``source`` in file order (none when it does not parse)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return []
+    f = _File(source)
+    inside: set[int] = set()
+    for node in tree.body:
+        inside.update(range(node.lineno - 1, node.end_lineno or node.lineno))
+    names = defined_names(tree)
+    found = []
+    i = 0
+    while i < len(f.lines):
+        tag = _TAG.match(f.lines[i])
+        if tag is None or i in inside:
+            i += 1
+            continue
+        end = i
+        while end + 1 < len(f.lines) and f.lines[end + 1].startswith("#") and not _TAG.match(f.lines[end + 1]):
+            end += 1
+        after = f.lines[end + 1] if end + 1 < len(f.lines) else ""
+        if after.strip() or _DEF_START.match(after):
+            i = end + 1
+            continue
+        rest = textwrap.dedent("\n".join(line[1:].rstrip() for line in f.lines[i + 1:end + 1]))
+        spec = (f.lines[i][tag.end():].strip() + "\n" + rest).strip()
+        if spec:
+            try:
+                examples = doctest.DocTestParser().get_examples(spec)
+            except ValueError:
+                examples = []
+            found.append(ModuleTarget(
+                name="module spec", qualname=module_name(i), spec=spec,
+                text="\n".join(f.lines[i:end + 1]) + "\n", defined=names,
+                def_range=Range(Pos(i, 0), Pos(end, len(f.lines[end]))),
+                tag_range=Range(Pos(i, tag.start(1)), Pos(i, tag.end())),
+                newline=f.newline_at(end), examples=examples))
+        i = end + 1
+    return found
+
+
+def find_module_target(source: str, qualname: str | None = None, fingerprint: str | None = None) -> ModuleTarget | None:
+    """The module spec named ``qualname``, else (or with only a fingerprint) the first whose
+    spec has ``fingerprint``."""
+    targets = find_module_targets(source)
+    by_name = next((t for t in targets if qualname and t.qualname == qualname), None)
+    if by_name is not None and (fingerprint is None or by_name.fingerprint == fingerprint):
+        return by_name
+    if fingerprint is not None:
+        return next((t for t in targets if t.fingerprint == fingerprint), None)
+    return by_name
+
+
+@dataclass
+class ModuleResult(JobResult):
+    """The result of a module job: the planned functions as one result, with their
+    components' results.  ``function_code`` is every function, in plan order, at column 0
+    with "\\n" newlines (what ``.specloop/results/`` saves and an edit inserts)."""
+
+    components: list[JobResult] = field(default_factory=list)
+    functions: list[str] = field(default_factory=list)   # the planned function names
+    kind: str = "module"
+
+    def summary_dict(self) -> dict:
+        return {**super().summary_dict(), "kind": "module",
+                "components": [c.summary_dict() for c in self.components]}
+
+
+def functions_of(text: str, names: list[str]) -> str | None:
+    """The text from the first to the last of the module-level functions ``names`` in
+    ``text`` ("\\n" newlines, ending in one); None when one of them is missing."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return None
+    nodes = {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    if not names or any(n not in nodes for n in names):
+        return None
+    first = min(min([nodes[n].lineno, *(d.lineno for d in nodes[n].decorator_list)]) for n in names) - 1
+    last = max(nodes[n].end_lineno or nodes[n].lineno for n in names)
+    lines = _File(text).lines
+    return "\n".join(lines[first:last]) + "\n"
+
+
+def insert_after_block(source: str, target: ModuleTarget, code: str, *, done: bool) -> list[TextEdit]:
+    """Edits putting ``code`` (functions at column 0, "\\n" newlines) two blank lines below
+    the block, with two blank lines before what follows; with ``done`` the tag is marked."""
+    assert target.def_range is not None and target.tag_range is not None
+    nl = target.newline
+    lines = _File(source).lines
+    end = target.def_range.end
+    rest = lines[end.line + 1:]
+    follows = any(line.strip() for line in rest)
+    body = code.rstrip("\n").replace("\r\n", "\n").replace("\r", "\n").replace("\n", nl)
+    if follows:
+        # replace the blank lines between the block and what follows
+        nxt = end.line + 1 + next(i for i, line in enumerate(rest) if line.strip())
+        edit = TextEdit(Range(end, Pos(nxt, 0)), nl * 3 + body + nl * 3)
+    else:
+        last = len(lines) - 1
+        edit = TextEdit(Range(end, Pos(last, len(lines[last]))), nl * 3 + body + nl)
+    edits = [edit]
+    if done:
+        edits.append(TextEdit(target.tag_range, DONE_TAG))
+    return edits
