@@ -38,6 +38,7 @@ from .results import JobResult
 from .spec import Pos, Range, _File
 
 _TAG = re.compile(r"#\s*(spec):", re.IGNORECASE)
+_ANY_TAG = re.compile(r"#\s*(spec(?: \(implemented\))?):", re.IGNORECASE)
 DONE_TAG = "spec (implemented):"
 _DEF_START = re.compile(r"\s*(?:def|class|async\s+def)\b|\s*@")
 
@@ -83,8 +84,10 @@ def defined_names(tree: ast.Module) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def find_module_targets(source: str) -> list[ModuleTarget]:
-    """Every module spec block of ``source`` in file order (none when it does not parse)."""
+def find_module_targets(source: str, *, done_too: bool = False) -> list[ModuleTarget]:
+    """Every module spec block of ``source`` in file order (none when it does not parse);
+    with ``done_too`` also the blocks marked ``# spec (implemented):`` (same fingerprint)."""
+    tag_re = _ANY_TAG if done_too else _TAG
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, MemoryError, RecursionError):
@@ -97,12 +100,12 @@ def find_module_targets(source: str) -> list[ModuleTarget]:
     found = []
     i = 0
     while i < len(f.lines):
-        tag = _TAG.match(f.lines[i])
+        tag = tag_re.match(f.lines[i])
         if tag is None or i in inside:
             i += 1
             continue
         end = i
-        while end + 1 < len(f.lines) and f.lines[end + 1].startswith("#") and not _TAG.match(f.lines[end + 1]):
+        while end + 1 < len(f.lines) and f.lines[end + 1].startswith("#") and not tag_re.match(f.lines[end + 1]):
             end += 1
         after = f.lines[end + 1] if end + 1 < len(f.lines) else ""
         if after.strip() or _DEF_START.match(after):
@@ -189,3 +192,9 @@ def insert_after_block(source: str, target: ModuleTarget, code: str, *, done: bo
     if done:
         edits.append(TextEdit(target.tag_range, DONE_TAG))
     return edits
+
+
+def block_line(text: str, fingerprint: str) -> int | None:
+    """The 0-based first line of the block with ``fingerprint`` in ``text``, done or not."""
+    found = next((t for t in find_module_targets(text, done_too=True) if t.fingerprint == fingerprint), None)
+    return None if found is None or found.def_range is None else found.def_range.start.line

@@ -201,8 +201,10 @@ def collect(args: argparse.Namespace, problems: list[str]) -> list[FileJob]:
             problems.append(f"skipped {exc}")
             continue
         from .classspec import find_class_targets, run_targets   # class specs: the class and its methods
+        from .modulespec import find_module_targets
 
-        names += [t.qualname for t in found.targets] + [c.qualname for c in find_class_targets(source.text)]
+        names += [t.qualname for t in [*found.targets, *find_class_targets(source.text),
+                                       *find_module_targets(source.text)]]
         targets = run_targets(source.text, args.target)
         if targets:
             jobs.append(FileJob(source, targets, workspace_of(file)))
@@ -447,7 +449,12 @@ def _set_lines(job: FileJob, text: str) -> None:
     found = {t.qualname: t for t in find_targets(text).targets}
     for entry in job.entries:
         target = found.get(entry.result.name)
-        if target is None:      # implemented now: no longer a spec; find its def
+        if getattr(entry.result, "kind", None) == "module":    # the spec block, marked done or not
+            from .modulespec import block_line
+
+            line = block_line(text, entry.result.fingerprint)
+            entry.line = None if line is None else line + 1
+        elif target is None:      # implemented now: no longer a spec; find its def
             from .locate import def_line_in
 
             line = def_line_in(text, entry.result.name, 0)
@@ -478,16 +485,20 @@ def finish_kept_tests(run: Run) -> None:
 
 def _finding_lines(text: str, result: JobResult) -> list[int] | None:
     """The file lines (1-based) the critic's findings name, with the result placed in ``text``
-    (a finding's own line counts from the def of the code the critic saw)."""
+    (a finding's own line counts from the def of the code the critic saw; a class's, from
+    its ``class`` line, or it is the ``def`` line of the method it names)."""
     if not result.findings or result.function_code is None:
         return None
     from .edits import apply_edits
-    from .locate import def_line_in, finding_line
+    from .locate import class_result_finding_lines, def_line_in, finding_line
 
     try:
         placed = apply_edits(text, placement.result_edits_anyway(text, result))
     except (placement.StaleTarget, ValueError):
         return None
+    if getattr(result, "kind", None) == "class":
+        lines = class_result_finding_lines(result, placed)
+        return None if lines is None else [line + 1 for line in lines]
     def_line = def_line_in(placed, result.name, 0)
     if def_line is None:
         return None
