@@ -198,3 +198,20 @@ def block_line(text: str, fingerprint: str) -> int | None:
     """The 0-based first line of the block with ``fingerprint`` in ``text``, done or not."""
     found = next((t for t in find_module_targets(text, done_too=True) if t.fingerprint == fingerprint), None)
     return None if found is None or found.def_range is None else found.def_range.start.line
+
+
+_NAME = re.compile(r"module spec \(line (\d+)\)")
+
+
+def is_module_name(qualname: str) -> bool:
+    return _NAME.fullmatch(qualname) is not None
+
+
+def module_line_in(text: str, qualname: str) -> int | None:
+    """The 0-based first line of the block nearest the line ``qualname`` names (the block
+    may have moved, and may be marked done), None when ``text`` has no block."""
+    match = _NAME.fullmatch(qualname)
+    blocks = [t.def_range.start.line for t in find_module_targets(text, done_too=True) if t.def_range]
+    if match is None or not blocks:
+        return None
+    return min(blocks, key=lambda line: abs(line - (int(match.group(1)) - 1)))

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 
 from ..classspec import ClassTarget, find_class_targets
+from ..modulespec import ModuleTarget, find_module_targets
 from ..locate import header_line_in
 from ..spec import Pos, Range, Target, find_targets_for
 from .apply import document_text
@@ -58,7 +59,9 @@ def titled(verb: str, what: str, limit: int = TITLE_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def implement_title(target: Target | ClassTarget) -> str:
+def implement_title(target: Target | ClassTarget | ModuleTarget) -> str:
+    if isinstance(target, ModuleTarget):
+        return "Implement module spec"
     if isinstance(target, ClassTarget):
         return f"Implement class {target.qualname} from spec"
     return f"Implement {target.qualname} from spec"
@@ -79,6 +82,27 @@ def class_targets_for(uri: str, text: str) -> list[ClassTarget]:
     while len(_classes) > 8:
         _classes.pop(next(iter(_classes)))
     return found
+
+
+_modules: dict[str, tuple[str, list[ModuleTarget]]] = {}   # uri -> (text, its module specs): the last text only
+
+
+def module_targets_for(uri: str, text: str) -> list[ModuleTarget]:
+    """The module specs (``# spec:`` blocks) of ``text``, remembered for the same text."""
+    hit = _modules.get(uri)
+    if hit is not None and hit[0] == text:
+        return hit[1]
+    found = find_module_targets(text) if "spec" in text else []
+    _modules.pop(uri, None)
+    _modules[uri] = (text, found)
+    while len(_modules) > 8:
+        _modules.pop(next(iter(_modules)))
+    return found
+
+
+def _on_block(target: ModuleTarget, rng: Range) -> bool:
+    return target.def_range is not None and target.def_range.start.line <= rng.end.line \
+        and rng.start.line <= target.def_range.end.line
 
 
 def _on_class_spec(target: ClassTarget, rng: Range) -> bool:
@@ -115,7 +139,8 @@ def code_actions(ls: Host, params: types.CodeActionParams) -> list[types.CodeAct
         touching = [t for t in targets if t.def_range is not None
                     and _first_line(t, lines) <= rng.end.line and rng.start.line <= t.def_range.end.line]
         classes = [c for c in class_targets_for(uri, text) if _on_class_spec(c, rng)]
-        for target in [*classes, *touching]:
+        modules = [m for m in module_targets_for(uri, text) if _on_block(m, rng)]
+        for target in [*modules, *classes, *touching]:
             arg = {"uri": uri, "target": target.qualname}
             actions.append(types.CodeAction(title=implement_title(target), kind=KIND, command=types.Command(
                 title=implement_title(target), command=GENERATE, arguments=[arg])))
@@ -178,8 +203,8 @@ def code_lenses(ls: Host, uri: str) -> list[types.CodeLens]:
         lenses.append(types.CodeLens(range=at(line), command=types.Command(
             title="Cancel", command=CANCEL, arguments=[arg])))
 
-    targets: list[Target | ClassTarget] = [*find_targets_for(uri, version, text).targets,
-                                           *class_targets_for(uri, text)]
+    targets: list[Target | ClassTarget | ModuleTarget] = [
+        *find_targets_for(uri, version, text).targets, *class_targets_for(uri, text), *module_targets_for(uri, text)]
     for target in sorted(targets, key=lambda t: t.def_range.start.line if t.def_range else 0):
         line = target.def_range.start.line if target.def_range else 0
         seen.add(target.qualname)

@@ -29,7 +29,8 @@ Decisions:
   under its docstring, in one edit); its diagnostics sit on the class name or on
   the method they concern, and each of its methods is recorded for
   ``specloop check`` (a class has no ``def`` line: :func:`def_line` gives its
-  ``class`` line).
+  ``class`` line).  A module spec's result is placed below its block (which is marked
+  done) in one edit; diagnostics sit on the functions, or on the block's first line.
 * Edits to one document are sent one at a time, each computed on the text the
   previous one produced.  A refused edit (``applied: false``) loses nothing:
   the result stays kept for ``specloop.applyResult``.
@@ -45,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 
 from .. import check
+from ..modulespec import block_line, is_module_name, module_line_in
 from ..locate import (class_line_in, def_line_in, find_class, find_def_line, find_function, restub,
                       without_docstring)
 from ..placement import StaleTarget, kept_tests_path, merged_tests, result_edits, result_edits_anyway
@@ -231,13 +233,53 @@ def _result_entries(pending: Pending, base: str, new_text: str) -> dict[str, lis
         for entry in [] if lines is None else entries_for_class_result(result, new_text, lines):
             out.setdefault(entry.qualname, []).append(entry)
         return out
+    if getattr(result, "kind", None) == "module":
+        return _module_entries(result, new_text)
     line = def_line_in(new_text, name, def_line(base, name) or 0)
     return {name: [] if line is None else entries_for_result(result, new_text, line, name.split(".")[-1])}
 
 
+def _module_entries(result, text: str) -> dict[str, list[Entry]]:
+    """A module result's diagnostics: what a function's own job found on that function (as
+    for any function); a review finding on the function it names, at its line when that is
+    inside the function (the review numbers the functions from their first line), else on
+    its ``def`` line; the rest (the block's own examples, a finding naming no function) on
+    the spec block's first line."""
+    block = block_line(text, result.fingerprint)
+    out: dict[str, list[Entry]] = {result.name: [], **{c.name: [] for c in result.components}}
+    spans = {c.name: find_function(text, c.name) for c in result.components}
+    owned = {id(x) for c in result.components for x in [*c.findings, *c.failures]}
+    for c in result.components:
+        info = spans[c.name]
+        if info is not None:
+            out[c.name] += entries_for_result(c, text, info.def_line, c.name)
+    starts = [i.first for i in spans.values() if i is not None]
+    loose = replace(result, findings=[], failures=[f for f in result.failures if id(f) not in owned], disputed=[])
+    if block is not None:
+        out[result.name] += [replace(e, on_name=False) for e in entries_for_result(loose, text, block, result.name)]
+    for finding in result.findings:
+        if id(finding) in owned:
+            continue
+        info = spans.get(finding.method or "")
+        if info is None:
+            if block is not None:
+                out[result.name] += entries_for_result(replace(loose, findings=[replace(finding, line=None)],
+                                                               failures=[]), text, block, result.name)
+            continue
+        line = None if finding.line is None or not starts else min(starts) + finding.line - 1
+        inside = line is not None and info.first <= line <= info.end
+        out[finding.method] += [replace(e, line=line if inside else info.def_line) for e in entries_for_result(
+            replace(loose, name=finding.method, findings=[replace(finding, line=None)], failures=[]),
+            text, info.def_line, finding.method)]
+    return out
+
+
 def def_line(text: str, qualname: str) -> int | None:
     """The def line of ``qualname`` in ``text``, also when the text does not parse; for a
-    class (a name without a dot, no function of that name) its ``class`` line."""
+    class (a name without a dot, no function of that name) its ``class`` line; for a module
+    spec (``module spec (line N)``) the first line of its block, done or not."""
+    if is_module_name(qualname):
+        return module_line_in(text, qualname)
     target = find_target(text, qualname)
     if target is not None and target.name_range is not None:
         return target.name_range.start.line

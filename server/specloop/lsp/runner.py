@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from ..classspec import ClassTarget, find_class_target
+from ..modulespec import ModuleTarget, find_module_target
 from ..locate import restub
 from ..results import Event, JobResult, Log, Phase, Planned, Tested, Tokens, Usage
 from ..spec import Target, find_target
@@ -52,7 +53,7 @@ class JobProgress:
     """Turns engine events into the job's progress messages and code lens text.
 
     In a class job the events of its components carry the component's qualified name
-    (``Stack.push``): their messages are prefixed with the method (``push: testing: 2/3
+    (``Stack.push``), in a module spec's job the function's name: their messages are prefixed with the method (``push: testing: 2/3
     passed``), their percentages become the share of the components' work done (between
     the class's own "generating" and "reviewing"), and the tokens of every model client
     of the job are added up.  The percentage never goes back."""
@@ -62,12 +63,15 @@ class JobProgress:
         self.phase = ""
         self.components: dict[str, int] = {}     # component -> the highest percent it reported
         self.planned = 0                         # how many components the plan has
+        self.names: set[str] = set()             # their names
         self.spent: dict[int, Usage] = {}        # model client -> its running totals
 
     def _component(self, target: str) -> str | None:
-        """The method name of a component event of this job, else None."""
+        """The method (function) name of a component event of this job, else None."""
         prefix = self.job.qualname + "."
-        return target[len(prefix):] if target.startswith(prefix) else None
+        if target.startswith(prefix):
+            return target[len(prefix):]
+        return target if target in self.names else None     # a module spec's functions
 
     def _components_percent(self) -> int:
         count = max(self.planned, len(self.components), 1)
@@ -101,7 +105,7 @@ class JobProgress:
             self.ls.send_status()
             return
         elif isinstance(event, Planned):
-            self.planned = len(event.components)
+            self.planned, self.names = len(event.components), set(event.components)
             self.ls.log(f"{event.target}: {event.message}")
             return
         elif isinstance(event, Log):
@@ -114,10 +118,11 @@ class JobProgress:
         self.ls.lenses_changed()
 
 
-def job_target(source: str, qualname: str) -> Target | ClassTarget | None:
+def job_target(source: str, qualname: str) -> Target | ClassTarget | ModuleTarget | None:
     """What a job on ``qualname`` implements in ``source``: the function stub of that name,
-    else the class spec of that name."""
-    return find_target(source, qualname) or find_class_target(source, qualname)
+    else the class spec of that name, else the module spec (``module spec (line N)``)."""
+    return find_target(source, qualname) or find_class_target(source, qualname) \
+        or find_module_target(source, qualname)
 
 
 async def run_job(ls: Host, job: ServerJob) -> None:
@@ -153,7 +158,7 @@ async def run_job(ls: Host, job: ServerJob) -> None:
         path = Path(ls.workspace.get_text_document(job.uri).path)
         workspace = ls.workspace_of(path)
         settings = ls.settings.settings_for(workspace)
-        if isinstance(target, ClassTarget):     # plan, components in parallel, review: one result
+        if isinstance(target, (ClassTarget, ModuleTarget)):   # plan, components in parallel, review: one result
             from .. import components
             result = await components.implement_any(source, path, target, settings, workspace=workspace,
                                                     emit=JobProgress(ls, job))

@@ -1,0 +1,103 @@
+"""A module spec in the editor: the code action and lens "Implement module spec" on a
+standalone ``# spec:`` block, the job (plan, the functions, review) in one work-done
+progress, one ``workspace/applyEdit`` putting the functions below the block (marked done),
+findings on the functions they name, and a plan that stays invalid ending in an error on the
+block with the document unchanged.  Against the scripted model over HTTP."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from lsp_editor import plain, start_editor
+from replies import critic, fenced
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine"))
+from test_module_spec import CODE, PLAN, TEXTS  # noqa: E402
+
+pytestmark = [pytest.mark.asyncio(loop_scope="module"),
+              pytest.mark.filterwarnings("error::pytest_lsp.LspSpecificationWarning")]
+
+# two personas: VS Code (documentChanges, code action literals) and Neovim 0.7 (plain changes)
+PERSONAS = ["visual-studio-code", "neovim@v0.7"]
+NAME = "module spec (line 5)"
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module", params=PERSONAS)
+async def editor(request, tmp_path_factory):
+    client = await start_editor(request.param, tmp_path_factory.mktemp("ws"))
+    yield client
+    await client.shutdown_session()
+    await client.stop()
+
+
+def diags(editor, uri, code):
+    return [d for d in editor.diagnostics.get(uri, []) if d.code == code]
+
+
+async def test_the_module_action_and_lens(editor):
+    uri = editor.open("actions_module.py", TEXTS)
+    on_block = await editor.actions(uri, editor.range_of(uri, "longest_word(text)"))
+    assert [a.title for a in on_block] == ["Implement module spec"]
+    assert list(on_block[0].command.arguments) == [{"uri": uri, "target": NAME}]
+    assert await editor.actions(uri, editor.range_of(uri, 'return "untouched"')) == []
+    assert (4, "Implement module spec") in await editor.lenses(uri)
+
+
+async def test_implement_module_spec_applies_every_function_at_once(editor, scripted_model):
+    scripted_model.add("plan", fenced(PLAN))
+    for name, code in CODE.items():
+        scripted_model.add("generate", fenced(code), target=name, repeat=True)
+    scripted_model.add("critic", critic("approve", {"function": "shout", "category": "quality", "severity": "info",
+                                                    "message": "shout could strip the text first"}))
+    await editor.configure(api_base=scripted_model.url, critic=True)
+    uri = editor.open("texts.py", TEXTS)
+    before, mark = len(editor.apply_requests), editor.mark()
+
+    (action,) = await editor.actions(uri, editor.range_of(uri, "# spec: Word"))
+    answer = await editor.command(action.command.command, *action.command.arguments)
+    assert answer["started"] is True and answer["target"] == NAME
+    begin, *reports, end = await editor.job_end(f"specloop: {NAME}", mark)
+    assert re.fullmatch(r"passed (\d+)/\1 tests, 1 critic finding", plain(end.message)), end.message
+    messages = [r.message for r in reports]
+    assert "planning the components" in messages
+    assert {m.split(":")[0] for m in messages if m} >= {"count_words", "longest_word", "shout"}
+
+    assert len(editor.apply_requests) == before + 1            # one edit holding every function
+    text = editor.docs[uri].text
+    assert text.startswith(TEXTS.split("# spec:")[0] + "# spec (implemented): Word statistics")
+    assert text.endswith('\n\n\ndef after():\n    return "untouched"\n')
+    namespace: dict = {}
+    exec(compile(text, "texts.py", "exec"), namespace)
+    assert namespace["longest_word"]("a bb cc") == "bb" and namespace["shout"]("hi") == "HI!"
+
+    (finding,) = await editor.until("the critic's finding", lambda: diags(editor, uri, "critic.quality"))
+    assert editor.text_at(uri, finding.range).startswith("def shout")
+    assert finding.data["target"] == "shout"
+    recorded = json.loads((editor.root / ".specloop" / "implemented.json").read_text())["functions"]
+    assert {f["qualname"] for f in recorded if f["path"] == "texts.py"} == set(CODE)
+    # the block is done: no action, no lens
+    assert await editor.actions(uri, editor.range_of(uri, "longest_word(text)")) == []
+    assert not [t for _, t in await editor.lenses(uri) if "module" in t]
+
+
+async def test_a_plan_invalid_twice_ends_in_an_error_on_the_block(editor, scripted_model):
+    scripted_model.add("plan", fenced("class Words:\n    'Doc.'\n"), repeat=True)
+    await editor.configure(api_base=scripted_model.url)
+    uri = editor.open("bad_module_plan.py", TEXTS)
+    before, mark = len(editor.apply_requests), editor.mark()
+    await editor.command("specloop.generate", {"uri": uri, "target": NAME})
+    end = (await editor.job_end(f"specloop: {NAME}", mark))[-1]
+    assert end.message.startswith("error: plan: ") and "not a function stub" in end.message
+    assert scripted_model.steps == ["plan", "plan"]
+    (error,) = await editor.until("job.error", lambda: diags(editor, uri, "job.error"))
+    assert editor.text_at(uri, error.range).startswith("# spec: Word statistics")
+    fixes = await editor.actions(uri, error.range, diagnostics=[error], only=["quickfix"])
+    assert [a.title for a in fixes][0] == "Try again"
+    assert list(fixes[0].command.arguments) == [{"uri": uri, "target": NAME}]
+    assert len(editor.apply_requests) == before and editor.docs[uri].text == TEXTS
