@@ -215,3 +215,8 @@ def module_line_in(text: str, qualname: str) -> int | None:
     if match is None or not blocks:
         return None
     return min(blocks, key=lambda line: abs(line - (int(match.group(1)) - 1)))
+
+
+def is_block_start(line_text: str) -> bool:
+    """Whether ``line_text`` opens a spec block, done or not (``# spec:``, ``# spec (implemented):``)."""
+    return _ANY_TAG.match(line_text) is not None

@@ -101,3 +101,8 @@ async def test_a_plan_invalid_twice_ends_in_an_error_on_the_block(editor, script
     assert [a.title for a in fixes][0] == "Try again"
     assert list(fixes[0].command.arguments) == [{"uri": uri, "target": NAME}]
     assert len(editor.apply_requests) == before and editor.docs[uri].text == TEXTS
+    # the error moves with the block when the user types above it
+    editor.replace(uri, '"""Text helpers."""', '"""Text helpers."""\n# a line typed above')
+    moved = await editor.until("the error on the moved block", lambda: [
+        d for d in diags(editor, uri, "job.error") if d.range.start.line == error.range.start.line + 1])
+    assert editor.text_at(uri, moved[0].range).startswith("# spec: Word statistics")
