@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from . import loop, prompts
@@ -252,7 +253,7 @@ async def _review(run: _Run, client: ModelClient, context: str, trace: Trace, ph
         flagged = _flagged(items, code or "", names, in_class=run.is_class)
         trace.write("critic", verdict=verdict, findings=[{"method": m, **f.to_dict()} for m, f in items],
                     flagged=sorted(flagged))
-        return verdict, flagged, [f for _, f in items]
+        return verdict, flagged, [replace(f, method=m) if m in names else f for m, f in items]
 
     what = "the class" if run.is_class else "the functions"
     phase("reviewing", f"reviewing {what}", 88)

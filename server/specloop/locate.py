@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .results import Finding
+    from .results import Finding, JobResult
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
@@ -169,15 +169,38 @@ def has_header(line_text: str, name: str) -> bool:
 
 def class_finding_line(finding: Finding, lines: ClassLines) -> tuple[int, str | None]:
     """(file line, method name or None) of a critic finding on a whole class: the critic
-    numbers the reviewed class from its ``class`` line (1).  A finding without a line, or
-    outside the class, lands on the class line; the method is the one holding that line."""
-    if finding.line is None:
-        return lines.class_line, None
-    line = lines.class_line + finding.line - 1
-    if not lines.class_line <= line <= lines.end:
-        return lines.class_line, None
-    method = next((m for m, (a, b) in lines.methods.items() if a <= line <= b), None)
-    return line, method
+    numbers the reviewed class from its ``class`` line (1).  The method is the one the
+    finding names (``finding.method``), else the one holding its line.  A finding lands on
+    its line when that is in the class (and in its named method), else on its method's
+    ``def`` line, else on the class line."""
+    line = None if finding.line is None else lines.class_line + finding.line - 1
+    if line is not None and not lines.class_line <= line <= lines.end:
+        line = None
+    holder = None if line is None else next((m for m, (a, b) in lines.methods.items() if a <= line <= b), None)
+    method = finding.method if finding.method in lines.methods else holder
+    if method is None:
+        return (lines.class_line if line is None else line), None
+    return (line if line is not None and holder == method else lines.methods[method][0]), method
+
+
+def class_result_finding_lines(result: JobResult, text: str) -> list[int] | None:
+    """The file line (0-based) of each of a class result's findings, the class placed in
+    ``text``: a finding of a method's own job as that method's (:func:`finding_line`), a
+    review finding by :func:`class_finding_line`.  None when the class is not in ``text``."""
+    lines = find_class(text, result.name)
+    if lines is None:
+        return None
+    owner = {id(f): c for c in getattr(result, "components", []) for f in c.findings}
+    out = []
+    for finding in result.findings:
+        component = owner.get(id(finding))
+        method = component.name.rsplit(".", 1)[-1] if component is not None else None
+        if component is not None and method in lines.methods:
+            out.append(finding_line(finding, component.function_code, text, component.name,
+                                    lines.methods[method][0]))
+        else:
+            out.append(class_finding_line(finding, lines)[0])
+    return out
 
 
 def restub(source: str, qualname: str) -> str | None:

@@ -54,15 +54,23 @@ class TestRun:
 class Finding:
     """One critic objection.  ``line`` is 1-based within the target function
     as the critic saw it (the function's ``def`` line is 1); front ends map it
-    to file lines."""
+    to file lines.  A review of a whole class numbers the class (its ``class``
+    line is 1) and names the ``method`` a finding concerns, where it names one of
+    the class's methods; front ends place a finding without a line on that
+    method's ``def`` line."""
 
     category: str                 # accuracy | completeness | quality | security
     severity: str                 # error | warning | info
     message: str
     line: int | None = None
+    method: str | None = None     # a class review's finding: the method it names (a module spec's: the function)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The finding as ``--json`` and traces show it (``method`` only where it is set)."""
+        data = asdict(self)
+        if data["method"] is None:
+            del data["method"]
+        return data
 
 
 @dataclass

@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from test_class_spec import STACK, assert_review_fixed_only_size, script_stack
+from test_class_spec import CODE, PLAN, STACK, assert_review_fixed_only_size, script_stack
 from cli_run import cli_env, specloop
+from replies import critic, fenced
 
 
 # -- end to end: the CLI ---------------------------------------------------------------------
@@ -41,3 +42,24 @@ def test_specloop_run_lists_class_components(scripted_model, tmp_path: Path):
     for name in ("Stack.__init__", "Stack.push", "Stack.pop", "Stack.size"):
         assert f"    {name}: passed" in proc.stderr
     assert "self.items = []" in path.read_text(encoding="utf-8")
+
+
+def script_plain_stack(model, *findings: dict) -> None:
+    """The stack class planned and generated in one go; the review approves with ``findings``."""
+    model.add("plan", fenced(PLAN))
+    for name, code in CODE.items():
+        model.add("generate", fenced(code), target=name, repeat=True)
+    model.add("critic", critic("approve", *findings), target="Stack")
+
+
+def test_a_finding_naming_a_method_is_shown_on_that_methods_line(scripted_model, tmp_path: Path):
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
+    path = tmp_path / "stack.py"
+    path.write_text(STACK, encoding="utf-8")
+    script_plain_stack(scripted_model, {"method": "pop", "category": "quality", "severity": "info",
+                                        "message": "pop could say what empty means"})
+    proc = specloop("run", "stack.py", env=cli_env(scripted_model.url, SPECLOOP_CRITIC="true"), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    lines = path.read_text(encoding="utf-8").splitlines()
+    pop_line = lines.index("    def pop(self):") + 1
+    assert f"    quality (info) line {pop_line} in pop: pop could say what empty means" in proc.stderr, proc.stderr

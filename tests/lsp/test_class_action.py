@@ -254,3 +254,28 @@ async def test_a_failing_class_is_offered_then_applied_anyway(editor, scripted_m
                                                            if "not applied" not in d.message])
     assert {editor.text_at(uri, d.range) for d in failed} == {"pop"}
     assert {d.data["target"] for d in failed} == {"Stack.pop"}
+
+
+async def implemented_stack(editor, scripted_model, name: str, *findings: dict) -> str:
+    """``STACK`` opened as ``name`` and implemented as a class whose review approves with
+    ``findings``; returns its uri once the class is applied.  Rules added before this call
+    answer first."""
+    scripted_model.add("plan", fenced(PLAN))
+    for qualname, code in CODE.items():
+        scripted_model.add("generate", fenced(code), target=qualname, repeat=True)
+    scripted_model.add("critic", critic("approve", *findings), target="Stack")
+    await editor.configure(api_base=scripted_model.url, critic=True)
+    uri = editor.open(name, STACK)
+    mark = editor.mark()
+    await editor.command("specloop.generate", {"uri": uri, "target": "Stack"})
+    end = (await editor.job_end("specloop: Stack", mark))[-1]
+    assert plain(end.message).startswith("passed "), end.message
+    return uri
+
+
+async def test_a_finding_naming_a_method_without_a_line_sits_on_that_method(editor, scripted_model):
+    uri = await implemented_stack(editor, scripted_model, "method_finding.py", {
+        "method": "pop", "category": "quality", "severity": "info", "message": "pop could say what empty means"})
+    (finding,) = await editor.until("the finding", lambda: diags(editor, uri, "critic.quality"))
+    assert editor.text_at(uri, finding.range).strip() == "def pop(self):"
+    assert finding.data["target"] == "Stack.pop"
