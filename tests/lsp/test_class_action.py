@@ -279,3 +279,42 @@ async def test_a_finding_naming_a_method_without_a_line_sits_on_that_method(edit
     (finding,) = await editor.until("the finding", lambda: diags(editor, uri, "critic.quality"))
     assert editor.text_at(uri, finding.range).strip() == "def pop(self):"
     assert finding.data["target"] == "Stack.pop"
+
+
+async def test_fix_on_a_methods_finding_reimplements_that_method_and_a_class_finding_has_none(
+        editor, scripted_model):
+    new_push = "def push(self, item):\n    self.items += [item]\n"
+    scripted_model.add("generate", fenced(new_push), target="Stack.push", contains="A reviewer found")
+    scripted_model.add("critic", critic("approve"), target="Stack.push")
+
+    def review(step, target, body):
+        return critic("approve", {"method": "push", "category": "quality", "severity": "info",
+                                  "line": numbered(body, PUSH_LINE), "message": "push could use +="},
+                      {"category": "quality", "severity": "info", "message": "the class could use __len__"})
+    scripted_model.respond(review, step="critic", target="Stack")
+    uri = await implemented_stack(editor, scripted_model, "fix_method.py")
+    found = await editor.until("the findings", lambda: len(diags(editor, uri, "critic.quality")) == 2
+                               and diags(editor, uri, "critic.quality"))
+    by_message = {d.message: d for d in found}
+
+    # a finding on the class as a whole: only Dismiss (its job takes no feedback)
+    on_class = by_message["the class could use __len__"]
+    fixes = await editor.actions(uri, on_class.range, diagnostics=[on_class], only=["quickfix"])
+    assert [a.title for a in fixes] == ["Dismiss: the class could use __len__"]
+
+    # a finding on push: Fix re-implements push alone, quoting the finding at its line in push
+    on_push = by_message["push could use +="]
+    fixes = await editor.actions(uri, on_push.range, diagnostics=[on_push], only=["quickfix"])
+    assert [a.title for a in fixes] == ["Fix: push could use +=", "Dismiss: push could use +="]
+    lines = editor.docs[uri].text.splitlines()
+    in_push = next(i for i, t in enumerate(lines) if PUSH_LINE in t) - lines.index("    def push(self, item):") + 1
+    mark = editor.mark()
+    answer = await editor.command(fixes[0].command.command, *fixes[0].command.arguments)
+    assert answer["started"] is True and answer["target"] == "Stack.push"
+    end = (await editor.job_end("specloop: Stack.push", mark))[-1]
+    assert plain(end.message).startswith("passed "), end.message
+    asked = scripted_model.requests_for("generate", "Stack.push")[-1].last_user
+    assert f"- [quality/info] line {in_push}: push could use +=" in asked
+    text = editor.docs[uri].text
+    assert "self.items += [item]" in text and PUSH_LINE not in text
+    assert "return self.items.pop()" in text and text.endswith('def after():\n    return "untouched"\n')

@@ -10,7 +10,11 @@ sandbox) and never raise on a file that does not parse: it has no targets.
   on a finding about the code, "Fix: <finding>" (``specloop.fix``: a job with
   the finding as feedback) and "Dismiss: <finding>" (``specloop.dismiss``),
   titles cut to about 60 characters so that two findings on one line can be
-  told apart; on the ``test.failed`` of an attempt that was not applied,
+  told apart.  On a class result, a finding on one of its methods is that
+  method's: its Fix re-implements that method alone, with the finding as
+  feedback.  A finding on the class as a whole (it names no method) offers only
+  Dismiss: the class job takes no feedback, and re-implementing the whole class
+  would throw away every method's tested code for one finding (``runner.fixable``); on the ``test.failed`` of an attempt that was not applied,
   "Apply the best attempt anyway" (``specloop.applyResult``), "Show the best
   attempt" (``specloop.showResult``) and "Try again" (``specloop.generate``);
   on ``spec.stale``: "Apply specloop's result anyway" and "Show specloop's
@@ -40,6 +44,7 @@ from ..spec import Pos, Range, Target, find_targets_for
 from .apply import document_text
 from .diagnostics import Entry
 from .positions import from_lsp_range, split_lines, to_lsp_range
+from .runner import fixable
 
 if TYPE_CHECKING:
     from .host import Host
@@ -182,7 +187,10 @@ def _quick_fixes(ls: Host, uri: str, entry: Entry) -> list[types.CodeAction]:
                 action(f"Re-implement {entry.name} from the spec", REIMPLEMENT, result_arg)]
     if entry.code == "job.error":
         return [action("Try again", GENERATE, result_arg), action(titled("Dismiss", entry.message), DISMISS)]
-    return [action(titled("Fix", entry.message), FIX), action(titled("Dismiss", entry.message), DISMISS)]
+    dismiss = action(titled("Dismiss", entry.message), DISMISS)
+    if not fixable(document_text(ls, uri)[0], entry.qualname):     # a class as a whole: see the module doc
+        return [dismiss]
+    return [action(titled("Fix", entry.message), FIX), dismiss]
 
 
 def code_lenses(ls: Host, uri: str) -> list[types.CodeLens]:

@@ -8,7 +8,9 @@
 * ``specloop.cancel`` ``{uri?, target?}``: cancel matching jobs (all without
   arguments); returns ``{"cancelled": [target, ...]}``.
 * ``specloop.fix`` ``{uri, target, id}``: a targeted job with the diagnostic
-  ``id`` as feedback.  ``specloop.dismiss`` ``{uri, id}``: drop a diagnostic.
+  ``id`` as feedback (on a function; a finding on a method of a class is that
+  method's; one on a class as a whole has no fix: ``runner.fixable``).
+  ``specloop.dismiss`` ``{uri, id}``: drop a diagnostic.
 * ``specloop.applyResult`` ``{uri, target}``: apply the kept result anyway
   (``{"applied", "detail"}``).
 * ``specloop.showResult`` ``{uri, target}``: write the kept result to
@@ -46,7 +48,7 @@ from . import actions
 from .apply import Unplaceable, apply_pending, document_text, place, show_result
 from .jobs import ServerJob
 from .pending import Pending
-from .runner import job_target
+from .runner import fixable, job_target
 
 if TYPE_CHECKING:
     from .host import Host
@@ -117,6 +119,10 @@ def register(ls: Host) -> None:
         if entry is None:
             ls.show(types.MessageType.Warning, "specloop: that finding is gone (the code changed)")
             return {"started": False}
+        if not fixable(document_text(ls, arg["uri"])[0], entry.qualname):
+            ls.show(types.MessageType.Warning, f"specloop: a finding on {entry.qualname} as a whole has no fix: "
+                                               "fix the method it concerns, or dismiss it")
+            return {"started": False, "target": entry.qualname}
         data = entry.finding or {}
         if "category" in data:
             finding = Finding(**{k: data.get(k) for k in ("category", "severity", "message", "line")})

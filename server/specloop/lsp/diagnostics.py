@@ -117,7 +117,8 @@ def entries_for_class_result(result: JobResult, text: str, lines: ClassLines) ->
     a component's own job found sits on that method, as for a function; a review finding
     sits on the line it names (the critic numbers the class from its ``class`` line), under
     the method holding that line, else on the class line; a failure of the class's own
-    examples sits on the class name."""
+    examples sits on the class name.  A finding placed on a method keeps its line counted
+    from that method's ``def`` line (1), as a job on the method reads it ("Fix")."""
     entries: list[Entry] = []
     components = list(getattr(result, "components", []))
     seen: set[int] = set()
@@ -137,11 +138,15 @@ def entries_for_class_result(result: JobResult, text: str, lines: ClassLines) ->
         if id(finding) in seen:
             continue
         line, method = class_finding_line(finding, lines)
-        where = own if method is None else {"qualname": f"{result.name}.{method}", "name": method,
-                                            "anchor": lines.methods[method][0]}
+        where, kept = own, finding.to_dict()
+        if method is not None:      # the method's own finding now: its line counts from the method's def
+            def_line = lines.methods[method][0]
+            where = {"qualname": f"{result.name}.{method}", "name": method, "anchor": def_line}
+            own_line = finding.line is not None and lines.class_line + finding.line - 1 == line
+            kept = {**kept, "method": method, "line": line - def_line + 1 if own_line else None}
         entries.append(Entry(code=f"critic.{(finding.category or 'quality').lower()}",
                              severity=SEVERITY.get(finding.severity.lower(), types.DiagnosticSeverity.Warning),
-                             message=finding.message, line=line, finding=finding.to_dict(), **where))
+                             message=finding.message, line=line, finding=kept, **where))
     return entries
 
 

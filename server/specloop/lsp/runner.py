@@ -125,6 +125,15 @@ def job_target(source: str, qualname: str) -> Target | ClassTarget | ModuleTarge
         or find_module_target(source, qualname)
 
 
+def fixable(source: str, qualname: str) -> bool:
+    """Whether a "Fix" job (a job with a finding as feedback) can run on ``qualname`` in
+    ``source``: a function stub, or a function (a method too) that can be reduced to its
+    spec again.  A class as a whole cannot: its job takes no feedback, and re-implementing
+    it would throw away the tested code of every method for one finding; a finding on one
+    of its methods is fixed on that method."""
+    return find_target(source, qualname) is not None or restub(source, qualname) is not None
+
+
 async def run_job(ls: Host, job: ServerJob) -> None:
     from .. import loop as engine
 
