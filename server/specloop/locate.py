@@ -18,6 +18,8 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .modulespec import is_block_start, is_module_name, module_line_in
+
 if TYPE_CHECKING:
     from .results import Finding, JobResult
 
@@ -155,7 +157,10 @@ def class_line_in(text: str, name: str, near: int = 0) -> int | None:
 
 def header_line_in(text: str, qualname: str, near: int = 0) -> int | None:
     """The def line of function ``qualname``, else (a name without a dot) the class line of
-    that class: where a job on either kind of target puts what it has to say."""
+    that class, else (``module spec (line N)``) the first line of that spec block: where a
+    job on any kind of target puts what it has to say."""
+    if is_module_name(qualname):
+        return module_line_in(text, qualname)
     line = def_line_in(text, qualname, near)
     if line is None and "." not in qualname:
         line = class_line_in(text, qualname, near)
@@ -163,7 +168,10 @@ def header_line_in(text: str, qualname: str, near: int = 0) -> int | None:
 
 
 def has_header(line_text: str, name: str) -> bool:
-    """Whether ``line_text`` is the ``def`` or ``class`` line of ``name``."""
+    """Whether ``line_text`` is the ``def`` or ``class`` line of ``name``, or for a module
+    spec (``module spec (line N)``) the first line of a spec block (done or not)."""
+    if is_module_name(name):
+        return is_block_start(line_text)
     return has_def(line_text, name) or re.match(rf"^\s*class\s+{re.escape(name)}\b", line_text) is not None
 
 
@@ -200,6 +208,37 @@ def class_result_finding_lines(result: JobResult, text: str) -> list[int] | None
                                     lines.methods[method][0]))
         else:
             out.append(class_finding_line(finding, lines)[0])
+    return out
+
+
+def module_result_finding_lines(result: JobResult, text: str) -> list[tuple[int, str]] | None:
+    """(file line, 0-based; the qualified name it belongs to) of each of a module spec
+    result's findings, the functions placed in ``text``: a finding of a function's own job
+    as that function's (:func:`finding_line`); a review finding on the line it names (the
+    review numbers the functions from their first line) when that is inside the function it
+    names, else on that function's ``def`` line; a finding naming no function on the spec
+    block's first line.  None when neither the functions nor the block are in ``text``."""
+    components = getattr(result, "components", [])
+    spans = {c.name: find_function(text, c.name) for c in components}
+    block = module_line_in(text, result.name)
+    found = [i for i in spans.values() if i is not None]
+    if not found and block is None:
+        return None
+    start = min(i.first for i in found) if found else None
+    owner = {id(f): c for c in components for f in c.findings}
+    out = []
+    for finding in result.findings:
+        component = owner.get(id(finding))
+        info = spans.get(component.name if component is not None else finding.method or "")
+        if component is not None and info is not None:
+            out.append((finding_line(finding, component.function_code, text, component.name, info.def_line),
+                        component.name))
+        elif info is not None:
+            line = None if finding.line is None or start is None else start + finding.line - 1
+            inside = line is not None and info.first <= line <= info.end
+            out.append((line if inside else info.def_line, finding.method or ""))   # type: ignore[arg-type]
+        else:
+            out.append((block if block is not None else (start or 0), result.name))
     return out
 
 

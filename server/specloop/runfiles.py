@@ -490,7 +490,7 @@ def _finding_lines(text: str, result: JobResult) -> list[int] | None:
     if not result.findings or result.function_code is None:
         return None
     from .edits import apply_edits
-    from .locate import class_result_finding_lines, def_line_in, finding_line
+    from .locate import class_result_finding_lines, def_line_in, finding_line, module_result_finding_lines
 
     try:
         placed = apply_edits(text, placement.result_edits_anyway(text, result))
@@ -499,6 +499,9 @@ def _finding_lines(text: str, result: JobResult) -> list[int] | None:
     if getattr(result, "kind", None) == "class":
         lines = class_result_finding_lines(result, placed)
         return None if lines is None else [line + 1 for line in lines]
+    if getattr(result, "kind", None) == "module":
+        found = module_result_finding_lines(result, placed)
+        return None if found is None else [line + 1 for line, _ in found]
     def_line = def_line_in(placed, result.name, 0)
     if def_line is None:
         return None

@@ -53,8 +53,16 @@ async def test_implement_module_spec_applies_every_function_at_once(editor, scri
     scripted_model.add("plan", fenced(PLAN))
     for name, code in CODE.items():
         scripted_model.add("generate", fenced(code), target=name, repeat=True)
-    scripted_model.add("critic", critic("approve", {"function": "shout", "category": "quality", "severity": "info",
-                                                    "message": "shout could strip the text first"}))
+    def review(step, target, body):
+        prompt = body["messages"][-1]["content"]
+        line = next(int(m.group(1)) for m in re.finditer(r"(?m)^\s*(\d+) \| (.*)$", prompt)
+                    if "out += ch.upper()" in m.group(2))
+        return critic("approve", {"function": "shout", "category": "quality", "severity": "info",
+                                  "message": "shout could strip the text first"},
+                      {"function": "shout", "category": "quality", "severity": "info", "line": line,
+                       "message": "upper-case the whole text at once"},
+                      {"category": "quality", "severity": "info", "message": "the module could say what a word is"})
+    scripted_model.respond(review, step="critic", target=NAME)
     await editor.configure(api_base=scripted_model.url, critic=True)
     uri = editor.open("texts.py", TEXTS)
     before, mark = len(editor.apply_requests), editor.mark()
@@ -63,7 +71,7 @@ async def test_implement_module_spec_applies_every_function_at_once(editor, scri
     answer = await editor.command(action.command.command, *action.command.arguments)
     assert answer["started"] is True and answer["target"] == NAME
     begin, *reports, end = await editor.job_end(f"specloop: {NAME}", mark)
-    assert re.fullmatch(r"passed (\d+)/\1 tests, 1 critic finding", plain(end.message)), end.message
+    assert re.fullmatch(r"passed (\d+)/\1 tests, 3 critic findings", plain(end.message)), end.message
     messages = [r.message for r in reports]
     assert "planning the components" in messages
     assert {m.split(":")[0] for m in messages if m} >= {"count_words", "longest_word", "shout"}
@@ -76,9 +84,16 @@ async def test_implement_module_spec_applies_every_function_at_once(editor, scri
     exec(compile(text, "texts.py", "exec"), namespace)
     assert namespace["longest_word"]("a bb cc") == "bb" and namespace["shout"]("hi") == "HI!"
 
-    (finding,) = await editor.until("the critic's finding", lambda: diags(editor, uri, "critic.quality"))
-    assert editor.text_at(uri, finding.range).startswith("def shout")
-    assert finding.data["target"] == "shout"
+    found = await editor.until("the critic's findings", lambda: len(diags(editor, uri, "critic.quality")) == 3
+                               and diags(editor, uri, "critic.quality"))
+    by_message = {d.message: d for d in found}
+    on_name = by_message["shout could strip the text first"]       # no line: on the function's def line
+    assert editor.text_at(uri, on_name.range).startswith("def shout") and on_name.data["target"] == "shout"
+    on_line = by_message["upper-case the whole text at once"]      # the line the review named
+    assert editor.text_at(uri, on_line.range).strip() == "out += ch.upper()" and on_line.data["target"] == "shout"
+    on_block = by_message["the module could say what a word is"]   # no function: on the block
+    assert editor.text_at(uri, on_block.range).startswith("# spec (implemented): Word")
+    assert on_block.data["target"] == NAME
     recorded = json.loads((editor.root / ".specloop" / "implemented.json").read_text())["functions"]
     assert {f["qualname"] for f in recorded if f["path"] == "texts.py"} == set(CODE)
     # the block is done: no action, no lens

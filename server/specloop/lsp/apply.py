@@ -47,8 +47,8 @@ from lsprotocol import types
 
 from .. import check
 from ..modulespec import block_line, is_module_name, module_line_in
-from ..locate import (class_line_in, def_line_in, find_class, find_def_line, find_function, restub,
-                      without_docstring)
+from ..locate import (class_line_in, def_line_in, find_class, find_def_line, find_function,
+                      module_result_finding_lines, restub, without_docstring)
 from ..placement import StaleTarget, kept_tests_path, merged_tests, result_edits, result_edits_anyway
 from ..spec import find_target, find_targets
 from .diagnostics import Entry, entries_for_class_result, entries_for_result, stale_entry
@@ -240,37 +240,27 @@ def _result_entries(pending: Pending, base: str, new_text: str) -> dict[str, lis
 
 
 def _module_entries(result, text: str) -> dict[str, list[Entry]]:
-    """A module result's diagnostics: what a function's own job found on that function (as
-    for any function); a review finding on the function it names, at its line when that is
-    inside the function (the review numbers the functions from their first line), else on
-    its ``def`` line; the rest (the block's own examples, a finding naming no function) on
-    the spec block's first line."""
-    block = block_line(text, result.fingerprint)
+    """A module result's diagnostics: each function's test failures on it (as for any
+    function); each finding where :func:`locate.module_result_finding_lines` puts it, under
+    the function it belongs to; what belongs to no function (the block's own examples, a
+    finding naming none) on the spec block's first line."""
     out: dict[str, list[Entry]] = {result.name: [], **{c.name: [] for c in result.components}}
-    spans = {c.name: find_function(text, c.name) for c in result.components}
-    owned = {id(x) for c in result.components for x in [*c.findings, *c.failures]}
+    owned = {id(f) for c in result.components for f in c.failures}
     for c in result.components:
-        info = spans[c.name]
+        info = find_function(text, c.name)
         if info is not None:
-            out[c.name] += entries_for_result(c, text, info.def_line, c.name)
-    starts = [i.first for i in spans.values() if i is not None]
-    loose = replace(result, findings=[], failures=[f for f in result.failures if id(f) not in owned], disputed=[])
+            out[c.name] += entries_for_result(replace(c, findings=[]), text, info.def_line, c.name)
+    block = block_line(text, result.fingerprint)
     if block is not None:
+        loose = replace(result, findings=[], disputed=[], failures=[f for f in result.failures if id(f) not in owned])
         out[result.name] += [replace(e, on_name=False) for e in entries_for_result(loose, text, block, result.name)]
-    for finding in result.findings:
-        if id(finding) in owned:
+    for finding, (line, owner) in zip(result.findings, module_result_finding_lines(result, text) or []):
+        anchor = def_line(text, owner)
+        if anchor is None:
             continue
-        info = spans.get(finding.method or "")
-        if info is None:
-            if block is not None:
-                out[result.name] += entries_for_result(replace(loose, findings=[replace(finding, line=None)],
-                                                               failures=[]), text, block, result.name)
-            continue
-        line = None if finding.line is None or not starts else min(starts) + finding.line - 1
-        inside = line is not None and info.first <= line <= info.end
-        out[finding.method] += [replace(e, line=line if inside else info.def_line) for e in entries_for_result(
-            replace(loose, name=finding.method, findings=[replace(finding, line=None)], failures=[]),
-            text, info.def_line, finding.method)]
+        alone = replace(result, name=owner, findings=[replace(finding, line=None)], failures=[], disputed=[])
+        out.setdefault(owner, []).extend(replace(e, line=line) for e in entries_for_result(alone, text, anchor,
+                                                                                            owner.rsplit(".", 1)[-1]))
     return out
 
 
