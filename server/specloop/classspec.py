@@ -125,6 +125,14 @@ def run_targets(source: str, only: str | None = None) -> list:
     modules = find_module_targets(source)
     if only:
         return [t for t in [*functions, *classes, *modules] if t.qualname == only][:1]
+    return file_jobs(functions, classes, modules)
+
+
+def file_jobs(functions: list, classes: list, modules: list) -> list:
+    """The jobs that implement a whole file, in file order, from its function, class and
+    module-spec targets: every module spec, every class target and every function target
+    that is not a method of a class target (those are the class's components, not jobs of
+    their own).  ``specloop run FILE`` and the editor's "Implement all N specs" share it."""
     grouped = {c.name for c in classes}
     chosen = [*modules, *classes, *(t for t in functions if t.qualname.split(".")[0] not in grouped)]
 

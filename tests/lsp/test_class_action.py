@@ -122,14 +122,14 @@ def numbered(body, text: str) -> int | None:
 async def test_the_class_action_and_lens(editor):
     uri = editor.open("actions_class.py", WITH_STUB)
     on_header = await editor.actions(uri, editor.range_of(uri, "class Stack"))
-    assert [a.title for a in on_header] == ["Implement class Stack from spec"]
+    assert [a.title for a in on_header] == ["Implement class Stack from spec", "Implement all 2 specs in this file"]
     assert on_header[0].command.command == "specloop.generate"
     assert list(on_header[0].command.arguments) == [{"uri": uri, "target": "Stack"}]
     if isinstance(on_header[0], types.CodeAction):
         assert on_header[0].kind == "refactor.rewrite.specloop"
     in_doc = await editor.actions(uri, editor.range_of(uri, ">>> s.pop()"))
-    assert [a.title for a in in_doc] == ["Implement class Stack from spec"]
-    # a method stub keeps its own action (and the file's function stubs their "all")
+    assert [a.title for a in in_doc] == ["Implement class Stack from spec", "Implement all 2 specs in this file"]
+    # a method stub keeps its own action; "all" counts the class as one job (Stack, double)
     on_method = await editor.actions(uri, editor.range_of(uri, "def peek"))
     assert [a.title for a in on_method] == ["Implement Stack.peek from spec", "Implement all 2 specs in this file"]
     assert await editor.actions(uri, editor.range_of(uri, "return \"untouched\"")) == []
@@ -318,3 +318,26 @@ async def test_fix_on_a_methods_finding_reimplements_that_method_and_a_class_fin
     text = editor.docs[uri].text
     assert "self.items += [item]" in text and PUSH_LINE not in text
     assert "return self.items.pop()" in text and text.endswith('def after():\n    return "untouched"\n')
+
+
+async def test_implement_all_counts_a_class_as_one_job_and_runs_it(editor, scripted_model):
+    scripted_model.add("plan", fenced(PLAN))
+    for qualname, code in {**CODE, "double": "def double(x):\n    return x * 2\n"}.items():
+        scripted_model.add("generate", fenced(code), target=qualname, repeat=True)
+    await editor.configure(api_base=scripted_model.url)
+    uri = editor.open("all_specs.py", STACK + WITH_STUB[WITH_STUB.index("\n\ndef double"):])
+    on_double = await editor.actions(uri, editor.range_of(uri, "def double"))
+    assert [a.title for a in on_double] == ["Implement double from spec", "Implement all 2 specs in this file"]
+    on_class = await editor.actions(uri, editor.range_of(uri, "class Stack"))
+    assert [a.title for a in on_class] == ["Implement class Stack from spec", "Implement all 2 specs in this file"]
+
+    mark = editor.mark()
+    answer = await editor.command(on_class[1].command.command, *on_class[1].command.arguments)
+    assert answer == {"started": ["Stack", "double"]}
+    for title in ("specloop: Stack", "specloop: double"):
+        end = (await editor.job_end(title, mark))[-1]
+        assert plain(end.message).startswith("passed "), end.message
+    await editor.until("both applied", lambda: "return x * 2" in editor.docs[uri].text
+                       and PUSH_LINE in editor.docs[uri].text)
+    assert [r.target for r in scripted_model.requests_for("plan")] == ["Stack"]
+    assert {r.target for r in scripted_model.requests_for("generate")} == {*CODE, "double"}

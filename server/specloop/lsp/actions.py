@@ -4,8 +4,10 @@ sandbox) and never raise on a file that does not parse: it has no targets.
 * On a range touching a stub (its decorators, def, body, or the ``# spec:``
   comment block above it): "Implement NAME from spec" (kind
   ``refactor.rewrite.specloop``, command ``specloop.generate``), and, when the
-  file has several stubs, "Implement all N specs in this file"
-  (``specloop.generateAll``).
+  file has several specs to implement, "Implement all N specs in this file"
+  (``specloop.generateAll``).  N counts the jobs ``specloop run FILE`` runs
+  (``classspec.file_jobs``): a class spec is one job, its method stubs are its
+  components, not jobs of their own.
 * For specloop diagnostics sent back in the context (kind ``quickfix``):
   on a finding about the code, "Fix: <finding>" (``specloop.fix``: a job with
   the finding as feedback) and "Dismiss: <finding>" (``specloop.dismiss``),
@@ -14,7 +16,8 @@ sandbox) and never raise on a file that does not parse: it has no targets.
   method's: its Fix re-implements that method alone, with the finding as
   feedback.  A finding on the class as a whole (it names no method) offers only
   Dismiss: the class job takes no feedback, and re-implementing the whole class
-  would throw away every method's tested code for one finding (``runner.fixable``); on the ``test.failed`` of an attempt that was not applied,
+  would throw away every method's tested code for one finding
+  (``runner.fixable``).  On the ``test.failed`` of an attempt that was not applied,
   "Apply the best attempt anyway" (``specloop.applyResult``), "Show the best
   attempt" (``specloop.showResult``) and "Try again" (``specloop.generate``);
   on ``spec.stale``: "Apply specloop's result anyway" and "Show specloop's
@@ -23,9 +26,8 @@ sandbox) and never raise on a file that does not parse: it has no targets.
   NAME from the spec" (``specloop.reimplement``).
 * On the header or docstring lines of a class spec (``classspec``: a class whose
   body is its docstring, or that and method stubs): "Implement class NAME from
-  spec" (same kind and command, the class's name as target).  A method stub of
-  that class keeps its own action; "Implement all N specs" stays the function
-  stubs'.
+  spec" (same kind and command, the class's name as target), and "Implement
+  all N specs" as on a stub.  A method stub of that class keeps its own action.
 * Code lenses above each stub and class spec: "Implement NAME from spec" /
   "Implement class NAME from spec"; while a job runs on a target, its phase
   (``specloop.status``) and "Cancel" (``specloop.cancel``).
@@ -37,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from ..classspec import ClassTarget, find_class_targets
+from ..classspec import ClassTarget, file_jobs, find_class_targets
 from ..modulespec import ModuleTarget, find_module_targets
 from ..locate import header_line_in
 from ..spec import Pos, Range, Target, find_targets_for
@@ -141,16 +143,19 @@ def code_actions(ls: Host, params: types.CodeActionParams) -> list[types.CodeAct
 
     if _wanted(KIND, only):
         targets = find_targets_for(uri, version, text).targets
+        class_specs, module_specs = class_targets_for(uri, text), module_targets_for(uri, text)
         touching = [t for t in targets if t.def_range is not None
                     and _first_line(t, lines) <= rng.end.line and rng.start.line <= t.def_range.end.line]
-        classes = [c for c in class_targets_for(uri, text) if _on_class_spec(c, rng)]
-        modules = [m for m in module_targets_for(uri, text) if _on_block(m, rng)]
-        for target in [*modules, *classes, *touching]:
+        classes = [c for c in class_specs if _on_class_spec(c, rng)]
+        modules = [m for m in module_specs if _on_block(m, rng)]
+        offered = [*modules, *classes, *touching]
+        for target in offered:
             arg = {"uri": uri, "target": target.qualname}
             actions.append(types.CodeAction(title=implement_title(target), kind=KIND, command=types.Command(
                 title=implement_title(target), command=GENERATE, arguments=[arg])))
-        if touching and len(targets) > 1:
-            title = f"Implement all {len(targets)} specs in this file"
+        jobs = file_jobs(targets, class_specs, module_specs)
+        if offered and len(jobs) > 1:
+            title = f"Implement all {len(jobs)} specs in this file"
             actions.append(types.CodeAction(title=title, kind=KIND, command=types.Command(
                 title=title, command=GENERATE_ALL, arguments=[{"uri": uri}])))
 

@@ -4,7 +4,9 @@
   same target); returns ``{"started", "target", "job"}`` at once.  On a
   function that is no longer a stub but has a kept result of a "Fix" job,
   that fix is tried again.
-* ``specloop.generateAll`` ``{uri}``: a job for every stub in the file.
+* ``specloop.generateAll`` ``{uri}``: a job for every spec in the file, as
+  ``specloop run FILE`` has them (``classspec.run_targets``: a class spec is one
+  job, its method stubs are its components).
 * ``specloop.cancel`` ``{uri?, target?}``: cancel matching jobs (all without
   arguments); returns ``{"cancelled": [target, ...]}``.
 * ``specloop.fix`` ``{uri, target, id}``: a targeted job with the diagnostic
@@ -40,10 +42,10 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 
 from .. import __version__
+from ..classspec import run_targets
 from ..locate import restub
 from ..model import litellm_state
 from ..results import Finding
-from ..spec import find_targets
 from . import actions
 from .apply import Unplaceable, apply_pending, document_text, place, show_result
 from .jobs import ServerJob
@@ -103,7 +105,7 @@ def register(ls: Host) -> None:
     @ls.command(actions.GENERATE_ALL)
     def generate_all(ls: Any, *args: Any) -> dict[str, Any]:
         uri = _arg(args)["uri"]
-        names = [t.qualname for t in find_targets(document_text(ls, uri)[0]).targets]
+        names = [t.qualname for t in run_targets(document_text(ls, uri)[0])]   # a class is one job
         return {"started": [start(ls, uri, name)["target"] for name in names]}
 
     @ls.command(actions.CANCEL)
