@@ -1,6 +1,7 @@
 """``specloop check``: the functions specloop implemented, tested again, and spec drift.
 
-When a front end writes a result into a file it records the function in
+When a front end writes a result into a file it records the function (for a
+class or module spec: each of its components, :func:`record_result`) in
 ``<workspace>/.specloop/implemented.json``: file, qualified name, the
 fingerprint of its spec (header + docstring) and of its code.  ``check`` finds
 each recorded function in the file as it is now and
@@ -194,12 +195,31 @@ def spec_drift(source: str, records: list[Implemented]) -> list[Drift] | None:
 
 def record(workspace: Path, path: Path, source: str, qualname: str) -> None:
     """Remember that specloop wrote ``qualname`` into ``path`` (whose text is now ``source``)."""
-    target, code = _as_stub(source, qualname)
-    if target is None or code is None:
+    record_all(workspace, path, source, [qualname])
+
+
+def record_result(workspace: Path, path: Path, source: str, result) -> None:
+    """Remember what a result written into ``path`` implemented: its function, or for a class
+    (or module) spec each of its components, the functions with a spec and tests that
+    ``check`` re-tests.  ``specloop run`` and the editor record alike."""
+    record_all(workspace, path, source, [c.name for c in getattr(result, "components", [])] or [result.name])
+
+
+def record_all(workspace: Path, path: Path, source: str, qualnames: list[str]) -> None:
+    """:func:`record` for several functions of one file, in one write of the records file."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
         return
     rel = _relpath(path, workspace)
-    items = [i for i in load(workspace) if not (i.path == rel and i.qualname == qualname)]
-    items.append(Implemented(rel, qualname, target.fingerprint, code, round(time.time(), 3)))
+    found = {}
+    for qualname in qualnames:
+        target, code = _as_stub(source, qualname, tree)
+        if target is not None and code is not None:
+            found[qualname] = Implemented(rel, qualname, target.fingerprint, code, round(time.time(), 3))
+    if not found:
+        return
+    items = [i for i in load(workspace) if not (i.path == rel and i.qualname in found)] + list(found.values())
     dest = _record_path(workspace)
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)

@@ -406,7 +406,7 @@ def finish_file(run: Run, job: FileJob, settings: Settings) -> None:
         for entry in job.entries:
             entry.written = entry.placed
             if entry.placed and entry.result.status == "passed":   # `specloop check` re-tests it later
-                check.record(job.workspace, source.path, job.current, entry.result.name)
+                check.record_result(job.workspace, source.path, job.current, entry.result)   # a class: its methods
             if entry.placed and entry.result.status != "passed":
                 run.reporter.note(f"    {entry.result.name}: written although its tests fail (--write-failing)")
         why = "its tests fail; specloop run --write-failing writes failing attempts"

@@ -63,3 +63,21 @@ def test_a_finding_naming_a_method_is_shown_on_that_methods_line(scripted_model,
     lines = path.read_text(encoding="utf-8").splitlines()
     pop_line = lines.index("    def pop(self):") + 1
     assert f"    quality (info) line {pop_line} in pop: pop could say what empty means" in proc.stderr, proc.stderr
+
+
+def test_specloop_run_records_a_classs_methods_for_specloop_check(scripted_model, tmp_path: Path):
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
+    (tmp_path / "stack.py").write_text(STACK, encoding="utf-8")
+    script_plain_stack(scripted_model)
+    env = cli_env(scripted_model.url)
+    proc = specloop("run", "stack.py", env=env, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    recorded = json.loads((tmp_path / ".specloop" / "implemented.json").read_text())["functions"]
+    assert sorted(f["qualname"] for f in recorded) == sorted(CODE)
+
+    checked = specloop("check", "stack.py", "--json", env=env, cwd=tmp_path)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    results = json.loads(checked.stdout)["functions"]
+    assert sorted((r["name"], r["status"], r["drift"]) for r in results) == sorted(
+        (name, "passed", []) for name in CODE)
+    assert all(r["passed"] > 0 for r in results)

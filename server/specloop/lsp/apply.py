@@ -201,8 +201,7 @@ async def _apply(ls: Host, pending: Pending, *, force: bool) -> tuple[bool, str]
     ls.pending.pop(uri, name)
     if pending.result.status == "passed":  # `specloop check` re-tests it and watches for drift
         # a class is recorded as its methods: they are the functions with tests and a spec
-        for qualname in [c.name for c in getattr(pending.result, "components", [])] or [name]:
-            check.record(pending.workspace, pending.path, new_text, qualname)
+        check.record_result(pending.workspace, pending.path, new_text, pending.result)
     doc = ls.workspace.text_documents.get(uri)
     landed = ls.sync.answered(uri, waiting, doc.version if doc else None, doc.source if doc else None)
     if kept is not None:
