@@ -443,7 +443,8 @@ def finish_file(run: Run, job: FileJob, settings: Settings) -> None:
 
 
 def _set_lines(job: FileJob, text: str) -> None:
-    """Each entry's def line in ``text``, the file as the run leaves it."""
+    """Each entry's def line in ``text``, the file as the run leaves it (a class's ``class``
+    line, a module spec's block line)."""
     from .spec import find_targets
 
     found = {t.qualname: t for t in find_targets(text).targets}
@@ -454,10 +455,10 @@ def _set_lines(job: FileJob, text: str) -> None:
 
             line = block_line(text, entry.result.fingerprint)
             entry.line = None if line is None else line + 1
-        elif target is None:      # implemented now: no longer a spec; find its def
-            from .locate import def_line_in
+        elif target is None:      # implemented now, or a class: find its def (or class) line
+            from .locate import header_line_in
 
-            line = def_line_in(text, entry.result.name, 0)
+            line = header_line_in(text, entry.result.name, 0)
             entry.line = None if line is None else line + 1
         elif target.name_range is not None:
             entry.line = target.name_range.start.line + 1

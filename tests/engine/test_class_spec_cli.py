@@ -24,6 +24,7 @@ def test_specloop_run_implements_a_class_target(scripted_model, tmp_path: Path):
     (entry,) = json.loads(proc.stdout)["targets"]
     assert entry["name"] == "Stack" and entry["status"] == "passed" and entry["written"] is True
     assert entry["kind"] == "class"
+    assert entry["line"] == STACK.splitlines().index("class Stack:") + 1     # the class line
     assert [(c["name"], c["status"]) for c in entry["components"]] == [
         ("Stack.__init__", "passed"), ("Stack.push", "passed"), ("Stack.pop", "passed"), ("Stack.size", "passed")]
     text = path.read_text(encoding="utf-8")
@@ -81,3 +82,19 @@ def test_specloop_run_records_a_classs_methods_for_specloop_check(scripted_model
     assert sorted((r["name"], r["status"], r["drift"]) for r in results) == sorted(
         (name, "passed", []) for name in CODE)
     assert all(r["passed"] > 0 for r in results)
+
+
+def test_a_class_left_failing_has_its_class_line_in_json(scripted_model, tmp_path: Path):
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
+    text = "import os\n\n\n" + STACK     # the class three lines further down
+    (tmp_path / "stack.py").write_text(text, encoding="utf-8")
+    scripted_model.add("plan", fenced(PLAN))
+    for name, code in {**CODE, "Stack.pop": "def pop(self):\n    return None\n"}.items():
+        scripted_model.add("generate", fenced(code), target=name, repeat=True)
+    scripted_model.add("fix", fenced("def pop(self):\n    return None\n"), target="Stack.pop", repeat=True)
+    proc = specloop("run", "stack.py", "--json", env=cli_env(scripted_model.url, SPECLOOP_MAX_ITERATIONS="1"),
+                    cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    (entry,) = json.loads(proc.stdout)["targets"]
+    assert entry["status"] == "failed" and entry["written"] is False
+    assert entry["line"] == text.splitlines().index("class Stack:") + 1
