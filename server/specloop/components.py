@@ -41,7 +41,7 @@ from .classspec import ClassResult, ClassTarget, class_body_of
 from .modulespec import ModuleResult, ModuleTarget, functions_of
 from .edits import apply_edits
 from .model import BudgetExceeded, ModelClient, ModelError, capabilities
-from .placement import StaleTarget, result_edits
+from .placement import StaleTarget, component_tests, result_edits
 from .plan import Plan, ask_plan, planned_module_source, planned_source
 from .results import Finding, JobResult, Log, Phase, Planned, Tokens
 from .sandbox import Sandbox, SandboxRequest, doctest_file, module_name_for
@@ -220,6 +220,8 @@ async def _implement(source: str, path: Path, target, settings: Settings, *, wor
     for r in result.components:
         result.usage.add(r.usage)
     result.imports = list(dict.fromkeys(i for r in result.components if r.function_code for i in r.imports))
+    # the components' kept model tests, as a function job keeps its own: one module for the tests file
+    result.kept_tests = component_tests([(r.name, r.kept_tests) for r in result.components if r.kept_tests])
     if isinstance(result, ClassResult):
         result.class_body, result.function_code = class_body_of(final, target.name)
     else:

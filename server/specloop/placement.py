@@ -130,3 +130,37 @@ def merged_tests(old: str, kept: str) -> str | None:
     if not any(line.strip() and not line.lstrip().startswith("#") for line in added.splitlines()):
         return None
     return old.rstrip("\n") + "\n\n\n" + added + "\n"
+
+
+def component_tests(parts: list[tuple[str, str]]) -> str | None:
+    """The kept model tests of a class's (or module spec's) components, ``(component name,
+    its kept tests)`` in plan order, as one test module: each part merged after the ones
+    before (:func:`merged_tests`).  A test function or class whose name an earlier part
+    uses already is renamed with its component's name (``test_empty`` of ``push`` becomes
+    ``test_empty_push``), so no component's tests are lost; ``None`` when nothing is kept."""
+    text = ""
+    for component, kept in parts:
+        text = merged_tests(text, _renamed(kept, text, component.rsplit(".", 1)[-1].strip("_") or "c")) or text
+    return text or None
+
+
+def _renamed(kept: str, before: str, suffix: str) -> str:
+    """``kept`` with its top-level tests whose names ``before`` defines renamed ``NAME_suffix``."""
+    try:
+        tree, old = ast.parse(kept), ast.parse(before)
+    except (SyntaxError, ValueError):
+        return kept
+    named = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    taken = {n.name for n in old.body if isinstance(n, named)}
+    used = taken | {n.name for n in tree.body if isinstance(n, named)}
+    lines = kept.splitlines(keepends=True)
+    for node in tree.body:
+        if not isinstance(node, named) or node.name not in taken:
+            continue
+        new, n = f"{node.name}_{suffix}", 2
+        while new in used:
+            new, n = f"{node.name}_{suffix}{n}", n + 1
+        used.add(new)
+        index = node.lineno - 1
+        lines[index] = re.sub(rf"\b(def|class)(\s+){re.escape(node.name)}\b", rf"\g<1>\g<2>{new}", lines[index], count=1)
+    return "".join(lines)

@@ -3,6 +3,7 @@ target runs, is written as one class, and its components are listed."""
 
 from __future__ import annotations
 
+import ast
 import json
 from pathlib import Path
 
@@ -98,3 +99,32 @@ def test_a_class_left_failing_has_its_class_line_in_json(scripted_model, tmp_pat
     (entry,) = json.loads(proc.stdout)["targets"]
     assert entry["status"] == "failed" and entry["written"] is False
     assert entry["line"] == text.splitlines().index("class Stack:") + 1
+
+
+MODEL_TESTS = {     # each method's model tests; __init__'s and push's both name one test_empty
+    "Stack.__init__": "from stack import Stack\n\n\ndef test_empty():\n    assert Stack().items == []\n",
+    "Stack.push": "from stack import Stack\n\n\ndef test_empty():\n    s = Stack()\n    s.push(None)\n"
+                  "    assert s.items == [None]\n",
+    "Stack.pop": "from stack import Stack\n\n\ndef test_pop_last():\n    s = Stack()\n    s.items.extend([1, 2])\n"
+                 "    assert s.pop() == 2\n",
+    "Stack.size": "from stack import Stack\n\n\ndef test_size_two():\n    s = Stack()\n    s.items.extend([1, 2])\n"
+                  "    assert s.size() == 2\n",
+}
+
+
+def test_specloop_run_keeps_every_methods_model_tests(scripted_model, tmp_path: Path):
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
+    (tmp_path / "stack.py").write_text(STACK, encoding="utf-8")
+    for name, tests in MODEL_TESTS.items():
+        scripted_model.add("tests", fenced(tests), target=name, repeat=True)
+    script_plain_stack(scripted_model)
+    proc = specloop("run", "stack.py", env=cli_env(scripted_model.url, SPECLOOP_MODEL_TESTS="true"), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    kept = tmp_path / "tests" / "test_stack_specloop.py"
+    assert "kept model tests in tests/test_stack_specloop.py" in proc.stderr
+    text = kept.read_text(encoding="utf-8")
+    tree = ast.parse(text)
+    assert [n.name for n in tree.body if isinstance(n, ast.FunctionDef)] == [
+        "test_empty", "test_empty_push", "test_pop_last", "test_size_two"]
+    assert text.count("from stack import Stack") == 1
+    assert "s.push(None)" in text and "assert Stack().items == []" in text
