@@ -18,13 +18,15 @@ Decisions:
   own text (comments and all), new ones as the plan wrote them, re-indented to
   the class's body indentation.
 * A module spec's plan (:func:`check_module_plan`) is module-level function stubs
-  (imports beside them ignored), names unique and not already bound in the module,
+  (imports beside them ignored), names unique, not already bound in the module and
+  not hiding a builtin (a planned ``len`` would break the module's other code),
   each a header and a docstring; they are placed below the spec block in plan order.
 """
 
 from __future__ import annotations
 
 import ast
+import builtins
 import copy
 import textwrap
 from dataclasses import dataclass
@@ -178,6 +180,10 @@ def check_module_plan(code: str, target: ModuleTarget) -> Plan:
     if taken:
         raise ValueError(f"the module already defines {', '.join(f'`{n}`' for n in taken)}; "
                          "plan only new functions (they may call what exists)")
+    shadowing = [n for n in names if n in dir(builtins)]
+    if shadowing:
+        raise ValueError(f"{', '.join(f'`{n}`' for n in shadowing)} would hide Python's builtin of that name; "
+                         "choose another name")
     for f in functions:
         if not _only_docstring(f):
             raise ValueError(f"the function `{f.name}` must be a stub: its header and a docstring, no body")

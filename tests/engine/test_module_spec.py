@@ -129,6 +129,7 @@ def test_plan_is_checked_and_placed_below_the_block():
     ("import os\n", "no function"),
     ("def f():\n    'Doc.'\ndef f(x):\n    'Doc.'\n", "unique: f"),
     ("def after():\n    'Doc.'\n", "already defines `after`"),
+    ("def len(x):\n    'Doc.'\n", "hide Python's builtin"),
     ("def f():\n    'Doc.'\n    return 1\n", "`f` must be a stub"),
 ])
 def test_invalid_module_plans_say_why(code, error):
