@@ -119,9 +119,15 @@ class _Run:
             self.keep(name, result)
 
 
-def _context(model: str, source: str, target: ClassTarget | ModuleTarget, settings: Settings) -> str:
-    """The module around the class (the class itself is in the prompt), clipped to
-    ``context_tokens``; none for a model that copies what it sees (the local one)."""
+def _context(model: str, source: str, target: ClassTarget | ModuleTarget, path: Path, workspace: Path,
+             settings: Settings) -> str:
+    """What the model sees around the spec (the spec itself is in the prompt); none for a
+    model that copies what it sees (the local one).  A class gets the context module's rule
+    (``loop.model_context``: the module's names, your tests that mention the class and the
+    code around it, bounded in tokens); a module spec, the module around its block, clipped
+    to ``context_tokens``."""
+    if isinstance(target, ClassTarget):
+        return loop.model_context(model, source, target, path, workspace, settings)
     if not capabilities(model).module_context or target.def_range is None:
         return ""
     lines = source.splitlines()
@@ -173,7 +179,7 @@ async def _implement(source: str, path: Path, target, settings: Settings, *, wor
         client = ModelClient(settings, target=target.qualname, trace=trace, cache_dir=workspace / ".specloop" / "cache")
         client.on_usage = lambda usage: emit(Tokens(target.qualname, usage.prompt_tokens, usage.completion_tokens,
                                                      usage.cost_usd, client.id))
-        context = _context(client.model, source, target, settings)
+        context = await asyncio.to_thread(_context, client.model, source, target, path, workspace, settings)
         await client.prepare(lambda message: phase("loading-model", message, 3))
         phase("planning", "planning the components", 5)
         plan = await ask_plan(client, target, context)

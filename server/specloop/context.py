@@ -11,7 +11,8 @@ Decisions:
   characters a token is the usual rule of thumb).  ``build_context`` never
   returns more than ``max_tokens * 4`` characters.
 * The target is not repeated (the prompt shows it); where it sits in the
-  module a marker line says ``# <name: the function to implement>``.
+  module a marker line says ``# <name: the function to implement>`` (``the
+  class to implement`` for a class spec, which gets the same rule).
 * A module that fits whole (with the tests that mention the target) is shown
   whole: for small files that is the best context there is.  A larger one is
   shown in parts, kept in this order of priority and trimmed from the
@@ -54,6 +55,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from pathlib import Path
 
+from .classspec import ClassTarget
 from .folders import python_files
 from .spec import Target, _parse
 
@@ -117,7 +119,7 @@ def _module_words(path: Path) -> list[str]:
     return words
 
 
-def user_test_snippets(target: Target, path: Path, workspace: Path) -> list[tuple[str, str]]:
+def user_test_snippets(target: Target | ClassTarget, path: Path, workspace: Path) -> list[tuple[str, str]]:
     """(pytest node id, source of the test) for each user test that mentions the target."""
     path = Path(path).resolve()
     module_words = _module_words(path)
@@ -262,13 +264,14 @@ def _enclosing(tree: ast.Module, target: Target) -> list[ast.ClassDef]:
     return chain
 
 
-def _without_target(lines: list[str], target: Target) -> list[str]:
+def _without_target(lines: list[str], target: Target | ClassTarget) -> list[str]:
     assert target.def_range is not None
     start, end = target.def_range.start.line, target.def_range.end.line
     indent = lines[start][: len(lines[start]) - len(lines[start].lstrip())]
     while target.comment_spec and start > 0 and lines[start - 1].lstrip().startswith("#"):
         start -= 1                                   # the '# spec:' block is shown by the prompt too
-    return [*lines[:start], f"{indent}# <{target.name}: the function to implement>", *lines[end + 1:]]
+    what = "class" if isinstance(target, ClassTarget) else "function"
+    return [*lines[:start], f"{indent}# <{target.name}: the {what} to implement>", *lines[end + 1:]]
 
 
 def _window(lines: list[str], center: int, budget: int) -> str:
@@ -334,9 +337,11 @@ class _Sections:
             self.chosen[key] = "\n".join([title, *chosen] if title else chosen)
 
 
-def build_context(source: str, target: Target, *, path: Path, workspace: Path, max_tokens: int) -> str:
+def build_context(source: str, target: Target | ClassTarget, *, path: Path, workspace: Path,
+                  max_tokens: int) -> str:
     """The context for ``target`` in ``source`` (the file at ``path``), at most
-    ``max_tokens`` estimated tokens."""
+    ``max_tokens`` estimated tokens.  A class spec (``classspec.ClassTarget``) gets the same
+    rule as a function: the class is the target, its tests are those that mention it."""
     out = _Sections(max(0, max_tokens) * 4)
     workspace = Path(workspace).resolve()
     try:

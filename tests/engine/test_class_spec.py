@@ -246,3 +246,41 @@ def test_invalid_plan_is_reasked_once_then_the_job_ends_in_error(scripted_model,
     plans = scripted_model.requests_for("plan")
     assert len(plans) == 2 and "exactly one class" in plans[1].last_user
     assert scripted_model.steps == ["plan", "plan"]
+
+
+USER_TEST = "from stack import Stack\n\n\ndef test_two_pushes():\n    s = Stack()\n    s.push(1)\n    s.push(2)\n" \
+            "    assert s.pop() == 2\n"
+
+
+def plan_context(scripted_model, workspace, make_settings, source: str, **settings) -> str:
+    """The context block of the class job's plan request on ``source`` (the plan is refused:
+    the job ends there)."""
+    path = workspace / "stack.py"
+    path.write_text(source, encoding="utf-8")
+    scripted_model.add("plan", "no plan today", repeat=True)
+    result = asyncio.run(implement_class(source, path, find_class_target(source, "Stack"),
+                                         make_settings(workspace, **settings), workspace=workspace))
+    assert result.status == "error"
+    asked = scripted_model.requests_for("plan")[0].last_user
+    assert asked.startswith("Context from the code base:\n```python\n"), asked[:200]
+    return asked.split("```python\n", 1)[1].split("\n```", 1)[0]
+
+
+def test_the_class_job_gets_the_context_modules_rule(scripted_model, workspace, make_settings):
+    (workspace / "tests").mkdir()
+    (workspace / "tests" / "test_stack.py").write_text(USER_TEST, encoding="utf-8")
+    context = plan_context(scripted_model, workspace, make_settings, STACK)
+    # a small module whole, the class marked where it sits, your tests that mention the class
+    assert "# <Stack: the class to implement>" in context and 'return "untouched"' in context
+    assert "A last-in, first-out" not in context            # the class itself is in the prompt
+    assert "# existing tests that mention Stack" in context and "def test_two_pushes():" in context
+
+
+def test_the_class_jobs_context_is_bounded_in_tokens(scripted_model, workspace, make_settings):
+    (workspace / "tests").mkdir()
+    (workspace / "tests" / "test_stack.py").write_text(USER_TEST, encoding="utf-8")
+    helpers = "".join(f"\n\ndef helper_{i}(x):\n    \"\"\"Add {i}.\"\"\"\n    return x + {i}\n" for i in range(400))
+    context = plan_context(scripted_model, workspace, make_settings, STACK + helpers, context_tokens=300)
+    assert len(context) <= 300 * 4
+    assert "def test_two_pushes():" in context              # the tests outrank the far helpers
+    assert "def helper_0(x)" in context                     # the code nearest the class
