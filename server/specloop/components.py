@@ -119,24 +119,6 @@ class _Run:
             self.keep(name, result)
 
 
-def _context(model: str, source: str, target: ClassTarget | ModuleTarget, path: Path, workspace: Path,
-             settings: Settings) -> str:
-    """What the model sees around the spec (the spec itself is in the prompt); none for a
-    model that copies what it sees (the local one).  A class gets the context module's rule
-    (``loop.model_context``: the module's names, your tests that mention the class and the
-    code around it, bounded in tokens); a module spec, the module around its block, clipped
-    to ``context_tokens``."""
-    if isinstance(target, ClassTarget):
-        return loop.model_context(model, source, target, path, workspace, settings)
-    if not capabilities(model).module_context or target.def_range is None:
-        return ""
-    lines = source.splitlines()
-    around = lines[:target.def_range.start.line] + lines[target.def_range.end.line + 1:]
-    text = "\n".join(around).strip()
-    limit = settings.context_tokens * 4
-    return text if len(text) <= limit else text[:limit]
-
-
 async def implement_class(source: str, path: Path, target: ClassTarget, settings: Settings, *,
                           workspace: Path, emit=None) -> ClassResult:
     """Run a class job on ``target`` in ``source`` (the text of ``path``; nothing is written)."""
@@ -179,7 +161,9 @@ async def _implement(source: str, path: Path, target, settings: Settings, *, wor
         client = ModelClient(settings, target=target.qualname, trace=trace, cache_dir=workspace / ".specloop" / "cache")
         client.on_usage = lambda usage: emit(Tokens(target.qualname, usage.prompt_tokens, usage.completion_tokens,
                                                      usage.cost_usd, client.id))
-        context = await asyncio.to_thread(_context, client.model, source, target, path, workspace, settings)
+        # the context module's rule, as for a function: the module's names, your tests that mention
+        # the class, the code around the spec; bounded in tokens, none for the local model
+        context = await asyncio.to_thread(loop.model_context, client.model, source, target, path, workspace, settings)
         await client.prepare(lambda message: phase("loading-model", message, 3))
         phase("planning", "planning the components", 5)
         plan = await ask_plan(client, target, context)

@@ -12,7 +12,8 @@ Decisions:
   returns more than ``max_tokens * 4`` characters.
 * The target is not repeated (the prompt shows it); where it sits in the
   module a marker line says ``# <name: the function to implement>`` (``the
-  class to implement`` for a class spec, which gets the same rule).
+  class to implement`` for a class spec, ``# <module spec: the functions it asks
+  for go here>`` for a module spec's block; both get the same rule).
 * A module that fits whole (with the tests that mention the target) is shown
   whole: for small files that is the best context there is.  A larger one is
   shown in parts, kept in this order of priority and trimmed from the
@@ -56,6 +57,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .classspec import ClassTarget
+from .modulespec import ModuleTarget
 from .folders import python_files
 from .spec import Target, _parse
 
@@ -270,8 +272,9 @@ def _without_target(lines: list[str], target: Target | ClassTarget) -> list[str]
     indent = lines[start][: len(lines[start]) - len(lines[start].lstrip())]
     while target.comment_spec and start > 0 and lines[start - 1].lstrip().startswith("#"):
         start -= 1                                   # the '# spec:' block is shown by the prompt too
-    what = "class" if isinstance(target, ClassTarget) else "function"
-    return [*lines[:start], f"{indent}# <{target.name}: the {what} to implement>", *lines[end + 1:]]
+    what = {"class": "the class to implement", "module": "the functions it asks for go here"}.get(
+        getattr(target, "kind", ""), "the function to implement")
+    return [*lines[:start], f"{indent}# <{target.name}: {what}>", *lines[end + 1:]]
 
 
 def _window(lines: list[str], center: int, budget: int) -> str:
@@ -337,11 +340,12 @@ class _Sections:
             self.chosen[key] = "\n".join([title, *chosen] if title else chosen)
 
 
-def build_context(source: str, target: Target | ClassTarget, *, path: Path, workspace: Path,
+def build_context(source: str, target: Target | ClassTarget | ModuleTarget, *, path: Path, workspace: Path,
                   max_tokens: int) -> str:
     """The context for ``target`` in ``source`` (the file at ``path``), at most
     ``max_tokens`` estimated tokens.  A class spec (``classspec.ClassTarget``) gets the same
-    rule as a function: the class is the target, its tests are those that mention it."""
+    rule as a function: the class is the target, its tests are those that mention it; a
+    module spec's block is the target (its functions do not exist yet: no tests)."""
     out = _Sections(max(0, max_tokens) * 4)
     workspace = Path(workspace).resolve()
     try:

@@ -55,6 +55,10 @@ class ModuleTarget:
     newline: str = "\n"
     examples: list = field(default_factory=list)
     kind: str = "module"
+    # what the context module asks of any target: a block has no header and no class
+    header: str = ""
+    class_name: str | None = None
+    comment_spec: str | None = None
 
     @property
     def docstring(self) -> str:

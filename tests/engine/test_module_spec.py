@@ -158,6 +158,8 @@ def test_module_job_plans_generates_in_parallel_reviews_and_fixes_only_the_flagg
     fix_prompt = scripted_model.requests_for("generate", "shout")[-1].last_user
     assert "use str.upper() on the whole text" in fix_prompt
     assert "count_words" in scripted_model.requests_for("critic")[0].last_user
+    plan_prompt = scripted_model.requests_for("plan")[0].last_user     # the module around the block
+    assert "# <module spec: the functions it asks for go here>" in plan_prompt and "def after" in plan_prompt
 
     final = apply_edits(TEXTS, result_edits(TEXTS, result))
     assert "# spec (implemented): Word statistics" in final and "# spec: Word" not in final
