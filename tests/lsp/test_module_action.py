@@ -47,6 +47,9 @@ async def test_the_module_action_and_lens(editor):
     assert list(on_block[0].command.arguments) == [{"uri": uri, "target": NAME}]
     assert await editor.actions(uri, editor.range_of(uri, 'return "untouched"')) == []
     assert (4, "Implement module spec") in await editor.lenses(uri)
+    with_stub = editor.open("actions_module_and_stub.py", TEXTS + '\n\ndef twice(x):\n    """Twice x."""\n')
+    titles = [a.title for a in await editor.actions(with_stub, editor.range_of(with_stub, "# spec: Word"))]
+    assert titles == ["Implement module spec", "Implement all 2 specs in this file"]
 
 
 async def test_implement_module_spec_applies_every_function_at_once(editor, scripted_model):
