@@ -39,6 +39,7 @@ from .spec import Pos, Range, _File
 
 _TAG = re.compile(r"#\s*(spec):", re.IGNORECASE)
 _ANY_TAG = re.compile(r"#\s*(spec(?: \(implemented\))?):", re.IGNORECASE)
+_ANY_LINE = re.compile(r"(?:\A|[\r\n])#\s*spec", re.IGNORECASE)
 DONE_TAG = "spec (implemented):"
 _DEF_START = re.compile(r"\s*(?:def|class|async\s+def)\b|\s*@")
 
@@ -92,6 +93,8 @@ def find_module_targets(source: str, *, done_too: bool = False) -> list[ModuleTa
     """Every module spec block of ``source`` in file order (none when it does not parse);
     with ``done_too`` also the blocks marked ``# spec (implemented):`` (same fingerprint)."""
     tag_re = _ANY_TAG if done_too else _TAG
+    if not _ANY_LINE.search(source):       # most files: no block, and no parse of the whole file
+        return []
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, MemoryError, RecursionError):

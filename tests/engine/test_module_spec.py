@@ -196,3 +196,9 @@ def test_examples_in_the_block_run_against_the_assembled_module(scripted_model, 
     # each function passes its own (planned) examples; the block's example catches the bug
     assert all(c.status == "passed" for c in result.components), [(c.name, c.status, c.error) for c in result.components]
     assert result.status == "failed" and "own examples fail on the assembled module" in result.error
+
+
+def test_a_block_in_a_file_with_cr_newlines_is_found():
+    (target,) = find_module_targets("x = 1\r\r# spec: a thing\r#   f(x) doubles x\r\ry = 2\r")
+    assert target.qualname == "module spec (line 3)" and target.spec == "a thing\nf(x) doubles x"
+    assert target.newline == "\r"

@@ -99,7 +99,7 @@ def module_targets_for(uri: str, text: str) -> list[ModuleTarget]:
     hit = _modules.get(uri)
     if hit is not None and hit[0] == text:
         return hit[1]
-    found = find_module_targets(text) if "spec" in text else []
+    found = find_module_targets(text)
     _modules.pop(uri, None)
     _modules[uri] = (text, found)
     while len(_modules) > 8:
