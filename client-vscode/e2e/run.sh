@@ -1,5 +1,5 @@
 #!/bin/bash
-# Runs the real-VS-Code end-to-end test (tests/editors/test_vscode.py): the packaged .vsix in
+# Runs the real-VS-Code end-to-end tests (tests/editors/test_vscode.py: a function spec, then a class spec): the packaged .vsix in
 # code-server in headless Chromium, driven by client-vscode/e2e/vscode-e2e.js, against the scripted
 # model. `npm run e2e` calls this; extra arguments go to pytest (e.g. `npm run e2e -- -x -s`).
 # Checks what the test needs first and says how to get what is missing; a missing piece is a
