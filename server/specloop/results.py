@@ -131,7 +131,7 @@ class Tokens:
 
 @dataclass(frozen=True)
 class Planned:
-    """A class spec's plan was accepted: the components that will be generated."""
+    """A class or module spec's plan was accepted: the components that will be generated."""
 
     target: str
     components: tuple[str, ...]

@@ -77,6 +77,7 @@ async def test_implement_module_spec_applies_every_function_at_once(editor, scri
     assert re.fullmatch(r"passed (\d+)/\1 tests, 3 critic findings", plain(end.message)), end.message
     messages = [r.message for r in reports]
     assert "planning the components" in messages
+    assert "plan: count_words, longest_word, shout" in messages     # the plan, shown as it is accepted
     assert {m.split(":")[0] for m in messages if m} >= {"count_words", "longest_word", "shout"}
 
     assert len(editor.apply_requests) == before + 1            # one edit holding every function

@@ -104,10 +104,10 @@ class JobProgress:
             job.usage = self._tokens(event)
             self.ls.send_status()
             return
-        elif isinstance(event, Planned):
+        elif isinstance(event, Planned):   # the plan is shown: in the progress, the lens and the log
             self.planned, self.names = len(event.components), set(event.components)
             self.ls.log(f"{event.target}: {event.message}")
-            return
+            job.message = event.message
         elif isinstance(event, Log):
             self.ls.log(f"{event.target or job.qualname}: {event.message}")
             return
