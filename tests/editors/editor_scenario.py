@@ -12,7 +12,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import spec_examples
 from replies import critic, fenced
+from spec_examples import STACK_METHODS, STACK_PLAN
 
 SERVER_CMD = [sys.executable, "-m", "specloop", "serve"]
 SETTINGS = {"model": "openai/scripted", "critic": True, "model_tests": False, "max_iterations": 1,
@@ -54,60 +56,8 @@ def script_model(scripted_model) -> None:
     scripted_model.add("critic", critic("request_changes", FINDING), target="area")
 
 
-STACK = '''\
-"""A tiny module."""
-
-LIMIT = 3
-
-
-class Stack:
-    """A last-in, first-out stack of items.
-
-    >>> s = Stack()
-    >>> s.push(1)
-    >>> s.push(2)
-    >>> s.pop()
-    2
-    """
-
-
-def after():
-    return "untouched"
-'''
-STACK_PLAN = '''\
-class Stack:
-    """A last-in, first-out stack of items."""
-
-    def __init__(self):
-        """An empty stack: ``items`` is an empty list.
-
-        >>> Stack().items
-        []
-        """
-
-    def push(self, item):
-        """Put ``item`` on top.
-
-        >>> s = Stack()
-        >>> s.push(1)
-        >>> s.items
-        [1]
-        """
-
-    def pop(self):
-        """Take the top item off and return it.
-
-        >>> s = Stack()
-        >>> s.items.append(5)
-        >>> s.pop()
-        5
-        """
-'''
-STACK_METHODS = {
-    "Stack.__init__": "def __init__(self):\n    self.items = []\n",
-    "Stack.push": "def push(self, item):\n    self.items.append(item)\n",
-    "Stack.pop": "def pop(self):\n    return self.items.pop()\n",
-}
+# the shared Stack example with one more module-level name above the class
+STACK = spec_examples.STACK.replace('"""A tiny module."""\n', '"""A tiny module."""\n\nLIMIT = 3\n', 1)
 
 # what the class action leaves in the buffer: the methods under the class's docstring
 STACK_IMPLEMENTED = STACK.replace('''    2

@@ -10,6 +10,7 @@ import asyncio
 import pytest
 
 from replies import critic, fenced
+from spec_examples import STACK, STACK_METHODS, STACK_PLAN
 
 from specloop.classspec import find_class_target, find_class_targets, run_targets
 from specloop.components import implement_class
@@ -18,54 +19,8 @@ from specloop.placement import StaleTarget, result_edits
 from specloop.plan import check_plan, planned_source
 from specloop.spec import find_targets
 
-STACK = '''\
-"""A tiny module."""
-
-
-class Stack:
-    """A last-in, first-out stack of items.
-
-    >>> s = Stack()
-    >>> s.push(1)
-    >>> s.push(2)
-    >>> s.pop()
-    2
-    """
-
-
-def after():
-    return "untouched"
-'''
-
-PLAN = '''\
-class Stack:
-    """A last-in, first-out stack of items."""
-
-    def __init__(self):
-        """An empty stack: ``items`` is an empty list.
-
-        >>> Stack().items
-        []
-        """
-
-    def push(self, item):
-        """Put ``item`` on top.
-
-        >>> s = Stack()
-        >>> s.push(1)
-        >>> s.items
-        [1]
-        """
-
-    def pop(self):
-        """Take the top item off and return it.
-
-        >>> s = Stack()
-        >>> s.items.append(5)
-        >>> s.pop()
-        5
-        """
-
+# the shared plan of Stack with one more method, size (the one the review flags)
+PLAN = STACK_PLAN + '''
     def size(self):
         """How many items the stack holds.
 
@@ -77,9 +32,7 @@ class Stack:
 '''
 
 CODE = {
-    "Stack.__init__": "def __init__(self):\n    self.items = []\n",
-    "Stack.push": "def push(self, item):\n    self.items.append(item)\n",
-    "Stack.pop": "def pop(self):\n    return self.items.pop()\n",
+    **STACK_METHODS,
     "Stack.size": "def size(self):\n    n = 0\n    for _ in self.items:\n        n += 1\n    return n\n",
 }
 SIZE_FIXED = "def size(self):\n    return len(self.items)\n"

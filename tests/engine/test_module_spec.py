@@ -11,6 +11,7 @@ import asyncio
 import pytest
 
 from replies import critic, fenced
+from spec_examples import TEXTS, TEXTS_CODE, TEXTS_PLAN
 
 from specloop.classspec import run_targets
 from specloop.components import implement_module
@@ -20,54 +21,7 @@ from specloop.placement import StaleTarget, result_edits, result_edits_anyway
 from specloop.plan import check_module_plan, planned_module_source
 from specloop.spec import find_targets
 
-TEXTS = '''\
-"""Text helpers."""
-
-import re
-
-# spec: Word statistics for plain text.
-#   count_words(text) is the number of words (runs of letters);
-#   longest_word(text) the longest word, the first one on ties;
-#   shout(text) the text upper-cased with "!" appended.
-#
-#   >>> count_words("a bb a")
-#   3
-
-
-def after():
-    return "untouched"
-'''
-
-PLAN = '''\
-def count_words(text: str) -> int:
-    """The number of words (runs of letters) in ``text``.
-
-    >>> count_words("a bb a")
-    3
-    """
-
-
-def longest_word(text: str) -> str:
-    """The longest word in ``text``, the first one on ties; "" when there is none.
-
-    >>> longest_word("a bb cc")
-    'bb'
-    """
-
-
-def shout(text: str) -> str:
-    """``text`` upper-cased with "!" appended.
-
-    >>> shout("hi")
-    'HI!'
-    """
-'''
-
-CODE = {
-    "count_words": "def count_words(text: str) -> int:\n    return len(re.findall(r'[A-Za-z]+', text))\n",
-    "longest_word": "def longest_word(text: str) -> str:\n    return max(re.findall(r'[A-Za-z]+', text), key=len, default='')\n",
-    "shout": "def shout(text: str) -> str:\n    out = ''\n    for ch in text:\n        out += ch.upper()\n    return out + '!'\n",
-}
+PLAN, CODE = TEXTS_PLAN, TEXTS_CODE
 SHOUT_FIXED = "def shout(text: str) -> str:\n    return text.upper() + '!'\n"
 FINDING = {"function": "shout", "category": "quality", "severity": "warning", "line": 13,
            "message": "use str.upper() on the whole text"}

@@ -14,6 +14,7 @@ from lsprotocol import types
 
 from lsp_editor import plain, start_editor
 from replies import critic, fenced
+from spec_examples import STACK, STACK_METHODS, STACK_PLAN
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"),
               pytest.mark.filterwarnings("error::pytest_lsp.LspSpecificationWarning")]
@@ -29,25 +30,6 @@ async def editor(request, tmp_path_factory):
     await client.shutdown_session()
     await client.stop()
 
-
-STACK = '''\
-"""A tiny module."""
-
-
-class Stack:
-    """A last-in, first-out stack of items.
-
-    >>> s = Stack()
-    >>> s.push(1)
-    >>> s.push(2)
-    >>> s.pop()
-    2
-    """
-
-
-def after():
-    return "untouched"
-'''
 
 WITH_STUB = STACK.replace('''    2
     """
@@ -66,41 +48,7 @@ def double(x):
     """
 '''
 
-PLAN = '''\
-class Stack:
-    """A last-in, first-out stack of items."""
-
-    def __init__(self):
-        """An empty stack: ``items`` is an empty list.
-
-        >>> Stack().items
-        []
-        """
-
-    def push(self, item):
-        """Put ``item`` on top.
-
-        >>> s = Stack()
-        >>> s.push(1)
-        >>> s.items
-        [1]
-        """
-
-    def pop(self):
-        """Take the top item off and return it.
-
-        >>> s = Stack()
-        >>> s.items.append(5)
-        >>> s.pop()
-        5
-        """
-'''
-
-CODE = {
-    "Stack.__init__": "def __init__(self):\n    self.items = []\n",
-    "Stack.push": "def push(self, item):\n    self.items.append(item)\n",
-    "Stack.pop": "def pop(self):\n    return self.items.pop()\n",
-}
+PLAN, CODE = STACK_PLAN, STACK_METHODS
 PUSH_LINE = "self.items.append(item)"
 
 

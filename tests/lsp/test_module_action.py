@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import json
 import re
-import sys
-from pathlib import Path
 
 import pytest
 import pytest_asyncio
 
 from lsp_editor import plain, start_editor
 from replies import critic, fenced
+from spec_examples import TEXTS, TEXTS_CODE as CODE, TEXTS_PLAN as PLAN
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine"))
-from test_module_spec import CODE, PLAN, TEXTS  # noqa: E402
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"),
               pytest.mark.filterwarnings("error::pytest_lsp.LspSpecificationWarning")]
