@@ -116,16 +116,22 @@ def find_class_target(source: str, qualname: str) -> ClassTarget | None:
     return next((t for t in find_class_targets(source) if t.qualname == qualname), None)
 
 
-def run_targets(source: str, only: str | None = None) -> list:
-    """What ``specloop run`` implements in ``source``: with ``only``, the function, class or
-    module-spec target of that name; else every module spec, every class target and every
-    function target that is not a method of a class target (those are the class's
-    components)."""
+def specs_of(source: str) -> tuple[list, list, list]:
+    """(function targets, class targets, module-spec targets) of ``source``."""
     from .modulespec import find_module_targets
 
-    functions = find_targets(source).targets
-    classes = find_class_targets(source)
-    modules = find_module_targets(source)
+    return find_targets(source).targets, find_class_targets(source), find_module_targets(source)
+
+
+def run_targets(source: str, only: str | None = None) -> list:
+    """What ``specloop run`` implements in ``source`` (:func:`chosen` of its specs)."""
+    return chosen(*specs_of(source), only)
+
+
+def chosen(functions: list, classes: list, modules: list, only: str | None = None) -> list:
+    """With ``only``, the function, class or module-spec target of that name; else every
+    module spec, every class target and every function target that is not a method of a
+    class target (those are the class's components): :func:`file_jobs`."""
     if only:
         return [t for t in [*functions, *classes, *modules] if t.qualname == only][:1]
     return file_jobs(functions, classes, modules)

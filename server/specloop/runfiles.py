@@ -200,12 +200,11 @@ def collect(args: argparse.Namespace, problems: list[str]) -> list[FileJob]:
                 raise
             problems.append(f"skipped {exc}")
             continue
-        from .classspec import find_class_targets, run_targets   # class specs: the class and its methods
-        from .modulespec import find_module_targets
+        from .classspec import chosen, specs_of   # class specs: the class and its methods
 
-        names += [t.qualname for t in [*found.targets, *find_class_targets(source.text),
-                                       *find_module_targets(source.text)]]
-        targets = run_targets(source.text, args.target)
+        specs = specs_of(source.text)
+        names += [t.qualname for group in specs for t in group]
+        targets = chosen(*specs, args.target)
         if targets:
             jobs.append(FileJob(source, targets, workspace_of(file)))
     if args.target and not jobs:

@@ -77,34 +77,32 @@ def implement_title(target: Target | ClassTarget | ModuleTarget) -> str:
 _classes: dict[str, tuple[str, list[ClassTarget]]] = {}   # uri -> (text, its class specs): the last text only
 
 
-def class_targets_for(uri: str, text: str) -> list[ClassTarget]:
-    """The class specs of ``text`` (the document ``uri``), remembered for the same text: an
-    editor asks for code actions and lenses again on every cursor move."""
-    hit = _classes.get(uri)
-    if hit is not None and hit[0] == text:
-        return hit[1]
-    found = find_class_targets(text) if "class" in text else []
-    _classes.pop(uri, None)
-    _classes[uri] = (text, found)
-    while len(_classes) > 8:
-        _classes.pop(next(iter(_classes)))
-    return found
-
-
 _modules: dict[str, tuple[str, list[ModuleTarget]]] = {}   # uri -> (text, its module specs): the last text only
 
 
-def module_targets_for(uri: str, text: str) -> list[ModuleTarget]:
-    """The module specs (``# spec:`` blocks) of ``text``, remembered for the same text."""
-    hit = _modules.get(uri)
+def _remembered(memory: dict[str, tuple[str, list]], uri: str, text: str, find) -> list:
+    """``find(text)`` for the document ``uri``, remembered for the same text (the last text
+    of at most 8 documents): an editor asks for code actions and lenses again on every
+    cursor move."""
+    hit = memory.get(uri)
     if hit is not None and hit[0] == text:
         return hit[1]
-    found = find_module_targets(text)
-    _modules.pop(uri, None)
-    _modules[uri] = (text, found)
-    while len(_modules) > 8:
-        _modules.pop(next(iter(_modules)))
+    found = find(text)
+    memory.pop(uri, None)
+    memory[uri] = (text, found)
+    while len(memory) > 8:
+        memory.pop(next(iter(memory)))
     return found
+
+
+def class_targets_for(uri: str, text: str) -> list[ClassTarget]:
+    """The class specs of ``text`` (the document ``uri``)."""
+    return _remembered(_classes, uri, text, lambda t: find_class_targets(t) if "class" in t else [])
+
+
+def module_targets_for(uri: str, text: str) -> list[ModuleTarget]:
+    """The module specs (``# spec:`` blocks) of ``text`` (the document ``uri``)."""
+    return _remembered(_modules, uri, text, find_module_targets)
 
 
 def _on_block(target: ModuleTarget, rng: Range) -> bool:

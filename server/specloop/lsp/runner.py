@@ -53,8 +53,8 @@ class JobProgress:
     """Turns engine events into the job's progress messages and code lens text.
 
     In a class job the events of its components carry the component's qualified name
-    (``Stack.push``), in a module spec's job the function's name: their messages are prefixed with the method (``push: testing: 2/3
-    passed``), their percentages become the share of the components' work done (between
+    (``Stack.push``), in a module spec's job the function's name: their messages are
+    prefixed with the method (``push: testing: 2/3 passed``), their percentages become the share of the components' work done (between
     the class's own "generating" and "reviewing"), and the tokens of every model client
     of the job are added up.  The percentage never goes back."""
 
@@ -62,8 +62,7 @@ class JobProgress:
         self.ls, self.job = ls, job
         self.phase = ""
         self.components: dict[str, int] = {}     # component -> the highest percent it reported
-        self.planned = 0                         # how many components the plan has
-        self.names: set[str] = set()             # their names
+        self.names: set[str] = set()             # the components the plan has
         self.spent: dict[int, Usage] = {}        # model client -> its running totals
 
     def _component(self, target: str) -> str | None:
@@ -74,7 +73,7 @@ class JobProgress:
         return target if target in self.names else None     # a module spec's functions
 
     def _components_percent(self) -> int:
-        count = max(self.planned, len(self.components), 1)
+        count = max(len(self.names), len(self.components), 1)
         share = sum(self.components.values()) / (100 * count)
         return COMPONENTS_FROM + int((COMPONENTS_TO - COMPONENTS_FROM) * share)
 
@@ -105,7 +104,7 @@ class JobProgress:
             self.ls.send_status()
             return
         elif isinstance(event, Planned):   # the plan is shown: in the progress, the lens and the log
-            self.planned, self.names = len(event.components), set(event.components)
+            self.names = set(event.components)
             self.ls.log(f"{event.target}: {event.message}")
             job.message = event.message
         elif isinstance(event, Log):
