@@ -18,8 +18,9 @@ Decisions:
   own text (comments and all), new ones as the plan wrote them, re-indented to
   the class's body indentation.
 * A module spec's plan (:func:`check_module_plan`) is module-level function stubs
-  (imports beside them ignored), names unique, not already bound in the module and
-  not hiding a builtin (a planned ``len`` would break the module's other code),
+  (imports beside them ignored), names unique, not already bound in the module,
+  not hiding a builtin (a planned ``len`` would break the module's other code), not
+  a dunder (a module-level ``__getattr__`` would answer for every missing name),
   each a header and a docstring; they are placed below the spec block in plan order.
 """
 
@@ -180,6 +181,10 @@ def check_module_plan(code: str, target: ModuleTarget) -> Plan:
     if taken:
         raise ValueError(f"the module already defines {', '.join(f'`{n}`' for n in taken)}; "
                          "plan only new functions (they may call what exists)")
+    special = [n for n in names if n.startswith("__") and n.endswith("__")]
+    if special:
+        raise ValueError(f"{', '.join(f'`{n}`' for n in special)} is a special module name "
+                         "(a module-level __getattr__ would answer for every missing name); choose another name")
     shadowing = [n for n in names if n in dir(builtins)]
     if shadowing:
         raise ValueError(f"{', '.join(f'`{n}`' for n in shadowing)} would hide Python's builtin of that name; "

@@ -84,6 +84,8 @@ def test_plan_is_checked_and_placed_below_the_block():
     ("def f():\n    'Doc.'\ndef f(x):\n    'Doc.'\n", "unique: f"),
     ("def after():\n    'Doc.'\n", "already defines `after`"),
     ("def len(x):\n    'Doc.'\n", "hide Python's builtin"),
+    # a module-level __getattr__ would answer for every missing name the tests look up
+    ("def __getattr__(name):\n    'Doc.'\n", "`__getattr__` is a special module name"),
     ("def f():\n    'Doc.'\n    return 1\n", "`f` must be a stub"),
 ])
 def test_invalid_module_plans_say_why(code, error):
