@@ -46,6 +46,7 @@ from pathlib import Path
 
 from . import warm
 from .doctests import check_outside, doctest_text, make_doctest_file  # noqa: F401 (re-exported)
+from .projectenv import module_name_for  # noqa: F401 (re-exported)
 from .isolation import (MARKER_VAR, NO_BWRAP_HINT, bwrap_status, kill_marked, probe_bwrap,  # noqa: F401
                         secret_paths, site_dirs)
 from .results import TestOutcome, TestRun
@@ -87,20 +88,6 @@ class SandboxRequest:
     workspace: Path            # workspace root
     tests: list[TestFile] = field(default_factory=list)
     user_tests: list[str] = field(default_factory=list)  # "ABS/test_x.py::test_name" (authoritative)
-
-
-def module_name_for(path: Path) -> tuple[str, Path]:
-    """Dotted module name of ``path`` and the ``sys.path`` root to import it from.
-
-    Walks up while the folder has ``__init__.py``; a ``src/`` layout needs no
-    special case (``src/`` itself has no ``__init__.py``, so it is the root)."""
-    path = Path(os.path.abspath(path))
-    parts = [] if path.stem == "__init__" else [path.stem]
-    folder = path.parent
-    while (folder / "__init__.py").is_file() and folder.parent != folder:
-        parts.insert(0, folder.name)
-        folder = folder.parent
-    return ".".join(parts), folder
 
 
 def resolve_python(settings: Settings, workspace: Path) -> str:

@@ -1,0 +1,597 @@
+"""The user's own tests of a target, collected as pytest collects them.
+
+**Which files and tests** follow the project's pytest config (:mod:`projectenv`): only
+under its ``testpaths`` when it sets them (else under the project root), files
+matching ``python_files`` (default ``test_*.py``, ``*_test.py``), not in
+``norecursedirs`` (pytest's default list when unset) nor under an ``--ignore`` of
+``addopts``; in them, functions matching ``python_functions`` and, in classes
+matching ``python_classes`` without ``__init__``, methods matching it (nested
+classes too), and every ``unittest.TestCase`` subclass whatever its name (a base
+named ``*TestCase``, a base defined in the module or imported from a project
+module that is one), with the ``test*`` methods it has or inherits from bases
+defined in its module.  Patterns are prefixes or globs, as pytest reads them.
+The walk also skips hidden folders, ``node_modules``, ``site-packages``,
+``__pycache__`` and virtual environments (:mod:`specloop.folders`) and stops after
+:data:`MAX_FILES` files.
+
+**Which tests exercise the target** however they reach it: a test's names are
+resolved through the imports of its file (``from pkg.mod import f as g``,
+``import pkg as p`` + ``p.f``, ``import pkg.mod`` + ``pkg.mod.f``, relative
+imports, ``from pkg import *``), and the target is known by every dotted name it
+has: its module's and those of packages whose ``__init__`` re-exports it.  A
+method is reached as ``.meth`` in a test of a file that reaches its class.  A test
+whose own source (decorators included) names the target comes first (*direct*);
+then tests that reach it through a helper or module constant of their file, a
+helper method of their class, or a fixture of their file or of a ``conftest.py``
+above it (*indirect*).
+
+Cheap on a big workspace: a file is parsed only when its text contains the
+target's name (or a fixture that provides it); its text and what was learned from
+it are remembered per (path, mtime, size).  Everything here is synchronous: an
+event loop calls :func:`find_user_tests_async`.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import fnmatch
+import glob
+import os
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .folders import skipped
+from .projectenv import PytestConfig, module_name_for, pytest_config
+from .spec import _parse
+
+__all__ = ["find_user_tests", "find_user_tests_async", "user_test_snippets", "user_tests", "UserTest"]
+
+MAX_FILES = 5000
+SCAN_TTL = 0.0   # the file list is walked anew per job (in a thread): a test file written a moment ago counts
+NORECURSE_DEFAULT = ("*.egg", ".*", "_darcs", "build", "CVS", "dist", "node_modules", "venv", "{arch}")
+_lock = threading.Lock()
+_scans: dict[str, tuple[float, tuple[list[Path], list[Path]]]] = {}   # key -> (when, (test files, conftests))
+_files: dict[str, tuple[tuple[int, int], str, dict]] = {}             # path -> (stamp, text, {config key: info})
+
+
+@dataclass(frozen=True)
+class UserTest:
+    node_id: str        # "ABSPATH::test_x", "ABSPATH::Cls::test_y" (a parametrized test: all its cases)
+    source: str         # the test's source, decorators included
+    direct: bool        # its own source names the target (else it reaches it through a helper or fixture)
+
+
+@dataclass
+class _Reach:
+    """What a piece of code names: resolved dotted names, attribute names, bare names."""
+
+    refs: set[str] = field(default_factory=set)
+    attrs: set[str] = field(default_factory=set)
+    words: set[str] = field(default_factory=set)
+
+
+@dataclass
+class _Test:
+    rest: str
+    source: str
+    reach: _Reach
+    params: set[str]
+    helpers: dict[str, _Reach]     # the class's non-test methods and body (name -> reach; "" the body)
+
+
+@dataclass
+class _Info:
+    tests: list[_Test]
+    helpers: dict[str, _Reach]     # module-level functions, classes and constants that are not tests
+    fixtures: dict[str, _Reach]
+    stars: list[str]               # modules star-imported
+    all_refs: set[str]
+
+
+def _word(name: str, text: str) -> bool:
+    return re.search(rf"\b{re.escape(name)}\b", text) is not None
+
+
+# -- which files -------------------------------------------------------------------------------
+
+
+def _matches(name: str, patterns: list[str]) -> bool:
+    """pytest's rule for python_classes / python_functions: a prefix, or a glob."""
+    return any(name.startswith(p) or (any(c in p for c in "*?[") and fnmatch.fnmatch(name, p)) for p in patterns)
+
+
+def _file_matches(path: str, patterns: list[str]) -> bool:
+    name = os.path.basename(path)
+    return any(fnmatch.fnmatch(path if os.sep in p else name, p) for p in patterns)
+
+
+def _ignored(config: PytestConfig) -> tuple[set[str], list[str]]:
+    paths: set[str] = set()
+    globs: list[str] = []
+    opts = config.addopts
+    for i, arg in enumerate(opts):
+        for flag, into in (("--ignore", "path"), ("--ignore-glob", "glob")):
+            value = None
+            if arg == flag and i + 1 < len(opts):
+                value = opts[i + 1]
+            elif arg.startswith(flag + "="):
+                value = arg[len(flag) + 1:]
+            if value:
+                full = os.path.abspath(os.path.join(config.root, value))
+                (paths.add(full) if into == "path" else globs.append(full))
+    return paths, globs
+
+
+def _walk(config: PytestConfig) -> tuple[list[Path], list[Path]]:
+    """(test files, conftest files) pytest would collect from the project, bounded by MAX_FILES."""
+    roots: list[str] = []
+    for entry in config.testpaths:
+        full = os.path.join(config.root, entry)
+        roots += sorted(glob.glob(full)) if any(c in entry for c in "*?[") else [full]
+    if not config.testpaths:
+        roots = [str(config.root)]
+    norecurse = config.args("norecursedirs")
+    norecurse = list(NORECURSE_DEFAULT) if norecurse is None else norecurse
+    ignore_paths, ignore_globs = _ignored(config)
+    patterns = config.python_files
+    tests: list[Path] = []
+    conftests: list[Path] = []
+    seen = 0
+    for top in dict.fromkeys(os.path.abspath(r) for r in roots):
+        if os.path.isfile(top):
+            tests.append(Path(top))
+            continue
+        for folder, dirs, names in os.walk(top):
+            dirs[:] = sorted(d for d in dirs if not skipped(folder, d)
+                             and not any(fnmatch.fnmatch(d, p) for p in norecurse)
+                             and os.path.join(folder, d) not in ignore_paths)
+            for name in sorted(names):
+                if not name.endswith(".py") or name.startswith("."):
+                    continue
+                seen += 1
+                if seen > MAX_FILES:
+                    return tests, conftests
+                full = os.path.join(folder, name)
+                if full in ignore_paths or any(fnmatch.fnmatch(full, g) for g in ignore_globs):
+                    continue
+                if name == "conftest.py":
+                    conftests.append(Path(full))
+                elif _file_matches(full, patterns):
+                    tests.append(Path(full))
+    return tests, conftests
+
+
+def _config_key(config: PytestConfig) -> tuple:
+    return (str(config.root), tuple(config.testpaths), tuple(config.python_files), tuple(config.python_classes),
+            tuple(config.python_functions), tuple(config.args("norecursedirs") or ()), tuple(config.addopts))
+
+
+def _scan(config: PytestConfig) -> tuple[list[Path], list[Path]]:
+    key = f"{_config_key(config)}\0{MAX_FILES}"
+    now = time.monotonic()
+    with _lock:
+        hit = _scans.get(key)
+    if hit is not None and now - hit[0] <= SCAN_TTL:
+        return hit[1]
+    found = _walk(config)
+    with _lock:
+        _scans[key] = (now, found)
+        for old in [k for k, (t, _) in _scans.items() if now - t > SCAN_TTL]:
+            del _scans[old]
+    return found
+
+
+def _read(file: Path) -> str | None:
+    try:
+        st = file.stat()
+        stamp = (st.st_mtime_ns, st.st_size)
+        with _lock:
+            hit = _files.get(str(file))
+        if hit is not None and hit[0] == stamp:
+            return hit[1]
+        text = file.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    with _lock:
+        _files[str(file)] = (stamp, text, {})
+        if len(_files) > MAX_FILES:
+            _files.pop(next(iter(_files)))
+    return text
+
+
+def _info(file: Path, text: str, config: PytestConfig) -> _Info:
+    """What ``file`` holds (its tests, helpers, fixtures), remembered with its text."""
+    key = (tuple(config.python_classes), tuple(config.python_functions), str(config.root))
+    with _lock:
+        hit = _files.get(str(file))
+    if hit is not None and hit[1] is text and key in hit[2]:
+        return hit[2][key]
+    info = _analyze(file, text, config)
+    with _lock:
+        hit = _files.get(str(file))
+        if hit is not None and hit[1] is text:
+            hit[2][key] = info
+    return info
+
+
+# -- what a file holds -----------------------------------------------------------------------------
+
+
+def _from_base(module: str | None, level: int, modname: str, is_package: bool) -> str | None:
+    if not level:
+        return module
+    package = modname if is_package else modname.rpartition(".")[0]
+    parts = package.split(".") if package else []
+    if level - 1 > len(parts):
+        return module
+    parts = parts[: len(parts) - (level - 1)]
+    if module:
+        parts.append(module)
+    return ".".join(parts) or None
+
+
+def _bindings(tree: ast.AST, file: Path) -> tuple[dict[str, set[str]], list[str]]:
+    """Local name -> the dotted names it may stand for, from every import in the file; and
+    the modules it star-imports."""
+    modname, _root = module_name_for(file)
+    is_package = file.name == "__init__.py"
+    bound: dict[str, set[str]] = {}
+    stars: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    bound.setdefault(alias.asname, set()).add(alias.name)
+                else:
+                    top = alias.name.split(".")[0]
+                    bound.setdefault(top, set()).add(top)
+        elif isinstance(node, ast.ImportFrom):
+            base = _from_base(node.module, node.level, modname, is_package)
+            if base is None:
+                continue
+            for alias in node.names:
+                if alias.name == "*":
+                    stars.append(base)
+                else:
+                    bound.setdefault(alias.asname or alias.name, set()).add(f"{base}.{alias.name}")
+    return bound, stars
+
+
+def _chain(node: ast.AST) -> list[str] | None:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return parts[::-1]
+
+
+def _reach(nodes: list[ast.AST], bound: dict[str, set[str]]) -> _Reach:
+    out = _Reach()
+    for top in nodes:
+        for node in ast.walk(top):
+            if isinstance(node, ast.Attribute):
+                out.attrs.add(node.attr)
+                parts = _chain(node)
+                if parts:
+                    for base in bound.get(parts[0], ()):
+                        out.refs.add(".".join([base, *parts[1:]]))
+            elif isinstance(node, ast.Name):
+                out.words.add(node.id)
+                out.refs.update(bound.get(node.id, ()))
+    return out
+
+
+def _is_fixture(node: ast.AST) -> bool:
+    for dec in getattr(node, "decorator_list", []):
+        target = dec.func if isinstance(dec, ast.Call) else dec
+        name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
+        if name in ("fixture", "yield_fixture"):
+            return True
+    return False
+
+
+def _not_a_test(cls: ast.ClassDef) -> bool:
+    """``__test__ = False`` in the class body."""
+    for stmt in cls.body:
+        if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__test__" for t in stmt.targets):
+            return isinstance(stmt.value, ast.Constant) and not stmt.value.value
+    return False
+
+
+def _base_name(expr: ast.AST) -> str:
+    if isinstance(expr, ast.Attribute):
+        return expr.attr
+    if isinstance(expr, ast.Name):
+        return expr.id
+    if isinstance(expr, ast.Subscript):   # Generic[T]-style bases
+        return _base_name(expr.value)
+    return ""
+
+
+class _Classes:
+    """Whether a class of a test module is a ``unittest.TestCase``, following bases defined in
+    the module and, one file deep, in project modules it imports them from."""
+
+    def __init__(self, tree: ast.Module, file: Path, bound: dict[str, set[str]], config: PytestConfig,
+                 depth: int = 0) -> None:
+        self.local = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
+        self.file, self.bound, self.config, self.depth = file, bound, config, depth
+        self.memo: dict[str, bool] = {}
+
+    def is_testcase(self, cls: ast.ClassDef, seen: frozenset = frozenset()) -> bool:
+        if cls.name in self.memo:
+            return self.memo[cls.name]
+        answer = False
+        for base in cls.bases:
+            name = _base_name(base)
+            if name.endswith("TestCase"):
+                answer = True
+            elif isinstance(base, ast.Name) and name in self.local and name not in seen:
+                answer = self.is_testcase(self.local[name], seen | {cls.name})
+            elif isinstance(base, ast.Name) and name in self.bound and self.depth < 2:
+                answer = any(self._imported_testcase(dotted) for dotted in self.bound[name])
+            if answer:
+                break
+        self.memo[cls.name] = answer
+        return answer
+
+    def _imported_testcase(self, dotted: str) -> bool:
+        module, _, name = dotted.rpartition(".")
+        if not module:
+            return False
+        roots = [self.config.root, self.config.root / "src", self.file.parent, module_name_for(self.file)[1]]
+        for root in dict.fromkeys(roots):
+            for candidate in (Path(root, *module.split(".")).with_suffix(".py"),
+                              Path(root, *module.split("."), "__init__.py")):
+                text = _read(candidate) if candidate.is_file() else None
+                if text is None or name not in text:
+                    continue
+                try:
+                    tree = _parse(text)
+                except (SyntaxError, ValueError, MemoryError, RecursionError):
+                    return False
+                bound, _ = _bindings(tree, candidate)
+                other = _Classes(tree, candidate, bound, self.config, self.depth + 1)
+                cls = other.local.get(name)
+                return cls is not None and other.is_testcase(cls)
+        return False
+
+    def methods(self, cls: ast.ClassDef, seen: frozenset = frozenset()) -> list[ast.AST]:
+        """The class's own functions, then those it inherits from bases of this module."""
+        own = [n for n in cls.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        names = {n.name for n in own}
+        out = list(own)
+        for base in cls.bases:
+            name = _base_name(base)
+            if isinstance(base, ast.Name) and name in self.local and name not in seen and name != cls.name:
+                for m in self.methods(self.local[name], seen | {cls.name}):
+                    if m.name not in names:
+                        names.add(m.name)
+                        out.append(m)
+        return out
+
+
+def _source(lines: list[str], node: ast.AST) -> str:
+    start = min([d.lineno for d in getattr(node, "decorator_list", [])] + [node.lineno])
+    return "\n".join(lines[start - 1: node.end_lineno])
+
+
+def _params(node: ast.AST) -> set[str]:
+    args = node.args
+    return {a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]}
+
+
+def _analyze(file: Path, text: str, config: PytestConfig) -> _Info:
+    try:
+        tree = _parse(text)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return _Info([], {}, {}, [], set())
+    lines = text.splitlines()
+    bound, stars = _bindings(tree, file)
+    classes = _Classes(tree, file, bound, config)
+    funcs = config.python_functions
+    tests: list[_Test] = []
+    helpers: dict[str, _Reach] = {}
+    fixtures: dict[str, _Reach] = {}
+    kinds = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+    def add_class(cls: ast.ClassDef, prefix: str, unittest: bool) -> None:
+        members = classes.methods(cls)
+        is_test = (lambda n: n.startswith("test")) if unittest else (lambda n: _matches(n, funcs))
+        body = [s for s in cls.body if not isinstance(s, (*kinds, ast.ClassDef))]
+        class_helpers = {m.name: _reach([m], bound) for m in members if not is_test(m.name)}
+        class_helpers[""] = _reach([*body, *cls.decorator_list], bound)
+        for m in members:
+            if is_test(m.name) and not _is_fixture(m):
+                tests.append(_Test(f"{prefix}{cls.name}::{m.name}", _source(lines, m), _reach([*m.decorator_list, m], bound),
+                                   _params(m), class_helpers))
+        if not unittest:
+            for inner in cls.body:
+                if isinstance(inner, ast.ClassDef) and _collected(inner, unittest=False):
+                    add_class(inner, f"{prefix}{cls.name}::", False)
+
+    def _collected(cls: ast.ClassDef, unittest: bool) -> bool:
+        if _not_a_test(cls):
+            return False
+        if unittest:
+            return True
+        if not _matches(cls.name, config.python_classes):
+            return False
+        return not any(isinstance(n, kinds) and n.name in ("__init__", "__new__") for n in cls.body)
+
+    for node in tree.body:
+        if isinstance(node, kinds):
+            if _is_fixture(node):
+                fixtures[node.name] = _reach([node], bound)
+            elif _matches(node.name, funcs):
+                tests.append(_Test(node.name, _source(lines, node), _reach([*node.decorator_list, node], bound),
+                                   _params(node), {}))
+            else:
+                helpers[node.name] = _reach([node], bound)
+        elif isinstance(node, ast.ClassDef):
+            unittest = classes.is_testcase(node)
+            if _collected(node, unittest):
+                add_class(node, "", unittest)
+            else:
+                helpers[node.name] = _reach([node], bound)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            value = node.value
+            if value is not None:
+                reach = _reach([value], bound)
+                for t in targets:
+                    for n in ast.walk(t):
+                        if isinstance(n, ast.Name):
+                            helpers[n.id] = reach
+    all_refs = _reach([tree], bound).refs
+    return _Info(tests, helpers, fixtures, stars, all_refs)
+
+
+# -- the target's names ------------------------------------------------------------------------------
+
+
+def _same(ref: str, alias: str) -> bool:
+    """``ref`` names ``alias``: equal, or one a dotted tail of the other of at least two parts
+    (a test that imports the module under another root, e.g. with ``src.`` or without its package)."""
+    if ref == alias:
+        return True
+    short, long = (ref, alias) if len(ref) < len(alias) else (alias, ref)
+    return "." in short and long.endswith("." + short)
+
+
+def _aliases(path: Path, name: str) -> set[str]:
+    """Every dotted name of ``name`` defined in the module at ``path``: its own module's, and
+    those of the packages above that re-export it (``from .mod import name [as other]``,
+    ``from .mod import *``)."""
+    modname, root = module_name_for(path)
+    found = {f"{modname}.{name}" if modname else name}
+    parts = modname.split(".")
+    packages = [".".join(parts[:i]) for i in range(len(parts) - 1, 0, -1)]
+    if path.name == "__init__.py":
+        packages = [modname, *packages]
+    for _ in range(3):    # re-exports of re-exports
+        before = len(found)
+        for package in packages:
+            init = Path(root, *package.split("."), "__init__.py")
+            text = _read(init) if init.is_file() else None
+            if not text or name not in text and "*" not in text:
+                continue
+            try:
+                tree = _parse(text)
+            except (SyntaxError, ValueError, MemoryError, RecursionError):
+                continue
+            for node in ast.walk(tree):
+                if not isinstance(node, ast.ImportFrom):
+                    continue
+                base = _from_base(node.module, node.level, package, True)
+                for alias in node.names:
+                    if alias.name == "*" and base and any(f.rpartition(".")[0] == base for f in found):
+                        found.add(f"{package}.{name}")
+                    elif base and f"{base}.{alias.name}" in found:
+                        found.add(f"{package}.{alias.asname or alias.name}")
+        if len(found) == before:
+            break
+    return found
+
+
+class _Want:
+    """What reaching the target means, for one target."""
+
+    def __init__(self, target, path: Path) -> None:
+        self.method = target.class_name
+        self.name = target.name
+        symbol = self.method or self.name
+        self.aliases = _aliases(path, symbol) if symbol else set()
+        self.locals = {a.rpartition(".")[2] for a in self.aliases}
+
+    def names(self, refs: set[str]) -> bool:
+        return any(_same(r, a) for r in refs for a in self.aliases)
+
+    def starred(self, words: set[str], stars: list[str]) -> bool:
+        return any(w in self.locals and any(_same(f"{s}.{w}", a) for s in stars for a in self.aliases)
+                   for w in words)
+
+    def reaches(self, reach: _Reach, info: _Info) -> bool:
+        """Whether code with ``reach`` in a file with ``info`` names the target."""
+        if self.method:
+            file_has_class = self.names(info.all_refs) or self.starred(set(self.locals), info.stars)
+            return self.name in reach.attrs and file_has_class
+        return self.names(reach.refs) or self.starred(reach.words, info.stars)
+
+    def provides(self, reach: _Reach, info: _Info) -> bool:
+        """Whether a fixture or helper with ``reach`` gives the target (a method: its class)."""
+        if self.method:
+            return self.names(reach.refs) or self.starred(reach.words, info.stars)
+        return self.reaches(reach, info)
+
+
+def user_tests(target, path: Path, workspace: Path) -> list[UserTest]:
+    """The user's tests that exercise ``target`` (of the module at ``path``): the direct ones
+    first, each group in file order."""
+    path = Path(os.path.abspath(path))
+    config = pytest_config(Path(workspace), path)
+    if not getattr(target, "name", None) or " " in target.name:
+        return []
+    want = _Want(target, path)
+    files, conftests = _scan(config)
+    provided: dict[Path, set[str]] = {}   # conftest folder -> fixture names that give the target
+    for conftest in conftests:
+        text = _read(conftest)
+        if text is None or not any(w in text for w in want.locals | {want.name}):
+            continue
+        info = _info(conftest, text, config)
+        names = {n for n, r in info.fixtures.items() if want.provides(r, info)}
+        if names:
+            provided[conftest.parent] = names
+    direct: list[UserTest] = []
+    indirect: list[UserTest] = []
+    for file in files:
+        file = Path(os.path.abspath(file))
+        if file == path:
+            continue
+        fixtures = set().union(*(v for k, v in provided.items() if k == file.parent or k in file.parents)) \
+            if provided else set()
+        text = _read(file)
+        if text is None or (want.name not in text and not any(f in text for f in fixtures)):
+            continue
+        info = _info(file, text, config)
+        if not info.tests:
+            continue
+        local = {n for n, r in info.helpers.items() if want.provides(r, info)} | \
+            {n for n, r in info.fixtures.items() if want.provides(r, info)}
+        for test in info.tests:
+            node_id = f"{file}::{test.rest}"
+            if want.reaches(test.reach, info):
+                direct.append(UserTest(node_id, test.source, True))
+                continue
+            if want.method and want.name not in test.reach.attrs:
+                continue
+            via_class = any(want.provides(r, info) and (not name or name in test.reach.attrs)
+                            for name, r in test.helpers.items())
+            if via_class or (test.reach.words | test.params) & (local | fixtures):
+                indirect.append(UserTest(node_id, test.source, False))
+    return direct + indirect
+
+
+def user_test_snippets(target, path: Path, workspace: Path) -> list[tuple[str, str]]:
+    """(pytest node id, source of the test) for each user test that exercises the target."""
+    return [(t.node_id, t.source) for t in user_tests(target, path, workspace)]
+
+
+def find_user_tests(target, path: Path, workspace: Path) -> list[str]:
+    """Pytest node ids ("ABSPATH::test_x", "ABSPATH::TestX::test_y") of the user's tests that
+    exercise the target, those whose source names it first."""
+    return [t.node_id for t in user_tests(target, path, workspace)]
+
+
+async def find_user_tests_async(target, path: Path, workspace: Path) -> list[str]:
+    """:func:`find_user_tests` in a worker thread (a workspace walk and file reads: keep
+    them off an event loop)."""
+    return await asyncio.to_thread(find_user_tests, target, path, workspace)
