@@ -1,8 +1,4 @@
-"""What the model sees besides the target itself, bounded in tokens.
-
-Longer than 400 lines because the parts of the context (the module's own names, the
-imported modules' signatures, the user's tests) share one token budget and one cache of
-parsed files; split, each part would need the other's budget arithmetic.
+"""What the model sees besides the target itself, bounded in tokens (issue 18: project-aware).
 
 Decisions:
 
@@ -14,244 +10,74 @@ Decisions:
   module a marker line says ``# <name: the function to implement>`` (``the
   class to implement`` for a class spec, ``# <module spec: the functions it asks
   for go here>`` for a module spec's block; both get the same rule).
-* A module that fits whole (with the tests that mention the target) is shown
-  whole: for small files that is the best context there is.  A larger one is
-  shown in parts, kept in this order of priority and trimmed from the
-  lowest: the module's imports; for a method the enclosing class's outline
-  (class lines, class attributes, ``self.x`` attributes set in ``__init__``,
-  method signatures with the first docstring line); signatures of the
-  module's functions and classes named in the spec; snippets of existing tests
-  that mention the target; the other signatures, nearest first (at most half
-  of the room left); then as many lines around the target as the rest of the
-  budget allows.  A ``# spec:`` comment above the target goes with it.
-* User tests (``find_user_tests``): pytest-style ``test*`` functions and
-  ``test*`` methods of ``Test*`` classes without ``__init__``, in files named
-  ``test_*.py`` or ``*_test.py``.  A test is picked when its own source names
-  the target (a method: the method's name) as a word and its file names the
-  module (its stem, or its package's name for re-exports) and, for a method,
-  the class.  The walk skips hidden directories, ``node_modules``,
-  ``site-packages``, ``__pycache__`` and virtual environments (a
-  ``pyvenv.cfg`` inside), and stops after 5,000 files.
-* Speed (issue 10): the list of test files of a workspace is remembered for
-  :data:`SCAN_TTL` seconds (a job asks twice -- the tests to run and the
-  context -- and a server's parallel jobs ask at once; a test file created
-  in those seconds is seen by the next job after them); a test file's text and
-  the tests in it are remembered per (path, mtime, size).  The module is
-  parsed with the cyclic collector paused (``spec._parse``).  Every function
-  here is plain synchronous Python that can take long on a big workspace or
-  module: an event loop calls :func:`build_context_async` and
-  :func:`find_user_tests_async`, which run them in a worker thread.
+* Every piece says where it comes from: ``# path/in/workspace.py:LINE`` above a
+  definition, ``# tests/test_x.py::test_name`` above a test.
+* What the target may use comes first, ranked, deduplicated, each piece whole (a class
+  outline too long for the room left is cut at a line, ending ``# ...``):
+
+  1. the module's import lines (at most a quarter of the room);
+  2. for a method, the enclosing class's outline (:func:`specloop.outline.class_summary`);
+  3. the module's own names the spec or the signature (type hints included) names --
+     functions, classes, module-level names with their value where short, aliases --
+     nearest first;
+  4. the project definitions (other files of the workspace, :mod:`specloop.projectindex`)
+     that the module imports and the spec or signature names (``f`` of ``from pkg.mod
+     import f``, ``m.f`` of ``import pkg.mod as m``);
+  5. the user's tests that mention the target (``usertests.user_test_snippets``), at most
+     :data:`TESTS_SHARE` of the whole budget, so that they never push out definitions;
+  6. the module's other names, nearest first (at most half of the room left);
+  7. the other imported project definitions, those that the target's neighbours (the
+     nearest functions and methods of the module) use first;
+  8. the project definitions the neighbours reach through a module import (``m.f``);
+  9. as many lines around the target as the rest of the budget allows.
+
+* A module that fits whole, with room left for the project definitions of 4 and 7 (at
+  most :data:`PROJECT_SHARE` of the budget), is shown whole: for small files that is the
+  best context there is; then those definitions, then the tests.
+* Every function here is plain synchronous Python that can take long on a big workspace or
+  module: an event loop calls :func:`build_context_async`, which runs it in a worker
+  thread.  The module's parts are remembered for the last :data:`MODULES_KEPT` texts.
 """
 
 from __future__ import annotations
 
 import ast
 import asyncio
-import copy
 import re
 import textwrap
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Iterable
 from pathlib import Path
 
+from . import projectindex
 from .classspec import ClassTarget
 from .modulespec import ModuleTarget
-from .folders import python_files
+from .outline import FUNCTIONS, class_line, class_summary, describe
+from .projectindex import Definition
 from .spec import Target, _parse
+from .usertests import find_user_tests, find_user_tests_async, user_test_snippets
 
 __all__ = ["build_context", "build_context_async", "find_user_tests", "find_user_tests_async",
-           "user_test_snippets", "estimate_tokens"]
+           "user_test_snippets", "estimate_tokens"]   # the finders are usertests', re-exported
 
-MAX_FILES = 5000
 MAX_SNIPPET_LINES = 40
-SCAN_TTL = 0.0   # the file list is walked anew per job (in a thread): a test file written a moment ago counts
 MIN_ITEM = 8            # the shortest signature or class line: "class X:"
+MIN_CUT = 160           # an item cut to fit keeps at least this many characters
+TESTS_SHARE = 0.25
+PROJECT_SHARE = 0.3
+NEIGHBOURS = 30         # functions near the target whose uses rank the imported names
 MODULES_KEPT = 2
 _modules: OrderedDict[str, _Module] = OrderedDict()
-_scans: dict[str, tuple[float, list[Path]]] = {}   # workspace -> (when, test files)
-_files: dict[str, tuple[tuple[int, int], str, list[tuple[int, int, str, str]] | None]] = {}
 _lock = threading.Lock()
+_IDENT = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)?")
 
 
 def estimate_tokens(text: str) -> int:
     return (len(text) + 3) // 4
 
 
-def _word(name: str, text: str) -> bool:
-    return re.search(rf"\b{re.escape(name)}\b", text) is not None
-
-
-# -- user tests ------------------------------------------------------------------------------
-
-
-def _test_files(workspace: Path) -> list[Path]:
-    """The workspace's test files, remembered for SCAN_TTL seconds."""
-    key = f"{workspace}\0{MAX_FILES}"
-    now = time.monotonic()
-    with _lock:
-        hit = _scans.get(key)
-    if hit is not None and now - hit[0] <= SCAN_TTL:
-        return hit[1]
-    found = _walk_tests(workspace)
-    with _lock:
-        _scans[key] = (now, found)
-        for old in [k for k, (t, _) in _scans.items() if now - t > SCAN_TTL]:
-            del _scans[old]
-    return found
-
-
-def _walk_tests(workspace: Path) -> list[Path]:
-    """pytest's default test files (``test_*.py``, ``*_test.py``) among the first
-    :data:`MAX_FILES` Python files of the workspace (:mod:`specloop.folders`' rule)."""
-    found: list[Path] = []
-    for seen, (root, name) in enumerate(python_files(workspace), 1):
-        if seen > MAX_FILES:
-            break
-        if name.startswith("test_") or name.endswith("_test.py"):
-            found.append(Path(root, name))
-    return found
-
-
-def _module_words(path: Path) -> list[str]:
-    words = [] if path.stem == "__init__" else [path.stem]
-    if (path.parent / "__init__.py").exists():
-        words.append(path.parent.name)
-    return words
-
-
-def user_test_snippets(target: Target | ClassTarget, path: Path, workspace: Path) -> list[tuple[str, str]]:
-    """(pytest node id, source of the test) for each user test that mentions the target."""
-    path = Path(path).resolve()
-    module_words = _module_words(path)
-    out: list[tuple[str, str]] = []
-    for file in _test_files(Path(workspace)):
-        file = file.resolve()
-        if file == path:
-            continue
-        text = _read_test_file(file)
-        if text is None:
-            continue
-        if target.name not in text or (target.class_name and not _word(target.class_name, text)):
-            continue
-        if module_words and not any(_word(w, text) for w in module_words):
-            continue
-        for prefix, name, snippet in _tests_of(file, text):
-            if _word(target.name, snippet):
-                out.append((f"{file}::{prefix}{name}", snippet))
-    return out
-
-
-def _read_test_file(file: Path) -> str | None:
-    try:
-        st = file.stat()
-        stamp = (st.st_mtime_ns, st.st_size)
-        with _lock:
-            hit = _files.get(str(file))
-        if hit is not None and hit[0] == stamp:
-            return hit[1]
-        text = file.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
-    with _lock:
-        _files[str(file)] = (stamp, text, None)
-        if len(_files) > MAX_FILES:
-            _files.pop(next(iter(_files)))
-    return text
-
-
-def _tests_of(file: Path, text: str) -> list[tuple[str, str, str]]:
-    """(class prefix, name, source) of each test in a test file's text, remembered with it."""
-    with _lock:
-        hit = _files.get(str(file))
-    if hit is not None and hit[1] is text and hit[2] is not None:
-        return hit[2]  # type: ignore[return-value]
-    try:
-        tree = _parse(text)
-    except (SyntaxError, ValueError, MemoryError, RecursionError):
-        tests: list = []
-    else:
-        lines = text.splitlines()
-        tests = [(prefix, node.name, "\n".join(lines[node.lineno - 1: node.end_lineno]))  # type: ignore[misc]
-                 for node, prefix in _tests_in(tree)]
-    with _lock:
-        hit = _files.get(str(file))
-        if hit is not None and hit[1] is text:
-            _files[str(file)] = (hit[0], text, tests)
-    return tests
-
-
-def _tests_in(tree: ast.Module) -> list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, str]]:
-    kinds = (ast.FunctionDef, ast.AsyncFunctionDef)
-    found: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, str]] = []
-    for node in tree.body:
-        if isinstance(node, kinds) and node.name.startswith("test"):
-            found.append((node, ""))
-        elif isinstance(node, ast.ClassDef) and node.name.startswith("Test"):
-            methods = [m for m in node.body if isinstance(m, kinds)]
-            if any(m.name == "__init__" for m in methods):
-                continue
-            found += [(m, f"{node.name}::") for m in methods if m.name.startswith("test")]
-    return found
-
-
-def find_user_tests(target: Target, path: Path, workspace: Path) -> list[str]:
-    """Pytest node ids ("ABSPATH::test_x", "ABSPATH::TestX::test_y") of the
-    user's tests that mention the target."""
-    return [node_id for node_id, _ in user_test_snippets(target, path, workspace)]
-
-
-async def find_user_tests_async(target: Target, path: Path, workspace: Path) -> list[str]:
-    """:func:`find_user_tests` in a worker thread (a workspace walk and file reads: keep
-    them off an event loop)."""
-    return await asyncio.to_thread(find_user_tests, target, path, workspace)
-
-
 # -- module parts ----------------------------------------------------------------------------
-
-
-def _first_doc_line(node: ast.AST) -> str:
-    doc = ast.get_docstring(node) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) \
-        else None
-    return doc.strip().splitlines()[0] if doc and doc.strip() else ""
-
-
-def _signature(node: ast.FunctionDef | ast.AsyncFunctionDef, indent: str = "") -> str:
-    stub = copy.copy(node)
-    stub.body = [ast.Expr(ast.Constant(...))]
-    text = ast.unparse(stub).replace(":\n    ...", ": ...")
-    doc = _first_doc_line(node)
-    text += f"  # {doc}" if doc else ""
-    return "\n".join(indent + line for line in text.splitlines())
-
-
-def _class_line(node: ast.ClassDef, indent: str = "") -> str:
-    bases = [ast.unparse(b) for b in node.bases] + [ast.unparse(k) for k in node.keywords]
-    doc = _first_doc_line(node)
-    decorators = "".join(f"{indent}@{ast.unparse(d)}\n" for d in node.decorator_list)
-    return f"{decorators}{indent}class {node.name}{'(' + ', '.join(bases) + ')' if bases else ''}:" + \
-        (f"  # {doc}" if doc else "")
-
-
-def _class_summary(node: ast.ClassDef, skip: str | None = None) -> str:
-    """Class line, class attributes, instance attributes and method signatures."""
-    kinds = (ast.FunctionDef, ast.AsyncFunctionDef)
-    out = [_class_line(node)]
-    for item in node.body:
-        if isinstance(item, (ast.Assign, ast.AnnAssign)):
-            out.append("    " + ast.unparse(item).splitlines()[0][:120])
-        elif isinstance(item, kinds) and item.name != skip:
-            out.append(_signature(item, "    "))
-            if item.name == "__init__":
-                attrs = sorted({t.attr for t in ast.walk(item) if isinstance(t, ast.Attribute)
-                                and isinstance(t.ctx, ast.Store) and isinstance(t.value, ast.Name)
-                                and t.value.id == "self"})
-                if attrs:
-                    out.append("    # instance attributes: " + ", ".join("self." + a for a in attrs))
-        elif isinstance(item, ast.ClassDef):
-            out.append("    " + _class_line(item))
-    return "\n".join(out)
 
 
 def _enclosing(tree: ast.Module, target: Target) -> list[ast.ClassDef]:
@@ -302,16 +128,32 @@ def _snippet(node_id: str, source: str, workspace: Path) -> str:
         lines = lines[:MAX_SNIPPET_LINES] + ["    # ..."]
     file, _, name = node_id.partition("::")
     try:
-        file = str(Path(file).relative_to(workspace))
+        file = Path(file).relative_to(workspace).as_posix()
     except ValueError:
         pass
     return f"# {file}::{name}\n" + "\n".join(lines)
 
 
+def _cut(item: str, avail: int) -> str | None:
+    """The first lines of a multi-line item (its ``# where`` line kept) that fit in ``avail``
+    characters, ending with ``    # ...``; None when too little would be left."""
+    if avail < MIN_CUT:
+        return None
+    lines, size = item.split("\n"), 0
+    kept: list[str] = []
+    for line in lines:
+        if size + len(line) + 1 + 10 > avail:
+            break
+        kept.append(line)
+        size += len(line) + 1
+    return "\n".join([*kept, "    # ..."]) if len(kept) >= 3 else None
+
+
 class _Sections:
     """Sections chosen by priority within a character budget, shown in a fixed order."""
 
-    ORDER = ("head", "imports", "outline", "named", "others", "around", "tests")
+    ORDER = ("head", "imports", "outline", "named", "others", "around", "project", "imported", "neighbours",
+             "tests")
 
     def __init__(self, budget: int) -> None:
         self.budget = budget
@@ -324,13 +166,19 @@ class _Sections:
         used = len(self.text())
         return self.budget - used - (2 if used else 0)
 
-    def add(self, key: str, title: str, items: Iterable[str], share: float = 1.0) -> None:
-        """The items that fit (each whole, in order), under ``title``.  ``items`` is read
-        only while one more could fit (no item is shorter than MIN_ITEM characters)."""
+    def add(self, key: str, title: str, items: Iterable[str], share: float = 1.0, cap: int | None = None) -> None:
+        """The items that fit (each whole, or a long one cut at a line), in order, under
+        ``title``, in at most ``share`` of the room left and ``cap`` characters.  ``items`` is
+        read only while one more could fit (no item is shorter than MIN_ITEM characters)."""
         avail = int(self.room() * share)
+        if cap is not None:
+            avail = min(avail, cap)
         chosen, size = [], len(title)
         for item in items:
             extra = len(item) + (1 if size else 0)
+            if size + extra > avail and "\n" in item:
+                item = _cut(item, avail - size - (1 if size else 0)) or item
+                extra = len(item) + (1 if size else 0)
             if size + extra <= avail:
                 chosen.append(item)
                 size += extra
@@ -340,60 +188,9 @@ class _Sections:
             self.chosen[key] = "\n".join([title, *chosen] if title else chosen)
 
 
-def build_context(source: str, target: Target | ClassTarget | ModuleTarget, *, path: Path, workspace: Path,
-                  max_tokens: int) -> str:
-    """The context for ``target`` in ``source`` (the file at ``path``), at most
-    ``max_tokens`` estimated tokens.  A class spec (``classspec.ClassTarget``) gets the same
-    rule as a function: the class is the target, its tests are those that mention it; a
-    module spec's block is the target (its functions do not exist yet: no tests)."""
-    out = _Sections(max(0, max_tokens) * 4)
-    workspace = Path(workspace).resolve()
-    try:
-        rel = str(Path(path).resolve().relative_to(workspace))
-    except ValueError:
-        rel = Path(path).name
-    lines = source.splitlines()
-    around = _without_target(lines, target) if target.def_range else lines
-    tests = [_snippet(i, s, workspace) + "\n" for i, s in user_test_snippets(target, Path(path), workspace)]
-    if tests:
-        tests[-1] = tests[-1].rstrip("\n")
-    tests_title = f"# existing tests that mention {target.name}\n"
-    out.add("head", "", [f"# file: {rel}"])
-    out.add("whole", "", ["\n".join(around)])
-    if "whole" in out.chosen:                      # small module: all of it, then the tests
-        out.chosen["head"] += "\n\n" + out.chosen.pop("whole")
-        out.add("tests", tests_title, tests)
-        return out.text()
-    module = _module(source)
-    tree = module.tree
-    out.add("imports", "", module.imports)
-    chain = _enclosing(tree, target)
-    if chain:
-        outer = [_class_line(c, "    " * i) for i, c in enumerate(chain[:-1])]
-        inner = _class_summary(chain[-1], skip=target.name)
-        out.add("outline", "", ["\n".join([*outer, *("    " * (len(chain) - 1) + x for x in inner.splitlines())])])
-    spec_text = target.spec + "\n" + target.header
-    top = chain[0].name if chain else None
-    here = target.def_range.start.line if target.def_range else 0
-    nearest = sorted((n for n in module.tops if n.name not in (target.name, top)),
-                     key=lambda n: abs(n.lineno - 1 - here))
-    is_named = [_word(n.name, spec_text) for n in nearest]
-    out.add("named", "# used by the spec", [module.signature(n) for n, yes in zip(nearest, is_named) if yes])
-    out.add("tests", tests_title, tests)
-    out.add("others", "# elsewhere in the module",
-            (module.signature(n) for n, yes in zip(nearest, is_named) if not yes), share=0.5)
-    title = "# around the target"
-    near = _window(around, min(here, len(around) - 1), out.room() - len(title) - 1) if around else ""
-    out.add("around", title, [near] if near else [])
-    text = out.text()
-    return text[: max(text.rfind("\n", 0, out.budget + 1), 0)] if len(text) > out.budget else text
-
-
 class _Module:
-    """A module's tree and what every job on it needs, made once per text: its imports,
-    its top-level functions and classes, their signatures as they are asked for."""
-
-    KINDS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    """A module's tree and what every job on it needs, made once per text: its imports, its
+    definitions (:func:`specloop.projectindex.summarize`), its functions and methods."""
 
     def __init__(self, source: str) -> None:
         try:
@@ -401,15 +198,37 @@ class _Module:
         except (SyntaxError, ValueError, MemoryError, RecursionError):
             self.tree = ast.Module(body=[], type_ignores=[])
         self.imports = [ast.unparse(n) for n in self.tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
-        self.tops = [n for n in self.tree.body if isinstance(n, self.KINDS)]
-        self._signatures: dict[int, str] = {}
+        self.info = projectindex.summarize(source, Path("<module>"), self.tree, lazy=True)
+        self.lines = source.splitlines()
+        self._texts: dict[str, str] = {}
+        self.functions = [n for top in self.tree.body for n in ([top] if isinstance(top, FUNCTIONS) else
+                          [m for m in top.body if isinstance(m, FUNCTIONS)] if isinstance(top, ast.ClassDef)
+                          else [])]
+        self._uses: dict[int, tuple[set[str], set[tuple[str, str]]]] = {}
+        self._lock = threading.Lock()
 
-    def signature(self, node: ast.AST) -> str:
-        text = self._signatures.get(id(node))
+    def piece(self, rel: str, d: Definition) -> str:
+        """``# rel:LINE`` and the short form of the module's definition ``d``, made once."""
+        text = self._texts.get(d.name)
         if text is None:
-            text = self._signatures[id(node)] = _class_summary(node) if isinstance(node, ast.ClassDef) \
-                else _signature(node)  # type: ignore[arg-type]
-        return text
+            text = self._texts[d.name] = describe(self.info.nodes[d.name], self.lines)
+        return f"# {rel}:{d.line}\n{text}"
+
+    def uses(self, node: ast.AST) -> tuple[set[str], set[tuple[str, str]]]:
+        """The names a function reads, and the (name, attribute) pairs it reads (``m.f``)."""
+        with self._lock:
+            hit = self._uses.get(id(node))
+        if hit is None:
+            names, attrs = set(), set()
+            for n in ast.walk(node):
+                if isinstance(n, ast.Name):
+                    names.add(n.id)
+                elif isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name):
+                    attrs.add((n.value.id, n.attr))
+            hit = (names, attrs)
+            with self._lock:
+                self._uses[id(node)] = hit
+        return hit
 
 
 def _module(source: str) -> _Module:
@@ -429,9 +248,132 @@ def _module(source: str) -> _Module:
     return module
 
 
+# -- what the target may use -----------------------------------------------------------------
+
+
+def _piece(rel: str, d: Definition, local: str | None = None) -> str:
+    alias = f" (imported as {local})" if local and local != d.name and "." not in local else ""
+    if d.kind == "module":
+        return f"# {rel}: module {d.name}{alias}, defines {d.text.partition(' defines: ')[2] or 'nothing'}"
+    return f"# {rel}:{d.line}{alias}\n{d.text}"
+
+
+def _unique(defs: Iterable[Definition], seen: set[tuple[str, int, bool]]) -> list[Definition]:
+    out = []
+    for d in defs:
+        key = (str(d.file), d.line, d.kind == "module")
+        if key not in seen:
+            seen.add(key)
+            out.append(d)
+    return out
+
+
+class _Needs:
+    """The definitions ``target`` may use, ranked: its module's and the project's."""
+
+    def __init__(self, module: _Module, target, path: Path, workspace: Path, rel: str) -> None:
+        words = set(_IDENT.findall(target.spec + "\n" + target.header))
+        self.words = words | {w.split(".")[0] for w in words}
+        chain = _enclosing(module.tree, target)
+        self.chain = chain
+        skip = {target.name, chain[0].name if chain else None}
+        here = target.def_range.start.line + 1 if target.def_range else 1
+        seen: set[tuple[str, int, bool]] = set()
+        local = sorted((d for n, d in module.info.defs.items() if n not in skip),
+                       key=lambda d: abs(d.line - here))
+        local = _unique(local, seen)
+        self.local_named = [module.piece(rel, d) for d in local if d.name in self.words]
+        self.local_others = (module.piece(rel, d) for d in local if d.name not in self.words)   # read lazily
+
+        # neighbours: the functions and methods nearest the target, and what they use
+        near = sorted((f for f in module.functions if f.lineno != here and f.name != target.name),
+                      key=lambda f: abs(f.lineno - here))[:NEIGHBOURS]
+        first_use: dict[str, int] = {}
+        member_use: dict[tuple[str, str], int] = {}
+        for rank, f in enumerate(near):
+            names, attrs = module.uses(f)
+            for n in names:
+                first_use.setdefault(n, rank)
+            for a in attrs:
+                member_use.setdefault(a, rank)
+        imports = module.info.imports
+        members = {(w.split(".")[0], w.split(".")[1]) for w in words if "." in w and w.split(".")[0] in imports}
+        members |= {a for a in member_use if a[0] in imports}
+        found = projectindex.imported_definitions(path, workspace, imports.values(), members)
+        index = projectindex.index_for(workspace)
+        local_of = {id(d): k for k, d in reversed(found.items())}
+        named = [d for k, d in found.items() if k in self.words]
+        imported = sorted((k for k in found if "." not in k and k not in self.words),
+                          key=lambda k: (first_use.get(k, NEIGHBOURS), imports[k].line))
+        reached = sorted((k for k in found if "." in k and k not in self.words),
+                         key=lambda k: member_use.get(tuple(k.split(".", 1)), NEIGHBOURS))  # type: ignore[arg-type]
+        def pieces(defs: Iterable[Definition]) -> list[str]:
+            return [_piece(index.rel(d.file), d, local_of.get(id(d))) for d in _unique(defs, seen)]
+        self.project_named = pieces(named)
+        self.imported = pieces(found[k] for k in imported)
+        self.neighbours = pieces(found[k] for k in reached)
+
+
+def build_context(source: str, target: Target | ClassTarget | ModuleTarget, *, path: Path, workspace: Path,
+                  max_tokens: int) -> str:
+    """The context for ``target`` in ``source`` (the file at ``path``), at most
+    ``max_tokens`` estimated tokens.  A class spec (``classspec.ClassTarget``) gets the same
+    rule as a function: the class is the target, its tests are those that mention it; a
+    module spec's block is the target (its functions do not exist yet: no tests)."""
+    out = _Sections(max(0, max_tokens) * 4)
+    workspace = Path(workspace).resolve()
+    try:
+        rel = Path(path).resolve().relative_to(workspace).as_posix()
+    except ValueError:
+        rel = Path(path).name
+    lines = source.splitlines()
+    around = _without_target(lines, target) if target.def_range else lines
+    tests = [_snippet(i, s, workspace) + "\n" for i, s in user_test_snippets(target, Path(path), workspace)]
+    if tests:
+        tests[-1] = tests[-1].rstrip("\n")
+    tests_title = f"# existing tests that mention {target.name}\n"
+    tests_cap = int(out.budget * TESTS_SHARE)
+    module = _module(source)
+    needs = _Needs(module, target, Path(path), workspace, rel)
+    project_title = "# from other files of the project"
+    out.add("head", "", [f"# file: {rel}"])
+    whole = "\n".join(around)
+    wanted = len("\n".join([project_title, *needs.project_named, *needs.imported]))
+    if len(whole) + 2 <= out.room() - min(wanted, int(out.budget * PROJECT_SHARE)):
+        out.chosen["head"] += "\n\n" + whole          # small module: all of it, then the rest
+        out.add("project", project_title, needs.project_named)
+        out.add("imported", "# imported from the project" if "project" in out.chosen else project_title,
+                needs.imported)
+        out.add("tests", tests_title, tests, cap=tests_cap)
+        out.add("neighbours", "# used near the target", needs.neighbours)
+        return _bounded(out)
+    out.add("imports", "", module.imports, share=0.25)
+    chain = needs.chain
+    if chain:
+        outer = [class_line(c, "    " * i) for i, c in enumerate(chain[:-1])]
+        inner = class_summary(chain[-1], skip=target.name)
+        out.add("outline", "", ["\n".join([*outer, *("    " * (len(chain) - 1) + x for x in inner.splitlines())])])
+    out.add("named", "# used by the spec", needs.local_named)
+    out.add("project", project_title + ", used by the spec", needs.project_named)
+    out.add("tests", tests_title, tests, cap=tests_cap)
+    out.add("others", "# elsewhere in the module", needs.local_others, share=0.5)
+    out.add("imported", "# imported from the project", needs.imported, share=0.6)
+    out.add("neighbours", "# used near the target", needs.neighbours, share=0.6)
+    title = "# around the target"
+    here = target.def_range.start.line if target.def_range else 0
+    near = _window(around, min(here, len(around) - 1), out.room() - len(title) - 1) if around else ""
+    out.add("around", title, [near] if near else [])
+    return _bounded(out)
+
+
+def _bounded(out: _Sections) -> str:
+    text = out.text()
+    return text[: max(text.rfind("\n", 0, out.budget + 1), 0)] if len(text) > out.budget else text
+
+
 async def build_context_async(source: str, target: Target, *, path: Path, workspace: Path, max_tokens: int) -> str:
     """:func:`build_context` in a worker thread: it parses the whole module (15 ms at 2,000
-    lines, over 200 ms at 20,000) and scans the workspace's tests, which an event loop
-    serving editor requests must not wait for."""
+    lines, over 200 ms at 20,000), reads the files the module imports from the project and
+    scans the workspace's tests, which an event loop serving editor requests must not wait for."""
     return await asyncio.to_thread(build_context, source, target, path=path, workspace=workspace,
                                    max_tokens=max_tokens)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from specloop import context
+from specloop import context, usertests
 from specloop.context import build_context, estimate_tokens, find_user_tests
 from specloop.spec import Target, find_target
 
@@ -119,9 +119,9 @@ def test_find_user_tests_for_a_function_needs_the_module_named(tmp_path: Path) -
 
 def test_find_user_tests_stops_after_the_file_limit(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _, target, path = area_target(workspace)
-    monkeypatch.setattr(context, "MAX_FILES", 3)
+    monkeypatch.setattr(usertests, "MAX_FILES", 3)
     assert find_user_tests(target, path, workspace) == []     # pkg/ and one file of tests/ seen
-    monkeypatch.setattr(context, "MAX_FILES", 5)
+    monkeypatch.setattr(usertests, "MAX_FILES", 5)
     assert len(find_user_tests(target, path, workspace)) == 1
 
 
@@ -153,7 +153,7 @@ def test_large_module_is_shown_in_parts_by_priority(workspace: Path) -> None:
     assert "    # instance attributes: self.h, self.w" in text
     assert "    def perimeter(self): ..." in text
     # a function the spec names comes before the others, with its first docstring line only
-    assert "# used by the spec\ndef square(x: float) -> float: ...  # Square a number." in text
+    assert "# used by the spec\n# pkg/geo.py:6\ndef square(x: float) -> float: ...  # Square a number." in text
     assert "Longer text" not in text
     assert "def test_area():" in text
     assert "SECRET-SPEC-TEXT" not in text
@@ -183,3 +183,119 @@ def test_comment_spec_target_is_replaced_with_its_comment(tmp_path: Path) -> Non
     target = find_target(source, "join")
     text = build_context(source, target, path=tmp_path / "j.py", workspace=tmp_path, max_tokens=500)
     assert text == "# file: j.py\n\nimport os\n\n# keep: unrelated\n\n# <join: the function to implement>\n\nX = 1"
+
+
+# -- project-aware context (issue 18) ----------------------------------------------------------
+
+PROJECT = {
+    "src/shop/__init__.py": "from .pricing import discount\n",
+    "src/shop/pricing.py": ('"""Prices."""\nRATE = 0.2\n\n\ndef discount(price: float, pct: float) -> float:\n'
+                            '    """Price after a discount of pct percent."""\n    return price\n'),
+    "src/shop/models.py": ('class Item:\n    """An item for sale."""\n    currency = "EUR"\n\n'
+                           '    def __init__(self, name, price):\n        self.name = name\n        self.price = price\n\n'
+                           '    def label(self) -> str:\n        """Name and price."""\n'),
+    "src/shop/util/__init__.py": "",
+    "src/shop/util/money.py": "def cents(x: float) -> int:\n    \"\"\"Whole cents.\"\"\"\n    return 0\n",
+}
+
+CART = '''\
+"""The cart."""
+from shop import discount
+from .models import Item
+from .util import money as m
+import shop.pricing as pricing
+
+_UNSET = object()
+_SIZES = {"s": 1, "m": 2}
+total_of = sum
+
+
+def _helper(items):
+    return [i.price for i in items]
+
+
+def checkout(items: list[Item], code=_UNSET) -> int:
+    """Total of the items in cents with discount applied; uses m.cents."""
+'''
+
+
+def project(tmp_path: Path, cart: str = CART) -> tuple[str, Path]:
+    for rel, text in {**PROJECT, "src/shop/cart.py": cart}.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    return cart, tmp_path / "src" / "shop" / "cart.py"
+
+
+def test_cross_file_definitions_appear_with_file_and_line(tmp_path: Path) -> None:
+    source, path = project(tmp_path)
+    text = build_context(source, find_target(source, "checkout"), path=path, workspace=tmp_path, max_tokens=4000)
+    # re-exported through shop/__init__.py, from a relative import, through a module alias
+    assert "# src/shop/pricing.py:5\ndef discount(price: float, pct: float) -> float: ...  # Price after" in text
+    assert "# src/shop/models.py:1\nclass Item:  # An item for sale.\n    currency = 'EUR'" in text
+    assert "    # instance attributes: self.name, self.price" in text
+    assert "# src/shop/util/money.py:1\ndef cents(x: float) -> int: ...  # Whole cents." in text
+    assert "# src/shop/pricing.py: module pricing, defines RATE, discount" in text
+    # the module itself is small: shown whole, module-level names and aliases included
+    assert "_UNSET = object()" in text and '_SIZES = {"s": 1, "m": 2}' in text and "total_of = sum" in text
+    assert estimate_tokens(text) <= 4000
+
+
+def test_a_large_module_shows_its_names_and_the_projects_first(tmp_path: Path) -> None:
+    filler = "".join(f"\n\ndef filler_{i}(a, b):\n    \"\"\"Filler {i}.\"\"\"\n    return a + b + {i}\n"
+                     for i in range(400))
+    source, path = project(tmp_path, CART + filler)
+    target = find_target(source, "checkout")
+    text = build_context(source, target, path=path, workspace=tmp_path, max_tokens=700)
+    assert estimate_tokens(text) <= 700
+    assert "# used by the spec\n# src/shop/cart.py:7\n_UNSET = object()" in text          # named by the signature
+    assert "# src/shop/models.py:1\nclass Item:" in text and "def cents(x: float)" in text
+    assert "def discount(price: float, pct: float)" in text                               # named by the spec
+    assert "def _helper(items): ..." in text and "total_of = sum" in text                  # nearest others
+
+
+def test_tests_do_not_push_out_needed_helpers(tmp_path: Path) -> None:
+    source, path = project(tmp_path, CART + "".join(f"\n\ndef pad_{i}(a):\n    return a * {i}\n" for i in range(300)))
+    tests = "from shop.cart import checkout\n\n" + "".join(
+        f"def test_checkout_{i}():\n    items = [1] * {i}\n" + "    assert checkout(items) == 0  # padding padding\n" * 8
+        + "\n\n" for i in range(11))
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_cart.py").write_text(tests)
+    text = build_context(source, find_target(source, "checkout"), path=path, workspace=tmp_path, max_tokens=1500)
+    assert estimate_tokens(text) <= 1500
+    assert "def discount(price" in text and "class Item:" in text and "def cents(" in text
+    assert "_UNSET = object()" in text
+    shown = text[text.index("# existing tests that mention checkout"):]
+    assert "def test_checkout_0():" in shown and len(shown) <= 1500 * 4 * context.TESTS_SHARE + 200
+
+
+@pytest.mark.parametrize("max_tokens", [0, 10, 40, 100, 300, 1000, 5000])
+def test_project_context_never_exceeds_the_bound(tmp_path: Path, max_tokens: int) -> None:
+    source, path = project(tmp_path, CART + "".join(f"\n\ndef f{i}(x):\n    return x * {i}  # {'pad ' * 20}\n"
+                                                    for i in range(200)))
+    text = build_context(source, find_target(source, "checkout"), path=path, workspace=tmp_path, max_tokens=max_tokens)
+    assert estimate_tokens(text) <= max_tokens
+
+
+def test_a_long_class_outline_is_cut_at_a_line(tmp_path: Path) -> None:
+    methods = "".join(f"    def method_{i}(self, a, b, c):\n        \"\"\"Method number {i}.\"\"\"\n" for i in range(200))
+    source, path = project(tmp_path)
+    (tmp_path / "src" / "shop" / "models.py").write_text("class Item:\n    \"\"\"An item.\"\"\"\n" + methods)
+    text = build_context(source, find_target(source, "checkout"), path=path, workspace=tmp_path, max_tokens=800)
+    assert "class Item:  # An item.\n    def method_0(self, a, b, c): ..." in text
+    assert "method_199" not in text and "    # ..." in text and estimate_tokens(text) <= 800
+
+
+def test_class_and_module_spec_targets_get_the_project_context(tmp_path: Path) -> None:
+    from specloop.classspec import find_class_targets
+    from specloop.modulespec import find_module_targets
+
+    cls = CART + '\n\nclass Basket:\n    """Items, priced with discount and m.cents."""\n'
+    source, path = project(tmp_path, cls)
+    target = next(t for t in find_class_targets(source) if t.name == "Basket")
+    text = build_context(source, target, path=path, workspace=tmp_path, max_tokens=2000)
+    assert "# <Basket: the class to implement>" in text and "def cents(x: float)" in text
+    block = CART + "\n\n# spec: prices of baskets, using discount.\n\nX = 1\n"
+    source, path = project(tmp_path, block)
+    target = find_module_targets(source)[0]
+    text = build_context(source, target, path=path, workspace=tmp_path, max_tokens=2000)
+    assert "# <module spec: the functions it asks for go here>" in text and "def discount(price" in text
