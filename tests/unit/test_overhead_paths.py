@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from specloop import context, model, spec
+from specloop import context, model, spec, usertests
 from specloop.context import build_context, build_context_async, find_user_tests, find_user_tests_async
 from specloop.spec import cached_targets, find_targets, find_targets_async, find_targets_for, forget_document
 
@@ -81,7 +81,7 @@ def test_a_new_test_file_is_seen_once_the_scan_expires(tmp_path: Path, monkeypat
     target = find_targets(STUB).targets[0]
     assert find_user_tests(target, tmp_path / "geo.py", tmp_path) == []
     (tmp_path / "test_geo.py").write_text("from geo import area\n\ndef test_area():\n    assert area(1, 1) == 1\n")
-    monkeypatch.setattr(context, "SCAN_TTL", 0.0)
+    monkeypatch.setattr(usertests, "SCAN_TTL", 0.0)
     assert len(find_user_tests(target, tmp_path / "geo.py", tmp_path)) == 1
 
 
