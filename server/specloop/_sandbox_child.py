@@ -203,13 +203,22 @@ def supervise(req, results_fd, lifeline_fd, close_fds=()):
             status = st
     kill_descendants()
     tail = _tail(os.path.join(run, "output.txt"))
+    head = _head(os.path.join(run, "output.txt"))
     shutil.rmtree(run, ignore_errors=True)
     if os.WIFSIGNALED(status):
         emit({"kind": "exit", "signal": os.WTERMSIG(status), "tail": tail})
         return 128 + os.WTERMSIG(status)
     code = os.WEXITSTATUS(status)
-    emit({"kind": "exit", "code": code, "tail": tail})
+    emit({"kind": "exit", "code": code, "tail": tail, "head": head})
     return code
+
+
+def _head(path, limit=4000):
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(limit).decode("utf-8", "replace")
+    except OSError:
+        return ""
 
 
 def _tail(path, limit=4000):
@@ -452,20 +461,86 @@ def _mark_wrappers(pytest):
     Plugin.pytest_make_collect_report = pytest.hookimpl(hookwrapper=True)(Plugin.pytest_make_collect_report)
 
 
-def pytest_args(req, run, tests_dir):
+def pytest_args(req, run, tests_dir, plugins=()):
+    """The command line of a run: the test files, the project's root, config file and the
+    options of its ``addopts`` that keep their meaning here (chosen by the sandbox), and
+    the plugins it asks for (``plugins``: ``-p`` arguments)."""
     user_files = []
     for u in req["user_tests"]:
         if u["path"] not in user_files:
             user_files.append(u["path"])
     ini = req.get("ini") or os.path.join(run, "pytest.ini")
+    root = req.get("rootdir") or req["workspace"]
     args = [*(os.path.join(tests_dir, f["name"]) for f in req["files"]), *user_files,
-            "-q", "-p", "no:cacheprovider", "--continue-on-collection-errors", "--rootdir", req["workspace"],
-            "--confcutdir", req["workspace"], "-c", ini, "-o", "addopts=", "--tb=short", "--color=no"]
+            "-q", "-p", "no:cacheprovider", "--continue-on-collection-errors", "--rootdir", root,
+            "--confcutdir", root, "-c", ini, "-o", "addopts=", *req.get("addopts", ()), *plugins,
+            "--tb=short", "--color=no"]
     if not req.get("autoload"):
-        args += ["-o", "required_plugins="]
-        if importlib.util.find_spec("pytest_asyncio"):
-            args += ["-p", "pytest_asyncio.plugin"]  # async tests keep working without the other plugins
+        if not req.get("own_python") and importlib.util.find_spec("pytest_asyncio") and \
+                "pytest_asyncio.plugin" not in plugins and "asyncio" not in plugins:
+            args += ["-p", "pytest_asyncio.plugin"]  # the project's own: async model tests keep working
     return args
+
+
+def _requirement_name(text):
+    name = text.strip()
+    for i, ch in enumerate(name):
+        if ch in " <>=!~;[":
+            return name[:i]
+    return name
+
+
+def _entry_points(dist_name):
+    """(name, module) of the pytest11 entry points of an installed distribution; None: not installed."""
+    try:
+        from importlib import metadata
+    except ImportError:
+        return None
+    for name in dict.fromkeys([dist_name, dist_name.replace("-", "_"), dist_name.replace("_", "-")]):
+        try:
+            dist = metadata.distribution(name)
+        except Exception:
+            continue
+        return [(ep.name, ep.value.split(":")[0]) for ep in dist.entry_points if ep.group == "pytest11"]
+    return None
+
+
+def _importable(name):
+    try:
+        from importlib import metadata
+        eps = metadata.entry_points()
+        group = eps.select(group="pytest11") if hasattr(eps, "select") else eps.get("pytest11", [])
+        if any(ep.name == name for ep in group):
+            return True
+    except Exception:
+        pass
+    try:
+        return importlib.util.find_spec(name) is not None
+    except Exception:
+        return False
+
+
+def plugin_args(req):
+    """(``-p`` arguments, [(plugin, why)] missing) for the plugins the project's config asks
+    for (``req["plugins"]``: [name, why, kind]; kind ``p`` a ``-p`` of addopts, ``required`` a
+    requirement of required_plugins, ``key`` the distribution of an ini key it sets).  With
+    plugin autoload on they load by themselves; otherwise each is loaded by name, and no other."""
+    args, missing = [], []
+    for name, why, kind in req.get("plugins", ()):
+        if kind == "p":
+            if _importable(name):
+                args += ["-p", name]
+            else:
+                missing.append((name, why, kind))
+            continue
+        eps = _entry_points(_requirement_name(name))
+        if eps is None:
+            missing.append((name, why, kind))
+        elif not req.get("autoload"):
+            for ep, module in eps:
+                if ep not in args and module not in args:   # not twice: once as a -p of addopts
+                    args += ["-p", ep]
+    return args, missing
 
 
 def worker(req, run, tests_dir, emit):
@@ -482,8 +557,22 @@ def worker(req, run, tests_dir, emit):
         emit({"kind": "fatal", "reason": "no-pytest", "error": _short("%s: %s" % (type(exc).__name__, exc))})
         return 3
     _mark_wrappers(pytest)
+    plugins, missing = plugin_args(req)
+    emit({"kind": "env", "plugins": plugins[1::2], "missing": [[n, w, k] for n, w, k in missing]})
+    required = [(n, w) for n, w, k in missing if k != "key"]
+    if required:
+        emit({"kind": "fatal", "reason": "missing-plugins",
+              "error": _short(", ".join("%s (%s)" % (n, w) for n, w in required))})
+        return 4
+    if missing:   # a plugin's ini key without the plugin: not an error of the run itself
+        req = dict(req, addopts=[*req.get("addopts", ()), "-W", "ignore:Unknown config option:pytest.PytestConfigWarning"])
     plugin = Plugin(req, tests_dir, finder, emit, pytest)
-    args = pytest_args(req, run, tests_dir)
+    args = pytest_args(req, run, tests_dir, plugins)
+    if req.get("cwd"):
+        try:
+            os.chdir(req["cwd"])   # the project's tests run from its root, as its own runs do
+        except OSError:
+            pass
     apply_limits(req["limits"])
     code = int(pytest.main(args, plugins=[plugin]))
     emit({"kind": "done", "code": code})

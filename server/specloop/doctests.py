@@ -17,6 +17,71 @@ import re
 from .spec import Example
 
 TEST_NAME = re.compile(r"::test_doctest_(\d+)$")
+FLAGS_LINE = "OPTIONFLAGS = []\n"
+
+# The output checker of both sides: doctest's, plus pytest's ALLOW_UNICODE, ALLOW_BYTES and
+# NUMBER flags (as pytest's LiteralsOutputChecker does them), so a project's
+# ``doctest_optionflags`` mean here what they mean in its own doctest runs.  One source, run
+# in the test process (inside the doctest file) and here (``check_outside``); Python 3.8+.
+CHECKER_SOURCE = r'''
+import doctest as _doctest
+import re as _re
+
+for _name in ("ALLOW_UNICODE", "ALLOW_BYTES", "NUMBER"):
+    _doctest.register_optionflag(_name)
+
+
+def _optionflags(names):
+    flags = 0
+    for name in names:
+        flags |= _doctest.OPTIONFLAGS_BY_NAME.get(name, 0)
+    return flags
+
+
+class LiteralsChecker(_doctest.OutputChecker):
+    _unicode = _re.compile(r"(\W|^)[uU]([rR]?[\'\"])")
+    _bytes = _re.compile(r"(\W|^)[bB]([rR]?[\'\"])")
+    _number = _re.compile(r"""
+        (?P<number>
+          (?P<mantissa> (?P<integer1> [+-]?\d*)\.(?P<fraction>\d+) | (?P<integer2> [+-]?\d+)\. )
+          (?: [Ee] (?P<exponent1> [+-]?\d+) )?
+          | (?P<integer3> [+-]?\d+) (?: [Ee] (?P<exponent2> [+-]?\d+) )
+        )""", _re.VERBOSE)
+
+    def check_output(self, want, got, optionflags):
+        if _doctest.OutputChecker.check_output(self, want, got, optionflags):
+            return True
+        by_name = _doctest.OPTIONFLAGS_BY_NAME
+        unicode_, bytes_, number = (optionflags & by_name["ALLOW_UNICODE"], optionflags & by_name["ALLOW_BYTES"],
+                                    optionflags & by_name["NUMBER"])
+        if not (unicode_ or bytes_ or number):
+            return False
+        if unicode_:
+            want, got = self._unicode.sub(r"\1\2", want), self._unicode.sub(r"\1\2", got)
+        if bytes_:
+            want, got = self._bytes.sub(r"\1\2", want), self._bytes.sub(r"\1\2", got)
+        if number:
+            got = self._precision(want, got)
+        return _doctest.OutputChecker.check_output(self, want, got, optionflags)
+
+    def _precision(self, want, got):
+        wants, gots = list(self._number.finditer(want)), list(self._number.finditer(got))
+        if len(wants) != len(gots):
+            return got
+        offset = 0
+        for w, g in zip(wants, gots):
+            fraction, exponent = w.group("fraction"), w.group("exponent1") or w.group("exponent2")
+            precision = (0 if fraction is None else len(fraction)) - (int(exponent) if exponent else 0)
+            expected, actual = float(g.group()), float(w.group())
+            if abs(actual - expected) <= max(1e-6 * abs(expected), 10 ** -precision):
+                got = got[: g.start() + offset] + w.group() + got[g.end() + offset:]
+                offset += w.end() - w.start() - (g.end() - g.start())
+        return got
+'''
+_checker_space: dict = {}
+exec(compile(CHECKER_SOURCE, "<specloop doctest checker>", "exec"), _checker_space)
+LiteralsChecker = _checker_space["LiteralsChecker"]
+optionflag_bits = _checker_space["_optionflags"]
 
 
 def _doctest_text(examples: list[Example]) -> str:
@@ -43,7 +108,8 @@ MODULE = {module!r}
 QUALNAME = {qualname!r}
 TEXT = {text!r}
 SPECLOOP_GOT = {{}}
-
+{checker}
+{flags_line}
 
 class DoctestMismatch(AssertionError):
     def __init__(self, message, source, expected, actual, short):
@@ -56,7 +122,8 @@ class DoctestMismatch(AssertionError):
 
 class _Runner(doctest.DocTestRunner):
     def __init__(self, target):
-        doctest.DocTestRunner.__init__(self, verbose=False, optionflags=0)
+        doctest.DocTestRunner.__init__(self, checker=LiteralsChecker(), verbose=False,
+                                       optionflags=_optionflags(OPTIONFLAGS))
         self.target = target
         self.got = None
         self.exc = None
@@ -108,24 +175,25 @@ def _check(n):
         SPECLOOP_GOT["test_doctest_%d" % n] = ["out", runner.got]
     if not runner.failed_target:
         return
-    flags = 0
+    flags = _optionflags(OPTIONFLAGS)
     for flag, on in target.options.items():
         flags = flags | flag if on else flags & ~flag
     got = runner.got if runner.exc is None else "Exception raised:\\n" + runner.got
     source = "".join("    " + line for line in target.source.splitlines(True))
-    message = "Failed example:\\n" + source + doctest.OutputChecker().output_difference(target, got, flags)
+    message = "Failed example:\\n" + source + LiteralsChecker().output_difference(target, got, flags)
     expected, actual = target.want.rstrip("\\n"), runner.got.rstrip("\\n")
     short = "doctest %s: expected %r, got %r" % (target.source.strip().splitlines()[0], expected, actual)
     raise DoctestMismatch(message, target.source, expected, actual, short) from runner.exc
 '''
 
 
-def make_doctest_file(module_name: str, qualname: str, examples: list[Example]) -> str:
+def make_doctest_file(module_name: str, qualname: str, examples: list[Example], optionflags=()) -> str:
     """A pytest module with one test per doctest example (``test_doctest_<n>``).
 
     The examples are rebuilt as doctest text and parsed back with the stdlib
     parser at test time, so directives (``# doctest: +ELLIPSIS``), expected
-    exceptions and ``<BLANKLINE>`` follow doctest's own rules."""
+    exceptions and ``<BLANKLINE>`` follow doctest's own rules; ``optionflags`` (names,
+    e.g. the project's ``doctest_optionflags``) apply to every example, as in pytest."""
     text = _doctest_text(examples)
     parsed = doctest.DocTestParser().get_examples(text)
     def line_end(text: str) -> str:
@@ -133,11 +201,22 @@ def make_doctest_file(module_name: str, qualname: str, examples: list[Example]) 
 
     if [(e.source, e.want) for e in parsed] != [(line_end(x.source), line_end(x.want)) for x in examples]:
         raise ValueError(f"cannot rebuild the doctest examples of {qualname}")
-    body = _DOCTEST_TEMPLATE.format(module=module_name, qualname=qualname, text=text)
+    body = _DOCTEST_TEMPLATE.format(module=module_name, qualname=qualname, text=text, checker=CHECKER_SOURCE,
+                                    flags_line=FLAGS_LINE)
+    body = with_optionflags(body, optionflags)
     tests = "".join(f"\n\ndef test_doctest_{n}():\n    _check({n})\n" for n in range(len(examples)))
     return body + tests
 
 
+
+
+def with_optionflags(content: str, names) -> str:
+    """A doctest file of :func:`make_doctest_file` whose examples run with the option flags
+    ``names`` (the sandbox sets the project's ``doctest_optionflags`` this way)."""
+    names = [str(n) for n in names]
+    if FLAGS_LINE not in content and not re.search(r"^OPTIONFLAGS = \[.*\]$", content, re.M):
+        raise ValueError("not a doctest file of make_doctest_file")
+    return re.sub(r"^OPTIONFLAGS = \[.*\]$", lambda m: f"OPTIONFLAGS = {names!r}", content, count=1, flags=re.M)
 
 
 def doctest_text(examples: list[Example]) -> str:
@@ -145,28 +224,28 @@ def doctest_text(examples: list[Example]) -> str:
     return _doctest_text(examples)
 
 
-def _flags(example: doctest.Example) -> int:
-    flags = 0
+def _flags(example: doctest.Example, base: int = 0) -> int:
+    flags = base
     for flag, on in example.options.items():
         flags = flags | flag if on else flags & ~flag
     return flags
 
 
-def check_outside(text: str, test_id: str, got: object) -> str | None:
+def check_outside(text: str, test_id: str, got: object, optionflags=()) -> str | None:
     """None when ``got`` (``["out", text]`` or ``["exc", line]``) satisfies the example
-    that ``test_id`` checks, else why not."""
+    that ``test_id`` checks under ``optionflags`` (names) and its own directives, else why not."""
     match = TEST_NAME.search(test_id)
     examples = doctest.DocTestParser().get_examples(text)
     if match is None or int(match.group(1)) >= len(examples):
         return "not a test of a known doctest example"
     example = examples[int(match.group(1))]
-    flags = _flags(example)
+    flags = _flags(example, optionflag_bits(optionflags))
     if flags & doctest.SKIP:
         return None
     if not (isinstance(got, list) and len(got) == 2 and got[0] in ("out", "exc") and isinstance(got[1], str)):
         return "the run reported no output for this example"
     kind, value = got
-    checker = doctest.OutputChecker()
+    checker = LiteralsChecker()
     if example.exc_msg is None:
         return None if kind == "out" and checker.check_output(example.want, value, flags) else \
             "the example's output does not match"

@@ -95,9 +95,13 @@ class Job:
         outs = attempt.outcomes(set(self.disputed))
         passed = sum(o.outcome == "passed" for o in outs)
         self.emit(Tested(self.target.qualname, passed, len(outs) - passed, len(outs)))
-        self.trace.write("tests", iteration=attempt.iteration, isolation=attempt.run.isolation,
-                         error=attempt.run.error, seconds=attempt.run.seconds,
-                         outcomes=[o.to_dict() for o in attempt.run.outcomes])
+        run = attempt.run
+        extra = {"left_out": run.left_out} if run.left_out else {}
+        if run.hint:
+            extra["hint"] = run.hint
+        self.trace.write("tests", iteration=attempt.iteration, isolation=run.isolation, error=run.error,
+                         seconds=run.seconds, python={"path": run.python, "source": run.python_source},
+                         outcomes=[o.to_dict() for o in run.outcomes], **extra)
 
     # -- steps ----------------------------------------------------------------
     async def ask_code(self, step: str, messages: list[dict], sample: Sample | None = None) -> Candidate:

@@ -43,10 +43,10 @@ try:
 except ModuleNotFoundError:  # pragma: no cover - Python 3.10
     tomllib = None  # type: ignore[assignment]
 
-__all__ = ["PytestConfig", "ProjectPython", "pytest_config", "find_python", "needed_plugins",
+__all__ = ["PytestConfig", "ProjectPython", "pytest_config", "find_python", "needed_plugins", "run_options",
            "module_name_for", "NO_PROJECT_PYTHON_HINT"]
 
-CONFIG_FILES = ("pytest.ini", ".pytest.ini", "pytest.toml", ".pytest.toml", "pyproject.toml", "tox.ini",
+CONFIG_FILES = ("pytest.toml", ".pytest.toml", "pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini",
                 "setup.cfg")
 NO_PROJECT_PYTHON_HINT = ("create .venv in the project with its test dependencies "
                           "(e.g. `python -m venv .venv && .venv/bin/pip install -e . pytest ...`), "
@@ -116,10 +116,13 @@ class PytestConfig:
 
     @property
     def doctest_optionflags(self) -> list[str]:
-        """Names of the doctest option flags the project's doctests run with (pytest's
-        default: ``ELLIPSIS``)."""
+        """Names of the doctest option flags the project's doctests run with: its
+        ``doctest_optionflags``; pytest's default ``ELLIPSIS`` where it runs doctests with
+        pytest (``--doctest-modules`` in ``addopts``) without setting them; else none."""
         names = self.args("doctest_optionflags")
-        return ["ELLIPSIS"] if names is None else [n.strip() for n in names if n.strip()]
+        if names is None:
+            return ["ELLIPSIS"] if "--doctest-modules" in self.addopts else []
+        return [n.strip() for n in names if n.strip()]
 
     @property
     def addopts(self) -> list[str]:
@@ -231,11 +234,12 @@ def _read(path: Path) -> dict | None:
     return {k: v for k, v in parser.items(section)}
 
 
-def needed_plugins(config: PytestConfig) -> list[tuple[str, str]]:
-    """(plugin, why) for each plugin the project's config asks for: ``-p NAME`` in
-    ``addopts`` (a module or an entry-point name), each of ``required_plugins`` (a
-    distribution, maybe with a version), a distribution whose own ini key the config sets."""
-    out: list[tuple[str, str]] = []
+def needed_plugins(config: PytestConfig) -> list[tuple[str, str, str]]:
+    """(plugin, why, kind) for each plugin the project's config asks for: ``-p NAME`` in
+    ``addopts`` (kind ``p``: a module or an entry-point name), each of ``required_plugins``
+    (``required``: a distribution, maybe with a version), a distribution whose own ini key
+    the config sets (``key``; ``asyncio_mode`` for pytest-asyncio...)."""
+    out: list[tuple[str, str, str]] = []
     opts = config.addopts
     for i, arg in enumerate(opts):
         name = None
@@ -244,13 +248,59 @@ def needed_plugins(config: PytestConfig) -> list[tuple[str, str]]:
         elif arg.startswith("-p") and len(arg) > 2 and arg[2] != "-":
             name = arg[2:].lstrip("=")
         if name and not name.startswith("no:"):
-            out.append((name, f"-p {name} in addopts"))
+            out.append((name, f"-p {name} in addopts", "p"))
     for req in config.args("required_plugins") or []:
-        out.append((req, "required_plugins"))
+        out.append((req, "required_plugins", "required"))
+    asyncio_opt = any(a.startswith("--asyncio-mode") for a in config.addopts)
     for key, dist in PLUGIN_KEYS.items():
-        if key in config.options and not any(_dist_name(p) == dist for p, _ in out):
-            out.append((dist, f"{key} in the pytest config"))
+        if (key in config.options or (key == "asyncio_mode" and asyncio_opt)) and \
+                not any(_dist_name(p) == dist for p, _, _ in out):
+            out.append((dist, f"{key} in the pytest config", "key"))
     return out
+
+
+# options of addopts that keep their meaning when specloop runs chosen tests: the rest select,
+# stop early, distribute, measure or report (-k, -m, -x, --lf, -n, --cov, -v...) and are dropped
+_KEPT_FLAGS = ("--strict-markers", "--strict-config", "--strict", "--disable-warnings", "--disable-pytest-warnings")
+_KEPT_WITH_VALUE = ("--import-mode", "-W", "--pythonwarnings", "-o", "--override-ini")
+
+
+def run_options(config: PytestConfig) -> tuple[list[str], list[str]]:
+    """(kept, dropped): the options of the project's ``addopts`` a run of chosen tests keeps
+    (``--import-mode``, ``-W``, ``-o``, ``--strict-markers``..., ``--asyncio-mode`` as
+    ``-o asyncio_mode``) and the ones it drops.  ``-p`` plugins are :func:`needed_plugins`'."""
+    kept: list[str] = []
+    dropped: list[str] = []
+    opts = config.addopts
+    i = 0
+    while i < len(opts):
+        arg = opts[i]
+        name, eq, value = arg.partition("=")
+        if arg in _KEPT_FLAGS:
+            kept.append(arg)
+        elif name in _KEPT_WITH_VALUE and (eq or i + 1 < len(opts)):
+            if not eq:
+                i += 1
+                value = opts[i]
+            kept += [name, value]
+        elif arg.startswith("-W") and len(arg) > 2:
+            kept += ["-W", arg[2:]]
+        elif name == "--asyncio-mode" and (eq or i + 1 < len(opts)):
+            if not eq:
+                i += 1
+                value = opts[i]
+            kept += ["-o", f"asyncio_mode={value}"]
+        elif arg == "-p" and i + 1 < len(opts):
+            i += 1
+            if opts[i].startswith("no:"):
+                kept += ["-p", opts[i]]
+        elif arg.startswith("-p") and len(arg) > 2 and arg[2] != "-":
+            if arg[2:].lstrip("=").startswith("no:"):
+                kept += ["-p", arg[2:].lstrip("=")]
+        else:
+            dropped.append(arg)
+        i += 1
+    return kept, dropped
 
 
 def _dist_name(requirement: str) -> str:

@@ -40,6 +40,10 @@ class TestRun:
     seconds: float = 0.0
     isolation: str = "process"    # "bwrap" or "process"
     tampered: str | None = None   # why the run's own reports were not trusted (then every test failed)
+    python: str | None = None     # the Python that ran the tests
+    python_source: str | None = None   # where it was found: "workspace .venv", "setting", "specloop's own"...
+    left_out: list[str] = field(default_factory=list)   # user tests found but not run (the run's bound)
+    hint: str | None = None       # what to do about the project's environment (a plugin it asks for is missing)
 
     @property
     def passed(self) -> int:
@@ -184,6 +188,7 @@ class JobResult:
     kept_tests: str | None = None        # a test module with the kept model tests
     error: str | None = None
     trace_path: str | None = None
+    python: dict[str, str] | None = None   # {"path", "source"}: the Python that ran the tests
 
     def summary_dict(self) -> dict[str, Any]:
         """The per-target object of `specloop run --json` (DESIGN.md contract 1)."""
@@ -198,4 +203,5 @@ class JobResult:
             "seconds": round(self.seconds, 3),
             "error": self.error,
             "trace": self.trace_path,
+            "python": self.python,
         }

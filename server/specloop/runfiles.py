@@ -353,9 +353,11 @@ async def implement_file(run: Run, job: FileJob, settings: Settings) -> None:
 
     path, workspace = job.source.path, job.workspace
     job.current = job.shown = job.source.text
+    python = _python_of(settings, workspace)
     for target in job.targets:
         result = await components.implement_any(job.current, path, target, settings, workspace=workspace,
                                                 emit=run.reporter.event)   # a function or a class target
+        result.python = result.python or python
         run.reporter.result(result, _finding_lines(job.shown, result))
         for line in components.component_lines(result):
             run.reporter.note(line)
@@ -377,6 +379,14 @@ async def implement_file(run: Run, job: FileJob, settings: Settings) -> None:
         if result.status != "passed" and run.args.diff:
             run.reporter.note(f"# {result.name}: failing attempt ({result.status}: {reason_of(result)}) "
                               f"included in the diff; only --write-failing writes it")
+
+
+def _python_of(settings: Settings, workspace: Path) -> dict[str, str]:
+    """The Python that runs the workspace's tests and where it was found (``--json``'s
+    ``python``): the sandbox's own choice (:func:`specloop.projectenv.find_python`)."""
+    from .projectenv import find_python
+
+    return find_python(settings.python, Path(workspace).resolve()).as_dict()
 
 
 def finish_file(run: Run, job: FileJob, settings: Settings) -> None:

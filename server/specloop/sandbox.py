@@ -36,9 +36,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
+import re
 import signal
-import sys
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -46,7 +45,9 @@ from pathlib import Path
 
 from . import warm
 from .doctests import check_outside, doctest_text, make_doctest_file  # noqa: F401 (re-exported)
-from .projectenv import module_name_for  # noqa: F401 (re-exported)
+from .doctests import with_optionflags
+from .projectenv import (NO_PROJECT_PYTHON_HINT, ProjectPython, find_python, module_name_for,  # noqa: F401
+                         needed_plugins, pytest_config, run_options)
 from .isolation import (MARKER_VAR, NO_BWRAP_HINT, bwrap_status, kill_marked, probe_bwrap,  # noqa: F401
                         secret_paths, site_dirs)
 from .results import TestOutcome, TestRun
@@ -58,6 +59,7 @@ FSIZE_MB = 64
 NOFILE = 1024
 MAX_RECORD_BYTES = 8 * 1024 * 1024
 DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
+MAX_USER_TESTS = 40   # node ids of the user's tests per run: the ones that name the target come first
 _OUTCOMES = ("passed", "failed", "error", "skipped")
 
 
@@ -91,30 +93,8 @@ class SandboxRequest:
 
 
 def resolve_python(settings: Settings, workspace: Path) -> str:
-    """settings.python (a name on PATH, or a path relative to the workspace), else the
-    workspace's ``.venv/bin/python`` if it exists, else the server's own Python.
-    Symlinks are kept: a venv's python must be started through its own path."""
-    if settings.python:
-        chosen = os.path.expanduser(settings.python)
-        if os.sep not in chosen:
-            return shutil.which(chosen) or chosen
-        return chosen if os.path.isabs(chosen) else str(Path(workspace, chosen))
-    venv = Path(workspace) / ".venv" / "bin" / "python"
-    return str(venv) if venv.exists() else sys.executable
-
-
-def _pytest_config(workspace: Path) -> Path | None:
-    """The workspace root's pytest config file, in pytest's own order of preference."""
-    for name, section in (("pytest.ini", ""), (".pytest.ini", ""), ("pyproject.toml", "[tool.pytest"),
-                          ("tox.ini", "[pytest]"), ("setup.cfg", "[tool:pytest]")):
-        path = workspace / name
-        try:
-            text = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else None
-        except OSError:
-            text = None
-        if text is not None and (not section or section in text):
-            return path
-    return None
+    """The path of the Python that runs the workspace's tests (:func:`projectenv.find_python`)."""
+    return find_python(settings.python, workspace).path
 
 
 def runner_path() -> str:
@@ -129,6 +109,8 @@ class _Plan:
     files: dict[str, TestFile]      # name -> file
     user_ids: list[str]
     missing: list[str]
+    left_out: list[str] = field(default_factory=list)   # user tests beyond MAX_USER_TESTS: not run
+    optionflags: list[str] = field(default_factory=list)   # the project's doctest_optionflags
 
 
 class Sandbox:
@@ -137,7 +119,8 @@ class Sandbox:
     def __init__(self, settings: Settings, workspace: Path) -> None:
         self.settings = settings
         self.workspace = Path(os.path.abspath(workspace))
-        self.python = resolve_python(settings, self.workspace)
+        self.env: ProjectPython = find_python(settings.python, self.workspace)
+        self.python = self.env.path
         if settings.sandbox == "process":
             self.isolation = "process"
         else:
@@ -187,10 +170,11 @@ class Sandbox:
 
     def _env(self, req: SandboxRequest) -> dict[str, str]:
         module_root = str(module_name_for(Path(os.path.abspath(req.module_path)))[1])
+        project_root = str(pytest_config(self.workspace, Path(os.path.abspath(req.module_path))).root)
         env = {"PATH": os.environ.get("PATH") or DEFAULT_PATH, "HOME": "/tmp", "TMPDIR": "/tmp",
                "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
                "PYTHONNOUSERSITE": "1", "PYTHONIOENCODING": "utf-8",
-               "PYTHONPATH": os.pathsep.join(dict.fromkeys([module_root, str(self.workspace)])),
+               "PYTHONPATH": os.pathsep.join(dict.fromkeys([module_root, project_root, str(self.workspace)])),
                "MALLOC_ARENA_MAX": "2"}  # few malloc arenas: threads fit under RLIMIT_AS
         if os.environ.get("TZ"):
             env["TZ"] = os.environ["TZ"]
@@ -200,8 +184,10 @@ class Sandbox:
         workspace = Path(os.path.abspath(req.workspace))
         module_path = os.path.abspath(req.module_path)
         module_name, root = module_name_for(Path(module_path))
+        config = pytest_config(workspace, Path(module_path))
+        asked, left_out = req.user_tests[:MAX_USER_TESTS], req.user_tests[MAX_USER_TESTS:]
         user_tests, missing, user_files = [], [], []
-        for nodeid in req.user_tests:
+        for nodeid in asked:
             given, _, rest = nodeid.partition("::")
             path = given if os.path.isabs(given) else str(workspace / given)
             if not os.path.isfile(path):
@@ -209,29 +195,43 @@ class Sandbox:
                 continue
             user_tests.append({"path": path, "given": given, "rest": rest or None})
             user_files.append(path)
-        ini = _pytest_config(workspace)
+        flags = config.doctest_optionflags
+        files = [{"name": Path(tf.name).name, "authoritative": tf.authoritative,
+                  "content": with_optionflags(tf.content, flags) if tf.doctest is not None and flags else tf.content}
+                 for tf in req.tests]
+        addopts = run_options(config)[0]
+        if req.tests:   # the generated tests' names must be collected under the project's patterns too
+            for key, default in (("python_functions", "test"), ("python_classes", "Test")):
+                patterns = config.args(key)
+                if patterns is not None and default not in patterns:
+                    addopts += ["-o", f"{key}={' '.join([*patterns, default])}"]
         token, marker = uuid.uuid4().hex + uuid.uuid4().hex, uuid.uuid4().hex
+        ini = config.path
         request = {
             "token": token, "marker": marker, "marker_var": MARKER_VAR,
             "module_name": module_name, "module_path": module_path, "candidate": req.candidate_source,
-            "files": [{"name": Path(tf.name).name, "content": tf.content, "authoritative": tf.authoritative}
-                      for tf in req.tests],
-            "user_tests": user_tests, "workspace": str(workspace), "ini": str(ini) if ini else None,
-            "sys_path": list(dict.fromkeys([str(root), str(workspace)])), "reverse": reverse,
-            "autoload": bool(user_tests),  # generated tests need no third-party plugins: faster start
+            "files": files, "user_tests": user_tests, "workspace": str(workspace), "ini": str(ini) if ini else None,
+            "rootdir": str(config.root), "cwd": str(config.root) if user_tests else None,
+            "addopts": addopts, "plugins": [list(p) for p in needed_plugins(config)],
+            "own_python": self.env.own,
+            "sys_path": list(dict.fromkeys([str(root), str(config.root), str(workspace)])), "reverse": reverse,
+            # generated tests need no third-party plugins (a faster start); specloop's own Python
+            # loads none of its own into a project's run, only those the project's config names
+            "autoload": bool(user_tests) and not self.env.own,
             "limits": {"cpu_seconds": self.settings.cpu_seconds, "memory_mb": self.settings.memory_mb,
                        "fsize_mb": FSIZE_MB, "nofile": NOFILE},
-            "extra_ro": sorted({str(root), os.path.dirname(module_path), *(os.path.dirname(f) for f in user_files),
-                                *([str(Path(ini).parent)] if ini else [])}),
+            "extra_ro": sorted({str(root), str(config.root), os.path.dirname(module_path),
+                                *(os.path.dirname(f) for f in user_files)}),
         }
         return _Plan(request, token, marker, {Path(tf.name).name: tf for tf in req.tests},
-                     [u for u in req.user_tests if u not in missing], missing)
+                     [u for u in asked if u not in missing], missing, left_out, flags)
 
     def _collect(self, plan: _Plan, lines: list[bytes], timed_out: bool, seconds: float) -> TestRun:
-        run = TestRun(timed_out=timed_out, seconds=seconds, isolation=self.isolation)
+        run = TestRun(timed_out=timed_out, seconds=seconds, isolation=self.isolation, python=self.env.path,
+                      python_source=self.env.source, left_out=list(plan.left_out))
         outcomes: dict[str, TestOutcome] = {}
         running: dict[str, bool] = {}
-        fatal = exit_rec = done = None
+        fatal = exit_rec = done = env = None
         tampered: str | None = None
         for raw in lines:
             try:
@@ -259,6 +259,8 @@ class Sandbox:
                     tampered = tampered or f"{oid} passed in the test process but its output does not match"
             elif kind == "fatal":
                 fatal = fatal or rec
+            elif kind == "env":
+                env = env or rec
             elif kind == "done":
                 done = done or rec
             elif kind == "exit":
@@ -268,10 +270,17 @@ class Sandbox:
             found.append(TestOutcome(nodeid, "error", f"test file not found: {nodeid.partition('::')[0]}"))
         interrupted = None
         tail = _last_line(str((exit_rec or {}).get("tail") or ""))
+        missing = [m for m in (env or {}).get("missing") or [] if isinstance(m, list) and len(m) == 3]
+        if missing:
+            names = ", ".join(f"{m[0]} ({m[1]})" for m in missing)
+            run.hint = (f"the project's pytest config asks for {names}, which {self.python} "
+                        f"({self.env.source}) does not have: {self._fix()}")
         if timed_out:
             run.error = interrupted = f"timed out after {self.settings.test_timeout:g} s"
         elif fatal is not None and fatal.get("reason") == "no-pytest":
-            run.error = f"{self.python} has no pytest: {fatal.get('error')}"
+            run.error = f"{self.python} has no pytest: {fatal.get('error')} ({self.env.source}; {self._fix()})"
+        elif fatal is not None and fatal.get("reason") == "missing-plugins":
+            run.error = run.hint or f"the project's pytest config asks for plugins {self.python} does not have"
         elif fatal is not None:
             run.error = f"sandbox runner failed: {fatal.get('error')}"
         elif exit_rec is None:
@@ -287,7 +296,9 @@ class Sandbox:
         elif done is None:
             run.error = interrupted = f"the test run did not finish (exit status {exit_rec.get('code')})"
         elif exit_rec.get("code") not in (0, 1, 5) or done.get("code") != exit_rec.get("code"):
-            run.error = f"pytest exited with status {exit_rec.get('code')}: {tail}"
+            run.error = _pytest_error(exit_rec)
+            if self.env.own:
+                run.error += f" (tests ran with specloop's own Python: {self._fix()})"
         if interrupted:
             found.extend(TestOutcome(oid, "failed", interrupted, authoritative=bool(self._authoritative(plan, oid)))
                          for oid in running if oid not in outcomes)
@@ -300,10 +311,21 @@ class Sandbox:
             for nodeid in plan.user_ids:
                 if not any(i == nodeid or i.startswith((nodeid + "[", nodeid + "::")) for i in seen):
                     found.append(TestOutcome(nodeid, "error", f"test not found: {nodeid}"))
+        if run.hint:
+            found = [o if o.outcome == "passed" or not o.authoritative else
+                     TestOutcome(o.id, o.outcome, f"{o.message} ({run.hint})"[:600], o.expected, o.actual, o.line,
+                                 o.authoritative) for o in found]
         run.outcomes = found
         if tampered:
             _untrusted(run, tampered)
         return run
+
+    def _fix(self) -> str:
+        if self.env.source == "setting":
+            return f"install the project's test dependencies into {self.python}"
+        if self.env.own:
+            return NO_PROJECT_PYTHON_HINT
+        return f"install the project's test dependencies into {self.python}, or set python = \"...\""
 
     def _authoritative(self, plan: _Plan, oid: object) -> bool | None:
         """Whether test ``oid`` is authoritative (decided here, not by the record); None: unknown id."""
@@ -326,7 +348,7 @@ class Sandbox:
         forged = False
         tf = plan.files.get(oid.split("::", 1)[0])
         if outcome == "passed" and tf is not None and tf.doctest is not None:
-            why = check_outside(tf.doctest, oid, rec.get("got"))
+            why = check_outside(tf.doctest, oid, rec.get("got"), plan.optionflags)
             if why is not None:
                 outcome, message, forged = "failed", f"doctest checked outside the run: {why}", True
         if outcome == "skipped" and auth:
@@ -384,6 +406,32 @@ def _untrusted(run: TestRun, why: str) -> None:
     run.error = run.error or f"results not trusted: {why}"
     run.outcomes = [TestOutcome(o.id, "failed", f"not trusted: {why}", authoritative=o.authoritative)
                     for o in run.outcomes]
+
+
+_EXIT_MEANING = {2: "was interrupted", 3: "stopped with an internal error", 4: "refused its command line or config"}
+
+
+def _pytest_error(exit_rec: dict) -> str:
+    """One line for a pytest run that ended with an error status (never its pass count): what
+    the status means and the first line of the error in its output."""
+    code = exit_rec.get("code")
+    head = str(exit_rec.get("head") or "")
+    tail = str(exit_rec.get("tail") or "")
+    lines = [ln.rstrip() for ln in (head + "\n" + tail).splitlines() if ln.strip()]
+    line = ""
+    if code == 3:
+        internal = [ln[len("INTERNALERROR>"):].strip() for ln in lines if ln.startswith("INTERNALERROR>")]
+        errors = [ln for ln in internal if re.match(r"^[\w.]+(Error|Exception|Warning|Exit|Interrupt)\b.*", ln)
+                  or re.match(r"^E\s+\w", ln)]
+        line = (errors or internal or [""])[-1]
+    else:
+        errors = [ln for ln in lines if ln.startswith(("ERROR:", "ImportError while", "E ", "Error"))]
+        line = (errors or [_last_line(tail)])[0]
+        detail = [ln[1:].strip() for ln in lines if ln.startswith("E ")]
+        if line.startswith("ImportError while") and detail:
+            line = f"{line} {detail[-1]}"
+    meaning = _EXIT_MEANING.get(code, "ended") if isinstance(code, int) else "ended"
+    return f"pytest {meaning} (exit status {code}): {line.strip()[:300]}".rstrip(": ")
 
 
 def _text(value: object) -> str | None:

@@ -1,0 +1,192 @@
+"""A real-world project's own tests through the real sandbox: found as pytest collects them,
+run from the project's root with its config (testpaths, doctest_optionflags, filterwarnings =
+error, markers, addopts), by specloop's own Python when the project has none, with none of
+specloop's own pytest plugins loaded into the project's run."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from specloop import warm
+from specloop.sandbox import Sandbox, SandboxRequest, doctest_file
+from specloop.settings import Settings
+from specloop.spec import find_target
+from specloop.usertests import find_user_tests
+
+STUB = '''\
+"""Chunking."""
+
+
+def chunked(iterable, n):
+    """Split ``iterable`` into lists of length ``n``; the last may be shorter.
+
+    >>> chunked(['a', 'b', 'c'], 2)
+    [['a', 'b'],
+     ['c']]
+    >>> chunked([u'x'], 1)
+    [[u'x']]
+    """
+'''
+
+RIGHT = STUB + '''    items = list(iterable)
+    return [items[i:i + n] for i in range(0, len(items), n)]
+'''
+
+WRONG = STUB + '''    items = list(iterable)
+    return [items[i:i + n] for i in range(0, len(items), n + 1)]
+'''
+
+# specloop's own pytest plugins must not be in the project's run: the project asks for none
+CONFTEST = '''\
+import sys
+
+LEAKED = sorted(m for m in ("pytest_lsp", "pytest_asyncio", "pytest_timeout") if m in sys.modules)
+assert not LEAKED, "plugins of specloop's environment loaded into the project's run: %s" % LEAKED
+'''
+
+TESTS = '''\
+import unittest
+
+import pytest
+
+import pkg as p
+from pkg.chunks import chunked as ck
+
+
+class ChunkedTests(unittest.TestCase):
+    def test_pairs(self):
+        self.assertEqual(p.chunked([1, 2, 3, 4], 2), [[1, 2], [3, 4]])
+
+
+@pytest.mark.parametrize("n, count", [(1, 3), (2, 2), (3, 1)])
+def test_count(n, count):
+    assert len(ck([1, 2, 3], n)) == count
+
+
+@pytest.mark.slow
+def test_marked():
+    assert ck([], 2) == []
+
+
+def test_not_about_chunks():
+    assert False, "never asked for"
+'''
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    warm.shutdown()
+    yield write(tmp_path / "proj", {
+        "pyproject.toml": '''\
+            [project]
+            name = "pkg"
+
+            [tool.pytest.ini_options]
+            testpaths = ["tests"]
+            doctest_optionflags = "ALLOW_UNICODE NORMALIZE_WHITESPACE"
+            filterwarnings = ["error"]
+            markers = ["slow: slow tests"]
+            addopts = "--strict-markers -ra -x --maxfail=1 -p no:randomly"
+            ''',
+        "pkg/__init__.py": "from .chunks import chunked\n",
+        "pkg/chunks.py": STUB,
+        "tests/__init__.py": "",
+        "tests/conftest.py": CONFTEST,
+        "tests/test_chunks.py": TESTS,
+        "bench/test_bench_chunks.py": "from pkg import chunked\n\n\ndef test_speed():\n    assert chunked([1], 1) == 'x'\n",
+    })
+    warm.shutdown()
+
+
+async def run(project: Path, candidate: str, **settings):
+    path = project / "pkg" / "chunks.py"
+    target = find_target(STUB, "chunked")
+    ids = find_user_tests(target, path, project)
+    sandbox = Sandbox(Settings(sandbox="process", test_timeout=60.0, **settings), project)
+    tests = [doctest_file("pkg.chunks", "chunked", target.examples)]
+    req = SandboxRequest(module_path=path, candidate_source=candidate, workspace=project, tests=tests,
+                         user_tests=ids)
+    return ids, sandbox, await sandbox.run(req)
+
+
+def names(outcomes) -> dict[str, str]:
+    return {o.id.rsplit("/", 1)[-1]: o.outcome for o in outcomes}
+
+
+async def test_a_right_body_passes_the_project_s_own_tests_and_a_wrong_one_fails(project: Path) -> None:
+    ids, sandbox, result = await run(project, RIGHT)
+    assert [i.rsplit("/", 1)[1] for i in ids] == [
+        "test_chunks.py::ChunkedTests::test_pairs", "test_chunks.py::test_count", "test_chunks.py::test_marked"]
+    assert sandbox.env.own and sandbox.env.source == "specloop's own"
+    assert (result.python, result.python_source) == (sandbox.python, "specloop's own")
+    assert result.error is None, result.error
+    assert names(result.outcomes) == {
+        "test_specloop_doctests.py::test_doctest_0": "passed",   # NORMALIZE_WHITESPACE, from the project
+        "test_specloop_doctests.py::test_doctest_1": "passed",   # ALLOW_UNICODE
+        "test_chunks.py::ChunkedTests::test_pairs": "passed",
+        "test_chunks.py::test_count[1-3]": "passed", "test_chunks.py::test_count[2-2]": "passed",
+        "test_chunks.py::test_count[3-1]": "passed", "test_chunks.py::test_marked": "passed"}
+
+    _, _, wrong = await run(project, WRONG)
+    assert wrong.error is None, wrong.error
+    out = names(wrong.outcomes)
+    assert out["test_chunks.py::ChunkedTests::test_pairs"] == "failed"
+    assert out["test_chunks.py::test_count[2-2]"] == "failed"      # -x in addopts did not stop the run
+    assert out["test_specloop_doctests.py::test_doctest_0"] == "failed"
+
+
+async def test_the_doctest_flags_are_the_project_s(project: Path) -> None:
+    (project / "pyproject.toml").write_text((project / "pyproject.toml").read_text().replace(
+        'doctest_optionflags = "ALLOW_UNICODE NORMALIZE_WHITESPACE"\n', ""))
+    _, _, result = await run(project, RIGHT)
+    out = names(result.outcomes)
+    assert out["test_specloop_doctests.py::test_doctest_0"] == "failed"   # the multi-line list needs the flag
+
+
+async def test_a_plugin_the_project_asks_for_and_does_not_have_is_named_with_what_to_do(project: Path) -> None:
+    config = project / "pyproject.toml"
+    config.write_text(config.read_text() + 'required_plugins = ["pytest-specloop-nonexistent>=1"]\n')
+    _, _, result = await run(project, RIGHT)
+    assert result.error is not None and "pytest-specloop-nonexistent>=1 (required_plugins)" in result.error
+    assert "create .venv" in result.error and "1 passed" not in result.error
+
+
+async def test_an_ini_key_of_a_missing_plugin_does_not_crash_the_run(project: Path) -> None:
+    config = project / "pyproject.toml"
+    config.write_text(config.read_text() + 'DJANGO_SETTINGS_MODULE = "site.settings"\n')
+    _, _, result = await run(project, RIGHT)
+    assert result.error is None, result.error      # not "Unknown config option" as an error (filterwarnings)
+    assert result.hint is not None and "pytest-django" in result.hint
+    assert all(o.outcome == "passed" for o in result.outcomes)
+
+
+async def test_a_pytest_internal_error_is_an_error_never_a_pass_count(project: Path) -> None:
+    (project / "tests" / "conftest.py").write_text(CONFTEST + textwrap.dedent('''
+        def pytest_collection_finish(session):
+            raise RuntimeError("the project's conftest broke")
+        '''))
+    _, _, result = await run(project, RIGHT)
+    assert result.error is not None
+    assert result.error.startswith("pytest stopped with an internal error (exit status 3): "), result.error
+    assert "RuntimeError: the project's conftest broke" in result.error
+    assert "specloop's own Python" in result.error and "passed" not in result.error
+
+
+async def test_many_tests_are_cut_to_the_direct_ones_and_the_run_says_which(project: Path, monkeypatch) -> None:
+    from specloop import sandbox as sandbox_module
+
+    monkeypatch.setattr(sandbox_module, "MAX_USER_TESTS", 2)
+    ids, _, result = await run(project, RIGHT)
+    assert result.left_out == ids[2:] and len(ids) == 3
+    assert not any(o.id.startswith(ids[2]) for o in result.outcomes)
