@@ -23,7 +23,11 @@ Decisions:
   ``*_test.py``) under its ``testpaths``; ``test*`` functions, ``test*`` methods of ``Test*``
   classes without ``__init__``, and ``test*`` methods of ``unittest.TestCase`` subclasses of
   any name (inherited test methods included, one per collecting class); a parametrized test
-  counts once.  A test names the function when its source holds the name as a word.
+  counts once.  A test names the function when its source (decorators included) holds the
+  name: a method as an attribute (``obj.name``, ``Class.name``), a function as a bare name or
+  an attribute of a dotted name (``mod.name``), either as a whole string constant; a test
+  that does not parse counts when the name is a word in it.  (The plain "the name is a word"
+  rule would count ``Meter(...).total()`` as a test of a module-level ``total`` too.)
 * The function is stubbed as a user would leave it: its body replaced by only its docstring
   (the lines after the docstring to the function's last line are removed).  Then
   ``python -m specloop run FILE --target QUALNAME --json`` runs with the copy's root as the
@@ -277,6 +281,12 @@ class ProjectTest:
     def key(self) -> str:
         return f"{self.file}::{self.cls + '::' if self.cls else ''}{self.name}"
 
+    @property
+    def mentions(self) -> "Mentions | None":
+        if not hasattr(self, "_mentions"):
+            self._mentions = mentions(self.source)
+        return self._mentions
+
 
 def project_tests(root: Path, cfg: PytestConfig | None = None) -> list[ProjectTest]:
     """The project's tests as pytest collects them (see the module doc)."""
@@ -350,6 +360,53 @@ def project_tests(root: Path, cfg: PytestConfig | None = None) -> list[ProjectTe
 
 def word(name: str, text: str) -> bool:
     return re.search(rf"(?<![\w]){re.escape(name)}(?![\w])", text) is not None
+
+
+@dataclass
+class Mentions:
+    """What a test's source names: bare names, attributes reached from a dotted name (``mod.f``,
+    ``pkg.mod.f``), attributes reached from anything (``obj().m``), and whole string constants."""
+
+    names: set[str] = field(default_factory=set)
+    dotted: set[str] = field(default_factory=set)
+    attrs: set[str] = field(default_factory=set)
+    strings: set[str] = field(default_factory=set)
+
+
+def mentions(source: str) -> Mentions | None:
+    import textwrap
+    try:
+        tree = ast.parse(textwrap.dedent(source))
+    except SyntaxError:
+        return None
+    out = Mentions()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            out.names.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            out.attrs.add(node.attr)
+            base = node.value
+            while isinstance(base, ast.Attribute):
+                base = base.value
+            if isinstance(base, ast.Name) and base.id not in ("self", "cls"):
+                out.dotted.add(node.attr)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            out.strings.add(node.value)
+    return out
+
+
+def names_function(test: "ProjectTest", name: str, method: bool) -> bool:
+    """Whether the test's source names the function: a method as an attribute (``x.name``), a
+    function as a bare name or an attribute of a dotted name (``mod.name``); either as a whole
+    string (``getattr(obj, "name")``, parametrized names).  Without a parse: the name as a word."""
+    if not word(name, test.source):
+        return False
+    m = test.mentions
+    if m is None:
+        return True
+    if name in m.strings:
+        return True
+    return name in m.attrs if method else (name in m.names or name in m.dotted)
 
 
 # -- the project's package: modules, definitions, functions to stub -----------------------------
@@ -599,7 +656,7 @@ def functions(project: str, root: Path) -> list[Function]:
                 doc = fn.body[0]
                 if fn.body[1].lineno <= doc.end_lineno:   # a statement on the docstring's line
                     continue
-                naming = [t.key for t in tests if word(fn.name, t.source)]
+                naming = [t.key for t in tests if names_function(t, fn.name, method=cls is not None)]
                 if not naming:
                     continue
                 start = min([fn.lineno, *(d.lineno for d in fn.decorator_list)])
@@ -1088,7 +1145,12 @@ def main(argv: list[str] | None = None) -> int:
                 for fut in futures:
                     record(fut.result())
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        if args.keep:
+            print(f"project copies kept in {scratch}", flush=True)
+        else:
+            shutil.rmtree(scratch, ignore_errors=True)
+        if args.repo is not None:
+            shutil.rmtree(chosen[0][1].parent if chosen else "", ignore_errors=True)
     data["rows"].sort(key=lambda r: (r["project"], r.get("file", ""), r["function"], not r.get("context", True)))
     data["summary"] = summarize(data["rows"]) if mode == "oracle" else None
     data["seconds"] = round(time.monotonic() - started, 1)

@@ -134,9 +134,10 @@ def test_the_tests_that_name_a_function_are_counted_as_pytest_collects_them(tmp_
         "tests/test_core.py::TestMeter::test_total_method", "tests/test_core.py::test_total"]
     fns = {f.qualname: f for f in realrepo.functions("tinymeter", root)}
     assert set(fns) == {"label", "Meter.total", "Meter.describe", "total"}   # no dunders; no test names clamp
-    # ``total`` is a word in three tests (the parametrized one counted once), ``label`` in one
-    assert len(fns["total"].naming_tests) == 2 and fns["label"].naming_tests == [
-        "tests/test_core.py::MeterChecks::test_label"]
+    # the parametrized test counts once; ``Meter(...).total()`` names the method, not the function
+    assert fns["total"].naming_tests == ["tests/test_core.py::test_total"]
+    assert fns["Meter.total"].naming_tests == ["tests/test_core.py::TestMeter::test_total_method"]
+    assert fns["label"].naming_tests == ["tests/test_core.py::MeterChecks::test_label"]
     uses = {(u.name, u.where, u.kind) for u in fns["Meter.total"].uses}
     assert uses == {("clamp", "cross-file", "function")}
     assert {(u.name, u.where, u.kind) for u in fns["Meter.describe"].uses} == {
