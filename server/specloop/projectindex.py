@@ -198,6 +198,7 @@ class ProjectIndex:
         self.root = Path(root).resolve()
         self._roots: tuple[float, list[Path]] | None = None
         self._roots_lock = threading.Lock()
+        self._found: dict[tuple[str, str, int], tuple[float, Path | None]] = {}
 
     # -- where modules are ------------------------------------------------------------------
 
@@ -244,7 +245,21 @@ class ProjectIndex:
         return None
 
     def module_file(self, module: str, importer: Path | None = None, level: int = 0) -> Path | None:
-        """The workspace file of ``module`` as imported from ``importer`` (None: not in the workspace)."""
+        """The workspace file of ``module`` as imported from ``importer`` (None: not in the
+        workspace).  Remembered per (importer's folder, module, level): a file found is checked
+        to still be there; a miss is looked for again after ROOTS_TTL seconds."""
+        key = (str(importer.parent) if importer is not None else "", module, level)
+        now = time.monotonic()
+        with self._roots_lock:
+            hit = self._found.get(key)
+        if hit is not None and (os.path.isfile(hit[1]) if hit[1] is not None else now - hit[0] <= ROOTS_TTL):
+            return hit[1]
+        found = self._find_module(module, importer, level)
+        with self._roots_lock:
+            self._found[key] = (now, found)
+        return found
+
+    def _find_module(self, module: str, importer: Path | None, level: int) -> Path | None:
         parts = [p for p in module.split(".") if p]
         if level:
             if importer is None:
