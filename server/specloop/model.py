@@ -252,14 +252,34 @@ class Capabilities:
     reasks: bool = True           # re-asking after an unusable reply tends to help
     module_context: bool = True   # may see the module around the target (the 135M model copies it)
     advice: bool = True           # its own tests and reviews are worth asking for by default
+    greedy_first: bool = False    # a request naming no sample is asked greedily (temperature 0)
 
 
 LOCAL_CAPABILITIES = Capabilities(local=True, parallel=False, repairs=False, reasks=False,
-                                  module_context=False, advice=False)
+                                  module_context=False, advice=False, greedy_first=True)
 
 
 def capabilities(model: str) -> Capabilities:
     return LOCAL_CAPABILITIES if _is_local(model) else Capabilities()
+
+
+def first_sample(settings: Settings, caps: Capabilities | None = None) -> Sample:
+    """The sample of a request that names none: a single ask, and the first candidate of a job
+    (``search.sample`` gives it), so a job's first candidate is the very answer a single ask
+    gets and the steps after it can only add.
+
+    Greedy (temperature 0, no seed) for a model whose capabilities say ``greedy_first`` (the
+    embedded 135M model: on HumanEval a greedy single ask solved problems, /31 and /35, that
+    its loop, first sample at 0.2, lost) unless the user set ``temperature``; otherwise
+    ``settings.temperature``.  Decided for the local model only: remote models keep
+    ``temperature`` (default 0.2), which their recorded exchanges and response cache key
+    on; and a temperature the user set is honoured for every model.  ``caps`` defaults to the
+    capabilities of the model the settings resolve to (no model set: the local model)."""
+    if caps is None:
+        caps = capabilities(settings.model or LOCAL_MODEL)
+    if caps.greedy_first and "temperature" not in settings.model_fields_set:
+        return Sample(0.0)
+    return Sample(settings.temperature)
 
 
 def _ensure_provider(litellm: Any, model: str) -> None:
@@ -403,8 +423,8 @@ class ModelClient:
                        sample: Sample | None = None, reask: bool = True) -> T:
         """Ask the model, parse the reply; one re-ask when ``parse`` raises ValueError (unless
         ``reask`` is off).  ``sample``: this request's seed and temperature (default:
-        settings.temperature, no seed)."""
-        sample = sample or Sample(self.settings.temperature)
+        :func:`first_sample`: settings.temperature, or greedy for the local model)."""
+        sample = sample or first_sample(self.settings, self.capabilities)
         messages = _redacted(messages)
         reply = await self._reply(step, messages, sample)
         try:

@@ -6,8 +6,10 @@ best-of-5 with distinct seeds beat greedy single-shot, while repair from an
 assertion message rarely helped; Olausson et al., ICLR 2024, find the same for
 small models at equal budget):
 
-* Every candidate is its own sample: the first at ``temperature`` with no seed
-  (greedy-ish, as a single ask would be), each later one at
+* Every candidate is its own sample: the first exactly as a single ask would be
+  (``model.first_sample``: no seed, at ``temperature``; greedy, temperature 0,
+  for the local model unless the user set ``temperature``, so the loop never
+  loses a problem its greedy single ask solves), each later one at
   ``sample_temperature`` with its own seed.  The response cache keys on the
   sample, so ``cache = true`` replays N different candidates.
 * Candidates that are the same program (same AST once the docstring is
@@ -29,11 +31,12 @@ import ast
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from .model import Sample
+from .model import Sample, first_sample
 from .settings import Settings
 
 if TYPE_CHECKING:
     from .candidate import Candidate
+    from .model import Capabilities
     from .job import Attempt
 
 REPAIRABLE = ("SyntaxError", "IndentationError", "TabError", "NameError", "UnboundLocalError", "ImportError",
@@ -41,10 +44,12 @@ REPAIRABLE = ("SyntaxError", "IndentationError", "TabError", "NameError", "Unbou
               "did not finish", "refused by the security policy", "no tests collected")
 
 
-def sample(settings: Settings, index: int) -> Sample:
-    """The sampling of candidate ``index`` (0-based over the whole job)."""
+def sample(settings: Settings, index: int, caps: Capabilities | None = None) -> Sample:
+    """The sampling of candidate ``index`` (0-based over the whole job): the first is what a
+    request naming no sample gets (``model.first_sample``; ``caps``: the model's capabilities,
+    by default those of the settings' model)."""
     if index == 0:
-        return Sample(settings.temperature)
+        return first_sample(settings, caps)
     return Sample(settings.sample_temperature, seed=index)
 
 

@@ -93,6 +93,41 @@ def test_import_loads_neither_llama_cpp_nor_litellm_nor_the_model():
     assert out.stdout.strip() == "[] False"
 
 
+@pytest.mark.parametrize(("set_temperature", "sent"), [(None, 0.0), (0.2, 0.2), (0.6, 0.6)])
+def test_a_single_ask_and_the_loops_first_sample_reach_llama_cpp_greedy(monkeypatch, set_temperature, sent):
+    """With the local model and no `temperature` set, a request naming no sample (a single
+    ask: bench/humaneval.py's single-shot) and the loop's first candidate (``search.sample``
+    index 0) are one and the same request, greedy (temperature 0, seed 0) in llama.cpp; a
+    temperature the user set is what llama.cpp gets."""
+    pytest.importorskip("litellm")
+    from specloop import search
+    from specloop.model import ModelClient
+    from specloop.settings import Settings
+
+    asked: list[tuple[float, int]] = []
+
+    def generate(messages, *, max_tokens, temperature, seed, stop, stop_flag, deadline):
+        asked.append((temperature, seed))
+        return {"choices": [{"text": "```python\ndef add(a, b):\n    return a + b\n```", "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20}}
+
+    async def loaded() -> None:
+        return None
+
+    monkeypatch.setattr(local_model._runtime, "generate", generate)
+    monkeypatch.setattr(local_model, "ensure_loaded", loaded)
+    settings = Settings(model=MODEL_NAME, **({} if set_temperature is None else {"temperature": set_temperature}))
+    client = ModelClient(settings, target="add")
+    messages = [{"role": "user", "content": ADD_PROMPT}]
+
+    async def both() -> None:
+        await client.prepare()
+        await client.complete("generate", messages, parse=str)
+        await client.complete("generate", messages, parse=str, sample=search.sample(settings, 0))
+    asyncio.run(both())
+    assert asked == [(sent, 0), (sent, 0)]
+
+
 # -- the real model ------------------------------------------------------------------
 @pytest.fixture
 def litellm_local():

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from specloop import search
 from specloop.candidate import Candidate
 from specloop.job import Attempt
+from specloop.model import LOCAL_MODEL, ModelClient, Sample
 from specloop.results import Finding, TestOutcome, TestRun
 from specloop.settings import Settings
 
@@ -21,6 +24,37 @@ def test_the_first_sample_is_plain_and_every_other_has_its_own_seed() -> None:
     samples = [search.sample(settings, i) for i in range(4)]
     assert samples[0].seed is None and samples[0].temperature == 0.2
     assert [s.seed for s in samples[1:]] == [1, 2, 3] and {s.temperature for s in samples[1:]} == {0.9}
+
+
+def test_the_local_models_first_sample_is_greedy_unless_the_user_set_a_temperature() -> None:
+    # the local model (named, or the default when no model is set): temperature 0, as a greedy single ask
+    for settings in (Settings(model=LOCAL_MODEL), Settings()):
+        assert search.sample(settings, 0) == Sample(0.0)
+        assert search.sample(settings, 1) == Sample(settings.sample_temperature, seed=1)
+    # a temperature the user set is honoured, even when it is the default's value
+    assert search.sample(Settings(model=LOCAL_MODEL, temperature=0.2), 0) == Sample(0.2)
+    assert search.sample(Settings(model=LOCAL_MODEL, temperature=0.7), 0) == Sample(0.7)
+    # a remote model keeps `temperature` (its recordings and cache key on it)
+    assert search.sample(Settings(model="openai/gpt-4o-mini"), 0) == Sample(0.2)
+
+
+def test_the_first_loop_sample_is_the_request_a_single_ask_sends() -> None:
+    """bench/humaneval.py's single-shot calls ``complete`` naming no sample; the loop's first
+    candidate names ``search.sample(settings, 0)``: the two must be the same request."""
+    for settings in (Settings(model=LOCAL_MODEL), Settings(model=LOCAL_MODEL, temperature=0.5),
+                     Settings(model="openai/gpt-4o-mini"), Settings(model="openai/gpt-4o-mini", temperature=0)):
+        client = ModelClient(settings, target="f")
+        sent: list[Sample] = []
+
+        async def reply(step, messages, sample, sent=sent):
+            sent.append(sample)
+            return "def f():\n    return 1\n"
+
+        client._reply = reply  # type: ignore[method-assign]
+        asyncio.run(client.complete("generate", [{"role": "user", "content": "f"}], parse=str))
+        asyncio.run(client.complete("generate", [{"role": "user", "content": "f"}], parse=str,
+                                    sample=search.sample(settings, 0)))
+        assert sent[0] == sent[1], settings
 
 
 def test_programs_that_differ_only_in_docstring_and_spacing_are_the_same() -> None:
