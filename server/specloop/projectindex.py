@@ -20,7 +20,10 @@ what the target's module imports from other files of the project (issue 18).
   importing file's own folder, then every folder of the workspace that holds a top-level
   package (found by one walk of :func:`specloop.folders.python_files`, at most
   :data:`MAX_FILES` files, remembered for :data:`ROOTS_TTL` seconds; made only when the
-  first places miss).  Standard library names are not looked for.  Files outside the
+  first places miss).  Where a module was found is remembered per (importing folder,
+  module): a file found is checked with one ``stat``, a miss is looked for again after
+  :data:`ROOTS_TTL` seconds (a module created meanwhile is seen by then).  Standard
+  library names are not looked for.  Files outside the
   workspace (installed packages) are not indexed: their names stay import lines.
 * Everything here is synchronous (file reads, parses, a walk) and thread-safe: an event
   loop calls the ``*_async`` wrappers, which run in a worker thread.

@@ -53,7 +53,7 @@ class Settings(BaseModel):
     critic: bool = Field(True, description="ask a critic to review the passing code")
     review_rounds: int = Field(1, ge=0, le=5, description="class specs: rounds of a review of the whole class "
                                "followed by fixes of the methods it flags (0: no review)")
-    context_tokens: int = Field(1500, ge=200, description="token bound of the context the model sees")
+    context_tokens: int = Field(4000, ge=200, description="token bound of the context the model sees")
     keep_tests: bool = Field(True, description="write kept model tests to tests_path")
     tests_path: str = Field("tests/test_{module}_specloop.py",
                             description="where kept tests go, relative to the workspace; {module} is the file's stem")

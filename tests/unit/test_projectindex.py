@@ -154,3 +154,13 @@ def test_warm_reads_only_the_import_lines(tmp_path: Path) -> None:
             "import pkg.sub.util as u\n\ndef f(:\n")                   # the rest need not even parse
     assert projectindex.import_lines(text).splitlines()[1] == "from pkg.core import ( parse_size, Config, )"
     assert asyncio.run(projectindex.warm_async(tmp_path / "app.py", tmp_path, text)) == 3
+
+
+def test_a_module_created_after_a_miss_is_found_once_the_miss_expires(tmp_path: Path, monkeypatch) -> None:
+    imports = [Import("f", "later", "f")]
+    assert imported_definitions(tmp_path / "app.py", tmp_path, imports) == {}
+    (tmp_path / "later.py").write_text("def f():\n    pass\n")
+    monkeypatch.setattr(projectindex, "ROOTS_TTL", 0.0)
+    assert imported_definitions(tmp_path / "app.py", tmp_path, imports)["f"].line == 1
+    (tmp_path / "later.py").unlink()                        # a found file that went away is looked for again
+    assert imported_definitions(tmp_path / "app.py", tmp_path, imports) == {}

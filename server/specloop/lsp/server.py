@@ -15,7 +15,8 @@ changes state or ends, tokens are spent, or the kept results change.
 Nothing here runs model or sandbox work on the event loop: the engine is
 async and loads litellm in a worker thread.  ``initialize`` never loads it;
 the first ``didOpen`` of a document that has a spec starts loading it in the
-background so that the first job does not wait for it.
+background so that the first job does not wait for it.  Every ``didOpen`` of a Python file
+indexes what it imports from the workspace (``projectindex.warm``), in a worker thread.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.uris import to_fs_path
 
-from .. import __version__
+from .. import __version__, projectindex
 from ..spec import find_targets, find_targets_for, forget_document
 from ..settings import unknown_env
 from ..workspace import workspace_of
@@ -170,6 +171,22 @@ class SpecloopServer(LanguageServer):
         from ..model import start_loading
         start_loading()   # litellm imported and frozen in a thread; its client warmed too
 
+    def warm_index(self, uri: str, text: str) -> None:
+        """In a worker thread, index what an opened document imports from the workspace
+        (:func:`specloop.projectindex.warm`: its import lines, not the whole text, are parsed),
+        so that a job's context finds those files parsed.  Nothing of it runs on the event loop."""
+        path = to_fs_path(uri)
+        if not path or not path.endswith(".py"):
+            return
+        roots = [to_fs_path(f.uri) for f in self.workspace.folders.values()] + [self.workspace.root_path]
+
+        def work() -> None:
+            try:
+                projectindex.warm(Path(path), workspace_of(Path(path), roots), text)
+            except Exception:   # warming is an optimization: a job indexes what it needs anyway
+                log.debug("index of %s not warmed", path, exc_info=True)
+        self.spawn(asyncio.to_thread(work))
+
     def workspace_of(self, path: Path) -> Path:
         """The workspace of ``path`` (:func:`specloop.workspace.workspace_of`, with the editor's
         workspace folders and root first)."""
@@ -240,6 +257,7 @@ def build_server() -> SpecloopServer:
         doc = params.text_document
         if not ls.warming and find_targets_for(doc.uri, doc.version, doc.text).targets:
             ls.warm_up()
+        ls.warm_index(doc.uri, doc.text)
         ls.drift.opened(doc.uri)
 
     @ls.feature(types.TEXT_DOCUMENT_DID_CHANGE)
