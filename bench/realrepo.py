@@ -24,10 +24,13 @@ Decisions:
   classes without ``__init__``, and ``test*`` methods of ``unittest.TestCase`` subclasses of
   any name (inherited test methods included, one per collecting class); a parametrized test
   counts once.  A test names the function when its source (decorators included) holds the
-  name: a method as an attribute (``obj.name``, ``Class.name``), a function as a bare name or
+  name: a method as an attribute (``obj.name``, ``Class.name``), a function as a bare name
+  (not a parameter or variable of the test) or
   an attribute of a dotted name (``mod.name``), either as a whole string constant; a test
   that does not parse counts when the name is a word in it.  (The plain "the name is a word"
-  rule would count ``Meter(...).total()`` as a test of a module-level ``total`` too.)
+  rule would count ``Meter(...).total()`` as a test of a module-level ``total`` too.)  A
+  method's test must also be in a file that names its class or a subclass that inherits the
+  method (one that overrides it does not count).
 * The function is stubbed as a user would leave it: its body replaced by only its docstring
   (the lines after the docstring to the function's last line are removed).  Then
   ``python -m specloop run FILE --target QUALNAME --json`` runs with the copy's root as the
@@ -380,8 +383,14 @@ def mentions(source: str) -> Mentions | None:
     except SyntaxError:
         return None
     out = Mentions()
+    local: set[str] = set()     # the test's parameters and variables are not the function
     for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
+        if isinstance(node, ast.arg):
+            local.add(node.arg)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            local.add(node.id)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id not in local:
             out.names.add(node.id)
         elif isinstance(node, ast.Attribute):
             out.attrs.add(node.attr)
@@ -390,8 +399,8 @@ def mentions(source: str) -> Mentions | None:
                 base = base.value
             if isinstance(base, ast.Name) and base.id not in ("self", "cls"):
                 out.dotted.add(node.attr)
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            out.strings.add(node.value)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value not in local:
+            out.strings.add(node.value)      # (a parametrize argument name is a parameter)
     return out
 
 
@@ -624,6 +633,32 @@ class Function:
     uses: list[Use]
 
 
+def class_family(mods: dict[str, Module]) -> dict[str, list[ast.ClassDef]]:
+    """Class name -> its direct subclasses in the project."""
+    children: dict[str, list[ast.ClassDef]] = {}
+    for m in mods.values():
+        for node in m.tree.body:
+            if isinstance(node, ast.ClassDef):
+                children.setdefault(node.name, [])
+                for b in node.bases:
+                    children.setdefault(ast.unparse(b).rsplit(".", 1)[-1], []).append(node)
+    return children
+
+
+def reaching(children: dict[str, list[ast.ClassDef]], cls: str, method: str) -> set[str]:
+    """The class and its subclasses that inherit ``method`` from it (no override on the way):
+    a method's test must be in a file that names one of them."""
+    out, todo = {cls}, [cls]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            overrides = any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == method
+                            for n in child.body)
+            if not overrides and child.name not in out:
+                out.add(child.name)
+                todo.append(child.name)
+    return out
+
+
 def _is_stub(stmts: list[ast.stmt]) -> bool:
     return all(isinstance(s, ast.Pass) or (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
                or (isinstance(s, ast.Raise) and s.exc is not None and "NotImplementedError" in ast.unparse(s.exc))
@@ -635,6 +670,8 @@ def functions(project: str, root: Path) -> list[Function]:
     cfg = pytest_config(root)
     tests = project_tests(root, cfg)
     mods = load_modules(root, package_files(root, cfg))
+    texts = {f: (root / f).read_text(encoding="utf-8", errors="replace") for f in {t.file for t in tests}}
+    family = class_family(mods)
     out: list[Function] = []
     for mname, m in sorted(mods.items(), key=lambda kv: str(kv[1].path)):
         scopes: list[tuple[ast.ClassDef | None, list[ast.stmt]]] = [(None, m.tree.body)]
@@ -656,7 +693,8 @@ def functions(project: str, root: Path) -> list[Function]:
                 doc = fn.body[0]
                 if fn.body[1].lineno <= doc.end_lineno:   # a statement on the docstring's line
                     continue
-                naming = [t.key for t in tests if names_function(t, fn.name, method=cls is not None)]
+                naming = [t.key for t in tests if names_function(t, fn.name, method=cls is not None)
+                          and (cls is None or any(word(c, texts[t.file]) for c in reaching(family, cls.name, fn.name)))]
                 if not naming:
                     continue
                 start = min([fn.lineno, *(d.lineno for d in fn.decorator_list)])
@@ -878,6 +916,7 @@ def run_pytest(work: Path, nodes: list[str]) -> dict[str, str]:
     if not nodes:
         return {}
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["PYTHONPATH"] = str(work / "src") if (work / "src").is_dir() else str(work)   # the project, not installed
     try:
         done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rA", "--tb=no",
                                "-o", "addopts=", *nodes], cwd=work, env=env, capture_output=True, text=True,
@@ -1028,7 +1067,8 @@ def markdown(data: dict[str, Any]) -> str:
                 if not rs:
                     continue
                 tok = [sum((r.get("tokens") or {}).values()) for r in rs]
-                lines.append(f"| {'**total**' if p is None else p} | {len(rs)} | {'on' if ctx else 'off (200 tokens)'} "
+                off = "off (200 tokens)" if data.get("sees_context", True) else "none (the model is shown none)"
+                lines.append(f"| {'**total**' if p is None else p} | {len(rs)} | {'on' if ctx else off} "
                              f"| {sum(r['pass'] for r in rs)}/{len(rs)} ({_pct(_ratio(sum(r['pass'] for r in rs), len(rs)))}) "
                              f"| {sum(r.get('status') == 'passed' for r in rs)} | {sum(tok) / len(rs):,.0f} "
                              f"| {sum(r.get('seconds', 0) for r in rs) / len(rs):.1f} |")
@@ -1137,10 +1177,16 @@ def main(argv: list[str] | None = None) -> int:
                     record(fut.result())
             else:
                 os.environ.setdefault("OPENAI_API_KEY", FAKE_KEY)
+                from specloop.model import capabilities
+                sees_context = capabilities(args.model).module_context
+                data["sees_context"] = sees_context
+                if not sees_context:   # e.g. the embedded 135M model: no context whatever the setting
+                    print(f"{args.model} is never shown context (module_context off): one run per function",
+                          flush=True)
                 futures = []
                 for f, root in chosen:
                     base = run_pytest(root, pytest_nodes(root, f.naming_tests))
-                    for ctx in (True, False):
+                    for ctx in ((True, False) if sees_context else (False,)):
                         futures.append(pool.submit(model_job, f, root, scratch, args.model, args.api_base, base, ctx))
                 for fut in futures:
                     record(fut.result())
