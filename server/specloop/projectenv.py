@@ -1,12 +1,13 @@
 """The project's own test setup: its pytest config and the Python that runs its tests.
 
-**The pytest config** (:func:`pytest_config`): the first of ``pytest.ini``,
-``.pytest.ini``, ``pytest.toml``, ``.pytest.toml``, ``pyproject.toml`` (with a
+**The pytest config** (:func:`pytest_config`): the first of ``pytest.toml``,
+``.pytest.toml``, ``pytest.ini``, ``.pytest.ini``, ``pyproject.toml`` (with a
 ``[tool.pytest.ini_options]`` or ``[tool.pytest]`` table), ``tox.ini`` (``[pytest]``)
 and ``setup.cfg`` (``[tool:pytest]``) in the module's folder or a folder above it,
-as pytest looks for it; the search stops at the repository root (a ``.git``) or, without
-one, at the workspace.  Its folder is the project root: tests run from there.  Read
-with ``tomllib`` and ``configparser``, never by running anything.
+as pytest looks for it, but never above the workspace (pytest would go on up: a
+config above belongs to another project, and the sandbox shows only the workspace).
+Its folder is the project root: tests run from there.  Read with ``tomllib`` and
+``configparser``, never by running anything.
 
 **The project's Python** (:func:`find_python`), the first that exists:
 
@@ -185,15 +186,12 @@ def pytest_config(workspace: Path, start: Path | None = None) -> PytestConfig:
 
 
 def _upwards(folder: Path, workspace: Path) -> list[Path]:
-    """The folders pytest looks at, from ``folder`` up to the repository root (the nearest
-    ``.git`` at or above the workspace), else to the workspace."""
-    home = Path(os.path.expanduser("~"))
-    stop = next((p for p in [workspace, *workspace.parents] if p != home and p.parent != p
-                 and (p / ".git").exists()), workspace)
-    if folder != stop and stop not in folder.parents:
+    """The folders pytest looks at, from ``folder`` up to the workspace (never above it: a
+    config there belongs to another project, and the sandbox shows the workspace only)."""
+    if folder != workspace and workspace not in folder.parents:
         return [folder]
     out = [folder]
-    while out[-1] != stop:
+    while out[-1] != workspace:
         out.append(out[-1].parent)
     return out
 

@@ -52,9 +52,14 @@ __all__ = ["find_user_tests", "find_user_tests_async", "user_test_snippets", "us
 
 MAX_FILES = 5000
 SCAN_TTL = 0.0   # the file list is walked anew per job (in a thread): a test file written a moment ago counts
+# method names too common to follow on an object of unknown class (``d.get(...)``)
+COMMON_METHODS = frozenset({"get", "set", "items", "keys", "values", "append", "extend", "pop", "update", "copy",
+                            "clear", "add", "remove", "discard", "insert", "index", "count", "sort", "close", "open",
+                            "read", "write", "run", "start", "stop", "join", "split", "format", "send", "call",
+                            "match", "search", "replace", "strip", "lower", "upper", "encode", "decode"})
 NORECURSE_DEFAULT = ("*.egg", ".*", "_darcs", "build", "CVS", "dist", "node_modules", "venv", "{arch}")
 _lock = threading.Lock()
-_scans: dict[str, tuple[float, tuple[list[Path], list[Path]]]] = {}   # key -> (when, (test files, conftests))
+_scans: dict[str, tuple[float, tuple[list[Path], list[Path], list[Path]]]] = {}   # key -> (when, files)
 _files: dict[str, tuple[tuple[int, int], str, dict]] = {}             # path -> (stamp, text, {config key: info})
 
 
@@ -90,6 +95,7 @@ class _Info:
     fixtures: dict[str, _Reach]
     stars: list[str]               # modules star-imported
     all_refs: set[str]
+    classes: list[str] = field(default_factory=list)   # names of the module's classes
 
 
 def _word(name: str, text: str) -> bool:
@@ -126,8 +132,9 @@ def _ignored(config: PytestConfig) -> tuple[set[str], list[str]]:
     return paths, globs
 
 
-def _walk(config: PytestConfig) -> tuple[list[Path], list[Path]]:
-    """(test files, conftest files) pytest would collect from the project, bounded by MAX_FILES."""
+def _walk(config: PytestConfig) -> tuple[list[Path], list[Path], list[Path]]:
+    """(test files, conftest files, other Python files) pytest would see under the test roots
+    (the others: helpers and mixins tests import), bounded by MAX_FILES."""
     roots: list[str] = []
     for entry in config.testpaths:
         full = os.path.join(config.root, entry)
@@ -135,11 +142,12 @@ def _walk(config: PytestConfig) -> tuple[list[Path], list[Path]]:
     if not config.testpaths:
         roots = [str(config.root)]
     norecurse = config.args("norecursedirs")
-    norecurse = list(NORECURSE_DEFAULT) if norecurse is None else norecurse
+    norecurse = [p.rstrip("/") for p in (NORECURSE_DEFAULT if norecurse is None else norecurse)]
     ignore_paths, ignore_globs = _ignored(config)
     patterns = config.python_files
     tests: list[Path] = []
     conftests: list[Path] = []
+    others: list[Path] = []
     seen = 0
     for top in dict.fromkeys(os.path.abspath(r) for r in roots):
         if os.path.isfile(top):
@@ -154,7 +162,7 @@ def _walk(config: PytestConfig) -> tuple[list[Path], list[Path]]:
                     continue
                 seen += 1
                 if seen > MAX_FILES:
-                    return tests, conftests
+                    return tests, conftests, others
                 full = os.path.join(folder, name)
                 if full in ignore_paths or any(fnmatch.fnmatch(full, g) for g in ignore_globs):
                     continue
@@ -162,7 +170,10 @@ def _walk(config: PytestConfig) -> tuple[list[Path], list[Path]]:
                     conftests.append(Path(full))
                 elif _file_matches(full, patterns):
                     tests.append(Path(full))
-    return tests, conftests
+                elif config.testpaths or any(part.startswith("test") for part in
+                                             os.path.relpath(folder, config.root).split(os.sep)):
+                    others.append(Path(full))   # without testpaths: only in test folders, not the package
+    return tests, conftests, others
 
 
 def _config_key(config: PytestConfig) -> tuple:
@@ -170,7 +181,7 @@ def _config_key(config: PytestConfig) -> tuple:
             tuple(config.python_functions), tuple(config.args("norecursedirs") or ()), tuple(config.addopts))
 
 
-def _scan(config: PytestConfig) -> tuple[list[Path], list[Path]]:
+def _scan(config: PytestConfig) -> tuple[list[Path], list[Path], list[Path]]:
     key = f"{_config_key(config)}\0{MAX_FILES}"
     now = time.monotonic()
     with _lock:
@@ -316,14 +327,43 @@ def _base_name(expr: ast.AST) -> str:
 
 
 class _Classes:
-    """Whether a class of a test module is a ``unittest.TestCase``, following bases defined in
-    the module and, one file deep, in project modules it imports them from."""
+    """The classes of a test module: whether one is a ``unittest.TestCase`` and which methods
+    it has, following bases defined in the module and, a few files deep, in project modules
+    it imports them from (a mixin of tests in ``tests/__init__.py``)."""
 
     def __init__(self, tree: ast.Module, file: Path, bound: dict[str, set[str]], config: PytestConfig,
-                 depth: int = 0) -> None:
+                 lines: list[str], depth: int = 0) -> None:
         self.local = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
-        self.file, self.bound, self.config, self.depth = file, bound, config, depth
+        self.file, self.bound, self.config, self.lines, self.depth = file, bound, config, lines, depth
         self.memo: dict[str, bool] = {}
+        self.others: dict[str, tuple[_Classes, ast.ClassDef] | None] = {}
+
+    def imported(self, cls: ast.ClassDef, base: ast.AST) -> list[tuple["_Classes", ast.ClassDef]]:
+        """The class(es) a base of ``cls`` imported from a project module stands for."""
+        name = _base_name(base)
+        if not isinstance(base, ast.Name) or name in self.local or name not in self.bound or self.depth >= 3:
+            return []
+        return [hit for dotted in self.bound[name] if (hit := self._other(dotted)) is not None]
+
+    def _other(self, dotted: str) -> tuple["_Classes", ast.ClassDef] | None:
+        if dotted in self.others:
+            return self.others[dotted]
+        self.others[dotted] = None
+        module, _, name = dotted.rpartition(".")
+        roots = [self.config.root, self.config.root / "src", self.file.parent, module_name_for(self.file)[1]]
+        candidate = _module_file(module, list(dict.fromkeys(roots))) if module else None
+        text = _read(candidate) if candidate is not None else None
+        if text is None or name not in text:
+            return None
+        try:
+            tree = _parse(text)
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
+            return None
+        bound, _ = _bindings(tree, candidate)
+        other = _Classes(tree, candidate, bound, self.config, text.splitlines(), self.depth + 1)
+        cls = other.local.get(name)
+        self.others[dotted] = (other, cls) if cls is not None else None
+        return self.others[dotted]
 
     def is_testcase(self, cls: ast.ClassDef, seen: frozenset = frozenset()) -> bool:
         if cls.name in self.memo:
@@ -335,46 +375,32 @@ class _Classes:
                 answer = True
             elif isinstance(base, ast.Name) and name in self.local and name not in seen:
                 answer = self.is_testcase(self.local[name], seen | {cls.name})
-            elif isinstance(base, ast.Name) and name in self.bound and self.depth < 2:
-                answer = any(self._imported_testcase(dotted) for dotted in self.bound[name])
+            else:
+                answer = any(other.is_testcase(c) for other, c in self.imported(cls, base))
             if answer:
                 break
         self.memo[cls.name] = answer
         return answer
 
-    def _imported_testcase(self, dotted: str) -> bool:
-        module, _, name = dotted.rpartition(".")
-        if not module:
-            return False
-        roots = [self.config.root, self.config.root / "src", self.file.parent, module_name_for(self.file)[1]]
-        for root in dict.fromkeys(roots):
-            for candidate in (Path(root, *module.split(".")).with_suffix(".py"),
-                              Path(root, *module.split("."), "__init__.py")):
-                text = _read(candidate) if candidate.is_file() else None
-                if text is None or name not in text:
-                    continue
-                try:
-                    tree = _parse(text)
-                except (SyntaxError, ValueError, MemoryError, RecursionError):
-                    return False
-                bound, _ = _bindings(tree, candidate)
-                other = _Classes(tree, candidate, bound, self.config, self.depth + 1)
-                cls = other.local.get(name)
-                return cls is not None and other.is_testcase(cls)
-        return False
-
-    def methods(self, cls: ast.ClassDef, seen: frozenset = frozenset()) -> list[ast.AST]:
-        """The class's own functions, then those it inherits from bases of this module."""
-        own = [n for n in cls.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
-        names = {n.name for n in own}
+    def methods(self, cls: ast.ClassDef, seen: frozenset = frozenset()
+                ) -> list[tuple[ast.AST, list[str], dict[str, set[str]]]]:
+        """(function, its file's lines, its file's imports) for the class's own functions,
+        then those it inherits from its bases (of this module, or imported from the project)."""
+        own = [(n, self.lines, self.bound) for n in cls.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        names = {n.name for n, _, _ in own}
         out = list(own)
         for base in cls.bases:
             name = _base_name(base)
+            inherited: list = []
             if isinstance(base, ast.Name) and name in self.local and name not in seen and name != cls.name:
-                for m in self.methods(self.local[name], seen | {cls.name}):
-                    if m.name not in names:
-                        names.add(m.name)
-                        out.append(m)
+                inherited = self.methods(self.local[name], seen | {cls.name})
+            else:
+                for other, c in self.imported(cls, base):
+                    inherited += other.methods(c)
+            for m in inherited:
+                if m[0].name not in names:
+                    names.add(m[0].name)
+                    out.append(m)
         return out
 
 
@@ -392,10 +418,10 @@ def _analyze(file: Path, text: str, config: PytestConfig) -> _Info:
     try:
         tree = _parse(text)
     except (SyntaxError, ValueError, MemoryError, RecursionError):
-        return _Info([], {}, {}, [], set())
+        return _Info([], {}, {}, [], set(), [])
     lines = text.splitlines()
     bound, stars = _bindings(tree, file)
-    classes = _Classes(tree, file, bound, config)
+    classes = _Classes(tree, file, bound, config, lines)
     funcs = config.python_functions
     tests: list[_Test] = []
     helpers: dict[str, _Reach] = {}
@@ -406,12 +432,12 @@ def _analyze(file: Path, text: str, config: PytestConfig) -> _Info:
         members = classes.methods(cls)
         is_test = (lambda n: n.startswith("test")) if unittest else (lambda n: _matches(n, funcs))
         body = [s for s in cls.body if not isinstance(s, (*kinds, ast.ClassDef))]
-        class_helpers = {m.name: _reach([m], bound) for m in members if not is_test(m.name)}
+        class_helpers = {m.name: _reach([m], b) for m, _, b in members if not is_test(m.name)}
         class_helpers[""] = _reach([*body, *cls.decorator_list], bound)
-        for m in members:
+        for m, m_lines, m_bound in members:
             if is_test(m.name) and not _is_fixture(m):
-                tests.append(_Test(f"{prefix}{cls.name}::{m.name}", _source(lines, m), _reach([*m.decorator_list, m], bound),
-                                   _params(m), class_helpers))
+                tests.append(_Test(f"{prefix}{cls.name}::{m.name}", _source(m_lines, m),
+                                   _reach([*m.decorator_list, m], m_bound), _params(m), class_helpers))
         if not unittest:
             for inner in cls.body:
                 if isinstance(inner, ast.ClassDef) and _collected(inner, unittest=False):
@@ -451,7 +477,7 @@ def _analyze(file: Path, text: str, config: PytestConfig) -> _Info:
                         if isinstance(n, ast.Name):
                             helpers[n.id] = reach
     all_refs = _reach([tree], bound).refs
-    return _Info(tests, helpers, fixtures, stars, all_refs)
+    return _Info(tests, helpers, fixtures, stars, all_refs, list(classes.local))
 
 
 # -- the target's names ------------------------------------------------------------------------------
@@ -501,6 +527,55 @@ def _aliases(path: Path, name: str) -> set[str]:
     return found
 
 
+def _module_file(module: str, roots: list[Path]) -> Path | None:
+    for root in roots:
+        for candidate in (Path(root, *module.split(".")).with_suffix(".py"), Path(root, *module.split("."), "__init__.py")):
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def _classes_of(file: Path) -> dict[str, tuple[list[str], set[str]] | str]:
+    """The module's classes (name -> (resolved bases, method names)) and the names it imports
+    (name -> the dotted name it stands for), remembered with the file's text."""
+    text = _read(file)
+    if text is None:
+        return {}
+    with _lock:
+        hit = _files.get(str(file))
+    if hit is not None and hit[1] is text and "classes" in hit[2]:
+        return hit[2]["classes"]
+    out: dict[str, tuple[list[str], set[str]] | str] = {}
+    try:
+        tree = _parse(text)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        tree = None
+    if tree is not None:
+        bound, _ = _bindings(tree, file)
+        modname = module_name_for(file)[0]
+        local = {n.name for n in tree.body if isinstance(n, ast.ClassDef)}
+        for name, values in bound.items():
+            out[name] = next(iter(values)) if len(values) == 1 else ""
+        for node in tree.body:
+            if not isinstance(node, ast.ClassDef):
+                continue
+            bases: list[str] = []
+            for base in node.bases:
+                parts = _chain(base.value if isinstance(base, ast.Subscript) else base)
+                if not parts:
+                    continue
+                if parts[0] in local and len(parts) == 1:
+                    bases.append(f"{modname}.{parts[0]}")
+                for head in bound.get(parts[0], ()):
+                    bases.append(".".join([head, *parts[1:]]))
+            out[node.name] = (bases, {m.name for m in node.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))})
+    with _lock:
+        hit = _files.get(str(file))
+        if hit is not None and hit[1] is text:
+            hit[2]["classes"] = out
+    return out
+
+
 class _Want:
     """What reaching the target means, for one target."""
 
@@ -510,9 +585,59 @@ class _Want:
         symbol = self.method or self.name
         self.aliases = _aliases(path, symbol) if symbol else set()
         self.locals = {a.rpartition(".")[2] for a in self.aliases}
+        self.roots = list(dict.fromkeys([module_name_for(path)[1], path.parent]))
+        self.package = module_name_for(path)[0].split(".")[0]
+        self.subclasses: dict[str, bool] = {}
 
     def names(self, refs: set[str]) -> bool:
         return any(_same(r, a) for r in refs for a in self.aliases)
+
+    def inherits(self, dotted: str, depth: int = 0) -> bool:
+        """Whether the class ``dotted`` of the project inherits the target method from its class
+        (a subclass that does not define the method again), through re-exports too."""
+        if dotted in self.subclasses:
+            return self.subclasses[dotted]
+        self.subclasses[dotted] = False
+        module, _, name = dotted.rpartition(".")
+        file = _module_file(module, self.roots) if module and depth < 6 else None
+        entry = _classes_of(file).get(name) if file is not None else None
+        answer = False
+        if isinstance(entry, str) and entry and entry != dotted:      # imported there: follow it
+            answer = self.names({entry}) or self.inherits(entry, depth + 1)
+        elif isinstance(entry, tuple) and self.name not in entry[1]:
+            answer = any(self.names({b}) or self.inherits(b, depth + 1) for b in entry[0])
+        self.subclasses[dotted] = answer
+        return answer
+
+    def overridden(self, info: _Info) -> bool:
+        """The file reaches a class of the project that defines the method itself (and is not the
+        target's class): a ``.meth`` there is likely that class's."""
+        for ref in info.all_refs:
+            if not ref.rpartition(".")[2][:1].isupper() or self.names({ref}):
+                continue
+            seen = 0
+            while seen < 6:
+                module, _, name = ref.rpartition(".")
+                file = _module_file(module, self.roots) if module else None
+                entry = _classes_of(file).get(name) if file is not None else None
+                if isinstance(entry, str) and entry and entry != ref and not self.names({entry}):
+                    ref, seen = entry, seen + 1
+                    continue
+                if isinstance(entry, tuple) and self.name in entry[1]:
+                    return True
+                break
+        return False
+
+    def package_named(self, info: _Info) -> bool:
+        """The file uses something of the target's top-level package (an object made by one of
+        its factories may be of the method's class: ``v = parse(...); v.meth()``)."""
+        return any(r == self.package or r.startswith(self.package + ".") for r in info.all_refs)
+
+    def has_class(self, info: _Info) -> bool:
+        """The file reaches the method's class, or a subclass of it that inherits the method."""
+        if self.names(info.all_refs) or self.starred(set(self.locals), info.stars):
+            return True
+        return any(self.inherits(r) for r in info.all_refs if r.rpartition(".")[2][:1].isupper())
 
     def starred(self, words: set[str], stars: list[str]) -> bool:
         return any(w in self.locals and any(_same(f"{s}.{w}", a) for s in stars for a in self.aliases)
@@ -521,14 +646,14 @@ class _Want:
     def reaches(self, reach: _Reach, info: _Info) -> bool:
         """Whether code with ``reach`` in a file with ``info`` names the target."""
         if self.method:
-            file_has_class = self.names(info.all_refs) or self.starred(set(self.locals), info.stars)
-            return self.name in reach.attrs and file_has_class
+            return self.name in reach.attrs and self.has_class(info)
         return self.names(reach.refs) or self.starred(reach.words, info.stars)
 
     def provides(self, reach: _Reach, info: _Info) -> bool:
         """Whether a fixture or helper with ``reach`` gives the target (a method: its class)."""
         if self.method:
-            return self.names(reach.refs) or self.starred(reach.words, info.stars)
+            return self.names(reach.refs) or self.starred(reach.words, info.stars) or \
+                any(self.inherits(r) for r in reach.refs if r.rpartition(".")[2][:1].isupper())
         return self.reaches(reach, info)
 
 
@@ -540,8 +665,21 @@ def user_tests(target, path: Path, workspace: Path) -> list[UserTest]:
     if not getattr(target, "name", None) or " " in target.name:
         return []
     want = _Want(target, path)
-    files, conftests = _scan(config)
+    files, conftests, others = _scan(config)
     provided: dict[Path, set[str]] = {}   # conftest folder -> fixture names that give the target
+    words = {want.name}                   # a test file naming none of these is not parsed
+    helpers: set[str] = set()             # dotted names of helpers of other test modules that reach the target
+    for other in others:
+        text = _read(other)
+        if text is None or want.name not in text:
+            continue
+        info = _info(other, text, config)
+        module = module_name_for(other)[0]
+        words |= set(info.classes)        # a mixin whose tests a test class inherits
+        for name, reach in info.helpers.items():
+            if want.provides(reach, info):
+                words.add(name)
+                helpers.add(f"{module}.{name}")
     for conftest in conftests:
         text = _read(conftest)
         if text is None or not any(w in text for w in want.locals | {want.name}):
@@ -552,6 +690,7 @@ def user_tests(target, path: Path, workspace: Path) -> list[UserTest]:
             provided[conftest.parent] = names
     direct: list[UserTest] = []
     indirect: list[UserTest] = []
+    loose: list[UserTest] = []     # a method called on an object of unknown class, in a file using its package
     for file in files:
         file = Path(os.path.abspath(file))
         if file == path:
@@ -559,7 +698,7 @@ def user_tests(target, path: Path, workspace: Path) -> list[UserTest]:
         fixtures = set().union(*(v for k, v in provided.items() if k == file.parent or k in file.parents)) \
             if provided else set()
         text = _read(file)
-        if text is None or (want.name not in text and not any(f in text for f in fixtures)):
+        if text is None or not any(w in text for w in words | fixtures):
             continue
         info = _info(file, text, config)
         if not info.tests:
@@ -575,9 +714,13 @@ def user_tests(target, path: Path, workspace: Path) -> list[UserTest]:
                 continue
             via_class = any(want.provides(r, info) and (not name or name in test.reach.attrs)
                             for name, r in test.helpers.items())
-            if via_class or (test.reach.words | test.params) & (local | fixtures):
+            if via_class or (test.reach.words | test.params) & (local | fixtures) or \
+                    (helpers and any(_same(r, h) for r in test.reach.refs for h in helpers)):
                 indirect.append(UserTest(node_id, test.source, False))
-    return direct + indirect
+            elif want.method and want.name not in COMMON_METHODS and want.package_named(info) and \
+                    not want.overridden(info):
+                loose.append(UserTest(node_id, test.source, False))
+    return direct + indirect + loose
 
 
 def user_test_snippets(target, path: Path, workspace: Path) -> list[tuple[str, str]]:

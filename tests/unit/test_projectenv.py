@@ -121,8 +121,8 @@ def test_native_toml_config_and_the_nearest_folder_above_the_module(tmp_path: Pa
     write(tmp_path / "other" / "pyproject.toml", '[project]\nname = "other"\n')
     config = pytest_config(tmp_path / "sub", tmp_path / "sub" / "pkg" / "mod.py")
     assert (config.root, config.testpaths, config.options["xfail_strict"]) == (tmp_path / "sub", ["tests"], True)
-    # a workspace without a pytest section: pytest goes on up to the repository's config
-    assert pytest_config(tmp_path / "other", tmp_path / "other").path == tmp_path / "pytest.ini"
+    # never above the workspace: a config there is another project's (pytest would go on up)
+    assert pytest_config(tmp_path / "other", tmp_path / "other").path is None
 
 
 def test_doctest_flags_default_as_pytest_s_only_where_pytest_runs_doctests(tmp_path: Path) -> None:

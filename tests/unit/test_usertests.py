@@ -279,3 +279,77 @@ def test_the_file_bound_counts_every_python_file(project: Path, monkeypatch) -> 
     found, path = target(project, "chunked")
     monkeypatch.setattr(usertests, "MAX_FILES", 2)          # tests/__init__.py, tests/conftest.py
     assert find_user_tests(found, path, project) == []
+
+
+def test_tests_inherited_from_a_mixin_module_and_methods_reached_through_subclasses(tmp_path: Path) -> None:
+    """cachetools' shape: the tests live in a mixin in tests/__init__.py, each test module sets
+    the class under test (a subclass of the one whose method is the target)."""
+    write(tmp_path, {
+        "pyproject.toml": "[project]\nname = 'cachelib'\n",
+        "cachelib/__init__.py": '''\
+            from .base import Cache
+
+
+            class LRUCache(Cache):
+                def evict(self):
+                    return None
+
+
+            class SizedCache(Cache):
+                def getsizeof(self, value):
+                    return len(value)
+            ''',
+        "cachelib/base.py": '''\
+            class Cache:
+                def getsizeof(self, value):
+                    """The size of ``value``: 1."""
+            ''',
+        "tests/__init__.py": '''\
+            class CacheTestMixin:
+                Cache = None
+
+                def test_getsizeof(self):
+                    self.assertEqual(self.Cache().getsizeof(3), 1)
+
+                def test_other(self):
+                    self.assertTrue(self.Cache())
+            ''',
+        "tests/test_lru.py": '''\
+            import unittest
+
+            from cachelib import LRUCache
+
+            from . import CacheTestMixin
+
+
+            class LRUCacheTest(unittest.TestCase, CacheTestMixin):
+                Cache = LRUCache
+            ''',
+        "tests/test_sized.py": '''\
+            import unittest
+
+            from cachelib import SizedCache
+
+            from . import CacheTestMixin
+
+
+            class SizedCacheTest(unittest.TestCase, CacheTestMixin):   # overrides getsizeof: not the target's
+                Cache = SizedCache
+            ''',
+        "tests/test_factory.py": '''\
+            from cachelib import make_cache
+
+
+            def test_made():
+                assert make_cache().getsizeof(2) == 1
+            ''',
+    })
+    path = tmp_path / "cachelib" / "base.py"
+    found = find_target(path.read_text(), "Cache.getsizeof")
+    tests = user_tests(found, path, tmp_path)
+    assert [(rest([t.node_id], tmp_path)[0], t.direct) for t in tests] == [
+        ("tests/test_lru.py::LRUCacheTest::test_getsizeof", True),
+        # a method on an object of unknown class, in a file that uses the package: last
+        ("tests/test_factory.py::test_made", False),
+    ]
+    assert "self.Cache().getsizeof(3)" in tests[0].source
