@@ -26,7 +26,10 @@ nothing that process says is taken on trust):
   the whole run *tampered*: every test of it counts as failed.
 * A run passes only if the worker reported ``done``, the supervisor reported
   ``exit`` after it, and every authoritative test has exactly one record.
-* A skipped, xfailed, deselected or uncollected authoritative test is failed.
+* A skipped, xfailed, deselected or uncollected authoritative test is failed, unless it
+  also skips with the module as it is on disk (the stub; one run per module text, before
+  the first candidate's): then it skips here whatever the body (an optional dependency
+  this Python lacks) and is not counted.
 * Doctest examples: the run reports what each example printed; this process
   compares it with the example's expected output (:mod:`doctests`).
 """
@@ -111,6 +114,7 @@ class _Plan:
     missing: list[str]
     left_out: list[str] = field(default_factory=list)   # user tests beyond MAX_USER_TESTS: not run
     optionflags: list[str] = field(default_factory=list)   # the project's doctest_optionflags
+    skipped_anyway: frozenset[str] = frozenset()   # user tests skipped with the stub too: not counted
 
 
 class Sandbox:
@@ -133,8 +137,35 @@ class Sandbox:
 
     async def run(self, req: SandboxRequest, *, verify: bool = False) -> TestRun:
         """One run; ``verify``: the verification run (cold process, reverse order)."""
+        skipped_anyway = await self._skipped_anyway(req) if req.user_tests else frozenset()
+        return await self._run(req, verify, skipped_anyway)
+
+    async def _skipped_anyway(self, req: SandboxRequest) -> frozenset[str]:
+        """The user's tests that skip here whatever the body: skipped in a run of the module as it
+        is on disk (the stub), e.g. for an optional dependency this Python lacks.  One such run
+        per module text and tests, remembered; the candidate has no part in it."""
+        path = Path(os.path.abspath(req.module_path))
+        try:
+            source = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return frozenset()
+        key = (self.python, str(path), source, tuple(req.user_tests[:MAX_USER_TESTS]), self.isolation)
+        hit = _SKIPPED.get(key)
+        if hit is None:
+            base = await self._run(SandboxRequest(path, source, req.workspace, [], list(req.user_tests)), False,
+                                   frozenset())
+            hit = frozenset(o.id for o in base.outcomes if o.outcome == "failed" and o.message.startswith("skipped ("))
+            if base.tampered or base.error:
+                hit = frozenset()
+            _SKIPPED[key] = hit
+            while len(_SKIPPED) > 64:
+                _SKIPPED.pop(next(iter(_SKIPPED)))
+        return hit
+
+    async def _run(self, req: SandboxRequest, verify: bool, skipped_anyway: frozenset[str]) -> TestRun:
         started = time.monotonic()
         plan = self._plan(req, verify)
+        plan.skipped_anyway = skipped_anyway
         env = self._env(req)
         masks = await asyncio.to_thread(_masks, str(self.workspace)) if self.isolation == "bwrap" else ((), ())
         key = warm.Key(self.python, str(self.workspace), self.isolation, bool(plan.request["autoload"]),
@@ -351,7 +382,10 @@ class Sandbox:
             why = check_outside(tf.doctest, oid, rec.get("got"), plan.optionflags)
             if why is not None:
                 outcome, message, forged = "failed", f"doctest checked outside the run: {why}", True
-        if outcome == "skipped" and auth:
+        if outcome == "skipped" and auth and oid in plan.skipped_anyway:
+            message = (f"skipped here whatever the body ({message or 'no reason'}); not counted"
+                       + (f"; {self._fix()}" if self.env.own else ""))
+        elif outcome == "skipped" and auth:
             outcome = "failed"
             message = f"skipped ({message or 'no reason'}): an authoritative test that does not run is not a pass"
         line = rec.get("line")
@@ -360,6 +394,7 @@ class Sandbox:
                            line=line if isinstance(line, int) else None, authoritative=auth), forged
 
 
+_SKIPPED: dict[tuple, frozenset[str]] = {}   # (python, module, its text, tests, isolation) -> skipped anyway
 _MASKS: dict[str, tuple[float, tuple[tuple[str, ...], tuple[str, ...]]]] = {}
 MASKS_TTL = 2.0   # seconds a workspace scan for secret files is reused
 

@@ -190,3 +190,34 @@ async def test_many_tests_are_cut_to_the_direct_ones_and_the_run_says_which(proj
     ids, _, result = await run(project, RIGHT)
     assert result.left_out == ids[2:] and len(ids) == 3
     assert not any(o.id.startswith(ids[2]) for o in result.outcomes)
+
+
+async def test_a_test_that_skips_whatever_the_body_is_not_counted_one_the_body_skips_fails(project: Path) -> None:
+    (project / "tests" / "test_optional.py").write_text(textwrap.dedent('''\
+        import unittest
+
+        import pytest
+
+        from pkg.chunks import chunked
+
+
+        def test_with_an_optional_dependency():
+            pytest.importorskip("specloop_no_such_module")
+            assert chunked([1], 1) == [[1]]
+
+
+        class SkipCheck(unittest.TestCase):
+            def test_chunked_runs(self):
+                self.assertEqual(chunked([1, 2], 2), [[1, 2]])
+        '''))
+    ids, _, result = await run(project, RIGHT)
+    out = {o.id.rsplit("/", 1)[-1]: o for o in result.outcomes}
+    optional = out["test_optional.py::test_with_an_optional_dependency"]
+    assert optional.outcome == "skipped" and "whatever the body" in optional.message
+    assert out["test_optional.py::SkipCheck::test_chunked_runs"].outcome == "passed"
+    # a body that makes the tests skip (unittest.SkipTest) does not pass them
+    skipping = RIGHT.replace("    items = list(iterable)\n", "    import unittest\n    raise unittest.SkipTest('no')\n")
+    _, _, result = await run(project, skipping)
+    out = {o.id.rsplit("/", 1)[-1]: o for o in result.outcomes}
+    assert out["test_optional.py::SkipCheck::test_chunked_runs"].outcome == "failed"
+    assert out["test_chunks.py::ChunkedTests::test_pairs"].outcome == "failed"
