@@ -31,6 +31,10 @@ Decisions:
   8. the project definitions the neighbours reach through a module import (``m.f``);
   9. as many lines around the target as the rest of the budget allows.
 
+  In 6 to 8 a class outline is cut after :data:`BRIEF_LINES` lines (the class line, its
+  attributes, its first methods): a class the spec does not name should not take the room
+  of several functions.
+
 * A module that fits whole, with room left for the project definitions of 4 and 7 (at
   most :data:`PROJECT_SHARE` of the budget), is shown whole: for small files that is the
   best context there is; then those definitions, then the tests.
@@ -67,6 +71,7 @@ MIN_CUT = 160           # an item cut to fit keeps at least this many characters
 TESTS_SHARE = 0.25
 PROJECT_SHARE = 0.3
 NEIGHBOURS = 30         # functions near the target whose uses rank the imported names
+BRIEF_LINES = 6         # lines of a class outline the spec does not name
 MODULES_KEPT = 2
 _modules: OrderedDict[str, _Module] = OrderedDict()
 _lock = threading.Lock()
@@ -258,6 +263,13 @@ def _piece(rel: str, d: Definition, local: str | None = None) -> str:
     return f"# {rel}:{d.line}{alias}\n{d.text}"
 
 
+def _brief(piece: str) -> str:
+    """A piece cut to its first BRIEF_LINES lines (a class outline not named by the spec:
+    its class line, attributes and first methods)."""
+    lines = piece.split("\n")
+    return piece if len(lines) <= BRIEF_LINES + 1 else "\n".join([*lines[:BRIEF_LINES + 1], "    # ..."])
+
+
 def _unique(defs: Iterable[Definition], seen: set[tuple[str, int, bool]]) -> list[Definition]:
     out = []
     for d in defs:
@@ -283,7 +295,7 @@ class _Needs:
                        key=lambda d: abs(d.line - here))
         local = _unique(local, seen)
         self.local_named = [module.piece(rel, d) for d in local if d.name in self.words]
-        self.local_others = (module.piece(rel, d) for d in local if d.name not in self.words)   # read lazily
+        self.local_others = (_brief(module.piece(rel, d)) for d in local if d.name not in self.words)  # lazily
 
         # neighbours: the functions and methods nearest the target, and what they use
         near = sorted((f for f in module.functions if f.lineno != here and f.name != target.name),
@@ -307,9 +319,10 @@ class _Needs:
                           key=lambda k: (first_use.get(k, NEIGHBOURS), imports[k].line))
         reached = sorted((k for k in found if "." in k and k not in self.words),
                          key=lambda k: member_use.get(tuple(k.split(".", 1)), NEIGHBOURS))  # type: ignore[arg-type]
-        def pieces(defs: Iterable[Definition]) -> list[str]:
-            return [_piece(index.rel(d.file), d, local_of.get(id(d))) for d in _unique(defs, seen)]
-        self.project_named = pieces(named)
+        def pieces(defs: Iterable[Definition], brief: bool = True) -> list[str]:
+            out = [_piece(index.rel(d.file), d, local_of.get(id(d))) for d in _unique(defs, seen)]
+            return [_brief(p) for p in out] if brief else out
+        self.project_named = pieces(named, brief=False)
         self.imported = pieces(found[k] for k in imported)
         self.neighbours = pieces(found[k] for k in reached)
 

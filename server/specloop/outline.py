@@ -9,7 +9,7 @@ where that is short.  Shared by the context of the target's own module
 * A class outline: decorators and the class line (bases, keywords, first docstring line),
   class attributes (first line of each, at most 120 characters), method signatures,
   ``# instance attributes: self.a, self.b`` from ``__init__``, nested class lines.
-* A module-level name: the statement as written (``_UNSET = object()``, ``foo = bar``,
+* A module-level name: the statement as written, dedented (``_UNSET = object()``, ``foo = bar``,
   ``SIZES: dict[str, int] = {...}``), at most :data:`MAX_LINES` lines and
   :data:`MAX_CHARS` characters; a longer one ends with `` ...``.
 """
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import textwrap
 
 MAX_LINES = 4
 MAX_CHARS = 240
@@ -68,7 +69,7 @@ def class_summary(node: ast.ClassDef, skip: str | None = None) -> str:
 def statement(node: ast.stmt, lines: list[str]) -> str:
     """A module-level assignment as written, cut to MAX_LINES lines / MAX_CHARS characters."""
     start, end = node.lineno - 1, (node.end_lineno or node.lineno)
-    text = "\n".join(lines[start:min(end, start + MAX_LINES)]).rstrip()
+    text = textwrap.dedent("\n".join(lines[start:min(end, start + MAX_LINES)])).rstrip()
     cut = end - start > MAX_LINES
     if len(text) > MAX_CHARS:
         text, cut = text[:MAX_CHARS].rstrip(), True

@@ -192,7 +192,8 @@ PROJECT = {
     "src/shop/pricing.py": ('"""Prices."""\nRATE = 0.2\n\n\ndef discount(price: float, pct: float) -> float:\n'
                             '    """Price after a discount of pct percent."""\n    return price\n'),
     "src/shop/models.py": ('class Item:\n    """An item for sale."""\n    currency = "EUR"\n\n'
-                           '    def __init__(self, name, price):\n        self.name = name\n        self.price = price\n\n'
+                           '    def __init__(self, name, price):\n        self.name = name\n'
+                           '        self.price = price\n\n'
                            '    def label(self) -> str:\n        """Name and price."""\n'),
     "src/shop/util/__init__.py": "",
     "src/shop/util/money.py": "def cents(x: float) -> int:\n    \"\"\"Whole cents.\"\"\"\n    return 0\n",
@@ -256,7 +257,8 @@ def test_a_large_module_shows_its_names_and_the_projects_first(tmp_path: Path) -
 def test_tests_do_not_push_out_needed_helpers(tmp_path: Path) -> None:
     source, path = project(tmp_path, CART + "".join(f"\n\ndef pad_{i}(a):\n    return a * {i}\n" for i in range(300)))
     tests = "from shop.cart import checkout\n\n" + "".join(
-        f"def test_checkout_{i}():\n    items = [1] * {i}\n" + "    assert checkout(items) == 0  # padding padding\n" * 8
+        f"def test_checkout_{i}():\n    items = [1] * {i}\n"
+        + "    assert checkout(items) == 0  # padding padding\n" * 8
         + "\n\n" for i in range(11))
     (tmp_path / "tests").mkdir()
     (tmp_path / "tests" / "test_cart.py").write_text(tests)
@@ -277,7 +279,8 @@ def test_project_context_never_exceeds_the_bound(tmp_path: Path, max_tokens: int
 
 
 def test_a_long_class_outline_is_cut_at_a_line(tmp_path: Path) -> None:
-    methods = "".join(f"    def method_{i}(self, a, b, c):\n        \"\"\"Method number {i}.\"\"\"\n" for i in range(200))
+    methods = "".join(f"    def method_{i}(self, a, b, c):\n        \"\"\"Method number {i}.\"\"\"\n"
+                      for i in range(200))
     source, path = project(tmp_path)
     (tmp_path / "src" / "shop" / "models.py").write_text("class Item:\n    \"\"\"An item.\"\"\"\n" + methods)
     text = build_context(source, find_target(source, "checkout"), path=path, workspace=tmp_path, max_tokens=800)
@@ -299,3 +302,14 @@ def test_class_and_module_spec_targets_get_the_project_context(tmp_path: Path) -
     target = find_module_targets(source)[0]
     text = build_context(source, target, path=path, workspace=tmp_path, max_tokens=2000)
     assert "# <module spec: the functions it asks for go here>" in text and "def discount(price" in text
+
+
+def test_a_class_the_spec_does_not_name_is_shown_briefly(tmp_path: Path) -> None:
+    methods = "".join(f"    def method_{i}(self):\n        pass\n" for i in range(20))
+    source, path = project(tmp_path, CART.replace("from .models import Item", "from .models import Item, Other"))
+    with (tmp_path / "src" / "shop" / "models.py").open("a") as fh:
+        fh.write("\n\nclass Other:\n    \"\"\"Not named.\"\"\"\n" + methods)
+    text = build_context(source, find_target(source, "checkout"), path=path, workspace=tmp_path, max_tokens=4000)
+    shown = text[text.index("class Other:"):]
+    assert "    def method_4(self): ...\n    # ..." in shown and "method_5" not in shown
+    assert "    def label(self) -> str: ...  # Name and price." in text      # Item, named: whole

@@ -55,7 +55,7 @@ def test_summary_has_functions_classes_constants_and_aliases(tmp_path: Path) -> 
         "def parse_size(text: str, default=_UNSET) -> int: ...  # Parse a size like 10k."
     assert info.defs["_UNSET"].text == "_UNSET = object()" and info.defs["_UNSET"].line == 4
     assert info.defs["_SIZE_RANGES"].text == '_SIZE_RANGES = {"k": 1024, "m": 1024 ** 2}'
-    assert info.defs["Alias"].text == "    Alias = int"              # inside 'if TYPE_CHECKING:'
+    assert info.defs["Alias"].text == "Alias = int"                  # inside 'if TYPE_CHECKING:', dedented
     assert info.defs["parse"].kind == "name"
     outline = info.defs["Config"].text
     assert outline.startswith("class Config(Base, metaclass=Meta):  # Settings.\n    verbose = False\n")
