@@ -1,5 +1,8 @@
 """The project's own test setup: its pytest config and the Python that runs its tests.
 
+A little over 400 lines: the config's readers (four file formats), what a run keeps of it,
+and the search for the project's Python belong together (the sandbox asks all three).
+
 **The pytest config** (:func:`pytest_config`): the first of ``pytest.toml``,
 ``.pytest.toml``, ``pytest.ini``, ``.pytest.ini``, ``pyproject.toml`` (with a
 ``[tool.pytest.ini_options]`` or ``[tool.pytest]`` table), ``tox.ini`` (``[pytest]``)

@@ -1,16 +1,20 @@
 """The sandbox: runs a candidate's tests in other processes, decides the verdicts itself.
 
-A little over 400 lines because every verdict rule (token, done and exit proofs, outside
-doctest checks, skips counted as failures) is in :meth:`Sandbox._collect` next to the
-request that sets it up; the runner, the view and the warm workers are modules of their own.
+Over 400 lines because every verdict rule (token, done and exit proofs, outside
+doctest checks, skips counted as failures, pytest's own error statuses) is in
+:meth:`Sandbox._collect` next to the request that sets it up; the runner, the view and
+the warm workers are modules of their own.
 
 How a run is made (the child side is ``_sandbox_child.py``; what a run may see
 is ``isolation.py``; the warm workers are ``warm.py``):
 
-* Tests run under the *workspace's* Python (:func:`resolve_python`) so the
-  user's packages and pytest plugins are the ones that import.  The candidate
-  never touches the user's file: the child serves the target module from the
-  candidate text through an import hook (``__file__`` is the real path).
+* Tests run under the *project's* Python (:func:`projectenv.find_python`) so the
+  user's packages and pytest plugins are the ones that import; with specloop's own
+  Python none of specloop's plugins load, only those the project's config names.  The
+  user's tests run from the project root with its config (:mod:`projectenv`), at most
+  :data:`MAX_USER_TESTS` node ids a run (the finder puts those naming the target
+  first).  The candidate never touches the user's file: the child serves the target
+  module from the candidate text through an import hook (``__file__`` is the real path).
 * Ordinary runs go to a warm worker (pytest imported once, a fresh forked
   process per run); the final check of a job's result is a *verification run*:
   a cold process, tests in reverse order, a new token and new descriptors.

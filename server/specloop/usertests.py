@@ -1,5 +1,9 @@
 """The user's own tests of a target, collected as pytest collects them.
 
+Longer than 400 lines because pytest's collection rules (files, classes, unittest classes,
+inherited tests) and the resolution of a test's names through its file's imports are one
+analysis of a test file, remembered together per file; splitting them would parse twice.
+
 **Which files and tests** follow the project's pytest config (:mod:`projectenv`): only
 under its ``testpaths`` when it sets them (else under the project root), files
 matching ``python_files`` (default ``test_*.py``, ``*_test.py``), not in
