@@ -28,6 +28,12 @@ Decisions:
 * ``imports`` are the reply's top-level import statements, one canonical line
   each (``ast.unparse``); ``from __future__`` imports are dropped (they can only
   sit at the very top of a module, and the module keeps its own).
+* ``body`` is what follows the reply's docstring (or def line) as the reply
+  has it: blank lines right below the docstring, comments, the decorators of a
+  nested def it starts with, trailing blanks; only moved to column 0.  A line
+  of blanks only keeps its blanks counted from the def's column (``reindent``'s
+  ``blank``), so a placement shifts it with the def.  The original function as
+  a reply thus places back byte for byte.
 * A docstring the reply adds to a target that has none (a ``# spec:`` target)
   is not part of ``body``: the file keeps the comment as the spec.
 """
@@ -55,7 +61,7 @@ class CandidateError(ValueError):
 @dataclass
 class Candidate:
     function_code: str            # decorators + def + docstring + body, dedented to column 0
-    body: str                     # the statements after the docstring, at column 0, ending in "\n"
+    body: str                     # what follows the docstring, at column 0, ending in "\n" (see _body)
     imports: list[str] = field(default_factory=list)   # "import x" / "from x import y", one per item
 
 
@@ -110,12 +116,15 @@ def _block_levels(code: str) -> dict[int, int]:
     return levels
 
 
-def reindent(code: str, indent: str, unit: str | None = None) -> list[str]:
-    """The lines of column-0 ``code`` placed under ``indent`` (blank lines stay
+def reindent(code: str, indent: str, unit: str | None = None, blank: str | None = None) -> list[str]:
+    """The lines of column-0 ``code`` placed under ``indent`` (empty lines stay
     empty, lines inside multi-line strings stay as they are).  When ``unit``
     differs from the code's own indentation step, each block level is rewritten
     with ``unit`` (a tab-indented file gets tabs); continuation lines keep
-    their offset from the line they continue."""
+    their offset from the line they continue.  A line of whitespace only
+    becomes ``blank`` + its whitespace when ``blank`` is given and no level is
+    rewritten (``Candidate.body`` counts that whitespace from the def's
+    column, so ``blank`` is the def's indentation in the file), else empty."""
     lines = code.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
@@ -129,7 +138,7 @@ def reindent(code: str, indent: str, unit: str | None = None) -> list[str]:
             out.append(line)
             continue
         if not line.strip():
-            out.append("")
+            out.append(blank + line if line and blank is not None and levels is None else "")
             continue
         if levels is None:
             out.append(indent + line)
@@ -153,8 +162,6 @@ def _dedent(lines: list[str], first: int, width: int, keep: set[int]) -> list[st
     for i, line in enumerate(lines, start=first):
         if i in keep:
             out.append(line)
-        elif not line.strip():
-            out.append("")
         else:
             ws = len(line) - len(line.lstrip())
             out.append(line[min(ws, width):])
@@ -283,27 +290,29 @@ def _check(fn: ast.FunctionDef | ast.AsyncFunctionDef, tree: ast.Module, target:
                              "define helpers inside the function body")
 
 
-def _body(fn: ast.FunctionDef | ast.AsyncFunctionDef, lines: list[str], keep: set[int]) -> str:
+def _body(fn: ast.FunctionDef | ast.AsyncFunctionDef, lines: list[str], keep: set[int], def_col: int) -> str:
     doc = docstring_node(fn.body)
     stmts = fn.body[1:] if doc else fn.body
     if not stmts or all(is_stub_statement(s) for s in stmts):
         raise CandidateError(f"the body of '{fn.name}' is still a stub: write the implementation")
     first, last = stmts[0], stmts[-1]
-    row = first.lineno - 1
-    col = len(lines[row].encode("utf-8")[: first.col_offset].decode("utf-8", errors="ignore"))
+    row = min([first.lineno, *(d.lineno for d in getattr(first, "decorator_list", []))]) - 1
+    col = len(lines[first.lineno - 1].encode("utf-8")[: first.col_offset].decode("utf-8", errors="ignore"))
     end = last.end_lineno - 1  # type: ignore[operator]
     if lines[row][:col].strip():          # the body shares a line with the header or docstring
-        body = [lines[row][col:], *lines[row + 1:end + 1]]
-        return "\n".join(b if i + row in keep else b.rstrip() for i, b in enumerate(body)) + "\n"
+        return "\n".join([lines[row][col:], *lines[row + 1:end + 1]]) + "\n"
     above = doc.end_lineno if doc else fn.lineno   # first line after the docstring / def line
     top = row
     while top - 1 >= above and (not lines[top - 1].strip() or lines[top - 1].lstrip().startswith("#")) \
             and top - 1 not in keep:
         top -= 1
-    while top < row and not lines[top].strip():
-        top += 1
     body = _dedent(lines[top:end + 1], top, col, keep)
-    return "\n".join(b if i + top in keep else b.rstrip() for i, b in enumerate(body)) + "\n"
+    # a line of whitespace only keeps its whitespace counted from the def's column, so that the
+    # edit can shift it with the def (a blank line indented like the code around it stays so)
+    for i, line in enumerate(lines[top:end + 1]):
+        if line and not line.strip() and i + top not in keep:
+            body[i] = line[min(len(line), def_col):]
+    return "\n".join(body) + "\n"
 
 
 def parse_candidate(code: str, target: Target) -> Candidate:
@@ -325,8 +334,8 @@ def parse_candidate(code: str, target: Target) -> Candidate:
     _check(fn, tree, target)
     lines = text.split("\n")
     keep = string_lines(text)
-    body = _body(fn, lines, keep)
     start = min([fn.lineno, *(d.lineno for d in fn.decorator_list)]) - 1
     indent = len(lines[start]) - len(lines[start].lstrip())
+    body = _body(fn, lines, keep, indent)
     own = _dedent(lines[start:fn.end_lineno], start, indent, keep)  # type: ignore[misc]
-    return Candidate(function_code="\n".join(own).rstrip() + "\n", body=body, imports=_imports(tree))
+    return Candidate(function_code="\n".join(own).rstrip("\n") + "\n", body=body, imports=_imports(tree))

@@ -14,6 +14,18 @@ Decisions:
   the file's indentation step (body indent minus def indent) differs from the
   candidate's, block levels are rewritten in the file's step, so tab files
   stay tabs.
+* The reply's own layout below the docstring is kept (``Candidate.body``): blank
+  lines, comments, trailing blanks, lines of blanks only (shifted with the def,
+  so they keep their width from the def's column).  Blanks after the user's
+  docstring's closing quotes stay.  A stub statement on its own line is replaced
+  from the start of its line when the body begins with blank lines (so they stay
+  empty); those blank lines are left out when the file has a blank line above
+  the stub already, and for a target without a docstring.  So the original function placed into a file where it was
+  stubbed gives the original file back byte for byte (tests/unit/test_edits.py
+  checks every documented function of a few stdlib modules, in CRLF, tab,
+  trailing-blank and indented-blank-line variants).  Not kept: a line of blanks
+  narrower than the def's column, and in a tab-indented file a continuation
+  line indented with spaces only (its width is counted in characters).
 * A one-line def (a docstring on the def line) gets its docstring written
   back on its own line, exactly as it was, with the body below it.  A
   trailing comment on that line stays: after the docstring, or after the
@@ -135,12 +147,24 @@ def _body_edit(source: str, lines: list[str], target: Target, candidate: Candida
     def_line = lines[target.def_range.start.line]
     def_indent = def_line[: len(def_line) - len(def_line.lstrip())]
     unit = indent[len(def_indent):] if indent.startswith(def_indent) and len(indent) > len(def_indent) else None
-    body = reindent(candidate.body, indent, unit)
+    body = reindent(candidate.body, indent, unit, def_indent)
+    while target.docstring is None and len(body) > 1 and not body[0].strip():
+        body.pop(0)                       # blank lines below a docstring only (a `# spec:` target has none)
     if not lines[rng.start.line][: rng.start.col].strip():     # the range starts where a statement starts
-        body[0] = body[0][len(indent):] if body[0].startswith(indent) else body[0].lstrip()
-        return TextEdit(rng, nl.join(body))
+        lead = 0
+        while lead < len(body) - 1 and not body[lead].strip():
+            lead += 1
+        if lead and rng.start.line > 0 and not lines[rng.start.line - 1].strip():
+            body = body[lead:]            # the file has its own blank line(s) above the stub already
+        if body[0].strip():
+            body[0] = body[0][len(indent):] if body[0].startswith(indent) else body[0].lstrip()
+            return TextEdit(rng, nl.join(body))
+        # blank lines first: the edit starts at the stub line's start, so they stay empty
+        return TextEdit(Range(Pos(rng.start.line, 0), rng.end), nl.join(body))
     starts = _line_starts(source)
     old = source[_offset(source, starts, lines, rng.start): _offset(source, starts, lines, rng.end)]
+    if not old.strip(" \t\f"):
+        return TextEdit(rng, old + nl + nl.join(body))    # blanks after the docstring stay
     doc, comment = _def_line_body(old, target.docstring is not None)
     # a one-line def: its docstring goes back on its own line, a trailing comment stays on
     # the docstring's line (or on the def line when there is no docstring)

@@ -163,3 +163,19 @@ def test_string_lines_and_reindent_keep_string_contents() -> None:
                                                 "\t\t     2)", "\t\t# note"]
     two = "if a:\n  if b:\n    return 1\n"
     assert reindent(two, "    ", unit="    ") == ["    if a:", "        if b:", "            return 1"]
+
+
+def test_the_body_keeps_the_replys_layout_below_the_docstring() -> None:
+    """What follows the docstring is kept as written (blank lines, a comment, a decorated
+    nested def, trailing blanks), so the original function placed back is the original."""
+    reply = ('def area(w, h=1):\n    """Area."""\n\n    # a note\n    @functools.cache  \n'
+             '    def inner(x):\n        return x\n    \n    return inner(w) * h  \n')
+    c = parse_candidate(reply, target("area"))
+    # a line of blanks only keeps them counted from the def's column ("    " here)
+    assert c.body == "\n# a note\n@functools.cache  \ndef inner(x):\n    return x\n    \nreturn inner(w) * h  \n"
+    assert c.function_code.endswith("    return inner(w) * h  \n")
+    indented = "    " + reply.replace("\n", "\n    ").rstrip(" ")
+    assert parse_candidate(indented, target("area")).body == c.body
+    assert reindent(c.body, "\t\t", blank="\t") == ["", "\t\t# a note", "\t\t@functools.cache  ", "\t\tdef inner(x):",
+                                                   "\t\t    return x", "\t    ", "\t\treturn inner(w) * h  "]
+    assert reindent(c.body, "\t\t")[5] == ""

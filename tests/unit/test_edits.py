@@ -237,3 +237,343 @@ def test_mixed_newlines_inserted_text_follows_the_lines_around_it() -> None:
     crlf_imports = 'import os\r\nimport re\r\n\ndef f(x):\n    """Sqrt."""\n'
     result, _ = implement(crlf_imports, "f", "import math\ndef f(x):\n    return math.sqrt(x)\n")
     assert result == 'import os\r\nimport re\r\nimport math\r\n\ndef f(x):\n    """Sqrt."""\n    return math.sqrt(x)\n'
+
+
+def test_blank_lines_below_the_docstring_are_not_doubled_and_stay_empty() -> None:
+    reply = 'def f(x):\n    """F."""\n\n    return x\n'
+    # the stub line right under the docstring: the reply's blank line goes in, empty
+    result, _ = implement('def f(x):\n    """F."""\n    pass\n', "f", reply)
+    assert result == 'def f(x):\n    """F."""\n\n    return x\n'
+    # the file has its blank line already: not a second one
+    result, _ = implement('def f(x):\n    """F."""\n\n    pass\n', "f", reply)
+    assert result == 'def f(x):\n    """F."""\n\n    return x\n'
+    # blanks after the docstring's closing quotes stay
+    result, _ = implement('def f(x):\n    """F."""  \t\n\nY = 1\n', "f", reply)
+    assert result == 'def f(x):\n    """F."""  \t\n\n    return x\n\nY = 1\n'
+    # a `# spec:` target has no docstring for a blank line to follow
+    result, _ = implement("# spec: x itself\ndef f(x): ...\n", "f", reply)
+    assert result == "# spec: x itself\ndef f(x):\n    return x\n"
+    result, _ = implement("# spec: x itself\ndef f(x):\n    pass\n", "f", reply)
+    assert result == "# spec: x itself\ndef f(x):\n    return x\n"
+
+
+# Round trips on real files ------------------------------------------------------------
+#
+# Every documented function and method of a real module is stubbed the way a user would
+# (its docstring kept, the rest of its body removed, or replaced by a stub line), the model
+# answers with the original function, and the placed file must be the original byte for
+# byte.  The modules are the Python's own stdlib sources, read only.
+
+REAL_MODULES = ("textwrap", "shlex", "fnmatch", "posixpath", "genericpath", "heapq", "bisect")
+
+SHAPES = '''\
+#!/usr/bin/env python3
+# -*- coding: utf-8 -*-
+"""Shapes that real modules have around and inside their functions."""
+
+from __future__ import annotations
+
+import functools
+import re
+
+_WORD = re.compile(r"\\w+")
+
+
+def words(text):
+    """The words of text.
+
+    >>> words("a b")
+    ['a', 'b']
+    """
+
+    # a comment after a blank line
+    return _WORD.findall(text)
+
+
+@functools.lru_cache(maxsize=None)
+def decorated(n):
+    """Fibonacci, cached."""
+    # a comment right below the docstring
+
+    if n < 2:
+        return n   # trailing comment
+    return decorated(n - 1) + decorated(n - 2)
+
+
+def starts_with_a_nested_def(xs):
+    """Sorted copy of xs, by a key defined inside."""
+    def key(x):
+        return (len(str(x)), x)
+
+    return sorted(xs, key=key)
+
+
+def starts_with_a_decorated_nested_def(fn):
+    """A wrapper that changes nothing."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return fn(*args, **kwargs)
+    return wrapper
+
+
+def with_a_text_block():
+    """A text at column 0 inside the body."""
+    text = """\\
+first
+  second
+"""
+    return text + \\
+        "third"
+
+
+class Shape:
+    """A shape."""
+
+    def __init__(self, sides):
+        """Keep sides."""
+
+        self.sides = sides
+
+    class Corner:
+        """A corner."""
+
+        def angle(self, degrees=90):
+            """The angle, in radians."""
+            import math
+            return math.radians(degrees)
+
+    async def fetch(self, key):
+        """Fetch key."""  # a comment on the docstring's line
+        for side in self.sides:  # a loop
+
+            if side == key:
+                return side
+        return None
+
+
+def continued(a,
+              b):
+    """Sum, on continuation lines."""
+    total = (a +
+             b)
+    return total
+
+
+def last(x):
+    """The last function of the file."""
+    if x:
+        return x
+    return None
+'''
+
+_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def _line_starts(text: str) -> list[int]:
+    return [0, *(m.end() for m in _BREAK.finditer(text))]
+
+
+def _content_end(text: str, starts: list[int], row: int) -> int:
+    """The offset where line ``row``'s text ends (before its newline)."""
+    end = starts[row + 1] if row + 1 < len(starts) else len(text)
+    newline = _BREAK.search(text, starts[row], end)
+    return newline.start() if newline else end
+
+
+def _documented(tree: ast.Module) -> list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef, bool]]:
+    """(qualname, node, top level?) of every function and method, classes nested too."""
+    found = []
+
+    def visit(body: list[ast.stmt], quals: list[str]) -> None:
+        for node in body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                found.append((".".join([*quals, node.name]), node, not quals))
+            elif isinstance(node, ast.ClassDef):
+                visit(node.body, [*quals, node.name])
+    visit(tree.body, [])
+    return found
+
+
+def _cases(source: str, *, last_in_file: bool = False):
+    """Per documented function with a body on lines of its own: (qualname, the original
+    text it must come back to, the function's text, the stubs a user might write)."""
+    from specloop.spec import docstring_node, is_stub_statement
+
+    starts = _line_starts(source)
+    for qual, fn, top in _documented(ast.parse(source)):
+        doc = docstring_node(fn.body)
+        if doc is None or len(fn.body) < 2 or doc.lineno == fn.lineno or fn.body[1].lineno == doc.end_lineno:
+            continue
+        if all(is_stub_statement(s) for s in fn.body[1:]) or (last_in_file and not top):
+            continue
+        if any(re.search(r"overload|abstract", ast.unparse(d)) for d in fn.decorator_list):
+            continue
+        doc_end = _content_end(source, starts, doc.end_lineno - 1)
+        fn_end = _content_end(source, starts, fn.end_lineno - 1)
+        original = source[:fn_end] if last_in_file else source
+        first = min([fn.lineno, *(d.lineno for d in fn.decorator_list)]) - 1
+        newline = _BREAK.search(source, doc_end).group() if _BREAK.search(source, doc_end) else "\n"
+        doc_line = source[starts[doc.lineno - 1]:doc_end]
+        indent = doc_line[: len(doc_line) - len(doc_line.lstrip())]
+        stubs = {"docstring only": original[:doc_end] + original[fn_end:]}
+        for line in ("pass", "...", "raise NotImplementedError"):
+            stubs[line] = original[:doc_end] + newline + indent + line + original[fn_end:]
+        yield qual, original, source[starts[first]:fn_end], (doc.lineno - fn.lineno, doc.end_lineno - fn.lineno,
+                                                             fn.lineno - 1 - first), stubs
+
+
+def _dedented(function_text: str) -> list[str]:
+    """The function's lines moved to column 0 (lines inside strings as they are)."""
+    from specloop.candidate import string_lines
+
+    text = function_text.replace("\r\n", "\n")
+    lines, keep = text.split("\n"), string_lines(text)
+    indent = lines[0][: len(lines[0]) - len(lines[0].lstrip())]
+    return [line if i in keep or not line.startswith(indent) else line[len(indent):] for i, line in enumerate(lines)]
+
+
+def _replies(function_text: str, doc_rows: tuple[int, int, int]) -> dict[str, str]:
+    """The model's answer: the original function as in the file, moved to column 0, without
+    its docstring, and with another docstring; each as the fenced block a reply holds."""
+    lines = _dedented(function_text)
+    first, last, decorators = doc_rows
+    a, b = first + decorators, last + decorators
+    doc_indent = lines[a][: len(lines[a]) - len(lines[a].lstrip())]
+    forms = {"as in the file": function_text.replace("\r\n", "\n").split("\n"), "at column 0": lines,
+             "no docstring": lines[:a] + lines[b + 1:],
+             "another docstring": [*lines[:a], doc_indent + '"""Something else, shorter."""', *lines[b + 1:]]}
+    return {name: "Here it is:\n```python\n" + "\n".join(form) + "\n```\n" for name, form in forms.items()}
+
+
+def _round_trip(source: str, *, stubs=None, replies=None, last_in_file: bool = False) -> tuple[int, list[str]]:
+    """How many placements were checked, and what differed in those that did not come back."""
+    import difflib
+
+    checked, failures = 0, []
+    for qual, original, text, doc_rows, stub_texts in _cases(source, last_in_file=last_in_file):
+        for stub_name, stub in stub_texts.items():
+            if stubs is not None and stub_name not in stubs:
+                continue
+            target = find_target(stub, qual)
+            assert target is not None, (qual, stub_name)
+            for reply_name, reply in _replies(text, doc_rows).items():
+                if replies is not None and reply_name not in replies:
+                    continue
+                checked += 1
+                candidate = parse_candidate(reply, target)
+                placed = apply_edits(stub, implementation_edits(stub, target, candidate))
+                if placed != original:
+                    diff = "".join(difflib.unified_diff(original.splitlines(True), placed.splitlines(True), n=0))
+                    failures.append(f"{qual} ({stub_name}; reply {reply_name}):\n{diff}")
+    return checked, failures
+
+
+def _real_source(name: str) -> str:
+    import importlib
+    import inspect
+
+    path = inspect.getsourcefile(importlib.import_module(name))
+    assert path is not None
+    with open(path, encoding="utf-8", newline="") as f:
+        return f.read()
+
+
+def _tabs(source: str) -> str:
+    """Indentation in tabs; continuation lines keep their alignment in spaces after the tabs."""
+    import io
+    import tokenize
+
+    from specloop.candidate import string_lines
+
+    starts: dict[int, int] = {}
+    fresh = True
+    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+        if tok.type == tokenize.NEWLINE:
+            fresh = True
+        elif tok.type not in (tokenize.INDENT, tokenize.DEDENT, tokenize.NL, tokenize.ENDMARKER,
+                              tokenize.COMMENT) and fresh:
+            starts[tok.start[0] - 1], fresh = tok.start[1], False
+    lines, keep, logical = source.split("\n"), string_lines(source), 0
+    for row, line in enumerate(lines):
+        ws = len(line) - len(line.lstrip(" "))
+        if row in keep or not line.strip():
+            continue
+        if row in starts or line.lstrip().startswith("#"):
+            logical = starts.get(row, logical)
+            lines[row] = "\t" * (ws // 4) + " " * (ws % 4) + line[ws:]
+        elif ws >= logical:
+            lines[row] = "\t" * (logical // 4) + " " * (ws - logical // 4 * 4) + line[ws:]
+    return "\n".join(lines)
+
+
+def _trailing_blanks(source: str) -> str:
+    """Two blanks at the end of every line of code (and comment)."""
+    import io
+    import tokenize
+
+    rows = {tok.start[0] - 1 for tok in tokenize.generate_tokens(io.StringIO(source).readline)
+            if tok.type in (tokenize.NEWLINE, tokenize.NL)}
+    lines = source.split("\n")
+    return "\n".join(line + "  " if i in rows and line.strip() and not line.endswith("\\") else line
+                     for i, line in enumerate(lines))
+
+
+def _indented_blank_lines(source: str) -> str:
+    """Empty lines get the indentation of the next line of code, as some editors leave them."""
+    from specloop.candidate import string_lines
+
+    lines, keep, below = source.split("\n"), string_lines(source), ""
+    for row in range(len(lines) - 1, -1, -1):
+        if row in keep:
+            continue
+        if lines[row].strip():
+            below = lines[row][: len(lines[row]) - len(lines[row].lstrip())]
+        else:
+            lines[row] = below
+    return "\n".join(lines)
+
+
+STYLES = {"as written": lambda s: s, "CRLF": lambda s: s.replace("\n", "\r\n"), "tabs": _tabs,
+          "trailing blanks": _trailing_blanks, "indented blank lines": _indented_blank_lines}
+
+
+@pytest.mark.parametrize("module", REAL_MODULES)
+def test_real_module_comes_back_byte_identical(module: str) -> None:
+    source = _real_source(module)
+    checked, failures = _round_trip(source, replies={"as in the file", "at column 0"})
+    checked_last, failures_last = _round_trip(source, stubs={"docstring only"}, replies={"at column 0"},
+                                              last_in_file=True)
+    assert checked > 0 and checked_last > 0
+    assert not failures + failures_last, "\n".join((failures + failures_last)[:5])
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_every_shape_comes_back_byte_identical_in_each_file_style(style: str) -> None:
+    source = STYLES[style](SHAPES)
+    assert ast.dump(ast.parse(source)) == ast.dump(ast.parse(SHAPES))
+    checked, failures = _round_trip(source)
+    assert checked == 10 * 4 * 4, checked     # 10 functions, 4 stubs, 4 replies
+    for tail in ("", "\n"):     # the function is the last thing in the file, with and without a final newline
+        last = source.rstrip("\r\n") + ("\r\n" if tail and style == "CRLF" else tail)
+        more, more_failures = _round_trip(last, last_in_file=True)
+        checked += more
+        failures += more_failures
+    assert not failures, "\n".join(failures[:5])
+
+
+@pytest.mark.parametrize("style", ["as written", "CRLF", "tabs", "trailing blanks", "indented blank lines"])
+def test_a_real_module_in_each_file_style(style: str) -> None:
+    source = STYLES[style](_real_source("textwrap"))
+    checked, failures = _round_trip(source, stubs={"docstring only", "pass"}, replies={"at column 0"})
+    assert checked > 10
+    assert not failures, "\n".join(failures[:5])
+
+
+def test_the_users_docstring_stays_whatever_the_reply_does_with_it() -> None:
+    """A reply without the docstring, or with another one, leaves the user's docstring as it
+    is (and, the body being the original's, the file comes back as it was)."""
+    for module in ("textwrap", "shlex"):
+        checked, failures = _round_trip(_real_source(module), stubs={"docstring only", "..."},
+                                        replies={"no docstring", "another docstring"})
+        assert checked > 20
+        assert not failures, "\n".join(failures[:5])
