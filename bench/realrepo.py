@@ -24,13 +24,13 @@ Decisions:
   classes without ``__init__``, and ``test*`` methods of ``unittest.TestCase`` subclasses of
   any name (inherited test methods included, one per collecting class); a parametrized test
   counts once.  A test names the function when its source (decorators included) holds the
-  name: a method as an attribute (``obj.name``, ``Class.name``), a function as a bare name
-  (not a parameter or variable of the test) or
-  an attribute of a dotted name (``mod.name``), either as a whole string constant; a test
-  that does not parse counts when the name is a word in it.  (The plain "the name is a word"
-  rule would count ``Meter(...).total()`` as a test of a module-level ``total`` too.)  A
-  method's test must also be in a file that names its class or a subclass that inherits the
-  method (one that overrides it does not count).
+  name: a method as an attribute (``obj.name``, ``Class.name``) in a file that names its
+  class or a subclass inheriting the method (one that overrides it does not count); a
+  function as a bare name that is not a parameter or variable of the test, or as an
+  attribute of a dotted name (``mod.name``; not ``ProjectClass.name``, not ``var.name``);
+  either as a whole string constant.  A test that does not parse counts when the name is a
+  word in it.  (The plain "the name is a word" rule counted ``Meter(...).total()`` as a test
+  of a module-level ``total``, and a parameter named like the function as its test.)
 * The function is stubbed as a user would leave it: its body replaced by only its docstring
   (the lines after the docstring to the function's last line are removed).  Then
   ``python -m specloop run FILE --target QUALNAME --json`` runs with the copy's root as the
@@ -297,6 +297,7 @@ def project_tests(root: Path, cfg: PytestConfig | None = None) -> list[ProjectTe
     bases = [root / p for p in cfg.testpaths if (root / p).exists()] or [root]
     files = sorted({f for b in bases for f in ([b] if b.is_file() else walk_py(b)) if is_test_file(f, cfg)})
     classes: dict[str, tuple[ast.ClassDef, list[str]]] = {}   # every class of every test file, by name
+    local_classes: dict[Path, dict[str, tuple[ast.ClassDef, list[str]]]] = {}   # a file's own come first
     parsed = []
     for f in files:
         try:
@@ -309,6 +310,7 @@ def project_tests(root: Path, cfg: PytestConfig | None = None) -> list[ProjectTe
         for node in tree.body:
             if isinstance(node, ast.ClassDef):
                 classes.setdefault(node.name, (node, lines))
+                local_classes.setdefault(f, {})[node.name] = (node, lines)
     # also classes of helper modules in the test folders (mixins: cachetools' tests/__init__.py)
     for b in bases:
         for f in (walk_py(b) if b.is_dir() else []):
@@ -334,11 +336,16 @@ def project_tests(root: Path, cfg: PytestConfig | None = None) -> list[ProjectTe
                 return True
         return False
 
-    def methods(node: ast.ClassDef, lines: list[str], seen: frozenset[str] = frozenset()) -> dict[str, str]:
+    def methods(node: ast.ClassDef, lines: list[str], own: dict[str, tuple[ast.ClassDef, list[str]]],
+                seen: frozenset[str] = frozenset()) -> dict[str, str]:
         out: dict[str, str] = {}
         for b in reversed(base_names(node)):           # bases first, the class's own override them
-            if b in classes and b not in seen:
-                out.update(methods(*classes[b], seen | {node.name}))
+            if b in seen:
+                continue
+            if b in own:                                # a base of the same file (two files may share a name)
+                out.update(methods(*own[b], own, seen | {node.name}))
+            elif b in classes:
+                out.update(methods(*classes[b], {}, seen | {node.name}))
         for m in node.body:
             if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 out[m.name] = "\n".join(lines[m.lineno - 1 - len(m.decorator_list): m.end_lineno])
@@ -355,7 +362,7 @@ def project_tests(root: Path, cfg: PytestConfig | None = None) -> list[ProjectTe
                 own = any(isinstance(m, ast.FunctionDef) and m.name == "__init__" for m in node.body)
                 if not unit and (not _matches(node.name, cfg.python_classes) or own):
                     continue
-                for name, src in methods(node, lines).items():
+                for name, src in methods(node, lines, local_classes.get(f, {})).items():
                     if (name.startswith("test") if unit else _matches(name, cfg.python_functions)):
                         tests.append(ProjectTest(rel, node.name, name, src))
     return tests
@@ -371,7 +378,7 @@ class Mentions:
     ``pkg.mod.f``), attributes reached from anything (``obj().m``), and whole string constants."""
 
     names: set[str] = field(default_factory=set)
-    dotted: set[str] = field(default_factory=set)
+    dotted: set[tuple[str, str]] = field(default_factory=set)   # (attribute, the dotted name's root)
     attrs: set[str] = field(default_factory=set)
     strings: set[str] = field(default_factory=set)
 
@@ -397,14 +404,14 @@ def mentions(source: str) -> Mentions | None:
             base = node.value
             while isinstance(base, ast.Attribute):
                 base = base.value
-            if isinstance(base, ast.Name) and base.id not in ("self", "cls"):
-                out.dotted.add(node.attr)
+            if isinstance(base, ast.Name) and base.id not in ("self", "cls") and base.id not in local:
+                out.dotted.add((node.attr, base.id))   # mod.f, pkg.mod.f; not obj.f of a test's variable
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value not in local:
             out.strings.add(node.value)      # (a parametrize argument name is a parameter)
     return out
 
 
-def names_function(test: "ProjectTest", name: str, method: bool) -> bool:
+def names_function(test: "ProjectTest", name: str, method: bool, classes: frozenset[str] = frozenset()) -> bool:
     """Whether the test's source names the function: a method as an attribute (``x.name``), a
     function as a bare name or an attribute of a dotted name (``mod.name``); either as a whole
     string (``getattr(obj, "name")``, parametrized names).  Without a parse: the name as a word."""
@@ -415,7 +422,9 @@ def names_function(test: "ProjectTest", name: str, method: bool) -> bool:
         return True
     if name in m.strings:
         return True
-    return name in m.attrs if method else (name in m.names or name in m.dotted)
+    if method:
+        return name in m.attrs
+    return name in m.names or any(a == name and root not in classes for a, root in m.dotted)
 
 
 # -- the project's package: modules, definitions, functions to stub -----------------------------
@@ -672,6 +681,7 @@ def functions(project: str, root: Path) -> list[Function]:
     mods = load_modules(root, package_files(root, cfg))
     texts = {f: (root / f).read_text(encoding="utf-8", errors="replace") for f in {t.file for t in tests}}
     family = class_family(mods)
+    class_names = frozenset(family)
     out: list[Function] = []
     for mname, m in sorted(mods.items(), key=lambda kv: str(kv[1].path)):
         scopes: list[tuple[ast.ClassDef | None, list[ast.stmt]]] = [(None, m.tree.body)]
@@ -693,7 +703,7 @@ def functions(project: str, root: Path) -> list[Function]:
                 doc = fn.body[0]
                 if fn.body[1].lineno <= doc.end_lineno:   # a statement on the docstring's line
                     continue
-                naming = [t.key for t in tests if names_function(t, fn.name, method=cls is not None)
+                naming = [t.key for t in tests if names_function(t, fn.name, cls is not None, class_names)
                           and (cls is None or any(word(c, texts[t.file]) for c in reaching(family, cls.name, fn.name)))]
                 if not naming:
                     continue
@@ -873,6 +883,11 @@ def oracle_job(fn: Function, pristine: Path, scratch: Path, keep: bool = False) 
         row["tests_other"] = len(ran - naming)
         row["missed_tests"] = sorted(naming - ran)[:5]
         row["doctests_run"] = sum(1 for o in outcomes if test_key(o["id"], work) is None and o.get("outcome") in RAN)
+        left = {test_key(i, work) for i in (first or {}).get("left_out") or []} - {None}
+        row["left_out_by_bound"] = len(left & naming)        # found, not run: the engine's per-run bound
+        row["test_runs"] = [round(float(r.get("seconds") or 0), 2) for r in recs if r.get("kind") == "tests"]
+        row["verified"] = any(r.get("kind") == "verify" for r in recs)
+        row["python"] = ((first or {}).get("python") or {}).get("source")
         failing = [o for o in outcomes if o.get("outcome") not in ("passed", "skipped")]
         if row["status"] != "passed":
             if failing:
@@ -994,24 +1009,24 @@ def _pct(x: float | None) -> str:
     return "–" if x is None else f"{100 * x:.1f}%"
 
 
+CAUSES = (
+    (r"untested", "no test found (untested)"),
+    (r"doctest.*NameError", "a doctest example's names are missing (the project's conftest doctest_namespace)"),
+    (r"security policy", "the security policy refused the original code"),
+    (r"does not parse|unusable", "the reply parser rejected the original function"),
+    (r"ModuleNotFoundError|No module named|ImportError", "the project did not import in the test run"),
+    (r"test_specloop_doctests|doctest", "a doctest example failed"),
+    (r"verification", "the verification run failed"),
+    (r"timeout|timed out", "timeout"),
+    (r"::", "a project test failed on the original code"),
+)
+
+
 def failure_cause(row: dict[str, Any]) -> str:
-    text = f"{row.get('error') or ''} {row.get('first_failure') or ''}"
     if row.get("status") == "passed":
         return ""
-    for pattern, cause in (
-            (r"untested", "no test found (untested)"),
-            (r"ModuleNotFoundError|No module named", "import of the project failed (module not found)"),
-            (r"ImportError", "import error in the test run"),
-            (r"uncollected|not collected|deselected", "a test was not collected"),
-            (r"skipped", "an authoritative test was skipped"),
-            (r"timeout|timed out", "timeout"),
-            (r"verification", "verification run failed"),
-            (r"doctest", "a doctest example failed"),
-            (r"Error|error", "test error"),
-    ):
-        if re.search(pattern, text):
-            return cause
-    return "other: " + text[:80]
+    text = f"{row.get('error') or ''} {row.get('first_failure') or ''}"
+    return next((cause for pattern, cause in CAUSES if re.search(pattern, text)), "other: " + text[:80])
 
 
 def markdown(data: dict[str, Any]) -> str:
@@ -1045,7 +1060,9 @@ def markdown(data: dict[str, Any]) -> str:
         missed = [r for r in rows if r.get("tests_run", 0) < r.get("naming_tests", 0)]
         lines += ["", f"Functions with a naming test not run: {len(missed)}."]
         for r in missed[:12]:
-            lines.append(f"* `{r['file']}` `{r['function']}`: {r.get('tests_run')}/{r.get('naming_tests')} run, "
+            bound = f" ({r['left_out_by_bound']} found but left out by the per-run bound)" \
+                if r.get("left_out_by_bound") else ""
+            lines.append(f"* `{r['file']}` `{r['function']}`: {r.get('tests_run')}/{r.get('naming_tests')} run{bound}, "
                          f"e.g. not run: {', '.join(r.get('missed_tests', [])[:2])}")
         unseen = [(r, u) for r in rows for u in r.get("uses", []) if not u["shown"]]
         lines += ["", f"Definitions used but not in the prompt: {len(unseen)}."]
