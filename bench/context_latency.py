@@ -13,14 +13,15 @@ files), then sends its first model request, which the scripted model
 model's time to answer, shortened), which ends the job.  Every 0.2 s three of the imported
 modules are touched, so that the index parses them again.
 
-Prints p50/p99 of each request and the ratio of each p99 to the idle floor (the idle
+Idle and busy blocks alternate ``--rounds`` times (4), so that a change in the machine's
+load (other processes) falls on both.  Prints p50/p99 of each request and the ratio of each p99 to the idle floor (the idle
 do-nothing request's p99); goal: codeAction p99 while jobs run <= 3x the floor.  Reuses
 bench/overhead.py's LSP client and helpers.  No timing is asserted anywhere.
 
 Usage (from the repository root, with the project's venv)::
 
     .venv/bin/python bench/context_latency.py [--files 500] [--lines 2000] [--requests 200]
-        [--model-delay 0.5] [--src DIR] [--json FILE]
+        [--rounds 4] [--model-delay 0.5] [--src DIR] [--json FILE]
 """
 
 from __future__ import annotations
@@ -118,19 +119,31 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             while not client.progress_ended and time.monotonic() - started < 120:
                 await asyncio.sleep(0.1)
             await condition(client, uri, stubs, 10)                       # warm caches; not counted
-            idle = await condition(client, uri, stubs, args.requests)
-            stop = asyncio.Event()
-            ended_before = len(client.progress_ended)
-            keeper = asyncio.ensure_future(keep_jobs(client, uri, stubs, 2, stop))
-            toucher = asyncio.ensure_future(touch_imports(ws, stop, args.files))
-            busy = await condition(client, uri, stubs, args.requests)
-            stop.set()
-            jobs = await keeper
-            await toucher
-            deadline = time.monotonic() + 60            # the jobs started end (their model request is refused)
-            while len(client.progress_ended) - ended_before < jobs and time.monotonic() < deadline:
-                await asyncio.sleep(0.05)
-            ended = len(client.progress_ended) - ended_before
+            idle: dict[str, list[float]] = {"codeAction": [], "nothing": []}
+            busy: dict[str, list[float]] = {"codeAction": [], "nothing": []}
+            jobs = ended = 0
+            per_round = max(1, args.requests // args.rounds)
+            client.progress_begun.clear()
+            client.progress_ended.clear()
+            for _ in range(args.rounds):              # idle and busy alternate: the machine's load drifts
+                for method, values in (await condition(client, uri, stubs, per_round)).items():
+                    idle[method] += values
+                stop = asyncio.Event()
+                ended_before = len(client.progress_ended)
+                keeper = asyncio.ensure_future(keep_jobs(client, uri, stubs, 2, stop))
+                toucher = asyncio.ensure_future(touch_imports(ws, stop, args.files))
+                for method, values in (await condition(client, uri, stubs, per_round)).items():
+                    busy[method] += values
+                stop.set()
+                started_now = await keeper
+                await toucher
+                deadline = time.monotonic() + 60        # the jobs started end (their model request is refused)
+                while len(client.progress_ended) - ended_before < started_now and time.monotonic() < deadline:
+                    await asyncio.sleep(0.05)
+                jobs += started_now
+                ended += len(client.progress_ended) - ended_before
+                client.progress_begun.clear()           # keep_jobs counts the jobs ended since it began
+                client.progress_ended.clear()
             await client.request("workspace/executeCommand", {"command": "specloop.cancel",
                                                               "arguments": [{"uri": uri}]})
         finally:
@@ -163,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--files", type=int, default=500, help="modules of the generated package")
     parser.add_argument("--lines", type=int, default=2000, help="lines of the module the jobs work on")
     parser.add_argument("--requests", type=int, default=200, help="requests per method and condition")
+    parser.add_argument("--rounds", type=int, default=4,
+                        help="idle and busy measurements alternate this many times")
     parser.add_argument("--model-delay", dest="model_delay", type=float, default=0.5,
                         help="seconds the scripted model takes to refuse each request")
     parser.add_argument("--src", type=Path, help="measure the specloop package in this folder (PYTHONPATH)")

@@ -18,7 +18,7 @@ def test_the_context_latency_bench_runs(tmp_path: Path) -> None:
     out = tmp_path / "latency.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith("SPECLOOP_")}
     done = subprocess.run([sys.executable, str(ROOT / "bench" / "context_latency.py"), "--files", "30", "--lines", "300",
-                           "--requests", "8", "--model-delay", "0.1", "--json", str(out)],
+                           "--requests", "8", "--rounds", "2", "--model-delay", "0.1", "--json", str(out)],
                           capture_output=True, text=True, timeout=240, env=env, cwd=str(ROOT))
     assert done.returncode == 0, done.stderr[-3000:]
     assert "p99 / idle floor" in done.stdout and "codeAction" in done.stdout
