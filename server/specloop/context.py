@@ -259,7 +259,7 @@ def _module(source: str) -> _Module:
 def _piece(rel: str, d: Definition, local: str | None = None) -> str:
     alias = f" (imported as {local})" if local and local != d.name and "." not in local else ""
     if d.kind == "module":
-        return f"# {rel}: module {d.name}{alias}, defines {d.text.partition(' defines: ')[2] or 'nothing'}"
+        return f"# {rel}: module {d.name}{alias}, defines {d.text or 'nothing'}"
     return f"# {rel}:{d.line}{alias}\n{d.text}"
 
 

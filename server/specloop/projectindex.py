@@ -67,7 +67,7 @@ class Definition:
     name: str
     file: Path
     line: int        # 1-based
-    text: str        # signature / class outline / the statement / the module's names
+    text: str        # signature / class outline / the statement / the names a module defines
 
 
 @dataclass(frozen=True)
@@ -87,9 +87,10 @@ class ModuleInfo:
     stars: list[Import] = field(default_factory=list)
     nodes: dict[str, ast.stmt] = field(default_factory=dict)     # lazy summaries only
 
-    def module_text(self, rel: str) -> str:
+    def names(self, limit: int = 300) -> str:
+        """The names the module defines, comma-separated, cut after ``limit`` characters."""
         names = ", ".join(self.defs)
-        return f"# module {rel} defines: {names[:300]}{' ...' if len(names) > 300 else ''}"
+        return names[:limit] + (" ..." if len(names) > limit else "")
 
 
 def summarize(source: str, path: Path, tree: ast.Module | None = None, lazy: bool = False) -> ModuleInfo:
@@ -292,8 +293,7 @@ class ProjectIndex:
 
     def _module_definition(self, file: Path, name: str) -> Definition:
         info = module_info(file)
-        text = info.module_text(self.rel(file)) if info is not None else f"# module {self.rel(file)}"
-        return Definition("module", name, file, 1, text)
+        return Definition("module", name, file, 1, info.names() if info is not None else "")
 
     def resolve(self, importer: Path, imp: Import, hops: int = 0) -> Definition | None:
         """What ``imp`` (an import of the module at ``importer``) binds, if it is the project's."""
