@@ -161,11 +161,24 @@ def _exc_line(got):
     return "\\n".join(lines)
 
 
+def _globs(module):
+    """The module's names, and its top-level package under its own name when the module does
+    not define that name (examples often say ``pkg.f(...)`` in a submodule of ``pkg``)."""
+    globs = dict(module.__dict__)
+    top = MODULE.split(".")[0]
+    if top not in globs:
+        try:
+            globs[top] = importlib.import_module(top)
+        except Exception:
+            pass
+    return globs
+
+
 def _check(n):
     module = importlib.import_module(MODULE)
     examples = doctest.DocTestParser().get_examples(TEXT)
     target = examples[n]
-    test = doctest.DocTest(examples[: n + 1], dict(module.__dict__), MODULE + "." + QUALNAME,
+    test = doctest.DocTest(examples[: n + 1], _globs(module), MODULE + "." + QUALNAME,
                            getattr(module, "__file__", None), None, None)
     runner = _Runner(target)
     runner.run(test, out=lambda text: None, clear_globs=False)
@@ -193,7 +206,9 @@ def make_doctest_file(module_name: str, qualname: str, examples: list[Example], 
     The examples are rebuilt as doctest text and parsed back with the stdlib
     parser at test time, so directives (``# doctest: +ELLIPSIS``), expected
     exceptions and ``<BLANKLINE>`` follow doctest's own rules; ``optionflags`` (names,
-    e.g. the project's ``doctest_optionflags``) apply to every example, as in pytest."""
+    e.g. the project's ``doctest_optionflags``) apply to every example, as in pytest.
+    They run with the module's names, and its top-level package's name where the module
+    has none of that name (``semver.compare(...)`` in ``semver._deprecated``)."""
     text = _doctest_text(examples)
     parsed = doctest.DocTestParser().get_examples(text)
     def line_end(text: str) -> str:

@@ -221,3 +221,14 @@ async def test_a_test_that_skips_whatever_the_body_is_not_counted_one_the_body_s
     out = {o.id.rsplit("/", 1)[-1]: o for o in result.outcomes}
     assert out["test_optional.py::SkipCheck::test_chunked_runs"].outcome == "failed"
     assert out["test_chunks.py::ChunkedTests::test_pairs"].outcome == "failed"
+
+
+async def test_examples_may_name_the_top_level_package(project: Path) -> None:
+    stub = STUB.replace("    >>> chunked(['a', 'b', 'c'], 2)", "    >>> pkg.chunked(['a', 'b', 'c'], 2)")
+    (project / "pkg" / "chunks.py").write_text(stub)
+    target = find_target(stub, "chunked")
+    sandbox = Sandbox(Settings(sandbox="process", test_timeout=60.0), project)
+    req = SandboxRequest(module_path=project / "pkg" / "chunks.py", candidate_source=stub + RIGHT[len(STUB):],
+                         workspace=project, tests=[doctest_file("pkg.chunks", "chunked", target.examples)])
+    result = await sandbox.run(req)
+    assert names(result.outcomes)["test_specloop_doctests.py::test_doctest_0"] == "passed", result.outcomes
