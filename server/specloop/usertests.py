@@ -42,7 +42,6 @@ import asyncio
 import fnmatch
 import glob
 import os
-import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -100,10 +99,6 @@ class _Info:
     stars: list[str]               # modules star-imported
     all_refs: set[str]
     classes: list[str] = field(default_factory=list)   # names of the module's classes
-
-
-def _word(name: str, text: str) -> bool:
-    return re.search(rf"\b{re.escape(name)}\b", text) is not None
 
 
 # -- which files -------------------------------------------------------------------------------
