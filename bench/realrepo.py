@@ -396,6 +396,8 @@ def mentions(source: str) -> Mentions | None:
             local.add(node.arg)
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             local.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node is not tree.body[0]:
+            local.add(node.name)       # a class or helper the test defines (a subclass overriding it)
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and node.id not in local:
             out.names.add(node.id)
