@@ -62,8 +62,8 @@ class Settings(BaseModel):
     sandbox: Literal["auto", "bwrap", "process"] = Field(
         "auto", description="auto/bwrap: tests run under bubblewrap, and not at all where it does not work; "
         "process: without isolation, with your own rights (opt in knowingly)")
-    python: str | None = Field(None, description="Python that runs the tests; default: the workspace .venv, "
-                               "else the server's own")
+    python: str | None = Field(None, description="Python that runs the tests; default: the project's environment "
+                               "(.venv, venv, env, .tox, poetry's), else specloop's own")
     test_timeout: float = Field(20.0, gt=0, description="wall seconds per sandbox run")
     memory_mb: int = Field(1024, ge=64, description="address-space limit of a sandbox run")
     cpu_seconds: int = Field(15, ge=1, description="CPU-time limit of a sandbox run")
