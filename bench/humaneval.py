@@ -76,6 +76,7 @@ import he_report  # noqa: E402
 from specloop import prompts  # noqa: E402
 from specloop.candidate import parse_candidate  # noqa: E402
 from specloop.edits import apply_edits, candidate_module  # noqa: E402
+from specloop.model import first_sample  # noqa: E402
 from specloop.loop import implement, model_context  # noqa: E402
 from specloop.model import ModelClient  # noqa: E402
 from specloop.placement import result_edits_anyway  # noqa: E402
@@ -334,7 +335,9 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
               if getattr(args, k, None) is not None}
     settings = Settings(model=args.model, api_base=args.api_base, **common)
     per_mode = {m: mode_settings(settings, m, args) for m in modes}
-    wanted = {m: {k: v for k, v in s.model_dump().items() if k in SETTINGS_KEYS} for m, s in per_mode.items()}
+    wanted = {m: {**{k: v for k, v in s.model_dump().items() if k in SETTINGS_KEYS},
+                  "temperature": first_sample(s).temperature}   # the first sample's, as sent (greedy for the local model)
+              for m, s in per_mode.items()}
     problems = load_problems(args.data)[args.offset:args.offset + args.limit]
     data: dict[str, Any] = {}
     if json_path.is_file():
