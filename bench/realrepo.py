@@ -892,8 +892,10 @@ def oracle_job(fn: Function, pristine: Path, scratch: Path, keep: bool = False) 
         row["python"] = ((first or {}).get("python") or {}).get("source")
         failing = [o for o in outcomes if o.get("outcome") not in ("passed", "skipped")]
         if row["status"] != "passed":
+            row["error"] = row["error"].replace(f"{work}/", "")
             if failing:
-                row["first_failure"] = f"{failing[0]['id']}: {one_line(failing[0].get('message'), 240)}"
+                row["first_failure"] = f"{test_key(failing[0]['id'], work) or failing[0]['id']}: " \
+                    f"{one_line(failing[0].get('message'), 240)}"
             elif first and first.get("error"):
                 row["first_failure"] = one_line(first["error"], 300)
         # (c) context recall
