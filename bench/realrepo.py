@@ -378,7 +378,7 @@ class Mentions:
     ``pkg.mod.f``), attributes reached from anything (``obj().m``), and whole string constants."""
 
     names: set[str] = field(default_factory=set)
-    dotted: set[tuple[str, str]] = field(default_factory=set)   # (attribute, the dotted name's root)
+    dotted: set[tuple[str, str]] = field(default_factory=set)   # (attribute, each name before it)
     attrs: set[str] = field(default_factory=set)
     strings: set[str] = field(default_factory=set)
 
@@ -403,11 +403,13 @@ def mentions(source: str) -> Mentions | None:
             out.names.add(node.id)
         elif isinstance(node, ast.Attribute):
             out.attrs.add(node.attr)
-            base = node.value
+            base, chain = node.value, []
             while isinstance(base, ast.Attribute):
+                chain.append(base.attr)
                 base = base.value
             if isinstance(base, ast.Name) and base.id not in ("self", "cls") and base.id not in local:
-                out.dotted.add((node.attr, base.id))   # mod.f, pkg.mod.f; not obj.f of a test's variable
+                for part in [base.id, *chain]:   # mod.f, pkg.mod.f; not obj.f of a test's variable
+                    out.dotted.add((node.attr, part))
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value not in local:
             out.strings.add(node.value)      # (a parametrize argument name is a parameter)
     return out
@@ -426,7 +428,8 @@ def names_function(test: "ProjectTest", name: str, method: bool, classes: frozen
         return True
     if method:
         return name in m.attrs
-    return name in m.names or any(a == name and root not in classes for a, root in m.dotted)
+    return name in m.names or any(a == name for a, _ in m.dotted) and not any(
+        a == name and part in classes for a, part in m.dotted)      # not pkg.mod.ProjectClass.name
 
 
 # -- the project's package: modules, definitions, functions to stub -----------------------------

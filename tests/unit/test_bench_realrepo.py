@@ -188,3 +188,64 @@ def test_oracle_mode_on_a_checkout(tmp_path: Path) -> None:
     assert s["passed_share"] == 1.0 and s["cross_file_recall"] == 1.0
     table = out.with_suffix(".md").read_text(encoding="utf-8")
     assert "| **total** | 4 |" in table
+
+
+# -- shapes of real projects the engine still gets wrong (bench/README.md, "Real projects") --------
+# Each is a tiny checkout run through the oracle mode like the one above, with the assertion a
+# correct engine meets.  They are strict xfails: when the engine is fixed the test XPASSes and
+# fails, and the marker goes.
+SHAPES = {
+    "order-dependent-testcase": ({   # pathspec's IterTreeTest: an earlier test sets a class attribute
+        "pkg/__init__.py": "",
+        "pkg/util.py": 'def double(x):\n    """Twice ``x``."""\n    return 2 * x\n',
+        "tests/test_util.py": (
+            "import unittest\n\nfrom pkg.util import double\n\n\n"
+            "class Checks(unittest.TestCase):\n"
+            "    def test_1_setup(self):\n        self.__class__.base = 3\n\n"
+            "    def test_2_double(self):\n        self.assertEqual(double(self.base), 6)\n"),
+    }, "double", "a selected TestCase test runs without the earlier test of its class that it needs"),
+    "two-hop-re-export": ({          # semver: `from semver import createparser`, re-exported by _deprecated from cli
+        "pkg/__init__.py": "from .mid import double\n",
+        "pkg/mid.py": "from .util import double\n",
+        "pkg/util.py": 'def double(x):\n    """Twice ``x``."""\n    return 2 * x\n',
+        "tests/test_double.py": "from pkg import double\n\n\ndef test_double():\n    assert double(2) == 4\n",
+    }, "double", "a test that imports the function through two re-exports is not found (untested)"),
+    "column-0-docstring-line": ({    # semver's Version.parse
+        "pkg/__init__.py": "",
+        "pkg/box.py": ('class Box:\n    def __init__(self, w, h):\n        self.w, self.h = w, h\n\n'
+                       '    def area(self):\n        """The area.\n\n>>> Box(2, 3).area()\n6\n        """\n'
+                       '        return self.w * self.h\n'),
+        "tests/test_box.py": "from pkg.box import Box\n\n\ndef test_area():\n    assert Box(1, 5).area() == 5\n",
+    }, "Box.area", "the reply parser rejects the method as it stands in the class (a docstring line at column 0)"),
+    "module-attribute-call": ({      # pathspec's util.lookup_pattern(...) after `from . import util`
+        "pkg/__init__.py": "",
+        "pkg/util.py": 'def triple(x):\n    """Three times ``x``."""\n    return 3 * x\n',
+        "pkg/core.py": ('from . import util\n\n\ndef nine_times(x):\n    """Nine times ``x``."""\n'
+                        '    return util.triple(util.triple(x))\n'),
+        "tests/test_core.py": "from pkg.core import nine_times\n\n\ndef test_nine():\n    assert nine_times(2) == 18\n",
+    }, "nine_times", "a definition reached as module.name is not shown to the model"),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_oracle_mode_on_shapes_the_engine_gets_wrong(shape: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    files, function, why = SHAPES[shape]
+    request.applymarker(pytest.mark.xfail(reason=why, strict=True))
+    root = tmp_path / shape
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+    (root / "pyproject.toml").write_text('[project]\nname = "pkg"\nversion = "0"\n', encoding="utf-8")
+    out = tmp_path / "out" / "oracle"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SPECLOOP_")}
+    done = subprocess.run([sys.executable, str(SCRIPT), "--repo", str(root), "--out", str(out),
+                           "--functions", function], capture_output=True, text=True, timeout=300, env=env,
+                          cwd=str(ROOT))
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))["rows"]
+    assert [r["function"] for r in rows] == [function]
+    row = rows[0]
+    assert row["status"] == "passed", row.get("first_failure") or row.get("error")
+    assert row["tests_run"] == row["naming_tests"], row["missed_tests"]
+    assert all(u["shown"] for u in row["uses"]), row["uses"]
+    assert row["identical"] and row["outside_changed"] == 0
