@@ -1130,9 +1130,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def choose(args: argparse.Namespace) -> tuple[list[tuple[Function, Path]], dict[str, str]]:
     """(function, pristine project folder) to run, and the projects' versions."""
+    args.repo_copy = None
     if args.repo is not None:
         repo = args.repo.resolve()
-        pristine = Path(tempfile.mkdtemp(prefix="realrepo-repo-")) / repo.name
+        args.repo_copy = Path(tempfile.mkdtemp(prefix="realrepo-repo-"))
+        pristine = args.repo_copy / repo.name
         shutil.copytree(repo, pristine, symlinks=True, ignore=shutil.ignore_patterns(
             ".specloop", "__pycache__", ".pytest_cache", ".venv", "venv", "node_modules", ".tox", ".mypy_cache"))
         projects = {repo.name: pristine}
@@ -1165,6 +1167,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{f.project:18} {f.file:40} {f.qualname:40} tests {len(f.naming_tests):3}  uses {len(f.uses)} "
                   f"({cross} cross-file)")
         print(f"{len(chosen)} functions")
+        if args.repo_copy is not None:
+            shutil.rmtree(args.repo_copy, ignore_errors=True)
         return 0
     out = Path(args.out or ROOT / "bench" / "results" / f"realrepo-{mode}")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -1219,8 +1223,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"project copies kept in {scratch}", flush=True)
         else:
             shutil.rmtree(scratch, ignore_errors=True)
-        if args.repo is not None:
-            shutil.rmtree(chosen[0][1].parent if chosen else "", ignore_errors=True)
+        if args.repo_copy is not None:
+            shutil.rmtree(args.repo_copy, ignore_errors=True)
     data["rows"].sort(key=lambda r: (r["project"], r.get("file", ""), r["function"], not r.get("context", True)))
     data["summary"] = summarize(data["rows"]) if mode == "oracle" else None
     data["seconds"] = round(time.monotonic() - started, 1)
