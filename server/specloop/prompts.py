@@ -246,6 +246,20 @@ def _syntax_error(code: str) -> str:
     return ""
 
 
+def _dedent(text: str) -> str:
+    """``textwrap.dedent``, and where that leaves the first line indented (a method answered
+    as it stands in its class, whose docstring has a line at column 0: no common margin),
+    the first line's indent removed from the lines that have it; the others are left as
+    they are (inside a string literal they are its content)."""
+    out = textwrap.dedent(text)
+    lines = out.split("\n")
+    first = next((line for line in lines if line.strip()), "")
+    indent = first[: len(first) - len(first.lstrip())]
+    if not indent:
+        return out
+    return "\n".join(line[len(indent):] if line.startswith(indent) else line for line in lines)
+
+
 def _blocks(text: str) -> list[tuple[str, str]]:
     """Fenced blocks as (tag, content).  A python block closes at the first bare
     fence after which its content parses (fences inside docstrings survive);
@@ -263,8 +277,8 @@ def _blocks(text: str) -> list[tuple[str, str]]:
         ends = [j for j in range(i + 1, len(lines)) if close.match(lines[j])] or [len(lines)]
         end = ends[0]
         if tag in _PY_TAGS or tag.startswith("py"):
-            end = next((j for j in ends if _parses(textwrap.dedent("\n".join(lines[i + 1:j])))), ends[0])
-        content = textwrap.dedent("\n".join(lines[i + 1:end]))
+            end = next((j for j in ends if _parses(_dedent("\n".join(lines[i + 1:j])))), ends[0])
+        content = _dedent("\n".join(lines[i + 1:end]))
         if tag in _CONTAINER_TAGS:
             found += _blocks(content)
         else:

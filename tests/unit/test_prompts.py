@@ -73,6 +73,19 @@ def test_parse_code_dedents_an_indented_method():
     assert parse_code(reply, "area") == "def area(self):\n    return self.w * self.h\n"
 
 
+def test_parse_code_dedents_a_method_whose_docstring_has_a_line_at_column_0():
+    # semver's Version.parse: the docstring's example lines start at column 0, so the block has
+    # no common margin; the def line's indent goes from the lines that have it, the others stay
+    method = ('    def area(self):\n        """The area.\n\n>>> Box(2, 3).area()\n6\n        """\n'
+              '        if self.w:\n            return self.w * self.h\n        return 0\n')
+    code = parse_code(f"Here it is:\n```python\n{method}```\n", "area")
+    assert code == ('def area(self):\n    """The area.\n\n>>> Box(2, 3).area()\n6\n    """\n'
+                    '    if self.w:\n        return self.w * self.h\n    return 0\n')
+    namespace: dict = {}
+    exec(code, namespace)
+    assert ">>> Box(2, 3).area()\n6\n" in namespace["area"].__doc__
+
+
 @pytest.mark.parametrize("reply,message", [
     ("", "the reply is empty"),
     ("I cannot help with that.", "no ```python block in the reply"),
