@@ -71,6 +71,7 @@ MIN_CUT = 160           # an item cut to fit keeps at least this many characters
 TESTS_SHARE = 0.25
 PROJECT_SHARE = 0.3
 NEIGHBOURS = 30         # functions near the target whose uses rank the imported names
+BASES = 4               # base classes whose members a method's class outline shows
 BRIEF_LINES = 6         # lines of a class outline the spec does not name
 MODULES_KEPT = 2
 _modules: OrderedDict[str, _Module] = OrderedDict()
@@ -211,6 +212,14 @@ class _Module:
                           else [])]
         self._uses: dict[int, tuple[set[str], set[tuple[str, str]]]] = {}
         self._lock = threading.Lock()
+        self._attrs: set[tuple[str, str]] | None = None
+
+    def attributes(self) -> set[tuple[str, str]]:
+        """Every (name, attribute) pair the module's code reads (``util.f``), made once."""
+        if self._attrs is None:
+            self._attrs = {(n.value.id, n.attr) for n in ast.walk(self.tree)
+                           if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)}
+        return self._attrs
 
     def piece(self, rel: str, d: Definition) -> str:
         """``# rel:LINE`` and the short form of the module's definition ``d``, made once."""
@@ -280,6 +289,90 @@ def _unique(defs: Iterable[Definition], seen: set[tuple[str, int, bool]]) -> lis
     return out
 
 
+_STOP = frozenset("the and for with from that this are not its into when then than each any all "
+                  "which whose been has have was were will can may must should None True False self cls "
+                  "return returns str int bool list dict".split())
+
+
+def _parts(words: Iterable[str]) -> set[str]:
+    """The lower-case parts (at least three letters, no common word) of identifiers and words:
+    ``match_tree_entries`` -> {match, tree, entries}, ``TreeEntry`` -> {tree, entry}."""
+    out: set[str] = set()
+    for w in words:
+        for p in re.split(r"[_.]|(?<=[a-z0-9])(?=[A-Z])", w):
+            if len(p) >= 3 and p not in _STOP:
+                out.add(p.lower())
+    return out
+
+
+def _inherited(module: _Module, cls: ast.ClassDef, path: Path, workspace: Path, skip: str) -> list[str]:
+    """The members ``cls`` inherits from its bases -- classes of its own module, or of the
+    project through the module's imports (:mod:`specloop.projectindex`) -- up to
+    :data:`BASES` classes, nearest first: per base a line ``# from Base: a, b, c`` and then the
+    signatures and attributes of those members (its outline's lines) the class does not
+    define itself (the method being implemented excepted: its base version is what
+    ``super()`` calls)."""
+    own = {n.name for n in cls.body if isinstance(n, (*FUNCTIONS, ast.ClassDef)) and n.name != skip}
+    own |= {t for n in cls.body if isinstance(n, (ast.Assign, ast.AnnAssign)) for t in _assigned(n)}
+    seen, out = {cls.name}, []
+    todo: list[tuple[str, Path | None]] = [(ast.unparse(b), None) for b in cls.bases]
+    index = projectindex.index_for(workspace)
+    while todo and len(seen) <= BASES:
+        name, where = todo.pop(0)
+        if name in seen or name in ("object", "Generic") or name.startswith(("Generic[", "typing.")):
+            continue
+        seen.add(name)
+        text, bases = "", []
+        if where is None and name in module.info.nodes and isinstance(module.info.nodes[name], ast.ClassDef):
+            node = module.info.nodes[name]
+            text, bases = class_summary(node), [(ast.unparse(b), None) for b in node.bases]
+        else:
+            d = None
+            if where is None:
+                found = projectindex.imported_definitions(path, workspace, [i for k, i in module.info.imports.items()
+                                                                          if k == name.split(".")[0]],
+                                                          [tuple(name.split(".", 1))] if "." in name else [])
+                d = found.get(name)
+            else:
+                d = index.member(where, name.rsplit(".", 1)[-1])
+            if d is None or d.kind != "class":
+                continue
+            text = d.text
+            head = next((line for line in text.split("\n") if line.startswith("class ")), "")
+            m = re.match(r"class \w+\((.*)\):", head.split("  #")[0])
+            bases = [(b.strip(), d.file) for b in (m.group(1).split(",") if m else []) if "=" not in b]
+        groups, lines = [], text.split("\n")
+        start = next((i for i, line in enumerate(lines) if line.startswith("class ")), len(lines)) + 1
+        group: list[str] = []
+        for line in lines[start:]:
+            group.append(line)
+            if line.lstrip().startswith("@"):
+                continue
+            groups.append(group)
+            group = []
+        kept, names = [], []
+        for g in groups:
+            m = re.match(r"\s+(?:async def |def |class )?(\w+)", g[-1])
+            member = m.group(1) if m else ""
+            if g[-1].lstrip().startswith("#"):
+                kept.append(g)
+            elif member not in own and not (member.startswith("__") and member != "__init__"):
+                kept.append(g)
+                names.append(member)
+                own.add(member)
+        if kept:
+            short = name.rsplit(".", 1)[-1]
+            out.append(f"    # from {short}: " + ", ".join(names))
+            out += [line for g in kept for line in g]
+        todo += bases
+    return out
+
+
+def _assigned(node: ast.stmt) -> list[str]:
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]  # type: ignore[attr-defined]
+    return [t.id for t in targets if isinstance(t, ast.Name)]
+
+
 class _Needs:
     """The definitions ``target`` may use, ranked: its module's and the project's."""
 
@@ -291,7 +384,8 @@ class _Needs:
         skip = {target.name, chain[0].name if chain else None}
         here = target.def_range.start.line + 1 if target.def_range else 1
         seen: set[tuple[str, int, bool]] = set()
-        local = sorted((d for n, d in module.info.defs.items() if n not in skip),
+        local = sorted((d for n, d in module.info.defs.items()
+                        if n not in skip and not (n.startswith("__") and n.endswith("__") and n not in words)),
                        key=lambda d: abs(d.line - here))
         local = _unique(local, seen)
         self.local_named = [module.piece(rel, d) for d in local if d.name in self.words]
@@ -310,21 +404,32 @@ class _Needs:
                 member_use.setdefault(a, rank)
         imports = module.info.imports
         members = {(w.split(".")[0], w.split(".")[1]) for w in words if "." in w and w.split(".")[0] in imports}
-        members |= {a for a in member_use if a[0] in imports}
+        members |= {a for a in module.attributes() if a[0] in imports}
         found = projectindex.imported_definitions(path, workspace, imports.values(), members)
         index = projectindex.index_for(workspace)
+        hints = _parts(words)
+        for k, d in list(found.items()):        # a module imported as a name: its definitions
+            if d.kind != "module" or "." in k:  # whose names share words with the target's
+                continue
+            info = projectindex.module_info(d.file)
+            for name, member in (info.defs.items() if info is not None else ()):
+                if not name.startswith("_") and f"{k}.{name}" not in found and _parts([name]) & hints:
+                    found[f"{k}.{name}"] = member
         local_of = {id(d): k for k, d in reversed(found.items())}
-        named = [d for k, d in found.items() if k in self.words]
-        imported = sorted((k for k in found if "." not in k and k not in self.words),
-                          key=lambda k: (first_use.get(k, NEIGHBOURS), imports[k].line))
-        reached = sorted((k for k in found if "." in k and k not in self.words),
-                         key=lambda k: member_use.get(tuple(k.split(".", 1)), NEIGHBOURS))  # type: ignore[arg-type]
+        named = [d for k, d in found.items() if k in self.words or k.split(".")[-1] in self.words and "." in k]
+
+        def rank(k: str) -> tuple[int, int, int]:
+            base, _, attr = k.partition(".")
+            use = member_use.get((base, attr), NEIGHBOURS) if attr else first_use.get(k, NEIGHBOURS)
+            return use, -len(_parts([attr or k]) & hints), imports[base].line if base in imports else 0
+        imported = sorted((k for k in found if k not in self.words), key=rank)
+
         def pieces(defs: Iterable[Definition], brief: bool = True) -> list[str]:
             out = [_piece(index.rel(d.file), d, local_of.get(id(d))) for d in _unique(defs, seen)]
             return [_brief(p) for p in out] if brief else out
         self.project_named = pieces(named, brief=False)
         self.imported = pieces(found[k] for k in imported)
-        self.neighbours = pieces(found[k] for k in reached)
+        self.neighbours: list[str] = []
 
 
 def build_context(source: str, target: Target | ClassTarget | ModuleTarget, *, path: Path, workspace: Path,
@@ -364,7 +469,8 @@ def build_context(source: str, target: Target | ClassTarget | ModuleTarget, *, p
     chain = needs.chain
     if chain:
         outer = [class_line(c, "    " * i) for i, c in enumerate(chain[:-1])]
-        inner = class_summary(chain[-1], skip=target.name)
+        inner = "\n".join([class_summary(chain[-1], skip=target.name),
+                           *_inherited(module, chain[-1], Path(path), workspace, target.name)])
         out.add("outline", "", ["\n".join([*outer, *("    " * (len(chain) - 1) + x for x in inner.splitlines())])])
     out.add("named", "# used by the spec", needs.local_named)
     out.add("project", project_title + ", used by the spec", needs.project_named)

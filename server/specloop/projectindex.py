@@ -3,8 +3,9 @@ what the target's module imports from other files of the project (issue 18).
 
 * A module's summary (:class:`ModuleInfo`) is made with ``ast``: its top-level functions
   and classes (:mod:`specloop.outline`'s signature or class outline), module-level names
-  (``NAME = value`` as written, cut where long; aliases ``foo = bar`` too), and the names
-  its imports bind.  Statements inside top-level ``if``/``try``/``with`` blocks count.
+  (``NAME = value`` as written, cut where long; aliases ``foo = bar`` too; ``__version__``
+  and other dunder names as well, so that an import of one finds its value, but the list of
+  a module's names leaves them out), and the names its imports bind.  Statements inside top-level ``if``/``try``/``with`` blocks count.
 * Lazy: nothing is parsed before it is needed.  A query resolves the imports of one
   module to files of the workspace and parses those (and, for a re-export such as
   ``from .core import f`` in a package's ``__init__.py``, the files it leads to, at most
@@ -89,8 +90,12 @@ class ModuleInfo:
 
     def names(self, limit: int = 300) -> str:
         """The names the module defines, comma-separated, cut after ``limit`` characters."""
-        names = ", ".join(self.defs)
+        names = ", ".join(n for n in self.defs if not _dunder(n))
         return names[:limit] + (" ..." if len(names) > limit else "")
+
+
+def _dunder(name: str) -> bool:
+    return name.startswith("__") and name.endswith("__")
 
 
 def summarize(source: str, path: Path, tree: ast.Module | None = None, lazy: bool = False) -> ModuleInfo:
@@ -127,11 +132,9 @@ def summarize(source: str, path: Path, tree: ast.Module | None = None, lazy: boo
                 else:
                     info.imports.setdefault(imp.local, imp)
         else:
-            names = assigned_names(node)
-            if names and not all(n.startswith("__") and n.endswith("__") for n in names):
-                for name in names:
-                    if name not in info.defs:
-                        add("name", name, node)
+            for name in assigned_names(node):      # dunders too: `from .__about__ import __version__`
+                if name not in info.defs:
+                    add("name", name, node)
     return info
 
 

@@ -313,3 +313,75 @@ def test_a_class_the_spec_does_not_name_is_shown_briefly(tmp_path: Path) -> None
     shown = text[text.index("class Other:"):]
     assert "    def method_4(self): ...\n    # ..." in shown and "method_5" not in shown
     assert "    def label(self) -> str: ...  # Name and price." in text      # Item, named: whole
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+
+
+FILLER = "".join(f"\n\ndef filler_{i}(a, b):\n    \"\"\"Filler {i}.\"\"\"\n    return a + b + {i}\n" for i in range(300))
+
+
+def test_a_methods_class_outline_shows_what_its_bases_define(tmp_path: Path) -> None:
+    # cachetools' TTLCache.popitem uses self.timer, defined on the base _TimedCache (same module),
+    # whose own base Cache comes from another file of the project
+    _write(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/base.py": ('class Cache:\n    """A cache."""\n\n    def __init__(self, maxsize):\n'
+                        '        self.maxsize = maxsize\n\n    def popitem(self):\n        """Remove an item."""\n'
+                        '        raise KeyError\n\n    def __len__(self):\n        return 0\n'),
+    })
+    source = ('from .base import Cache\n\n\nclass _Timed(Cache):\n    """Timed."""\n\n'
+              '    @property\n    def timer(self):\n        """The timer function."""\n        return 1\n\n'
+              '    def clear(self):\n        pass\n\n\nclass TTL(_Timed):\n    """TTL."""\n\n'
+              '    def clear(self):\n        pass\n\n    def popitem(self):\n        """Remove the oldest."""\n'
+              + FILLER)
+    path = tmp_path / "pkg" / "ttl.py"
+    path.write_text(source)
+    text = build_context(source, find_target(source, "TTL.popitem"), path=path, workspace=tmp_path, max_tokens=1000)
+    outline = text[text.index("class TTL(_Timed):"):].split("\n\n")[0]
+    assert "    # from _Timed: timer\n    @property\n    def timer(self): ...  # The timer function." in outline
+    assert "    # from Cache: __init__, popitem\n" in outline            # the base's popitem: what super() calls
+    assert "    def popitem(self): ...  # Remove an item." in outline
+    assert "__len__" not in outline                                     # dunders of bases are left out
+    assert outline.index("# from _Timed") < outline.index("# from Cache")
+    assert outline.count("def clear(self)") == 1                        # overridden: the class's own only
+    assert estimate_tokens(text) <= 1000
+
+
+def test_a_module_imported_as_a_name_shows_the_definitions_reached_through_it(tmp_path: Path) -> None:
+    # pathspec's PathSpec.match_tree_entries calls util.iter_tree_entries after `from . import util`
+    _write(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/util.py": ('def iter_tree_entries(root):\n    """Walk the tree."""\n\n\n'
+                        'def iter_tree_files(root):\n    """Walk the files."""\n\n\n'
+                        'def normalize_file(f):\n    """Normalize."""\n\n\ndef _private_tree(x):\n    pass\n\n\n'
+                        'def unrelated(x):\n    """Other."""\n'),
+    })
+    source = ('from . import util\n\n\ndef match_files(root):\n    """Match the files."""\n'
+              '    return [util.normalize_file(f) for f in util.iter_tree_files(root)]\n\n\n'
+              'def match_tree_entries(root):\n    """Walk root and match its entries."""\n')
+    path = tmp_path / "pkg" / "core.py"
+    path.write_text(source)
+    target = find_target(source, "match_tree_entries")
+    text = build_context(source, target, path=path, workspace=tmp_path, max_tokens=4000)
+    assert "def iter_tree_entries(root): ...  # Walk the tree." in text       # shares words with the target
+    assert "def normalize_file(f): ...  # Normalize." in text                 # used as util.X in the module
+    assert "def iter_tree_files(root): ..." in text
+    assert "def unrelated" not in text and "_private_tree(x)" not in text
+    big = source + FILLER
+    path.write_text(big)
+    text = build_context(big, find_target(big, "match_tree_entries"), path=path, workspace=tmp_path, max_tokens=600)
+    assert "def iter_tree_entries(root): ..." in text and estimate_tokens(text) <= 600
+
+
+def test_an_imported_module_constant_is_shown_with_its_value(tmp_path: Path) -> None:
+    # semver's createparser uses __version__ from semver.__about__
+    _write(tmp_path, {"pkg/__init__.py": "", "pkg/__about__.py": '__version__ = "3.0.2"\n__all__ = ["x"]\n'})
+    source = ('from .__about__ import __version__\n\n\ndef banner():\n    """The name and version."""\n' + FILLER)
+    path = tmp_path / "pkg" / "cli.py"
+    path.write_text(source)
+    text = build_context(source, find_target(source, "banner"), path=path, workspace=tmp_path, max_tokens=1000)
+    assert '# pkg/__about__.py:1\n__version__ = "3.0.2"' in text

@@ -164,3 +164,14 @@ def test_a_module_created_after_a_miss_is_found_once_the_miss_expires(tmp_path: 
     assert imported_definitions(tmp_path / "app.py", tmp_path, imports)["f"].line == 1
     (tmp_path / "later.py").unlink()                        # a found file that went away is looked for again
     assert imported_definitions(tmp_path / "app.py", tmp_path, imports) == {}
+
+
+def test_dunder_names_resolve_but_are_not_listed(tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "__about__.py").write_text('__version__ = "1.2"\n__all__ = ["f"]\n\n\ndef f():\n    pass\n')
+    importer = tmp_path / "pkg" / "cli.py"
+    found = imported_definitions(importer, tmp_path, [Import("__version__", "__about__", "__version__", 1),
+                                                      Import("about", "", "__about__", 1)])
+    assert found["__version__"].kind == "name" and found["__version__"].text == '__version__ = "1.2"'
+    assert found["about"].text == "f"                  # a module's list of names leaves dunders out
