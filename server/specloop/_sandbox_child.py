@@ -348,17 +348,33 @@ class Plugin:
         self.finder.first()  # ahead of pytest's assertion-rewriting hook
 
     def pytest_collection_modifyitems(self, session, config, items):
-        keep, drop = [], []
+        """Keeps the chosen tests; a ``unittest.TestCase`` class with a chosen test runs whole
+        and in its order (its tests may depend on earlier ones), but only the chosen tests
+        get an id here: the others' reports are never records, so they count for nothing."""
+        keep, drop, classes = [], [], set()
         for item in items:
             oid, auth = self.identify(item)
-            if oid is None:
-                drop.append(item)
-            else:
+            if oid is not None:
                 self.ids[item.nodeid] = (oid, auth)
+                if _unittest_item(item):
+                    classes.add(id(item.parent))
+        for item in items:
+            if item.nodeid in self.ids or (_unittest_item(item) and id(item.parent) in classes):
                 keep.append(item)
+            else:
+                drop.append(item)
         if drop:
             config.hook.pytest_deselected(items=drop)
-        items[:] = keep[::-1] if self.reverse else keep
+        if self.reverse:   # groups in reverse order; a unittest class's tests keep theirs
+            groups = []
+            for item in keep:
+                whole = _unittest_item(item) and id(item.parent) in classes
+                if whole and groups and groups[-1][0] == id(item.parent):
+                    groups[-1][1].append(item)
+                else:
+                    groups.append((id(item.parent) if whole else None, [item]))
+            keep = [item for _, group in reversed(groups) for item in group]
+        items[:] = keep
 
     def analyze(self, excinfo):
         exc = excinfo.value
@@ -448,6 +464,11 @@ class Plugin:
             if oid not in self.reported:
                 self.reported.add(oid)
                 self.emit(dict(info, kind="test", id=oid, authoritative=auth, outcome="error"))
+
+
+def _unittest_item(item):
+    """A test method of a ``unittest.TestCase`` class (pytest's ``TestCaseFunction``)."""
+    return any(c.__name__ == "TestCaseFunction" and c.__module__ == "_pytest.unittest" for c in type(item).__mro__)
 
 
 _WRAPPERS_MARKED = []

@@ -491,39 +491,104 @@ def _same(ref: str, alias: str) -> bool:
     return "." in short and long.endswith("." + short)
 
 
+MAX_PACKAGE_FILES = 400   # modules of the target's package read to follow its re-exports
+REEXPORT_ROUNDS = 4        # re-exports of re-exports, this deep
+
+
+def _package_files(path: Path) -> list[Path]:
+    """The modules of the top-level package of ``path``: the ``__init__`` files above it first,
+    then the others, bounded by :data:`MAX_PACKAGE_FILES`; none for a module outside a package."""
+    modname, root = module_name_for(path)
+    parts = modname.split(".")
+    if len(parts) < 2 and path.name != "__init__.py":
+        return []
+    inits = [Path(root, *parts[:i], "__init__.py") for i in range(len(parts), 0, -1)]
+    out = [p for p in dict.fromkeys(inits) if p.is_file()]
+    seen = set(out)
+    for folder, dirs, names in os.walk(Path(root, parts[0])):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__")
+        for name in sorted(names):
+            file = Path(folder, name)
+            if name.endswith(".py") and file not in seen:
+                out.append(file)
+                seen.add(file)
+        if len(out) >= MAX_PACKAGE_FILES:
+            break
+    return out[:MAX_PACKAGE_FILES]
+
+
+def _top_statements(body: list[ast.stmt]):
+    """A module's top-level statements, those under ``if``/``try``/``with`` included."""
+    for node in body:
+        yield node
+        if isinstance(node, (ast.If, ast.Try, ast.With)):
+            for field_name in ("body", "orelse", "finalbody"):
+                yield from _top_statements(getattr(node, field_name, None) or [])
+            for handler in getattr(node, "handlers", None) or []:
+                yield from _top_statements(handler.body)
+
+
 def _aliases(path: Path, name: str) -> set[str]:
     """Every dotted name of ``name`` defined in the module at ``path``: its own module's, and
-    those of the packages above that re-export it (``from .mod import name [as other]``,
-    ``from .mod import *``)."""
-    modname, root = module_name_for(path)
+    those of the modules of its package that re-export it, through chains of re-exports
+    (:data:`REEXPORT_ROUNDS` deep): ``from .mod import name [as other]``, ``from .mod import *``,
+    ``other = mod.name`` and ``other = wrapper(mod.name, ...)`` (a call with it as an argument:
+    a deprecation wrapper still reaches it)."""
+    modname = module_name_for(path)[0]
     found = {f"{modname}.{name}" if modname else name}
-    parts = modname.split(".")
-    packages = [".".join(parts[:i]) for i in range(len(parts) - 1, 0, -1)]
-    if path.name == "__init__.py":
-        packages = [modname, *packages]
-    for _ in range(3):    # re-exports of re-exports
+    trees: dict[Path, tuple[str, bool, ast.Module] | None] = {}
+    for _ in range(REEXPORT_ROUNDS):
         before = len(found)
-        for package in packages:
-            init = Path(root, *package.split("."), "__init__.py")
-            text = _read(init) if init.is_file() else None
-            if not text or name not in text and "*" not in text:
+        locals_ = {f.rpartition(".")[2] for f in found}
+        for file in _package_files(path):
+            text = _read(file)
+            if not text or not (any(n in text for n in locals_) or "import *" in text):
                 continue
-            try:
-                tree = _parse(text)
-            except (SyntaxError, ValueError, MemoryError, RecursionError):
-                continue
-            for node in ast.walk(tree):
-                if not isinstance(node, ast.ImportFrom):
-                    continue
-                base = _from_base(node.module, node.level, package, True)
-                for alias in node.names:
-                    if alias.name == "*" and base and any(f.rpartition(".")[0] == base for f in found):
-                        found.add(f"{package}.{name}")
-                    elif base and f"{base}.{alias.name}" in found:
-                        found.add(f"{package}.{alias.asname or alias.name}")
+            if file not in trees:
+                try:
+                    trees[file] = (module_name_for(file)[0], file.name == "__init__.py", _parse(text))
+                except (SyntaxError, ValueError, MemoryError, RecursionError):
+                    trees[file] = None
+            if trees[file] is not None:
+                _reexports(*trees[file], found)
         if len(found) == before:
             break
     return found
+
+
+def _reexports(module: str, is_package: bool, tree: ast.Module, found: set[str]) -> None:
+    """Adds to ``found`` the names under which ``module`` re-exports one of ``found``."""
+    bound: dict[str, str] = {}
+    for node in _top_statements(tree.body):
+        if isinstance(node, ast.ImportFrom):
+            base = _from_base(node.module, node.level, module, is_package)
+            if not base:
+                continue
+            for alias in node.names:
+                if alias.name == "*":
+                    found.update(f"{module}.{f.rpartition('.')[2]}" for f in list(found)
+                                 if f.rpartition(".")[0] == base)
+                    continue
+                dotted = f"{base}.{alias.name}"
+                bound[alias.asname or alias.name] = dotted
+                if dotted in found:
+                    found.add(f"{module}.{alias.asname or alias.name}")
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                bound[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname else alias.name.split(".")[0]
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            value = node.value
+            refs = [value]
+            if isinstance(value, ast.Call):
+                refs = [*value.args, *(k.value for k in value.keywords)]
+            for ref in refs:
+                parts = _chain(ref)
+                if not parts:
+                    continue
+                head = bound.get(parts[0], f"{module}.{parts[0]}")
+                if ".".join([head, *parts[1:]]) in found:
+                    found.update(f"{module}.{t.id}" for t in targets if isinstance(t, ast.Name))
 
 
 def _module_file(module: str, roots: list[Path]) -> Path | None:
@@ -666,7 +731,7 @@ def user_tests(target, path: Path, workspace: Path) -> list[UserTest]:
     want = _Want(target, path)
     files, conftests, others = _scan(config)
     provided: dict[Path, set[str]] = {}   # conftest folder -> fixture names that give the target
-    words = {want.name}                   # a test file naming none of these is not parsed
+    words = {want.name} | (set() if want.method else want.locals)   # a test file naming none is not parsed
     helpers: set[str] = set()             # dotted names of helpers of other test modules that reach the target
     for other in others:
         text = _read(other)

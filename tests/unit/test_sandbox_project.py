@@ -232,3 +232,58 @@ async def test_examples_may_name_the_top_level_package(project: Path) -> None:
                          workspace=project, tests=[doctest_file("pkg.chunks", "chunked", target.examples)])
     result = await sandbox.run(req)
     assert names(result.outcomes)["test_specloop_doctests.py::test_doctest_0"] == "passed", result.outcomes
+
+
+ORDERED = '''\
+import unittest
+
+from pkg.chunks import chunked
+
+
+class Ordered(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.calls = []
+
+    def test_1_setup(self):
+        self.__class__.size = 2
+
+    def test_2_chunks(self):
+        self.assertEqual(chunked([1, 2, 3], self.size), [[1, 2], [3]])
+
+    def test_3_unrelated_fails(self):
+        self.fail("not the function's test")
+
+
+def test_unrelated_function():
+    assert False, "never run"
+'''
+
+
+@pytest.mark.parametrize("verify", [False, True])
+async def test_a_unittest_class_with_a_chosen_test_runs_whole_and_in_order(project: Path, verify: bool) -> None:
+    """The chosen test needs an earlier test of its class: the class runs whole, in its order
+    (a verification run reverses the order of groups, not of a class's tests), and only the
+    chosen test is a result: the class's other tests count for nothing either way."""
+    (project / "tests" / "test_ordered.py").write_text(ORDERED, encoding="utf-8")
+    path = project / "pkg" / "chunks.py"
+    chosen = f"{project / 'tests' / 'test_ordered.py'}::Ordered::test_2_chunks"
+    sandbox = Sandbox(Settings(sandbox="process", test_timeout=60.0), project)
+    req = SandboxRequest(module_path=path, candidate_source=RIGHT, workspace=project,
+                         user_tests=[chosen, f"{project / 'tests' / 'test_chunks.py'}::test_marked"])
+    result = await sandbox.run(req, verify=verify)
+    assert result.error is None, result.error
+    assert names(result.outcomes) == {"test_ordered.py::Ordered::test_2_chunks": "passed",
+                                      "test_chunks.py::test_marked": "passed"}
+    wrong = await sandbox.run(SandboxRequest(path, WRONG, project, user_tests=[chosen]), verify=verify)
+    assert names(wrong.outcomes) == {"test_ordered.py::Ordered::test_2_chunks": "failed"}
+
+
+async def test_a_chosen_test_of_a_class_that_does_not_run_is_a_failure(project: Path) -> None:
+    """A chosen test the class does not have is not found, whatever the class's other tests did."""
+    (project / "tests" / "test_ordered.py").write_text(ORDERED, encoding="utf-8")
+    path = project / "pkg" / "chunks.py"
+    ghost = f"{project / 'tests' / 'test_ordered.py'}::Ordered::test_9_gone"
+    sandbox = Sandbox(Settings(sandbox="process", test_timeout=60.0), project)
+    result = await sandbox.run(SandboxRequest(path, RIGHT, project, user_tests=[ghost]))
+    assert [(o.outcome, o.message) for o in result.outcomes] == [("error", f"test not found: {ghost}")]

@@ -353,3 +353,43 @@ def test_tests_inherited_from_a_mixin_module_and_methods_reached_through_subclas
         ("tests/test_factory.py::test_made", False),
     ]
     assert "self.Cache().getsizeof(3)" in tests[0].source
+
+
+def test_tests_are_found_through_chains_of_re_exports_and_wrappers(tmp_path: Path) -> None:
+    """``pkg/__init__`` imports from ``pkg.mid``, which imports from ``pkg.chunks`` (two hops);
+    ``pkg.old.split = deprecated(chunks.chunked, ...)`` still reaches the function (semver's
+    ``createparser``); an unrelated module's ``chunked`` of its own does not."""
+    write(tmp_path, {
+        "pkg/__init__.py": "from .mid import chunked as pieces\nfrom .old import split\n",
+        "pkg/mid.py": "from .chunks import *\n",
+        "pkg/old.py": ("from . import chunks\nfrom .deco import deprecated\n\n"
+                       "split = deprecated(chunks.chunked, replace='pkg.chunks.chunked')\n"),
+        "pkg/deco.py": "def deprecated(f, replace=None):\n    return f\n",
+        "pkg/other.py": "def chunked(x):\n    return x\n\n\nlocal = chunked\n",
+        "pkg/chunks.py": CHUNKS,
+        "tests/test_chain.py": '''\
+            import pkg
+            from pkg import pieces, split
+            from pkg.other import local
+
+
+            def test_two_hops():
+                assert pieces([1], 1) == [[1]]
+
+
+            def test_wrapper():
+                assert split([1], 1) == [[1]]
+
+
+            def test_attribute():
+                assert pkg.pieces([], 1) == []
+
+
+            def test_other():
+                assert local(1) == 1
+            ''',
+    })
+    found, path = target(tmp_path, "chunked")
+    assert rest(find_user_tests(found, path, tmp_path), tmp_path) == [
+        "tests/test_chain.py::test_two_hops", "tests/test_chain.py::test_wrapper",
+        "tests/test_chain.py::test_attribute"]
