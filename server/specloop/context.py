@@ -16,7 +16,10 @@ Decisions:
   outline too long for the room left is cut at a line, ending ``# ...``):
 
   1. the module's import lines (at most a quarter of the room);
-  2. for a method, the enclosing class's outline (:func:`specloop.outline.class_summary`);
+  2. for a method, the enclosing class's outline (:func:`specloop.outline.class_summary`),
+     with what it inherits: per base class (of the module, or of the project through its
+     imports; at most :data:`BASES`, nearest first) ``# from Base: a, b`` and the signatures
+     of those members the class does not define itself;
   3. the module's own names the spec or the signature (type hints included) names --
      functions, classes, module-level names with their value where short, aliases --
      nearest first;
@@ -26,9 +29,13 @@ Decisions:
   5. the user's tests that mention the target (``usertests.user_test_snippets``), at most
      :data:`TESTS_SHARE` of the whole budget, so that they never push out definitions;
   6. the module's other names, nearest first (at most half of the room left);
-  7. the other imported project definitions, those that the target's neighbours (the
-     nearest functions and methods of the module) use first;
-  8. the project definitions the neighbours reach through a module import (``m.f``);
+  7. the other imported project definitions -- with, for a project module imported as a name
+     (``from . import util``), its definitions the module's code reads (``util.f``) and those
+     whose names share a word with the target's name, signature or spec (``iter_tree_entries``
+     for ``match_tree_entries``) -- those that the target's neighbours (the nearest functions
+     and methods of the module) use first, then those sharing most words with the target;
+  8. the other public definitions (at most :data:`MEMBERS`) of a project module imported as
+     a name (``from . import util``), the model may call as ``util.f``;
   9. as many lines around the target as the rest of the budget allows.
 
   In 6 to 8 a class outline is cut after :data:`BRIEF_LINES` lines (the class line, its
@@ -71,6 +78,7 @@ MIN_CUT = 160           # an item cut to fit keeps at least this many characters
 TESTS_SHARE = 0.25
 PROJECT_SHARE = 0.3
 NEIGHBOURS = 30         # functions near the target whose uses rank the imported names
+MEMBERS = 20            # other definitions of a module imported as a name, at most
 BASES = 4               # base classes whose members a method's class outline shows
 BRIEF_LINES = 6         # lines of a class outline the spec does not name
 MODULES_KEPT = 2
@@ -408,13 +416,17 @@ class _Needs:
         found = projectindex.imported_definitions(path, workspace, imports.values(), members)
         index = projectindex.index_for(workspace)
         hints = _parts(words)
-        for k, d in list(found.items()):        # a module imported as a name: its definitions
-            if d.kind != "module" or "." in k:  # whose names share words with the target's
+        rest: list[Definition] = []             # a module imported as a name: its definitions
+        for k, d in list(found.items()):        # whose names share words with the target's,
+            if d.kind != "module" or "." in k:  # then (last) its other public ones
                 continue
             info = projectindex.module_info(d.file)
-            for name, member in (info.defs.items() if info is not None else ()):
-                if not name.startswith("_") and f"{k}.{name}" not in found and _parts([name]) & hints:
+            public = [(n, m) for n, m in (info.defs.items() if info is not None else ())
+                      if not n.startswith("_") and f"{k}.{n}" not in found]
+            for name, member in public:
+                if _parts([name]) & hints:
                     found[f"{k}.{name}"] = member
+            rest += [m for n, m in public if f"{k}.{n}" not in found][:MEMBERS]
         local_of = {id(d): k for k, d in reversed(found.items())}
         named = [d for k, d in found.items() if k in self.words or k.split(".")[-1] in self.words and "." in k]
 
@@ -429,7 +441,7 @@ class _Needs:
             return [_brief(p) for p in out] if brief else out
         self.project_named = pieces(named, brief=False)
         self.imported = pieces(found[k] for k in imported)
-        self.neighbours: list[str] = []
+        self.neighbours = pieces(rest)
 
 
 def build_context(source: str, target: Target | ClassTarget | ModuleTarget, *, path: Path, workspace: Path,
@@ -463,7 +475,7 @@ def build_context(source: str, target: Target | ClassTarget | ModuleTarget, *, p
         out.add("imported", "# imported from the project" if "project" in out.chosen else project_title,
                 needs.imported)
         out.add("tests", tests_title, tests, cap=tests_cap)
-        out.add("neighbours", "# used near the target", needs.neighbours)
+        out.add("neighbours", "# also in modules imported as names", needs.neighbours)
         return _bounded(out)
     out.add("imports", "", module.imports, share=0.25)
     chain = needs.chain
@@ -477,7 +489,7 @@ def build_context(source: str, target: Target | ClassTarget | ModuleTarget, *, p
     out.add("tests", tests_title, tests, cap=tests_cap)
     out.add("others", "# elsewhere in the module", needs.local_others, share=0.5)
     out.add("imported", "# imported from the project", needs.imported, share=0.6)
-    out.add("neighbours", "# used near the target", needs.neighbours, share=0.6)
+    out.add("neighbours", "# also in modules imported as names", needs.neighbours, share=0.6)
     title = "# around the target"
     here = target.def_range.start.line if target.def_range else 0
     near = _window(around, min(here, len(around) - 1), out.room() - len(title) - 1) if around else ""

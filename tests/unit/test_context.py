@@ -370,7 +370,10 @@ def test_a_module_imported_as_a_name_shows_the_definitions_reached_through_it(tm
     assert "def iter_tree_entries(root): ...  # Walk the tree." in text       # shares words with the target
     assert "def normalize_file(f): ...  # Normalize." in text                 # used as util.X in the module
     assert "def iter_tree_files(root): ..." in text
-    assert "def unrelated" not in text and "_private_tree(x)" not in text
+    assert "_private_tree(x)" not in text
+    # its other public definitions come last, after the tests
+    assert text.index("# also in modules imported as names") < text.index("def unrelated(x): ...")
+    assert text.index("def unrelated(x)") > text.index("def iter_tree_entries(root)")
     big = source + FILLER
     path.write_text(big)
     text = build_context(big, find_target(big, "match_tree_entries"), path=path, workspace=tmp_path, max_tokens=600)
