@@ -11,10 +11,12 @@ is ``isolation.py``; the warm workers are ``warm.py``):
 * Tests run under the *project's* Python (:func:`projectenv.find_python`) so the
   user's packages and pytest plugins are the ones that import; with specloop's own
   Python none of specloop's plugins load, only those the project's config names.  The
-  user's tests run from the project root with its config (:mod:`projectenv`), at most
-  :data:`MAX_USER_TESTS` node ids a run (the finder puts those naming the target
-  first).  The candidate never touches the user's file: the child serves the target
-  module from the candidate text through an import hook (``__file__`` is the real path).
+  user's tests run from the project root with its config (:mod:`projectenv`), every one
+  found (a sanity cap of :data:`MAX_USER_TESTS` node ids) within the wall timeout; a suite
+  too slow for it is cut to the first node ids (the finder puts those naming the target
+  first) and the result's ``left_out`` says which did not run (:meth:`Sandbox.run`).
+  The candidate never touches the user's file: the child serves the target module from
+  the candidate text through an import hook (``__file__`` is the real path).
 * Ordinary runs go to a warm worker (pytest imported once, a fresh forked
   process per run); the final check of a job's result is a *verification run*:
   a cold process, tests in reverse order, a new token and new descriptors.
@@ -66,7 +68,8 @@ FSIZE_MB = 64
 NOFILE = 1024
 MAX_RECORD_BYTES = 8 * 1024 * 1024
 DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
-MAX_USER_TESTS = 40   # node ids of the user's tests per run: the ones that name the target come first
+MAX_USER_TESTS = 1000   # a sanity cap on node ids of the user's tests per run (the bound is the wall timeout)
+MIN_CUT = 40            # a run cut for time keeps at least this many node ids (those naming the target first)
 _OUTCOMES = ("passed", "failed", "error", "skipped")
 
 
@@ -116,7 +119,7 @@ class _Plan:
     files: dict[str, TestFile]      # name -> file
     user_ids: list[str]
     missing: list[str]
-    left_out: list[str] = field(default_factory=list)   # user tests beyond MAX_USER_TESTS: not run
+    left_out: list[str] = field(default_factory=list)   # user tests beyond MAX_USER_TESTS: not run (see run())
     optionflags: list[str] = field(default_factory=list)   # the project's doctest_optionflags
     skipped_anyway: frozenset[str] = frozenset()   # user tests skipped with the stub too: not counted
 
@@ -140,9 +143,29 @@ class Sandbox:
             self.isolation = "bwrap"
 
     async def run(self, req: SandboxRequest, *, verify: bool = False) -> TestRun:
-        """One run; ``verify``: the verification run (cold process, reverse order)."""
-        skipped_anyway = await self._skipped_anyway(req) if req.user_tests else frozenset()
-        return await self._run(req, verify, skipped_anyway)
+        """One run; ``verify``: the verification run (cold process, reverse order).
+
+        Every user test found runs (up to :data:`MAX_USER_TESTS` node ids) within the wall
+        timeout.  A run that times out after some user tests finished is a suite too slow
+        for it: the run is made again with the first node ids (those naming the target come
+        first) cut to about what finished in time, down to :data:`MIN_CUT`; the cut is
+        remembered for these tests, and the result's ``left_out`` names what did not run.  A
+        run in which no test finished is a hang, not a slow suite: it is not retried."""
+        key = (self.python, str(os.path.abspath(req.module_path)), tuple(req.user_tests), self.isolation)
+        cut = min(_CUTS.get(key, MAX_USER_TESTS), MAX_USER_TESTS)
+        while True:
+            asked = SandboxRequest(req.module_path, req.candidate_source, req.workspace, req.tests,
+                                   req.user_tests[:cut])
+            skipped_anyway = await self._skipped_anyway(asked) if asked.user_tests else frozenset()
+            run = await self._run(asked, verify, skipped_anyway)
+            run.left_out = list(req.user_tests[cut:]) + run.left_out
+            fits = _finished(run, asked.user_tests)
+            if not run.timed_out or len(asked.user_tests) <= MIN_CUT or not fits:
+                return run
+            cut = max(MIN_CUT, min(len(asked.user_tests) // 2, fits * 4 // 5))
+            _CUTS[key] = cut
+            while len(_CUTS) > 64:
+                _CUTS.pop(next(iter(_CUTS)))
 
     async def _skipped_anyway(self, req: SandboxRequest) -> frozenset[str]:
         """The user's tests that skip here whatever the body: skipped in a run of the module as it
@@ -398,6 +421,13 @@ class Sandbox:
                            line=line if isinstance(line, int) else None, authoritative=auth), forged
 
 
+def _finished(run: TestRun, asked: list[str]) -> int:
+    """How many of the node ids ``asked`` had every result in before the run stopped."""
+    done = {o.id for o in run.outcomes if not o.message.startswith(("timed out", "test not found"))}
+    return sum(1 for n in asked if any(i == n or i.startswith((n + "[", n + "::")) for i in done))
+
+
+_CUTS: dict[tuple, int] = {}   # (python, module, user tests, isolation) -> node ids that fit a run
 _SKIPPED: dict[tuple, frozenset[str]] = {}   # (python, module, its text, tests, isolation) -> skipped anyway
 _MASKS: dict[str, tuple[float, tuple[tuple[str, ...], tuple[str, ...]]]] = {}
 MASKS_TTL = 2.0   # seconds a workspace scan for secret files is reused

@@ -287,3 +287,32 @@ async def test_a_chosen_test_of_a_class_that_does_not_run_is_a_failure(project: 
     sandbox = Sandbox(Settings(sandbox="process", test_timeout=60.0), project)
     result = await sandbox.run(SandboxRequest(path, RIGHT, project, user_tests=[ghost]))
     assert [(o.outcome, o.message) for o in result.outcomes] == [("error", f"test not found: {ghost}")]
+
+
+SLOW = "import time\n\nfrom pkg.chunks import chunked\n\n" + "".join(
+    f"\ndef test_slow_{i:02d}():\n    time.sleep(0.4)\n    assert chunked([1], 1) == [[1]]\n" for i in range(12))
+
+
+async def test_a_suite_too_slow_for_the_timeout_is_cut_to_its_first_tests_and_says_so(
+        project: Path, monkeypatch) -> None:
+    """Every found test is asked for; a run that times out after some finished is made again
+    with the first ones, cut to about what fit; ``left_out`` names the others.  A hang (no test
+    finishes) is not retried."""
+    from specloop import sandbox as sandbox_module
+    monkeypatch.setattr(sandbox_module, "MIN_CUT", 2)
+    monkeypatch.setattr(sandbox_module, "_CUTS", {})
+    (project / "tests" / "test_slow.py").write_text(SLOW, encoding="utf-8")
+    path = project / "pkg" / "chunks.py"
+    ids = [f"{project / 'tests' / 'test_slow.py'}::test_slow_{i:02d}" for i in range(12)]
+    sandbox = Sandbox(Settings(sandbox="process", test_timeout=3.0), project)
+    result = await sandbox.run(SandboxRequest(path, RIGHT, project, user_tests=ids))
+    assert not result.timed_out and result.error is None, result.error
+    ran = sorted(o.id for o in result.outcomes)
+    assert 2 <= len(ran) < 12 and all(o.outcome == "passed" for o in result.outcomes)
+    assert ran == ids[:len(ran)] and result.left_out == ids[len(ran):]
+    again = await sandbox.run(SandboxRequest(path, RIGHT, project, user_tests=ids))   # the cut is remembered
+    assert sorted(o.id for o in again.outcomes) == ran and again.seconds < 3.0
+    hang = RIGHT.replace("    items = list(iterable)\n", "    while True:\n        pass\n")
+    monkeypatch.setattr(sandbox_module, "_CUTS", {})
+    stuck = await sandbox.run(SandboxRequest(path, hang, project, user_tests=ids))
+    assert stuck.timed_out and stuck.left_out == []
