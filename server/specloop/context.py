@@ -28,7 +28,12 @@ Decisions:
      import f``, ``m.f`` of ``import pkg.mod as m``);
   5. the user's tests that mention the target (``usertests.user_test_snippets``), at most
      :data:`TESTS_SHARE` of the whole budget, so that they never push out definitions;
-  6. the module's other names, nearest first (at most half of the room left);
+  6. the module's other names (at most half of the room left): first those whose every word
+     (``_rst_escape_first_column``: rst, escape, first, column) the spec or signature uses
+     -- a long spec describes what it needs without spelling the names --, then the module's
+     constants (module-level names: one short statement each, and what a body reads most
+     often that the code around it does not show), then its functions and classes, each
+     group nearest first;
   7. the other imported project definitions -- with, for a project module imported as a name
      (``from . import util``), its definitions the module's code reads (``util.f``) and those
      whose names share a word with the target's name, signature or spec (``iter_tree_entries``
@@ -397,7 +402,13 @@ class _Needs:
                        key=lambda d: abs(d.line - here))
         local = _unique(local, seen)
         self.local_named = [module.piece(rel, d) for d in local if d.name in self.words]
-        self.local_others = (_brief(module.piece(rel, d)) for d in local if d.name not in self.words)  # lazily
+        hints = _parts(words)
+
+        def group(d: Definition) -> int:
+            parts = _parts([d.name])
+            return 0 if parts and parts <= hints else 1 if d.kind == "name" else 2
+        others = sorted((d for d in local if d.name not in self.words), key=group)   # stable: nearest first
+        self.local_others = (_brief(module.piece(rel, d)) for d in others)  # lazily
 
         # neighbours: the functions and methods nearest the target, and what they use
         near = sorted((f for f in module.functions if f.lineno != here and f.name != target.name),
@@ -415,7 +426,6 @@ class _Needs:
         members |= {a for a in module.attributes() if a[0] in imports}
         found = projectindex.imported_definitions(path, workspace, imports.values(), members)
         index = projectindex.index_for(workspace)
-        hints = _parts(words)
         rest: list[Definition] = []             # a module imported as a name: its definitions
         for k, d in list(found.items()):        # whose names share words with the target's,
             if d.kind != "module" or "." in k:  # then (last) its other public ones

@@ -388,3 +388,21 @@ def test_an_imported_module_constant_is_shown_with_its_value(tmp_path: Path) -> 
     path.write_text(source)
     text = build_context(source, find_target(source, "banner"), path=path, workspace=tmp_path, max_tokens=1000)
     assert '# pkg/__about__.py:1\n__version__ = "3.0.2"' in text
+
+
+def test_a_large_modules_constants_and_names_the_spec_spells_out_come_before_nearer_functions(tmp_path: Path) -> None:
+    # tabulate's tabulate: a long spec, the module's constants and _rst_escape_first_column far above it
+    far = ('MIN_PADDING = 2\nWIDE_CHARS_MODE = False\n\n\ndef _rst_escape_first_column(rows):\n'
+           '    """Escape the first cells."""\n    return rows\n')
+    near = "".join(f"\n\ndef helper_{i}(a, b):\n    \"\"\"Helper {i}.\"\"\"\n    return a + b + {i}\n" for i in range(120))
+    target = ('\n\ndef render(rows, fmt="rst"):\n    """Render rows as a table; for rst, escape the first column\n'
+              '    and pad the cells."""\n')
+    source = far + near + target
+    path = tmp_path / "render.py"
+    path.write_text(source)
+    text = build_context(source, find_target(source, "render"), path=path, workspace=tmp_path, max_tokens=600)
+    others = text[text.index("# elsewhere in the module"):]
+    assert others.index("def _rst_escape_first_column(rows)") < others.index("MIN_PADDING = 2")  # every word in the spec
+    assert others.index("WIDE_CHARS_MODE = False") < others.index("def helper_119(a, b)")        # constants next
+    assert "def helper_119(a, b)" in others and "helper_0(" not in text                           # then nearest first
+    assert estimate_tokens(text) <= 600
