@@ -7,6 +7,14 @@ sandbox then compares it with the example's expected output itself
 (:func:`check_outside`), with doctest's own rules, where the code under test
 cannot reach: a test the candidate made "pass" in its own process without
 printing the expected output fails there.
+
+The examples run with the module's names and its top-level package under its own name
+(``semver.compare(...)`` in ``semver._deprecated``), not with the ``doctest_namespace`` an
+autouse fixture of the project's ``conftest.py`` fills: pytest applies such a fixture only
+to doctests under the conftest's folder (semver's is in ``tests/``, its modules' doctests
+in ``src/`` never see it, and are not run by its suite), and giving it to a test file
+outside the project's root would need pytest's internal fixture tables, which differ from
+one pytest to the next while the project's own Python may have any of them.
 """
 
 from __future__ import annotations
