@@ -735,7 +735,7 @@ def user_tests(target, path: Path, workspace: Path) -> list[UserTest]:
     helpers: set[str] = set()             # dotted names of helpers of other test modules that reach the target
     for other in others:
         text = _read(other)
-        if text is None or want.name not in text:
+        if text is None or not any(w in text for w in want.locals | {want.name}):
             continue
         info = _info(other, text, config)
         module = module_name_for(other)[0]
