@@ -19,7 +19,8 @@ Decisions:
   2. for a method, the enclosing class's outline (:func:`specloop.outline.class_summary`),
      with what it inherits: per base class (of the module, or of the project through its
      imports; at most :data:`BASES`, nearest first) ``# from Base: a, b`` and the signatures
-     of those members the class does not define itself;
+     of those members the class does not define itself (a module shown whole shows those of
+     the bases from other files, right after it);
   3. the module's own names the spec or the signature (type hints included) names --
      functions, classes, module-level names with their value where short, aliases --
      nearest first;
@@ -318,13 +319,15 @@ def _parts(words: Iterable[str]) -> set[str]:
     return out
 
 
-def _inherited(module: _Module, cls: ast.ClassDef, path: Path, workspace: Path, skip: str) -> list[str]:
+def _inherited(module: _Module, cls: ast.ClassDef, path: Path, workspace: Path, skip: str,
+               project_only: bool = False) -> list[str]:
     """The members ``cls`` inherits from its bases -- classes of its own module, or of the
     project through the module's imports (:mod:`specloop.projectindex`) -- up to
     :data:`BASES` classes, nearest first: per base a line ``# from Base: a, b, c`` and then the
     signatures and attributes of those members (its outline's lines) the class does not
     define itself (the method being implemented excepted: its base version is what
-    ``super()`` calls)."""
+    ``super()`` calls).  ``project_only``: the bases of other files only (the module is shown
+    whole), their members still skipped where a base of the module defines them."""
     own = {n.name for n in cls.body if isinstance(n, (*FUNCTIONS, ast.ClassDef)) and n.name != skip}
     own |= {t for n in cls.body if isinstance(n, (ast.Assign, ast.AnnAssign)) for t in _assigned(n)}
     seen, out = {cls.name}, []
@@ -367,13 +370,17 @@ def _inherited(module: _Module, cls: ast.ClassDef, path: Path, workspace: Path, 
         for g in groups:
             m = re.match(r"\s+(?:async def |def |class )?(\w+)", g[-1])
             member = m.group(1) if m else ""
-            if g[-1].lstrip().startswith("#"):
+            if g[-1].lstrip().startswith("# instance attributes: "):
+                attrs = [a for a in g[-1].split(": ", 1)[1].split(", ") if not a.startswith("self.__")]
+                if attrs:                            # self.__x is mangled: not the subclass's
+                    kept.append([g[-1].split(": ", 1)[0] + ": " + ", ".join(attrs)])
+            elif g[-1].lstrip().startswith("#"):
                 kept.append(g)
             elif member not in own and not (member.startswith("__") and member != "__init__"):
                 kept.append(g)
                 names.append(member)
                 own.add(member)
-        if kept:
+        if kept and not (project_only and where is None and name in module.info.nodes):
             short = name.rsplit(".", 1)[-1]
             out.append(f"    # from {short}: " + ", ".join(names))
             out += [line for g in kept for line in g]
@@ -481,6 +488,11 @@ def build_context(source: str, target: Target | ClassTarget | ModuleTarget, *, p
     wanted = len("\n".join([project_title, *needs.project_named, *needs.imported]))
     if len(whole) + 2 <= out.room() - min(wanted, int(out.budget * PROJECT_SHARE)):
         out.chosen["head"] += "\n\n" + whole          # small module: all of it, then the rest
+        inherited = _inherited(module, needs.chain[-1], Path(path), workspace, target.name,
+                               project_only=True) if needs.chain else []
+        if inherited:
+            out.add("outline", f"# {needs.chain[-1].name} inherits from other files of the project",
+                    ["\n".join(inherited)])
         out.add("project", project_title, needs.project_named)
         out.add("imported", "# imported from the project" if "project" in out.chosen else project_title,
                 needs.imported)

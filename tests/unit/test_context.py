@@ -406,3 +406,20 @@ def test_a_large_modules_constants_and_names_the_spec_spells_out_come_before_nea
     assert others.index("WIDE_CHARS_MODE = False") < others.index("def helper_119(a, b)")        # constants next
     assert "def helper_119(a, b)" in others and "helper_0(" not in text                           # then nearest first
     assert estimate_tokens(text) <= 600
+
+
+def test_a_small_module_shows_what_a_methods_class_inherits_from_other_files(tmp_path: Path) -> None:
+    _write(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/base.py": ('class Cache:\n    """A cache."""\n\n    @property\n    def timer(self):\n'
+                        '        """The timer."""\n        return 1\n\n    def clear(self):\n        pass\n'),
+    })
+    source = ('from .base import Cache\n\n\nclass Mid(Cache):\n    def clear(self):\n        pass\n\n\n'
+              'class TTL(Mid):\n    def expire(self):\n        """Drop what is old."""\n')
+    path = tmp_path / "pkg" / "ttl.py"
+    path.write_text(source)
+    text = build_context(source, find_target(source, "TTL.expire"), path=path, workspace=tmp_path, max_tokens=4000)
+    assert "class Mid(Cache):\n    def clear(self):" in text                      # the module, whole
+    part = text[text.index("# TTL inherits from other files of the project"):].split("\n\n")[0]
+    assert "    # from Cache: timer\n    @property\n    def timer(self): ...  # The timer." in part
+    assert "# from Mid" not in part and "clear" not in part                     # shown above / overridden
