@@ -14,14 +14,17 @@ model's time to answer, shortened), which ends the job.  Every 0.2 s three of th
 modules are touched, so that the index parses them again.
 
 Idle and busy blocks alternate ``--rounds`` times (4), so that a change in the machine's
-load (other processes) falls on both.  Prints p50/p99 of each request and the ratio of each p99 to the idle floor (the idle
-do-nothing request's p99); goal: codeAction p99 while jobs run <= 3x the floor.  Reuses
+load (other processes) falls on both.  Prints p50/p95/p99 of each request and their ratios to
+the idle floor (the idle do-nothing request's p99); goal: codeAction p99 while jobs run <= 3x
+the floor.  ``--baseline REV`` measures the specloop of a git revision too (its ``server/``
+from ``git archive``), in a second server whose blocks alternate with this tree's, and prints
+both tables.  The load average (other work on the machine) is printed with them.  Reuses
 bench/overhead.py's LSP client and helpers.  No timing is asserted anywhere.
 
 Usage (from the repository root, with the project's venv)::
 
     .venv/bin/python bench/context_latency.py [--files 500] [--lines 2000] [--requests 200]
-        [--rounds 4] [--model-delay 0.5] [--src DIR] [--json FILE]
+        [--rounds 4] [--model-delay 0.5] [--src DIR] [--baseline REV] [--json FILE]
 """
 
 from __future__ import annotations
@@ -31,7 +34,9 @@ import asyncio
 import json
 import os
 import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -98,77 +103,116 @@ async def touch_imports(root: Path, stop: asyncio.Event, files: int) -> int:
     return touched
 
 
-async def bench(args: argparse.Namespace) -> dict[str, Any]:
+async def start(label: str, src: Path | None, args: argparse.Namespace, model: ScriptedModel) -> dict[str, Any]:
+    """A workspace and a server for one variant, its first job run to its end (litellm imported)."""
     ws = workspace("specloop-context-latency-", "parallel_jobs = 2\nmax_retries = 0\nrequest_timeout = 5\n"
                    "critic = false\nmodel_tests = false\ntrace = false\n")
+    path, text, stubs = make_project(ws, args.files, args.lines)
+    env = env_for(src, SPECLOOP_MODEL="openai/scripted", SPECLOOP_API_BASE=model.url, OPENAI_API_KEY="sk-bench")
+    client = await Client.spawn([sys.executable, "-m", "specloop", "serve"], env, ws)
+    await client.initialize(ws)
+    uri = path.as_uri()
+    client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python",
+                                                            "version": 1, "text": text}})
+    started = time.monotonic()     # litellm's import (started by didOpen) is over when a job ends
+    await client.request("workspace/executeCommand", {
+        "command": "specloop.generate", "arguments": [{"uri": uri, "target": stubs[0][0]}]})
+    while not client.progress_ended and time.monotonic() - started < 120:
+        await asyncio.sleep(0.1)
+    await condition(client, uri, stubs, 10)                       # warm caches; not counted
+    client.progress_begun.clear()
+    client.progress_ended.clear()
+    return {"label": label, "ws": ws, "client": client, "uri": uri, "stubs": stubs,
+            "idle": {"codeAction": [], "nothing": []}, "jobs": {"codeAction": [], "nothing": []},
+            "jobs_started": 0, "jobs_ended": 0}
+
+
+async def measure_round(v: dict[str, Any], args: argparse.Namespace, per_round: int) -> None:
+    """One idle block, then one block with jobs running, of one variant."""
+    client, uri, stubs = v["client"], v["uri"], v["stubs"]
+    for method, values in (await condition(client, uri, stubs, per_round)).items():
+        v["idle"][method] += values
+    stop = asyncio.Event()
+    ended_before = len(client.progress_ended)
+    keeper = asyncio.ensure_future(keep_jobs(client, uri, stubs, 2, stop))
+    toucher = asyncio.ensure_future(touch_imports(v["ws"], stop, args.files))
+    for method, values in (await condition(client, uri, stubs, per_round)).items():
+        v["jobs"][method] += values
+    stop.set()
+    started_now = await keeper
+    await toucher
+    deadline = time.monotonic() + 60        # the jobs started end (their model request is refused)
+    while len(client.progress_ended) - ended_before < started_now and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    v["jobs_started"] += started_now
+    v["jobs_ended"] += len(client.progress_ended) - ended_before
+    client.progress_begun.clear()           # keep_jobs counts the jobs ended since it began
+    client.progress_ended.clear()
+
+
+async def bench(args: argparse.Namespace) -> dict[str, Any]:
+    specs: list[tuple[str, Path | None]] = []
+    if args.baseline_src is not None:
+        specs.append((f"baseline {args.baseline}", args.baseline_src))
+    specs.append(("this tree" if args.src is None else str(args.src), args.src))
+    model = ScriptedModel().start()
+    model.add(None, Response(status=400, body="refused by the benchmark", delay=args.model_delay), repeat=True)
+    variants: list[dict[str, Any]] = []
+    load = [os.getloadavg()]
     try:
-        path, text, stubs = make_project(ws, args.files, args.lines)
-        model = ScriptedModel().start()
-        model.add(None, Response(status=400, body="refused by the benchmark", delay=args.model_delay), repeat=True)
-        env = env_for(args.src, SPECLOOP_MODEL="openai/scripted", SPECLOOP_API_BASE=model.url,
-                      OPENAI_API_KEY="sk-bench")
-        client = await Client.spawn([sys.executable, "-m", "specloop", "serve"], env, ws)
-        try:
-            await client.initialize(ws)
-            uri = path.as_uri()
-            client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python",
-                                                                    "version": 1, "text": text}})
-            started = time.monotonic()     # litellm's import (started by didOpen) is over when a job ends
-            await client.request("workspace/executeCommand", {
-                "command": "specloop.generate", "arguments": [{"uri": uri, "target": stubs[0][0]}]})
-            while not client.progress_ended and time.monotonic() - started < 120:
-                await asyncio.sleep(0.1)
-            await condition(client, uri, stubs, 10)                       # warm caches; not counted
-            idle: dict[str, list[float]] = {"codeAction": [], "nothing": []}
-            busy: dict[str, list[float]] = {"codeAction": [], "nothing": []}
-            jobs = ended = 0
-            per_round = max(1, args.requests // args.rounds)
-            client.progress_begun.clear()
-            client.progress_ended.clear()
-            for _ in range(args.rounds):              # idle and busy alternate: the machine's load drifts
-                for method, values in (await condition(client, uri, stubs, per_round)).items():
-                    idle[method] += values
-                stop = asyncio.Event()
-                ended_before = len(client.progress_ended)
-                keeper = asyncio.ensure_future(keep_jobs(client, uri, stubs, 2, stop))
-                toucher = asyncio.ensure_future(touch_imports(ws, stop, args.files))
-                for method, values in (await condition(client, uri, stubs, per_round)).items():
-                    busy[method] += values
-                stop.set()
-                started_now = await keeper
-                await toucher
-                deadline = time.monotonic() + 60        # the jobs started end (their model request is refused)
-                while len(client.progress_ended) - ended_before < started_now and time.monotonic() < deadline:
-                    await asyncio.sleep(0.05)
-                jobs += started_now
-                ended += len(client.progress_ended) - ended_before
-                client.progress_begun.clear()           # keep_jobs counts the jobs ended since it began
-                client.progress_ended.clear()
-            await client.request("workspace/executeCommand", {"command": "specloop.cancel",
-                                                              "arguments": [{"uri": uri}]})
-        finally:
-            await client.close()
-            model.stop()
+        for label, src in specs:
+            variants.append(await start(label, src, args, model))
+        per_round = max(1, args.requests // args.rounds)
+        for _ in range(args.rounds):   # idle and busy (and the variants) alternate: the machine's load drifts
+            for v in variants:
+                await measure_round(v, args, per_round)
+        for v in variants:
+            await v["client"].request("workspace/executeCommand", {"command": "specloop.cancel",
+                                                                   "arguments": [{"uri": v["uri"]}]})
     finally:
-        shutil.rmtree(ws, ignore_errors=True)
-    return {"files": args.files, "lines": args.lines, "idle": idle, "jobs": busy, "jobs_started": jobs,
-            "jobs_ended": ended}
+        for v in variants:
+            await v["client"].close()
+            shutil.rmtree(v["ws"], ignore_errors=True)
+        model.stop()
+    load.append(os.getloadavg())
+    keep = ("label", "idle", "jobs", "jobs_started", "jobs_ended")
+    out: dict[str, Any] = {"files": args.files, "lines": args.lines, "load_average": load,
+                           "variants": [{k: v[k] for k in keep} for v in variants]}
+    out.update({k: variants[-1][k] for k in ("idle", "jobs", "jobs_started", "jobs_ended")})
+    return out
 
 
 def report(result: dict[str, Any]) -> dict[str, float]:
-    floor = pct(result["idle"]["nothing"], 0.99)
+    """Prints each variant's table; returns the ratios of the last (this tree)."""
+    (l1, l5, _), (e1, e5, _) = result["load_average"]
     print(f"specloop context latency: {result['files']} modules, a {result['lines']}-line module; "
-          f"{sys.version.split()[0]}, {os.cpu_count()} cores")
-    print(f"{'request':34} {'p50 ms':>8} {'p99 ms':>8} {'p99 / idle floor':>17} (goal <= 3x)")
-    ratios = {}
-    for cond in ("idle", "jobs"):
-        label = "idle" if cond == "idle" else f"{result['jobs_ended']} jobs"
-        for method in ("codeAction", "nothing"):
-            values = result[cond][method]
-            ratios[f"{cond}.{method}"] = pct(values, .99) / floor
-            print(f"  {label:18} {method:14} {pct(values, .5) * 1000:8.1f} {pct(values, .99) * 1000:8.1f} "
-                  f"{ratios[f'{cond}.{method}']:16.2f}x")
+          f"{sys.version.split()[0]}, {os.cpu_count()} cores; load average {l1:.2f} (5 min {l5:.2f}) at the "
+          f"start, {e1:.2f} ({e5:.2f}) at the end")
+    ratios: dict[str, float] = {}
+    for variant in result["variants"]:
+        floor = pct(variant["idle"]["nothing"], 0.99)
+        print(f"{variant['label']}: idle floor (do-nothing request, p99) {floor * 1000:.1f} ms")
+        print(f"  {'request':33} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'p50/floor':>10} {'p95/floor':>10} "
+              f"{'p99/floor':>10} (goal p99 <= 3x)")
+        ratios = {}
+        for cond in ("idle", "jobs"):
+            label = "idle" if cond == "idle" else f"{variant['jobs_ended']} jobs"
+            for method in ("codeAction", "nothing"):
+                values = variant[cond][method]
+                ratios[f"{cond}.{method}"] = pct(values, .99) / floor
+                qs = [pct(values, q) for q in (.5, .95, .99)]
+                print(f"  {label:18} {method:14} " + " ".join(f"{q * 1000:7.1f}" for q in qs) + " " +
+                      " ".join(f"{q / floor:9.2f}x" for q in qs))
     return ratios
+
+
+def baseline_tree(rev: str, into: Path) -> Path:
+    """The ``server/`` folder of ``rev`` (``git archive``), to run as the baseline."""
+    root = Path(__file__).resolve().parents[1]
+    archive = subprocess.run(["git", "-C", str(root), "archive", "--format=tar", rev, "server"],
+                             capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into / "server"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -181,10 +225,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model-delay", dest="model_delay", type=float, default=0.5,
                         help="seconds the scripted model takes to refuse each request")
     parser.add_argument("--src", type=Path, help="measure the specloop package in this folder (PYTHONPATH)")
+    parser.add_argument("--baseline", metavar="REV",
+                        help="also measure the specloop of this git revision (e.g. HEAD~1), side by side")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    result = asyncio.run(bench(args))
+    with tempfile.TemporaryDirectory(prefix="specloop-baseline-") as tmp:
+        args.baseline_src = baseline_tree(args.baseline, Path(tmp)) if args.baseline else None
+        result = asyncio.run(bench(args))
     result["ratios"] = report(result)
     if args.json:
         args.json.write_text(json.dumps(result, indent=2), encoding="utf-8")

@@ -32,11 +32,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from . import prompts, search
 from .candidate import Candidate
-from .context import build_context, find_user_tests_async
+from .context import build_context, find_user_tests
 from .job import Attempt, Emit, Job, kept_tests
 from .model import BudgetExceeded, ModelClient, ModelError, Sample, capabilities
 from .results import Finding, Found, JobResult, Log, Phase, Tokens
@@ -44,6 +46,21 @@ from .sandbox import Sandbox, doctest_file, module_name_for
 from .settings import Settings
 from .spec import Target
 from .trace import Trace
+
+
+def _here(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    return fn(*args, **kwargs)
+
+
+# How a job's context and its user tests are computed: ``compute(fn, *args, **kwargs)`` with a
+# function of context.py or usertests.py, always called from a worker thread.  Here by
+# default; the language server sets it to :func:`specloop.lsp.offload.call`, which runs them
+# in a process of its own, so that their parsing does not take the GIL from its event loop.
+compute: Callable[..., Any] = _here
+
+
+def _compute(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    return compute(fn, *args, **kwargs)
 
 
 def _status(job: Job) -> tuple[str, str | None]:
@@ -153,7 +170,7 @@ async def _run(job: Job, feedback: list[Finding]) -> None:
         job.settings = local_defaults(job.settings)
     settings, target = job.settings, job.target
     job.phase("context", "reading context", 5)
-    job.user_tests = await find_user_tests_async(target, job.path, job.workspace)
+    job.user_tests = await asyncio.to_thread(_compute, find_user_tests, target, job.path, job.workspace)
     job.context = await asyncio.to_thread(model_context, job.client.model, job.source, target, job.path,
                                           job.workspace, settings)   # parses the module: off the event loop
     if target.examples:
@@ -293,10 +310,12 @@ def model_context(model: str, source: str, target: Target, path: Path, workspace
     """The context the model sees besides the target's own header and spec.
 
     A model without ``module_context`` (the 135M local model copies whatever module text it
-    sees instead of writing the target, measured on examples/specs.py) gets none."""
+    sees instead of writing the target, measured on examples/specs.py) gets none.  Blocking:
+    call it from a worker thread (it runs through :data:`compute`)."""
     if not capabilities(model).module_context:
         return ""
-    return build_context(source, target, path=path, workspace=workspace, max_tokens=settings.context_tokens)
+    return _compute(build_context, source, target, path=path, workspace=workspace,
+                    max_tokens=settings.context_tokens)
 
 
 async def _settled(ask):

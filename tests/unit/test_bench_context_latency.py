@@ -21,8 +21,10 @@ def test_the_context_latency_bench_runs(tmp_path: Path) -> None:
                            "--requests", "8", "--rounds", "2", "--model-delay", "0.1", "--json", str(out)],
                           capture_output=True, text=True, timeout=240, env=env, cwd=str(ROOT))
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "p99 / idle floor" in done.stdout and "codeAction" in done.stdout
+    assert "p99/floor" in done.stdout and "codeAction" in done.stdout
     data = json.loads(out.read_text(encoding="utf-8"))
     assert data["files"] == 30 and data["jobs_ended"] == data["jobs_started"] >= 1
     assert len(data["idle"]["codeAction"]) == len(data["jobs"]["nothing"]) == 8
     assert set(data["ratios"]) == {"idle.codeAction", "idle.nothing", "jobs.codeAction", "jobs.nothing"}
+    assert [v["label"] for v in data["variants"]] == ["this tree"] and len(data["load_average"]) == 2
+    assert "p95/floor" in done.stdout and "load average" in done.stdout

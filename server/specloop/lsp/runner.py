@@ -22,10 +22,14 @@ anyway", "Show the best attempt" and "Try again".  The end line is
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextlib
 import logging
+import threading
 import time
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lsprotocol import types
 
@@ -36,6 +40,7 @@ from ..results import Event, JobResult, Log, Phase, Planned, Tested, Tokens, Usa
 from ..spec import Target, find_target
 from .apply import apply_pending, def_line, document_text
 from .diagnostics import Entry, offered_entry
+from . import offload
 from .jobs import ServerJob, make_reporter
 from .pending import NOT_APPLIED, Pending, outcome
 
@@ -43,6 +48,7 @@ if TYPE_CHECKING:
     from .host import Host
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 # a class job's components report inside this band of the job's one progress
@@ -117,6 +123,67 @@ class JobProgress:
         self.ls.lenses_changed()
 
 
+class _EngineThread:
+    """One daemon thread running an event loop of its own, where every job's engine runs
+    (model calls through litellm, sandbox runs, the job's bookkeeping).  Their Python work
+    then takes the GIL from the server's event loop for a switch interval at most
+    (``server.SWITCH_INTERVAL``) instead of running between its callbacks: codeAction's p99
+    while jobs ran was 4-5x the idle floor with the engine on the server's loop
+    (bench/context_latency.py).  Started by the first job."""
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock = threading.Lock()
+
+    def loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None:
+                loop = asyncio.new_event_loop()
+                threading.Thread(target=loop.run_forever, name="specloop-engine", daemon=True).start()
+                self._loop = loop
+            return self._loop
+
+
+_engine_thread = _EngineThread()
+
+
+async def in_engine_thread(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """``await make()`` on the engine's event loop (:class:`_EngineThread`).  Cancelling the
+    caller cancels the engine's task and waits for it to end (its sandbox killed), then
+    raises ``CancelledError``."""
+    loop = _engine_thread.loop()
+    done: concurrent.futures.Future[T] = concurrent.futures.Future()
+    tasks: list[asyncio.Task[T]] = []
+
+    def finished(task: asyncio.Task[T]) -> None:
+        if task.cancelled():
+            done.cancel()
+        elif task.exception() is not None:
+            done.set_exception(task.exception())
+        else:
+            done.set_result(task.result())
+
+    def begin() -> None:
+        task = loop.create_task(make())
+        tasks.append(task)
+        task.add_done_callback(finished)
+
+    loop.call_soon_threadsafe(begin)
+    try:
+        return await asyncio.shield(asyncio.wrap_future(done))
+    except asyncio.CancelledError:
+        loop.call_soon_threadsafe(lambda: [t.cancel() for t in tasks])
+        with contextlib.suppress(BaseException):
+            await asyncio.wrap_future(done)
+        raise
+
+
+def in_loop(emit: Callable[[Event], None]) -> Callable[[Event], None]:
+    """``emit`` called on the server's event loop, whichever thread reports (in order)."""
+    loop = asyncio.get_running_loop()
+    return lambda event: loop.call_soon_threadsafe(emit, event)
+
+
 def job_target(source: str, qualname: str) -> Target | ClassTarget | ModuleTarget | None:
     """What a job on ``qualname`` implements in ``source``: the function stub of that name,
     else the class spec of that name, else the module spec (``module spec (line N)``)."""
@@ -135,6 +202,7 @@ def fixable(source: str, qualname: str) -> bool:
 
 async def run_job(ls: Host, job: ServerJob) -> None:
     from .. import loop as engine
+    engine.compute = offload.call      # context and user tests: in the context worker process
 
     started = time.monotonic()
     title = f"specloop: {job.qualname}"
@@ -166,13 +234,14 @@ async def run_job(ls: Host, job: ServerJob) -> None:
         path = Path(ls.workspace.get_text_document(job.uri).path)
         workspace = ls.workspace_of(path)
         settings = ls.settings.settings_for(workspace)
+        emit = in_loop(JobProgress(ls, job))
         if isinstance(target, (ClassTarget, ModuleTarget)):   # plan, components in parallel, review: one result
             from .. import components
-            result = await components.implement_any(source, path, target, settings, workspace=workspace,
-                                                    emit=JobProgress(ls, job))
+            result = await in_engine_thread(lambda: components.implement_any(
+                source, path, target, settings, workspace=workspace, emit=emit))
         else:
-            result = await engine.implement(source, path, target, settings, workspace=workspace,
-                                            emit=JobProgress(ls, job), feedback=job.feedback)
+            result = await in_engine_thread(lambda: engine.implement(
+                source, path, target, settings, workspace=workspace, emit=emit, feedback=job.feedback))
     except asyncio.CancelledError:
         reporter.end("cancelled")
         ls.log(f"{job.qualname}: cancelled after {time.monotonic() - started:.1f}s; nothing applied")

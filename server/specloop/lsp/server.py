@@ -15,8 +15,10 @@ changes state or ends, tokens are spent, or the kept results change.
 Nothing here runs model or sandbox work on the event loop: the engine is
 async and loads litellm in a worker thread.  ``initialize`` never loads it;
 the first ``didOpen`` of a document that has a spec starts loading it in the
-background so that the first job does not wait for it.  Every ``didOpen`` of a Python file
-indexes what it imports from the workspace (``projectindex.warm``), in a worker thread.
+background so that the first job does not wait for it.  A job's context and its user tests
+are built in a process of their own (:mod:`.offload`), so that their parsing does not take
+the GIL from the event loop; every ``didOpen`` of a Python file indexes what it imports from
+the workspace (``projectindex.warm``) there, which starts that process.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from .. import __version__, projectindex
 from ..spec import find_targets, find_targets_for, forget_document
 from ..settings import unknown_env
 from ..workspace import workspace_of
-from . import actions, commands
+from . import actions, commands, offload
 from .config import ClientSettings, normalize
 from .diagnostics import Registry
 from .drift import DriftWatch
@@ -47,6 +49,8 @@ from .runner import run_job
 from .sync import DocSync
 
 log = logging.getLogger(__name__)
+
+SWITCH_INTERVAL = 0.001
 
 
 class SpecloopProtocol(LanguageServerProtocol):
@@ -172,9 +176,11 @@ class SpecloopServer(LanguageServer):
         start_loading()   # litellm imported and frozen in a thread; its client warmed too
 
     def warm_index(self, uri: str, text: str) -> None:
-        """In a worker thread, index what an opened document imports from the workspace
+        """Index what an opened document imports from the workspace
         (:func:`specloop.projectindex.warm`: its import lines, not the whole text, are parsed),
-        so that a job's context finds those files parsed.  Nothing of it runs on the event loop."""
+        so that a job's context finds those files parsed: in the context worker process
+        (:mod:`.offload`, where jobs build their context; this starts it), waited for by a
+        worker thread.  Nothing of it runs on the event loop."""
         path = to_fs_path(uri)
         if not path or not path.endswith(".py"):
             return
@@ -182,7 +188,7 @@ class SpecloopServer(LanguageServer):
 
         def work() -> None:
             try:
-                projectindex.warm(Path(path), workspace_of(Path(path), roots), text)
+                offload.call(projectindex.warm, Path(path), workspace_of(Path(path), roots), text)
             except Exception:   # warming is an optimization: a job indexes what it needs anyway
                 log.debug("index of %s not warmed", path, exc_info=True)
         self.spawn(asyncio.to_thread(work))
@@ -298,6 +304,7 @@ def build_server() -> SpecloopServer:
         tasks = [j.task for j in ls.jobs.cancel() if j.task is not None]
         if tasks:
             await asyncio.wait(tasks, timeout=5)
+        await asyncio.to_thread(offload.close)
 
     commands.register(ls)
     return ls
@@ -309,6 +316,9 @@ def serve(tcp: str | None = None) -> int:
     level = os.environ.get("SPECLOOP_LOG_LEVEL", "WARNING").upper()
     logging.basicConfig(stream=sys.stderr, level=getattr(logging, level, logging.WARNING),
                         format="specloop %(levelname)s %(name)s: %(message)s")
+    # a worker thread (sandbox set-up, litellm's import) hands the GIL back to the event loop
+    # after 1 ms instead of Python's default 5 ms (bench/context_latency.py)
+    sys.setswitchinterval(SWITCH_INTERVAL)
     ls = build_server()
     if tcp:
         host, _, port = tcp.rpartition(":")
