@@ -150,7 +150,12 @@ class Sandbox:
         for it: the run is made again with the first node ids (those naming the target come
         first) cut to about what finished in time, down to :data:`MIN_CUT`; the cut is
         remembered for these tests, and the result's ``left_out`` names what did not run.  A
-        run in which no test finished is a hang, not a slow suite: it is not retried."""
+        run in which no test finished is a hang, not a slow suite: it is not retried.
+
+        A test left out is a failed authoritative test ("not run: ..."), never a silent gap: a
+        status is a promise that every authoritative test ran, and a candidate that is slow on
+        purpose must not push the tests it fails out of the run.  The cut run still tells the
+        model which of the tests that ran fail."""
         key = (self.python, str(os.path.abspath(req.module_path)), tuple(req.user_tests), self.isolation)
         cut = min(_CUTS.get(key, MAX_USER_TESTS), MAX_USER_TESTS)
         while True:
@@ -161,7 +166,7 @@ class Sandbox:
             run.left_out = list(req.user_tests[cut:]) + run.left_out
             fits = _finished(run, asked.user_tests)
             if not run.timed_out or len(asked.user_tests) <= MIN_CUT or not fits:
-                return run
+                return _not_run(run, len(req.user_tests), self.settings.test_timeout)
             cut = max(MIN_CUT, min(len(asked.user_tests) // 2, fits * 4 // 5))
             _CUTS[key] = cut
             while len(_CUTS) > 64:
@@ -513,6 +518,16 @@ def _last_line(text: str) -> str:
     return (errors or lines or [""])[-1][:300]
 
 
+def _not_run(run: TestRun, found: int, timeout: float) -> TestRun:
+    """``run`` with a failed outcome for each user test it left out."""
+    ran = found - len(run.left_out)
+    why = (f"not run: {ran} of your {found} tests that exercise the target fit in one run "
+           f"(test_timeout {timeout:g} s, at most {MAX_USER_TESTS} tests); raise test_timeout to run them all")
+    run.outcomes.extend(TestOutcome(nodeid, "failed", message=why) for nodeid in run.left_out)
+    return run
+
+
 __all__ = ["Sandbox", "SandboxError", "SandboxRequest", "TestFile", "module_name_for", "resolve_python",
            "make_doctest_file", "doctest_text", "bwrap_status", "probe_bwrap", "MARKER_VAR", "runner_path",
            "kill_marked"]
+
