@@ -223,9 +223,9 @@ async def run_job(ls: Host, job: ServerJob) -> None:
         ls.lenses_changed()
         ls.send_status()
         source, _ = document_text(ls, job.uri)
-        target = job_target(source, job.qualname)
+        target = await asyncio.to_thread(job_target, source, job.qualname)   # may parse the file
         if target is None and job.fix:
-            stub = restub(source, job.qualname)
+            stub = await asyncio.to_thread(restub, source, job.qualname)
             if stub is not None:
                 source, target = stub, find_target(stub, job.qualname)
         if target is None:
