@@ -533,31 +533,51 @@ def _aliases(path: Path, name: str) -> set[str]:
     those of the modules of its package that re-export it, through chains of re-exports
     (:data:`REEXPORT_ROUNDS` deep): ``from .mod import name [as other]``, ``from .mod import *``,
     ``other = mod.name`` and ``other = wrapper(mod.name, ...)`` (a call with it as an argument:
-    a deprecation wrapper still reaches it)."""
+    a deprecation wrapper still reaches it).  A file is parsed once per stamp: what it can
+    re-export (:func:`_exports`) is remembered with its text, not its tree."""
     modname = module_name_for(path)[0]
     found = {f"{modname}.{name}" if modname else name}
-    trees: dict[Path, tuple[str, bool, ast.Module] | None] = {}
+    files = _package_files(path)
     for _ in range(REEXPORT_ROUNDS):
         before = len(found)
         locals_ = {f.rpartition(".")[2] for f in found}
-        for file in _package_files(path):
+        for file in files:
             text = _read(file)
             if not text or not (any(n in text for n in locals_) or "import *" in text):
                 continue
-            if file not in trees:
-                try:
-                    trees[file] = (module_name_for(file)[0], file.name == "__init__.py", _parse(text))
-                except (SyntaxError, ValueError, MemoryError, RecursionError):
-                    trees[file] = None
-            if trees[file] is not None:
-                _reexports(*trees[file], found)
+            _reexports(_exports(file, text), found)
         if len(found) == before:
             break
     return found
 
 
-def _reexports(module: str, is_package: bool, tree: ast.Module, found: set[str]) -> None:
-    """Adds to ``found`` the names under which ``module`` re-exports one of ``found``."""
+_Export = tuple[str, str, tuple[str, ...], tuple[str, ...]]   # (module, star base or "", refs, names)
+
+
+def _exports(file: Path, text: str) -> tuple[_Export, ...]:
+    """What the module ``file`` can re-export, in statement order, remembered with its text:
+    ``(module, base, (), ())`` for ``from base import *``, and ``(module, "", refs, names)``
+    for a statement that binds ``names`` of the module to one of the dotted names ``refs``
+    (an import from, an assignment, a call with them as arguments)."""
+    modname = module_name_for(file)[0]
+    key = ("exports", modname)
+    with _lock:
+        hit = _files.get(str(file))
+    if hit is not None and hit[1] is text and key in hit[2]:
+        return hit[2][key]
+    try:
+        out = _export_facts(modname, file.name == "__init__.py", _parse(text))
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        out = ()
+    with _lock:
+        hit = _files.get(str(file))
+        if hit is not None and hit[1] is text:
+            hit[2][key] = out
+    return out
+
+
+def _export_facts(module: str, is_package: bool, tree: ast.Module) -> tuple[_Export, ...]:
+    out: list[_Export] = []
     bound: dict[str, str] = {}
     for node in _top_statements(tree.body):
         if isinstance(node, ast.ImportFrom):
@@ -566,29 +586,38 @@ def _reexports(module: str, is_package: bool, tree: ast.Module, found: set[str])
                 continue
             for alias in node.names:
                 if alias.name == "*":
-                    found.update(f"{module}.{f.rpartition('.')[2]}" for f in list(found)
-                                 if f.rpartition(".")[0] == base)
+                    out.append((module, base, (), ()))
                     continue
                 dotted = f"{base}.{alias.name}"
                 bound[alias.asname or alias.name] = dotted
-                if dotted in found:
-                    found.add(f"{module}.{alias.asname or alias.name}")
+                out.append((module, "", (dotted,), (alias.asname or alias.name,)))
         elif isinstance(node, ast.Import):
             for alias in node.names:
                 bound[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname else alias.name.split(".")[0]
         elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names = tuple(t.id for t in targets if isinstance(t, ast.Name))
             value = node.value
             refs = [value]
             if isinstance(value, ast.Call):
                 refs = [*value.args, *(k.value for k in value.keywords)]
+            dotted = []
             for ref in refs:
                 parts = _chain(ref)
-                if not parts:
-                    continue
-                head = bound.get(parts[0], f"{module}.{parts[0]}")
-                if ".".join([head, *parts[1:]]) in found:
-                    found.update(f"{module}.{t.id}" for t in targets if isinstance(t, ast.Name))
+                if parts:
+                    dotted.append(".".join([bound.get(parts[0], f"{module}.{parts[0]}"), *parts[1:]]))
+            if dotted and names:
+                out.append((module, "", tuple(dotted), names))
+    return tuple(out)
+
+
+def _reexports(exports: tuple[_Export, ...], found: set[str]) -> None:
+    """Adds to ``found`` the names under which a module re-exports one of ``found``."""
+    for module, base, refs, names in exports:
+        if base:
+            found.update(f"{module}.{f.rpartition('.')[2]}" for f in list(found) if f.rpartition(".")[0] == base)
+        elif any(r in found for r in refs):
+            found.update(f"{module}.{n}" for n in names)
 
 
 def _module_file(module: str, roots: list[Path]) -> Path | None:

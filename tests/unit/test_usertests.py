@@ -393,3 +393,29 @@ def test_tests_are_found_through_chains_of_re_exports_and_wrappers(tmp_path: Pat
     assert rest(find_user_tests(found, path, tmp_path), tmp_path) == [
         "tests/test_chain.py::test_two_hops", "tests/test_chain.py::test_wrapper",
         "tests/test_chain.py::test_attribute"]
+
+
+def test_the_target_s_package_is_parsed_once_per_file_stamp(tmp_path: Path, monkeypatch) -> None:
+    """The modules read to follow re-exports are parsed on the first call only; a changed
+    module is parsed again, and what it now re-exports counts."""
+    write(tmp_path, {
+        "pkg/__init__.py": "from .mid import chunked as pieces\n",
+        "pkg/mid.py": "from .chunks import *\n",
+        "pkg/chunks.py": CHUNKS,
+        "tests/test_chain.py": "from pkg import pieces, again\n\n\ndef test_again():\n    assert again([1], 1)\n",
+    })
+    parsed: list[str] = []
+    real = usertests._parse
+    monkeypatch.setattr(usertests, "_parse", lambda text: parsed.append(text) or real(text))
+    usertests._files.clear()
+    path = tmp_path / "pkg" / "chunks.py"
+    first = usertests._aliases(path, "chunked")
+    assert first == {"pkg.chunks.chunked", "pkg.mid.chunked", "pkg.pieces"}
+    assert len(parsed) == 3
+    parsed.clear()
+    assert usertests._aliases(path, "chunked") == first
+    assert parsed == []                                     # unchanged files: remembered
+    init = tmp_path / "pkg" / "__init__.py"
+    init.write_text("from .mid import chunked as pieces\nagain = pieces\n")
+    assert usertests._aliases(path, "chunked") == first | {"pkg.again"}
+    assert parsed == [init.read_text()]                     # only the changed file again
