@@ -533,8 +533,10 @@ def _aliases(path: Path, name: str) -> set[str]:
     those of the modules of its package that re-export it, through chains of re-exports
     (:data:`REEXPORT_ROUNDS` deep): ``from .mod import name [as other]``, ``from .mod import *``,
     ``other = mod.name`` and ``other = wrapper(mod.name, ...)`` (a call with it as an argument:
-    a deprecation wrapper still reaches it).  A file is parsed once per stamp: what it can
-    re-export (:func:`_exports`) is remembered with its text, not its tree."""
+    a deprecation wrapper still reaches it) and ``def other(...): return mod.name(...)`` (a
+    function that only passes its call on), ``mod`` imported relatively or by absolute name
+    (``import pkg`` + ``pkg.name`` in a module of ``pkg``).  A file is parsed once per stamp:
+    what it can re-export (:func:`_exports`) is remembered with its text, not its tree."""
     modname = module_name_for(path)[0]
     found = {f"{modname}.{name}" if modname else name}
     files = _package_files(path)
@@ -558,7 +560,8 @@ def _exports(file: Path, text: str) -> tuple[_Export, ...]:
     """What the module ``file`` can re-export, in statement order, remembered with its text:
     ``(module, base, (), ())`` for ``from base import *``, and ``(module, "", refs, names)``
     for a statement that binds ``names`` of the module to one of the dotted names ``refs``
-    (an import from, an assignment, a call with them as arguments)."""
+    (an import from, an assignment, a call with them as arguments, a ``def`` that only
+    passes its call on to one)."""
     modname = module_name_for(file)[0]
     key = ("exports", modname)
     with _lock:
@@ -594,6 +597,12 @@ def _export_facts(module: str, is_package: bool, tree: ast.Module) -> tuple[_Exp
         elif isinstance(node, ast.Import):
             for alias in node.names:
                 bound[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname else alias.name.split(".")[0]
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            call = _delegates(node)
+            parts = _chain(call.func) if call is not None else None
+            if parts:
+                dotted = ".".join([bound.get(parts[0], f"{module}.{parts[0]}"), *parts[1:]])
+                out.append((module, "", (dotted,), (node.name,)))
         elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             names = tuple(t.id for t in targets if isinstance(t, ast.Name))
@@ -609,6 +618,20 @@ def _export_facts(module: str, is_package: bool, tree: ast.Module) -> tuple[_Exp
             if dotted and names:
                 out.append((module, "", tuple(dotted), names))
     return tuple(out)
+
+
+def _delegates(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.Call | None:
+    """The call a function only passes on to: its body (a docstring aside) is one
+    ``return f(...)``, ``return await f(...)`` or ``f(...)`` (a wrapper such as
+    ``def merge(*a, **k): return toolz.merge(*a, **k)``); else None."""
+    body = fn.body[1:] if fn.body and isinstance(fn.body[0], ast.Expr) and \
+        isinstance(fn.body[0].value, ast.Constant) and isinstance(fn.body[0].value.value, str) else fn.body
+    if len(body) != 1 or not isinstance(body[0], (ast.Return, ast.Expr)):
+        return None
+    value = body[0].value
+    if isinstance(value, ast.Await):
+        value = value.value
+    return value if isinstance(value, ast.Call) else None
 
 
 def _reexports(exports: tuple[_Export, ...], found: set[str]) -> None:

@@ -419,3 +419,92 @@ def test_the_target_s_package_is_parsed_once_per_file_stamp(tmp_path: Path, monk
     init.write_text("from .mid import chunked as pieces\nagain = pieces\n")
     assert usertests._aliases(path, "chunked") == first | {"pkg.again"}
     assert parsed == [init.read_text()]                     # only the changed file again
+
+
+def test_tests_are_found_through_a_namespace_subpackage_that_imports_its_package(tmp_path: Path) -> None:
+    """toolz's shape: ``pkg/__init__`` star-imports the module; ``pkg/curried`` does ``import pkg``
+    and binds ``split = pkg.curry(pkg.chunked)`` and, from ``pkg/curried/exceptions``, a
+    ``def chunked`` that only passes its call on to ``pkg.chunked``.  A ``def`` that calls
+    something else does not count."""
+    write(tmp_path, {
+        "pkg/__init__.py": "from .chunks import *\n\n\ndef curry(f):\n    return f\n",
+        "pkg/curried/__init__.py": ("import pkg\nfrom .exceptions import chunked, size\n\n"
+                                    "split = pkg.curry(pkg.chunked)\n"),
+        "pkg/curried/exceptions.py": '''\
+            import pkg
+
+
+            @pkg.curry
+            def chunked(iterable, n):
+                """Curried."""
+                return pkg.chunked(iterable, n)
+
+
+            def size(chunked):
+                return len(chunked)
+            ''',
+        "pkg/chunks.py": CHUNKS,
+        "tests/test_curried.py": '''\
+            import pkg.curried
+            from pkg.curried import chunked, split, size
+
+
+            def test_wrapped_def():
+                assert chunked([1], 1) == [[1]]
+
+
+            def test_curried_assignment():
+                assert split([1], 1) == [[1]]
+
+
+            def test_through_the_subpackage():
+                assert pkg.curried.chunked([], 1) == []
+
+
+            def test_other_def():
+                assert size([1]) == 1
+            ''',
+    })
+    found, path = target(tmp_path, "chunked")
+    assert usertests._aliases(path, "chunked") >= {"pkg.chunked", "pkg.curried.exceptions.chunked",
+                                                   "pkg.curried.chunked", "pkg.curried.split"}
+    assert rest(find_user_tests(found, path, tmp_path), tmp_path) == [
+        "tests/test_curried.py::test_wrapped_def", "tests/test_curried.py::test_curried_assignment",
+        "tests/test_curried.py::test_through_the_subpackage"]
+
+
+def test_a_target_passed_as_a_value_counts_and_a_local_function_of_its_name_does_not(tmp_path: Path) -> None:
+    """``map(chunked, ...)`` with ``chunked`` imported from the project exercises it (a direct
+    test, ahead of one that reaches it through a helper); a test file's own ``def chunked``
+    passed the same way does not (toolz's ``test_itertoolz`` defines its own ``identity``)."""
+    write(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/chunks.py": CHUNKS,
+        "tests/test_value.py": '''\
+            from pkg import chunks
+            from pkg.chunks import chunked as cut
+
+
+            def helper():
+                return chunks.chunked([1], 1)
+
+
+            def test_through_helper():
+                assert helper() == [[1]]
+
+
+            def test_passed():
+                assert list(map(cut, [[1]], [1])) == [[[1]]]
+            ''',
+        "tests/test_own.py": '''\
+            def chunked(x, n):
+                return [x]
+
+
+            def test_own_function():
+                assert list(map(chunked, [1], [1])) == [[1]]
+            ''',
+    })
+    found, path = target(tmp_path, "chunked")
+    assert rest(find_user_tests(found, path, tmp_path), tmp_path) == [
+        "tests/test_value.py::test_passed", "tests/test_value.py::test_through_helper"]
