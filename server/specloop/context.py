@@ -31,10 +31,13 @@ Decisions:
      :data:`TESTS_SHARE` of the whole budget, so that they never push out definitions;
   6. the module's other names (at most half of the room left): first those whose every word
      (``_rst_escape_first_column``: rst, escape, first, column) the spec or signature uses
-     -- a long spec describes what it needs without spelling the names --, then the module's
-     constants (module-level names: one short statement each, and what a body reads most
-     often that the code around it does not show), then its functions and classes, each
-     group nearest first;
+     -- a long spec describes what it needs without spelling the names --, then those the
+     target's neighbours (the :data:`NEIGHBOURS` functions and methods of the module nearest
+     it) read, most read first -- in a module of thousands of lines the helper a body calls
+     (more-itertools' ``windowed`` for ``adjacent``, 1,100 lines above it) is often far, but
+     the code around the target calls it too --, then the module's constants (module-level
+     names: one short statement each, and what a body reads most often that the code around
+     it does not show), then its functions and classes, each group nearest first;
   7. the other imported project definitions -- with, for a project module imported as a name
      (``from . import util``), its definitions the module's code reads (``util.f``) and those
      whose names share a word with the target's name, signature or spec (``iter_tree_entries``
@@ -411,23 +414,29 @@ class _Needs:
         self.local_named = [module.piece(rel, d) for d in local if d.name in self.words]
         hints = _parts(words)
 
-        def group(d: Definition) -> int:
-            parts = _parts([d.name])
-            return 0 if parts and parts <= hints else 1 if d.kind == "name" else 2
-        others = sorted((d for d in local if d.name not in self.words), key=group)   # stable: nearest first
-        self.local_others = (_brief(module.piece(rel, d)) for d in others)  # lazily
-
         # neighbours: the functions and methods nearest the target, and what they use
         near = sorted((f for f in module.functions if f.lineno != here and f.name != target.name),
                       key=lambda f: abs(f.lineno - here))[:NEIGHBOURS]
         first_use: dict[str, int] = {}
         member_use: dict[tuple[str, str], int] = {}
+        use_count: dict[str, int] = {}
         for rank, f in enumerate(near):
             names, attrs = module.uses(f)
             for n in names:
                 first_use.setdefault(n, rank)
+                use_count[n] = use_count.get(n, 0) + 1
             for a in attrs:
                 member_use.setdefault(a, rank)
+
+        def group(d: Definition) -> tuple[int, int]:
+            parts = _parts([d.name])
+            if parts and parts <= hints:
+                return 0, 0
+            if use_count.get(d.name):                # what the neighbours call, most used first
+                return 1, -use_count[d.name]
+            return (2 if d.kind == "name" else 3), 0
+        others = sorted((d for d in local if d.name not in self.words), key=group)   # stable: nearest first
+        self.local_others = (_brief(module.piece(rel, d)) for d in others)  # lazily
         imports = module.info.imports
         members = {(w.split(".")[0], w.split(".")[1]) for w in words if "." in w and w.split(".")[0] in imports}
         members |= {a for a in module.attributes() if a[0] in imports}

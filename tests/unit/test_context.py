@@ -423,3 +423,22 @@ def test_a_small_module_shows_what_a_methods_class_inherits_from_other_files(tmp
     part = text[text.index("# TTL inherits from other files of the project"):].split("\n\n")[0]
     assert "    # from Cache: timer\n    @property\n    def timer(self): ...  # The timer." in part
     assert "# from Mid" not in part and "clear" not in part                     # shown above / overridden
+
+
+def test_a_large_modules_functions_its_neighbours_call_come_before_nearer_ones(tmp_path: Path) -> None:
+    # more-itertools' adjacent: windowed, defined 1,100 lines above, is what the nearby functions call
+    far = ('def slide(seq, n):\n    """Windows of n items."""\n    return zip(*[seq[i:] for i in range(n)])\n\n\n'
+           'def pairs(seq):\n    """Items two by two."""\n    return zip(seq, seq[1:])\n')
+    fill = "".join(f"\n\ndef helper_{i}(a, b):\n    \"\"\"Helper {i}.\"\"\"\n    return a + b + {i}\n" for i in range(120))
+    users = ('\n\ndef locate(seq, n):\n    """Where the windows are."""\n    return list(slide(seq, n))\n'
+             '\n\ndef sums(seq):\n    """Sums of windows."""\n    return [sum(w) for w in slide(seq, 3)] + list(pairs(seq))\n')
+    target = '\n\ndef flank(pred, seq, distance=1):\n    """Mark each item next to one that satisfies pred."""\n'
+    source = far + fill + users + target
+    path = tmp_path / "more.py"
+    path.write_text(source)
+    text = build_context(source, find_target(source, "flank"), path=path, workspace=tmp_path, max_tokens=600)
+    others = text[text.index("# elsewhere in the module"):]
+    assert others.index("def slide(seq, n)") < others.index("def pairs(seq)")           # used most first
+    assert others.index("def pairs(seq)") < others.index("def helper_119(a, b)")      # then the nearest
+    assert "helper_0(" not in text
+    assert estimate_tokens(text) <= 600
