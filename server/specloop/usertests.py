@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .folders import skipped
+from .outline import top_statements
 from .projectenv import PytestConfig, module_name_for, pytest_config
 from .spec import _parse
 
@@ -517,17 +518,6 @@ def _package_files(path: Path) -> list[Path]:
     return out[:MAX_PACKAGE_FILES]
 
 
-def _top_statements(body: list[ast.stmt]):
-    """A module's top-level statements, those under ``if``/``try``/``with`` included."""
-    for node in body:
-        yield node
-        if isinstance(node, (ast.If, ast.Try, ast.With)):
-            for field_name in ("body", "orelse", "finalbody"):
-                yield from _top_statements(getattr(node, field_name, None) or [])
-            for handler in getattr(node, "handlers", None) or []:
-                yield from _top_statements(handler.body)
-
-
 def _aliases(path: Path, name: str) -> set[str]:
     """Every dotted name of ``name`` defined in the module at ``path``: its own module's, and
     those of the modules of its package that re-export it, through chains of re-exports
@@ -582,7 +572,7 @@ def _exports(file: Path, text: str) -> tuple[_Export, ...]:
 def _export_facts(module: str, is_package: bool, tree: ast.Module) -> tuple[_Export, ...]:
     out: list[_Export] = []
     bound: dict[str, str] = {}
-    for node in _top_statements(tree.body):
+    for node in top_statements(tree):
         if isinstance(node, ast.ImportFrom):
             base = _from_base(node.module, node.level, module, is_package)
             if not base:
