@@ -54,6 +54,30 @@ class TestRun:
         return sum(o.outcome in ("failed", "error") for o in self.outcomes)
 
 
+def tests_count(status: str, passed: int, failed: int) -> str:
+    """A status and its tests, as every front end shows them (the CLI's lines and table,
+    ``specloop check``, the editor's end messages, diagnostics and drift warnings):
+    ``passed 3/3 tests``, ``failed 1/3 tests`` -- always the tests that *passed* of all the
+    tests counted, whatever the status (``failed 1/3`` is 1 passing of 3, never 1 failing)."""
+    return f"{status} {passed}/{passed + failed} tests"
+
+
+def failure_text(outcome: TestOutcome) -> str:
+    """What a failing test said, with its expected and actual values said once: the message,
+    then ``(expected X, got Y)`` only where the message does not already say it (a doctest's
+    message reads ``expected '42', got '1'`` already)."""
+    text = " ".join(outcome.message.split())
+    if (outcome.expected is not None or outcome.actual is not None) and not (
+            "expected" in text.lower() and "got" in text.lower()):
+        text = f"{text} (expected {outcome.expected}, got {outcome.actual})".lstrip()
+    return text
+
+
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """``1 spec``, ``3 specs``, ``0 specs`` (``many``: an irregular plural)."""
+    return f"{count:,} {noun if count == 1 else (many or noun + 's')}"
+
+
 @dataclass
 class Finding:
     """One critic objection.  ``line`` is 1-based within the target function

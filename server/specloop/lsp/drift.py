@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 
 from .. import check
+from ..results import tests_count
 from .apply import document_text
 from .diagnostics import Entry
 
@@ -56,8 +57,7 @@ def failing_message(name: str, result: check.CheckResult) -> str:
 
 
 def _fails(result: check.CheckResult) -> str:
-    total = result.passed + result.failed
-    text = f"{result.failed} of {total} tests fail"
+    text = tests_count("failed", result.passed, result.failed)
     if result.first_failure:
         text += f" ({' '.join(result.first_failure.split())})"
     return text

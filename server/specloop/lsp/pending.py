@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..results import Finding, JobResult
+from ..results import Finding, JobResult, tests_count
 from ..settings import Settings
 
 NOT_APPLIED = "not applied; see the quick fixes"
@@ -24,14 +24,13 @@ NOT_APPLIED = "not applied; see the quick fixes"
 
 def outcome(result: JobResult) -> str:
     """One line: status, tests, critic findings, tokens — e.g. ``passed 3/3 tests, 1 critic
-    finding, 812 tokens`` or ``failed 1/3 tests, 812 tokens`` (1 of 3 tests fails)."""
+    finding, 812 tokens`` or ``failed 1/3 tests, 812 tokens`` (1 of 3 tests passes:
+    :func:`~specloop.results.tests_count`)."""
     total = result.passed + result.failed
-    if result.status == "passed":
-        text = f"passed {result.passed}/{total} tests"
-    elif result.status == "failed":
-        text = f"failed {result.failed}/{total} tests"
+    if result.status in ("passed", "failed"):
+        text = tests_count(result.status, result.passed, result.failed)
     else:
-        text = f"{result.status} {result.failed}/{total} tests" if total else result.status
+        text = tests_count(result.status, result.passed, result.failed) if total else result.status
         if result.error:
             text += f" ({result.error})"
     if result.findings:
