@@ -15,6 +15,12 @@ each recorded function in the file as it is now and
 Functions specloop did not write are not checked (their tests are the user's
 business); a function whose spec changed is checked against the new spec.
 
+``check --accept`` (:func:`check_file` with ``accept=True``): a drifted function whose
+authoritative tests pass as it reads now (a prose-only docstring edit, a hand edit that
+keeps its tests passing) is recorded again, spec and code as they read now, so the next
+``check`` passes; one that fails, is a stub again or is gone stays reported.  It is the
+terminal's "Re-check" (:func:`recheck`, the editor's quick fix), for every function at once.
+
 For the editor: :func:`spec_drift` is the cheap part (one ``ast`` parse of a
 text, no sandbox): the recorded functions whose spec changed while their body
 did not.  :func:`recheck` runs one function's authoritative tests against a
@@ -61,6 +67,7 @@ class CheckResult:
     failed: int = 0
     first_failure: str | None = None
     error: str | None = None
+    accepted: list[str] = field(default_factory=list)   # the drift ``--accept`` recorded away
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -205,12 +212,13 @@ def record_result(workspace: Path, path: Path, source: str, result) -> None:
     record_all(workspace, path, source, [c.name for c in getattr(result, "components", [])] or [result.name])
 
 
-def record_all(workspace: Path, path: Path, source: str, qualnames: list[str]) -> None:
-    """:func:`record` for several functions of one file, in one write of the records file."""
+def record_all(workspace: Path, path: Path, source: str, qualnames: list[str]) -> bool:
+    """:func:`record` for several functions of one file, in one write of the records file.
+    False when nothing was recorded (not found in ``source``, or the file cannot be written)."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
-        return
+        return False
     rel = _relpath(path, workspace)
     found = {}
     for qualname in qualnames:
@@ -218,8 +226,17 @@ def record_all(workspace: Path, path: Path, source: str, qualnames: list[str]) -
         if target is not None and code is not None:
             found[qualname] = Implemented(rel, qualname, target.fingerprint, code, round(time.time(), 3))
     if not found:
-        return
-    items = [i for i in load(workspace) if not (i.path == rel and i.qualname in found)] + list(found.values())
+        return False
+    # a function recorded again keeps its place (``check`` reports in the records' order)
+    items, placed = [], set()
+    for item in load(workspace):
+        if item.path == rel and item.qualname in found:
+            if item.qualname not in placed:
+                placed.add(item.qualname)
+                items.append(found[item.qualname])
+        else:
+            items.append(item)
+    items += [i for name, i in found.items() if name not in placed]
     dest = _record_path(workspace)
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -227,11 +244,16 @@ def record_all(workspace: Path, path: Path, source: str, qualnames: list[str]) -
         tmp.write_text(json.dumps({"functions": [asdict(i) for i in items]}, indent=1), encoding="utf-8")
         os.replace(tmp, dest)
     except OSError:
-        pass
+        return False
+    return True
 
 
-async def check_file(path: Path, workspace: Path, settings: Settings) -> list[CheckResult]:
-    """Check every function specloop implemented in ``path``."""
+async def check_file(path: Path, workspace: Path, settings: Settings, *,
+                     accept: bool = False) -> list[CheckResult]:
+    """Check every function specloop implemented in ``path``.  ``accept``: record again
+    (spec and code as the file reads now) each function that drifted and whose
+    authoritative tests pass; its drift moves to ``accepted``.  A failing one is not
+    recorded and keeps its drift."""
     path, workspace = Path(path).resolve(), Path(workspace).resolve()
     rel = os.path.relpath(path, workspace)
     wanted = [i for i in load(workspace) if i.path == rel]
@@ -244,6 +266,14 @@ async def check_file(path: Path, workspace: Path, settings: Settings) -> list[Ch
     results = []
     for item in wanted:
         results.append(await _check_one(item, source, path, workspace, module, sandbox))
+    if accept:
+        chosen = [r for r in results if r.status == "passed" and r.drift]
+        if chosen and not record_all(workspace, path, source, [r.name for r in chosen]):
+            for result in chosen:
+                result.error = f"cannot write {RECORD}: nothing accepted"
+            chosen = []
+        for result in chosen:
+            result.accepted, result.drift = result.drift, []
     return results
 
 

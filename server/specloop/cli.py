@@ -37,7 +37,7 @@ import threading
 import time
 from pathlib import Path
 
-from .results import Event, JobResult, Log, Phase, Planned, Tested
+from .results import Event, JobResult, Log, Phase, Planned, Tested, tests_count
 from .runfiles import (EXIT_BAD_INPUT, EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, BadInput, Entry,  # noqa: F401
                        collect, run_path, summary)
 from .writeback import display_path, reason_of
@@ -88,6 +88,10 @@ def _parser() -> argparse.ArgumentParser:
                     "where a spec and its code drifted apart. Exit status: 0 all pass and nothing drifted, "
                     "1 otherwise, 2 bad input.")
     check.add_argument("path", type=Path, metavar="PATH", help="a Python file, or a folder")
+    check.add_argument("--accept", action="store_true",
+                       help="record again, as they read now, the drifted functions whose tests pass (e.g. after "
+                            "a docstring edit in prose only), so that check passes from then on; a function "
+                            "whose tests fail stays reported")
     check.add_argument("--json", action="store_true", help="print one JSON object with the results")
     serve = sub.add_parser("serve", help="run the language server (stdio by default)")
     serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio")
@@ -148,8 +152,7 @@ class Reporter:
         if self.quiet:
             return
         mark = {"passed": "✓", "failed": "✗", "error": "!", "cancelled": "-"}[result.status]
-        total = result.passed + result.failed
-        line = (f"{mark} {result.name}   {result.status} {result.passed}/{total} tests · "
+        line = (f"{mark} {result.name}   {tests_count(result.status, result.passed, result.failed)} · "
                 f"{result.iterations} iteration{'s' if result.iterations != 1 else ''} · "
                 f"{result.usage.total:,} tokens · ${result.usage.cost_usd:.4f} · {result.seconds:.1f} s")
         if self.live is not None:
