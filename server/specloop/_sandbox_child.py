@@ -54,6 +54,7 @@ import traceback
 MESSAGE_LIMIT = 300
 REPR_LIMIT = 1000
 PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
 TESTS_PACKAGE = "_specloop_tests"
 
@@ -152,8 +153,9 @@ def _prepare_folder(req):
     return run, tests
 
 
-def supervise(req, results_fd, lifeline_fd, close_fds=()):
-    """Run one request; returns the exit status for ``once``."""
+def supervise(req, results_fd, lifeline_fd, call_fd=None):
+    """Run one request; returns the exit status for ``once``.  ``call_fd``: the socket to the
+    candidate's process (a run judged by value, see ``bridge.py``)."""
     emit = _make_emitter(results_fd, req.pop("token"))
     _prctl(PR_SET_CHILD_SUBREAPER, 1)
     try:
@@ -162,21 +164,23 @@ def supervise(req, results_fd, lifeline_fd, close_fds=()):
         emit({"kind": "fatal", "reason": "runner", "error": _short("cannot prepare the run: %s" % exc)})
         emit({"kind": "exit", "code": 70})
         return 70
-    os.environ.update({"HOME": run, "TMPDIR": os.path.join(run, "tmp"), req["marker_var"]: req["marker"]})
+    os.environ.update({"HOME": run, "TMPDIR": req.get("shared_tmp") or os.path.join(run, "tmp"),
+                       req["marker_var"]: req["marker"]})
+    tempfile.tempdir = None   # asked again: the warm worker's priming run cached its own
     os.chdir(run)
     pid = os.fork()
     if pid == 0:
         code = 70
         try:
-            for fd in (lifeline_fd, *close_fds):
-                _close(fd)
+            _close(lifeline_fd)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+            _prctl(PR_SET_DUMPABLE, 0)   # no other process of the same user reads or traces the judge
             out = os.open(os.path.join(run, "output.txt"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             os.dup2(out, 1)
             os.dup2(out, 2)
             _close(out)
-            code = worker(req, run, tests, emit)
+            code = worker(req, run, tests, emit, call_fd)
         except BaseException as exc:
             emit({"kind": "fatal", "reason": "runner", "error": _short("%s: %s" % (type(exc).__name__, exc)),
                   "traceback": traceback.format_exc()[-2000:]})
@@ -186,6 +190,8 @@ def supervise(req, results_fd, lifeline_fd, close_fds=()):
                 sys.stderr.flush()
             finally:
                 os._exit(code)
+    if call_fd is not None:
+        _close(call_fd)
     status = None
     while status is None:
         ready, _, _ = select.select([lifeline_fd], [], [], 0.01)
@@ -256,10 +262,11 @@ def apply_limits(limits):
 
 
 class CandidateFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Serves ``module_name`` from the candidate text; ``__file__`` is the real path."""
+    """Serves ``module_name`` from the given text (the candidate's, or in the judge the module as
+    written); ``__file__`` is the real path.  ``after``: called with the module once it ran."""
 
-    def __init__(self, name, path, source):
-        self.name, self.path, self.source = name, path, source
+    def __init__(self, name, path, source, after=None):
+        self.name, self.path, self.source, self.after = name, path, source, after
         self.is_package = os.path.basename(path) == "__init__.py"
         self.prime()
 
@@ -283,6 +290,8 @@ class CandidateFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         self.prime()
         code = compile(self.source, self.path, "exec", dont_inherit=True)
         exec(code, module.__dict__)
+        if self.after is not None:
+            self.after(module)
 
     def get_source(self, fullname):
         return self.source
@@ -378,7 +387,7 @@ class Plugin:
 
     def analyze(self, excinfo):
         exc = excinfo.value
-        info = {"line": find_line(exc, excinfo.tb, self.module_path)}
+        info = {"line": find_line(exc, excinfo.tb, self.module_path) or _crossed_line(exc)}
         while isinstance(exc, self.pytest.Collector.CollectError) and exc.__cause__ is not None:
             exc = exc.__cause__  # the SyntaxError / ImportError behind a collection error
         if getattr(exc, "specloop_expected", None) is not None:
@@ -464,6 +473,18 @@ class Plugin:
             if oid not in self.reported:
                 self.reported.add(oid)
                 self.emit(dict(info, kind="test", id=oid, authoritative=auth, outcome="error"))
+
+
+def _crossed_line(exc):
+    """The module line an exception that crossed from the candidate's process was raised at."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        line = getattr(exc, "specloop_line", None)
+        if isinstance(line, int):
+            return line
+        exc = exc.__cause__ or exc.__context__
+    return None
 
 
 def _unittest_item(item):
@@ -564,12 +585,51 @@ def plugin_args(req):
     return args, missing
 
 
-def worker(req, run, tests_dir, emit):
-    for root in reversed(req["sys_path"]):
+def load_bridge():
+    """The bridge module, bound beside this script (``bridge.py`` in the sandbox)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    for name in ("bridge.py", "_sandbox_bridge.py"):
+        path = os.path.join(here, name)
+        if os.path.exists(path):
+            spec = importlib.util.spec_from_file_location("_specloop_bridge", path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules["_specloop_bridge"] = module
+            spec.loader.exec_module(module)
+            return module
+    raise ImportError("the sandbox bridge is missing beside " + __file__)
+
+
+def _set_path(roots):
+    for root in reversed(roots):
         if root in sys.path:
             sys.path.remove(root)
         sys.path.insert(0, root)
-    finder = CandidateFinder(req["module_name"], req["module_path"], req.pop("candidate"))
+
+
+def judge_finder(req, emit, call_fd):
+    """The finder that serves the module as written with its targets replaced by proxies into
+    the candidate's process (whose socket is ``call_fd``)."""
+    bridge = load_bridge()
+    spec = req["bridge"]
+    peer = bridge.JudgePeer(socket.socket(fileno=call_fd), spec["roots"], req["module_name"], spec["local_classes"])
+
+    def after(module):
+        left = bridge.install(module, spec["targets"], peer)
+        if left:
+            emit({"kind": "bridge", "left": left})
+    return CandidateFinder(req["module_name"], req["module_path"], spec["judge_source"], after)
+
+
+def worker(req, run, tests_dir, emit, call_fd=None):
+    _set_path(req["sys_path"])
+    if req.get("bridge"):   # judged by value: the candidate's text never enters this process
+        req.pop("candidate", None)
+        if call_fd is None:
+            emit({"kind": "fatal", "reason": "runner", "error": "no connection to the candidate's process"})
+            return 70
+        finder = judge_finder(req, emit, call_fd)
+    else:
+        finder = CandidateFinder(req["module_name"], req["module_path"], req.pop("candidate"))
     sys.modules.pop(req["module_name"], None)
     finder.first()
     try:
@@ -600,6 +660,58 @@ def worker(req, run, tests_dir, emit):
     return code
 
 
+# -- the candidate's process (a run judged by value) ----------------------------------------------------
+
+def supervise_candidate(req, lifeline_fd, call_fd):
+    """One run's candidate side: a process that imports the module with the candidate's text
+    and answers the judge's calls on ``call_fd`` (``bridge.serve``) until the judge is done;
+    stopped with everything it started when the lifeline closes.  It gets no results channel
+    and no token: nothing it does reaches the verdict but its answers, read by the judge."""
+    _prctl(PR_SET_CHILD_SUBREAPER, 1)
+    home = tempfile.mkdtemp(prefix="cand-", dir=req["tmp_root"])
+    os.environ.update({"HOME": home, "TMPDIR": req.get("shared_tmp") or home, req["marker_var"]: req["marker"]})
+    tempfile.tempdir = None
+    try:
+        os.chdir(req.get("cwd") or home)
+    except OSError:
+        os.chdir(home)
+    pid = os.fork()
+    if pid == 0:
+        code = 70
+        try:
+            _close(lifeline_fd)
+            _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+            out = os.open(os.path.join(home, "output.txt"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.dup2(out, 1)
+            os.dup2(out, 2)
+            _close(out)
+            _set_path(req["sys_path"])
+            bridge = load_bridge()
+            finder = CandidateFinder(req["module_name"], req["module_path"], req.pop("candidate"))
+            sys.modules.pop(req["module_name"], None)
+            finder.first()
+            apply_limits(req["limits"])
+            bridge.serve(socket.socket(fileno=call_fd), req["module_name"], req["roots"], req["local_classes"])
+            code = 0
+        finally:
+            os._exit(code)
+    _close(call_fd)
+    while True:
+        ready, _, _ = select.select([lifeline_fd], [], [], 0.05)
+        if ready:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+            break
+        done, _st = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+    kill_descendants()
+    shutil.rmtree(home, ignore_errors=True)
+    return 0
+
+
 # -- the two ways to start ------------------------------------------------------------------------------
 
 def _set_autoload(on):
@@ -611,16 +723,17 @@ def _set_autoload(on):
 
 def once(argv):
     results_fd, lifeline_fd = int(argv[2]), int(argv[3])
+    call_fd = int(argv[4]) if len(argv) > 4 else None
     req = json.loads(sys.stdin.readline())
     _set_autoload(req.get("autoload"))
-    return supervise(req, results_fd, lifeline_fd)
+    return supervise(req, results_fd, lifeline_fd, call_fd)
 
 
 def _recv(sock):
     """One request: a JSON line with two descriptors attached, or None when the socket closed."""
     data, fds = b"", []
     while not data.endswith(b"\n"):
-        msg, anc, _flags, _addr = sock.recvmsg(1 << 20, socket.CMSG_SPACE(8))
+        msg, anc, _flags, _addr = sock.recvmsg(1 << 20, socket.CMSG_SPACE(16))
         if not msg:
             return None, []
         data += msg
@@ -672,6 +785,9 @@ def _cache_distributions():
 
 
 def serve(argv):
+    """A warm worker: ``serve`` runs the judge's side of each request (pytest imported and primed
+    once), ``cserve`` the candidate's side (nothing to prime)."""
+    candidate = argv[1] == "cserve"
     idle = float(argv[2]) if len(argv) > 2 else 120.0
     autoload = len(argv) > 3 and argv[3] == "autoload"
     _set_autoload(autoload)
@@ -681,8 +797,9 @@ def serve(argv):
     os.close(0)
     os.open(os.devnull, os.O_RDONLY)  # fd 0 again, but not the socket
     try:
-        _cache_distributions()
-        _prime(autoload)
+        if not candidate:
+            _cache_distributions()
+            _prime(autoload)
     except Exception:
         pass  # a broken pytest shows in the first real run, with its error
     sock.sendall(b"ready\n")
@@ -717,7 +834,7 @@ def serve(argv):
         req, fds = _recv(sock)
         if req is None:
             return 0
-        if len(fds) != 2:
+        if len(fds) != (2 if candidate else len(fds)) or len(fds) not in (2, 3):
             for fd in fds:
                 _close(fd)
             continue
@@ -728,7 +845,10 @@ def serve(argv):
                 os.setsid()
                 sock.close()
                 _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-                code = supervise(req, fds[0], fds[1])
+                if candidate:
+                    code = supervise_candidate(req, fds[0], fds[1])
+                else:
+                    code = supervise(req, fds[0], fds[1], fds[2] if len(fds) == 3 else None)
             finally:
                 os._exit(code)
         runs[pid] = pid
@@ -741,7 +861,7 @@ def main(argv):
     here = os.path.dirname(os.path.abspath(__file__))
     if sys.path and os.path.abspath(sys.path[0] or os.curdir) == here:
         del sys.path[0]  # never import from the runner's own folder
-    return serve(argv) if argv[1] == "serve" else once(argv)
+    return serve(argv) if argv[1] in ("serve", "cserve") else once(argv)
 
 
 if __name__ == "__main__":

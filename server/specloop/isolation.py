@@ -35,6 +35,8 @@ import time
 
 MARKER_VAR = "SPECLOOP_SANDBOX_RUN"
 RUNNER_IN_SANDBOX = "/.specloop/runner.py"
+BRIDGE_IN_SANDBOX = "/.specloop/bridge.py"
+SHARED_IN_SANDBOX = "/tmp/specloop-shared"   # the runs' temporary files, seen by judge and candidate
 NO_BWRAP_HINT = ("tests were not run: bubblewrap does not work here ({reason}); install it "
                  "(e.g. `apt-get install bubblewrap`) or set sandbox = \"process\" to run generated code "
                  "with your own rights, without isolation")
@@ -148,10 +150,16 @@ def secret_paths(workspace: str) -> tuple[list[str], list[str]]:
 
 
 def bwrap_argv(python: str, workspace: str, runner: str, extra_ro: list[str],
-               masks: tuple[tuple[str, ...], tuple[str, ...]] | None = None) -> list[str]:
+               masks: tuple[tuple[str, ...], tuple[str, ...]] | None = None, *, shared: str | None = None,
+               candidate: bool = False) -> list[str]:
     """The bubblewrap command line (up to ``--``) for runs of ``python`` in ``workspace``;
-    ``masks``: the secret (files, folders) to hide, default: found now."""
+    ``masks``: the secret (files, folders) to hide, default: found now.  ``shared``: a host
+    folder seen at :data:`SHARED_IN_SANDBOX` (the runs' temporary files).  ``candidate``: the
+    sandbox of the code under test when it runs apart from the judge: every capability is
+    dropped (bubblewrap started by root keeps them otherwise)."""
     argv = [shutil.which("bwrap") or "bwrap", *_base_flags(), *_python_binds(python)]
+    if candidate and os.geteuid() == 0:
+        argv += ["--cap-drop", "ALL"]
     visible = sorted({os.path.abspath(p) for p in [workspace, *extra_ro] if p and os.path.exists(p)}, key=len)
     chosen: list[str] = []
     for p in visible:
@@ -165,7 +173,10 @@ def bwrap_argv(python: str, workspace: str, runner: str, extra_ro: list[str],
     for f in files:
         if os.path.isfile(f):
             argv += ["--ro-bind", "/dev/null", f]
-    return argv + ["--ro-bind", runner, RUNNER_IN_SANDBOX]
+    if shared:
+        argv += ["--bind", shared, SHARED_IN_SANDBOX]
+    bridge = os.path.join(os.path.dirname(runner), "_sandbox_bridge.py")
+    return argv + ["--ro-bind", runner, RUNNER_IN_SANDBOX, "--ro-bind", bridge, BRIDGE_IN_SANDBOX]
 
 
 def kill_marked(marker: str, rounds: int = 50) -> int:

@@ -129,7 +129,8 @@ class Job:
 
     def request(self, candidate: Candidate) -> SandboxRequest:
         return SandboxRequest(module_path=self.path, candidate_source=candidate_module(self.source, self.target,
-                              candidate), workspace=self.workspace, tests=self.tests, user_tests=self.user_tests)
+                              candidate), workspace=self.workspace, tests=self.tests, user_tests=self.user_tests,
+                              judge_source=self.source, targets=(self.target.qualname,))
 
     async def test(self, candidate: Candidate, iteration: int) -> Attempt:
         security = policy.check("\n".join([*candidate.imports, candidate.function_code]))

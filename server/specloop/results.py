@@ -44,6 +44,7 @@ class TestRun:
     python_source: str | None = None   # where it was found: "workspace .venv", "setting", "specloop's own"...
     left_out: list[str] = field(default_factory=list)   # user tests found but not run (the run's bound)
     hint: str | None = None       # what to do about the project's environment (a plugin it asks for is missing)
+    judged: str = "in-process"    # "value": the code under test ran apart from the judge (README, "How code is run safely")
 
     @property
     def passed(self) -> int:

@@ -42,6 +42,7 @@ nothing that process says is taken on trust):
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import json
 import os
@@ -100,6 +101,11 @@ class SandboxRequest:
     workspace: Path            # workspace root
     tests: list[TestFile] = field(default_factory=list)
     user_tests: list[str] = field(default_factory=list)  # "ABS/test_x.py::test_name" (authoritative)
+    # judged by value: the module as the judge imports it (the targets as written, stubs) and
+    # the targets ("f", "Class.method") whose calls go to the candidate's process; None: the
+    # candidate runs in the test process (judged in-process)
+    judge_source: str | None = None
+    targets: tuple[str, ...] = ()
 
 
 def resolve_python(settings: Settings, workspace: Path) -> str:
@@ -122,6 +128,7 @@ class _Plan:
     left_out: list[str] = field(default_factory=list)   # user tests beyond MAX_USER_TESTS: not run (see run())
     optionflags: list[str] = field(default_factory=list)   # the project's doctest_optionflags
     skipped_anyway: frozenset[str] = frozenset()   # user tests skipped with the stub too: not counted
+    candidate: dict | None = None   # the candidate's side of a run judged by value
 
 
 class Sandbox:
@@ -160,7 +167,7 @@ class Sandbox:
         cut = min(_CUTS.get(key, MAX_USER_TESTS), MAX_USER_TESTS)
         while True:
             asked = SandboxRequest(req.module_path, req.candidate_source, req.workspace, req.tests,
-                                   req.user_tests[:cut])
+                                   req.user_tests[:cut], req.judge_source, req.targets)
             skipped_anyway = await self._skipped_anyway(asked) if asked.user_tests else frozenset()
             run = await self._run(asked, verify, skipped_anyway)
             run.left_out = list(req.user_tests[cut:]) + run.left_out
@@ -202,6 +209,10 @@ class Sandbox:
         masks = await asyncio.to_thread(_masks, str(self.workspace)) if self.isolation == "bwrap" else ((), ())
         key = warm.Key(self.python, str(self.workspace), self.isolation, bool(plan.request["autoload"]),
                        tuple(plan.request["extra_ro"]), masks)  # a new secret file: a new worker hides it
+        candidate = None
+        if plan.candidate is not None:
+            candidate = (warm.Key(self.python, str(self.workspace), self.isolation, False,
+                                  tuple(plan.request["extra_ro"]), masks, role="candidate"), plan.candidate)
         # process mode: where a run could plant files later runs load (asks the test Python
         # for its site-packages the first time: a subprocess, so off the event loop)
         watched = await asyncio.to_thread(self._watched, plan) if self.isolation == "process" else []
@@ -209,7 +220,7 @@ class Sandbox:
         async with warm.slot():
             try:
                 lines, timed_out = await warm.execute(key, env, plan.request, plan.token, cold=verify,
-                                                      timeout=self.settings.test_timeout)
+                                                      timeout=self.settings.test_timeout, candidate=candidate)
             finally:
                 if self.isolation == "process":
                     await asyncio.to_thread(kill_marked, plan.marker)
@@ -286,12 +297,21 @@ class Sandbox:
             "extra_ro": sorted({str(root), str(config.root), os.path.dirname(module_path),
                                 *(os.path.dirname(f) for f in user_files)}),
         }
+        candidate = None
+        if req.judge_source is not None and req.targets:
+            roots = sorted({str(root), str(config.root), str(workspace)})
+            request["bridge"] = {"judge_source": req.judge_source, "targets": list(req.targets), "roots": roots,
+                                 "local_classes": _classes(req.judge_source)}
+            candidate = {key: request[key] for key in ("marker", "marker_var", "module_name", "module_path",
+                                                       "candidate", "sys_path", "limits", "cwd")}
+            candidate.update(roots=roots, local_classes=request["bridge"]["local_classes"])
         return _Plan(request, token, marker, {Path(tf.name).name: tf for tf in req.tests},
-                     [u for u in asked if u not in missing], missing, left_out, flags)
+                     [u for u in asked if u not in missing], missing, left_out, flags, candidate=candidate)
 
     def _collect(self, plan: _Plan, lines: list[bytes], timed_out: bool, seconds: float) -> TestRun:
         run = TestRun(timed_out=timed_out, seconds=seconds, isolation=self.isolation, python=self.env.path,
-                      python_source=self.env.source, left_out=list(plan.left_out))
+                      python_source=self.env.source, left_out=list(plan.left_out),
+                      judged="value" if plan.candidate is not None else "in-process")
         outcomes: dict[str, TestOutcome] = {}
         running: dict[str, bool] = {}
         fatal = exit_rec = done = env = None
@@ -424,6 +444,26 @@ class Sandbox:
         return TestOutcome(id=oid, outcome=outcome, message=message[:300],
                            expected=_text(rec.get("expected")), actual=_text(rec.get("actual")),
                            line=line if isinstance(line, int) else None, authoritative=auth), forged
+
+
+def _classes(source: str) -> list[str]:
+    """The qualified names of the classes ``source`` defines outside functions: the judge has
+    them too, so their objects cross by value."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return []
+    names: list[str] = []
+
+    def walk(body, prefix):
+        for node in body:
+            if isinstance(node, ast.ClassDef):
+                names.append(prefix + node.name)
+                walk(node.body, prefix + node.name + ".")
+            elif isinstance(node, (ast.If, ast.Try)):
+                walk(getattr(node, "body", []) + getattr(node, "orelse", []), prefix)
+    walk(tree.body, "")
+    return names
 
 
 def _finished(run: TestRun, asked: list[str]) -> int:

@@ -33,7 +33,7 @@ import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
-from .isolation import RUNNER_IN_SANDBOX, bwrap_argv
+from .isolation import RUNNER_IN_SANDBOX, SHARED_IN_SANDBOX, bwrap_argv
 
 IDLE_SECONDS = 120
 MAX_WORKERS = 4
@@ -51,6 +51,19 @@ class Key:
     autoload: bool        # pytest plugin autoload (only when the user's tests run)
     extra_ro: tuple[str, ...] = ()
     masks: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())   # secret files and folders hidden (bwrap)
+    role: str = "judge"   # "judge": runs pytest; "candidate": the code under test of runs judged by value
+
+
+_shared: list[str] = []
+
+
+def shared_root() -> str:
+    """The host folder under which each run judged by value gets the temporary folder that the
+    judge and the candidate's process both see (``tmp_path`` files cross the wall this way)."""
+    if not _shared:
+        _shared.append(tempfile.mkdtemp(prefix="specloop-shared-"))
+        atexit.register(shutil.rmtree, _shared[0], True)
+    return _shared[0]
 
 
 def _runner() -> str:
@@ -60,8 +73,8 @@ def _runner() -> str:
 def _prefix(key: Key) -> tuple[list[str], str]:
     """The command prefix (bubblewrap or nothing) and the runner's path as the child sees it."""
     if key.isolation == "bwrap":
-        return [*bwrap_argv(key.python, key.workspace, _runner(), list(key.extra_ro), key.masks), "--"], \
-            RUNNER_IN_SANDBOX
+        return [*bwrap_argv(key.python, key.workspace, _runner(), list(key.extra_ro), key.masks,
+                            shared=shared_root(), candidate=key.role == "candidate"), "--"], RUNNER_IN_SANDBOX
     return [], _runner()
 
 
@@ -76,7 +89,8 @@ class _Worker:
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             self.proc = subprocess.Popen(
-                [*prefix, key.python, runner, "serve", str(IDLE_SECONDS), "autoload" if key.autoload else "plain"],
+                [*prefix, key.python, runner, "cserve" if key.role == "candidate" else "serve", str(IDLE_SECONDS),
+                 "autoload" if key.autoload else "plain"],
                 stdin=child, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
                 cwd=self.tmp_root, start_new_session=True)
         finally:
@@ -95,7 +109,7 @@ class _Worker:
     def alive(self) -> bool:
         return self.proc.poll() is None and time.monotonic() - self.used < IDLE_SECONDS - 5
 
-    def send(self, payload: bytes, fds: tuple[int, int]) -> None:
+    def send(self, payload: bytes, fds: tuple[int, ...]) -> None:
         with self.lock:
             self.used = time.monotonic()
             sent = self.sock.sendmsg([payload], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))])
@@ -176,7 +190,7 @@ def _payload(request: dict, tmp_root: str) -> bytes:
     return (json.dumps(dict(request, tmp_root=tmp_root)) + "\n").encode("utf-8", "replace")
 
 
-async def _submit_warm(key: Key, env: dict[str, str], request: dict, fds: tuple[int, int]) -> None:
+async def _submit_warm(key: Key, env: dict[str, str], request: dict, fds: tuple[int, ...]) -> None:
     for attempt in (1, 2):
         worker = await _worker(key, env)
         try:
@@ -191,11 +205,11 @@ async def _submit_warm(key: Key, env: dict[str, str], request: dict, fds: tuple[
                 raise
 
 
-async def _start_cold(key: Key, env: dict[str, str], payload: bytes, fds: tuple[int, int],
+async def _start_cold(key: Key, env: dict[str, str], payload: bytes, fds: tuple[int, ...],
                       tmp_root: str) -> asyncio.subprocess.Process:
     prefix, runner = _prefix(key)
     proc = await asyncio.create_subprocess_exec(
-        *prefix, key.python, runner, "once", str(fds[0]), str(fds[1]),
+        *prefix, key.python, runner, "once", *(str(fd) for fd in fds),
         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         env=dict(env, TMPDIR=tmp_root, HOME=tmp_root), cwd=tmp_root, pass_fds=fds, start_new_session=True)
     assert proc.stdin is not None
@@ -262,20 +276,41 @@ class _Channel:
 
 
 async def execute(key: Key, env: dict[str, str], request: dict, token: str, *, cold: bool,
-                  timeout: float) -> tuple[list[bytes], bool]:
-    """Run ``request`` in a warm worker (or a cold process); its record lines and whether it timed out."""
+                  timeout: float, candidate: tuple[Key, dict] | None = None) -> tuple[list[bytes], bool]:
+    """Run ``request`` in a warm worker (or a cold process); its record lines and whether it timed out.
+
+    ``candidate``: (key, request) of the candidate's side of a run judged by value: it goes to a
+    warm worker of its own sandbox, connected to the judge by a socket pair; both sides watch
+    the same lifeline and share a temporary folder of the run."""
     results_r, results_w = os.pipe()
     life_r, life_w = os.pipe()
     channel = _Channel(results_r, token)
     proc = None
     tmp_root = None
+    shared = None
     try:
         try:
-            if cold:
-                tmp_root = "/tmp" if key.isolation == "bwrap" else tempfile.mkdtemp(prefix="specloop-run-")
-                proc = await _start_cold(key, env, _payload(request, tmp_root), (results_w, life_r), tmp_root)
-            else:
-                await _submit_warm(key, env, request, (results_w, life_r))
+            extra: tuple[int, ...] = ()
+            if candidate is not None:
+                shared = await asyncio.to_thread(_run_folder, key.isolation)
+                request = dict(request, shared_tmp=shared[1])
+                judge_end, candidate_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+                try:
+                    await _submit_warm(candidate[0], env, dict(candidate[1], shared_tmp=shared[1]),
+                                       (life_r, candidate_end.fileno()))
+                finally:
+                    candidate_end.close()
+                extra = (judge_end.detach(),)
+            try:
+                if cold:
+                    tmp_root = "/tmp" if key.isolation == "bwrap" else tempfile.mkdtemp(prefix="specloop-run-")
+                    proc = await _start_cold(key, env, _payload(request, tmp_root), (results_w, life_r, *extra),
+                                             tmp_root)
+                else:
+                    await _submit_warm(key, env, request, (results_w, life_r, *extra))
+            finally:
+                for fd in extra:
+                    os.close(fd)
         finally:
             os.close(results_w)
             os.close(life_r)
@@ -285,6 +320,16 @@ async def execute(key: Key, env: dict[str, str], request: dict, token: str, *, c
     finally:
         os.close(life_w)  # the run's supervisor stops everything still running
         await asyncio.shield(_finish(channel, proc, tmp_root))
+        if shared is not None:
+            await asyncio.to_thread(shutil.rmtree, shared[0], True)
+
+
+def _run_folder(isolation: str) -> tuple[str, str]:
+    """A run's shared temporary folder: (its host path, its path as the sandboxes see it)."""
+    host = tempfile.mkdtemp(prefix="run-", dir=shared_root())
+    os.mkdir(os.path.join(host, "tmp"))
+    inside = host if isolation != "bwrap" else os.path.join(SHARED_IN_SANDBOX, os.path.basename(host))
+    return host, os.path.join(inside, "tmp")
 
 
 async def _finish(channel: _Channel, proc: asyncio.subprocess.Process | None, tmp_root: str | None) -> None:

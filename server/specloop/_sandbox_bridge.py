@@ -1,0 +1,929 @@
+"""Calls across the wall between the judge and the code under test (stdlib only, Python 3.8+).
+
+Bound into the sandbox beside the runner and loaded by it from there, like the runner it
+imports nothing of specloop.  Two processes, each in a sandbox of its own, talk over one
+unix socket:
+
+* the *judge* runs pytest, the docstring's examples, the user's tests, fixtures and
+  conftest, against the user's module as written (the target a stub) in which every
+  target is replaced by a proxy (:func:`install`).  It never executes the candidate's code;
+* the *candidate* process imports the module with the candidate's text and answers the
+  proxies' calls (:func:`serve`).
+
+Values cross by value as pickles.  The judge decodes them with :class:`_JudgeUnpickler`,
+which builds only plain values: builtins and their containers, stdlib value types
+(datetime, Decimal, Fraction, paths, UUID ...), enum members, exceptions, and instances of
+classes the user's own files define (rebuilt by that code, in the judge) -- never a class
+or callable the candidate made.  Anything else the candidate returns stays in the
+candidate's process as a :class:`Remote` handle: its methods, items and iteration are
+forwarded, but comparing it, hashing it or asking its truth value fails the test with a
+clear message (:class:`NotByValue`).  The other way, whatever the judge passes that is not
+a plain value (callables, mocks, open files) is a handle into the judge: calling it calls
+back into the judge, so a mock records its calls there.
+
+Each call also carries what a test changed around the code under test: rebound names of
+the target's module and attributes of the modules it imports (``monkeypatch.setattr``,
+``mock.patch``), the environment and the working directory; the candidate applies them for
+the call.  Arguments the candidate mutates (lists, dicts, sets, bytearrays, the user's own
+objects, ``self``) are copied back; what it prints comes back and is printed in the judge
+(doctests and ``capsys`` see it); an exception crosses as its type and message with the
+line of the module where it was raised.
+"""
+
+from __future__ import annotations
+
+import builtins
+import collections
+import datetime
+import decimal
+import enum
+import fractions
+import functools
+import inspect
+import io
+import ipaddress
+import operator
+import os
+import pathlib
+import pickle
+import socket
+import struct
+import sys
+import traceback
+import types
+import uuid
+
+MAX_MESSAGE = 64 * 1024 * 1024
+_HEADER = struct.Struct("!I")
+_MISSING = object()
+_ATOMIC = frozenset([type(None), bool, int, float, complex, str, bytes, type(Ellipsis), type(NotImplemented)])
+_CONTAINERS = frozenset([list, tuple, dict, set, frozenset, bytearray, range, slice, collections.OrderedDict,
+                         collections.deque, collections.Counter, collections.defaultdict, types.SimpleNamespace])
+_VALUE_TYPES = frozenset([datetime.date, datetime.datetime, datetime.time, datetime.timedelta, datetime.timezone,
+                          decimal.Decimal, fractions.Fraction, uuid.UUID, pathlib.PurePosixPath,
+                          pathlib.PureWindowsPath, pathlib.PosixPath, pathlib.WindowsPath, pathlib.Path,
+                          ipaddress.IPv4Address, ipaddress.IPv6Address, ipaddress.IPv4Network,
+                          ipaddress.IPv6Network, ipaddress.IPv4Interface, ipaddress.IPv6Interface])
+# what the judge's decoder may call while it rebuilds a value: classes of plain values and the
+# few functions their pickles name; nothing else of any module
+_SAFE_GLOBALS = {("builtins", t.__name__): t for t in (set, frozenset, bytearray, complex, range, slice, list,
+                                                        dict, tuple, bytes, str, int, float, bool, object)}
+_SAFE_GLOBALS.update({(t.__module__, t.__qualname__): t for t in _CONTAINERS | _VALUE_TYPES
+                      if t not in (list, tuple, dict, set, frozenset, bytearray, range, slice)})
+_SAFE_GLOBALS.update({("pathlib", t.__name__): t for t in _VALUE_TYPES if t.__module__ == "pathlib"})
+_SAFE_GLOBALS.update({("collections", "OrderedDict"): collections.OrderedDict, ("types", "SimpleNamespace"):
+                      types.SimpleNamespace})
+_MACHINERY = ("_pytest", "pytest", "pluggy", "unittest", "doctest", "_specloop", "specloop", "_sandbox_")
+_MUTABLE = (list, dict, set, bytearray, collections.deque)
+_DUNDERS = {
+    "len": len, "iter": iter, "next": next, "repr": repr, "str": str, "format": format,
+    "getitem": operator.getitem, "setitem": operator.setitem, "delitem": operator.delitem,
+    "contains": operator.contains, "getattr": getattr, "setattr": setattr, "delattr": delattr,
+    "eq": operator.eq, "ne": operator.ne, "lt": operator.lt, "le": operator.le, "gt": operator.gt,
+    "ge": operator.ge, "hash": hash, "bool": bool, "int": int, "float": float, "index": operator.index,
+    "enter": lambda o: type(o).__enter__(o), "exit": lambda o, *a: type(o).__exit__(o, *a),
+    "reversed": reversed, "dir": dir,
+}
+
+
+class NotByValue(TypeError):
+    """A value that stayed in the candidate's process was compared, hashed or tested for truth."""
+
+
+class CrossingError(RuntimeError):
+    """Something could not cross the wall (a value the judge does not accept, a process gone)."""
+
+
+class CandidateGone(CrossingError):
+    """The candidate's process ended or broke the protocol: every later call fails."""
+
+
+def _user_file(path, roots):
+    if not path:
+        return False
+    path = os.path.realpath(path)
+    if "site-packages" in path.split(os.sep) or "dist-packages" in path.split(os.sep):
+        return False
+    return any(path == r or path.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
+
+
+class Remote:
+    """A handle to an object that lives in the other process; operations are forwarded."""
+
+    __slots__ = ("_peer", "_ref", "_kind", "__weakref__")
+
+    def __init__(self, peer, ref, kind):
+        object.__setattr__(self, "_peer", peer)
+        object.__setattr__(self, "_ref", ref)
+        object.__setattr__(self, "_kind", kind)
+
+    def _op(self, op, *args, **kwargs):
+        return self._peer.request(op, self, args, kwargs)
+
+    def __getattr__(self, name):
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        return self._op("getattr", name)
+
+    def __setattr__(self, name, value):
+        self._op("setattr", name, value)
+
+    def __delattr__(self, name):
+        self._op("delattr", name)
+
+    def __call__(self, *args, **kwargs):
+        return self._peer.request("call", self, args, kwargs)
+
+    def __repr__(self):
+        text = self._op("repr")
+        return text if isinstance(text, str) else "<%s>" % self._kind
+
+    def __str__(self):
+        text = self._op("str")
+        return text if isinstance(text, str) else "<%s>" % self._kind
+
+    def __format__(self, spec):
+        text = self._op("format", spec)
+        return text if isinstance(text, str) else "<%s>" % self._kind
+
+    def __len__(self):
+        return self._op("len")
+
+    def __iter__(self):
+        return self._op("iter")
+
+    def __next__(self):
+        return self._op("next")
+
+    def __reversed__(self):
+        return self._op("reversed")
+
+    def __getitem__(self, key):
+        return self._op("getitem", key)
+
+    def __setitem__(self, key, value):
+        self._op("setitem", key, value)
+
+    def __delitem__(self, key):
+        self._op("delitem", key)
+
+    def __contains__(self, item):
+        return self._op("contains", item)
+
+    def __enter__(self):
+        return self._op("enter")
+
+    def __exit__(self, *exc):
+        return self._op("exit", *exc)
+
+    def __dir__(self):
+        return self._op("dir")
+
+    def _judged(self, what):
+        if self._peer.trusting:
+            return None
+        raise NotByValue("%s a %s object that cannot leave the sandbox by value (the code under test made it; "
+                         "return a plain value -- numbers, strings, containers, your own classes' objects)"
+                         % (what, self._kind))
+
+    def __eq__(self, other):
+        return self._judged("cannot compare") or self._op("eq", other)
+
+    def __ne__(self, other):
+        return self._judged("cannot compare") or self._op("ne", other)
+
+    def __lt__(self, other):
+        return self._judged("cannot compare") or self._op("lt", other)
+
+    def __le__(self, other):
+        return self._judged("cannot compare") or self._op("le", other)
+
+    def __gt__(self, other):
+        return self._judged("cannot compare") or self._op("gt", other)
+
+    def __ge__(self, other):
+        return self._judged("cannot compare") or self._op("ge", other)
+
+    def __hash__(self):
+        return self._judged("cannot hash") or self._op("hash")
+
+    def __bool__(self):
+        return self._judged("cannot take the truth value of") or self._op("bool")
+
+    def __int__(self):
+        return self._judged("cannot convert") or self._op("int")
+
+    def __index__(self):
+        return self._judged("cannot convert") or self._op("index")
+
+    def __float__(self):
+        return self._judged("cannot convert") or self._op("float")
+
+
+class _Encoder(pickle.Pickler):
+    """Pickles a message; what must stay behind becomes a persistent id (see ``Peer._keep``)."""
+
+    def __init__(self, file, peer, args):
+        super().__init__(file, protocol=4)
+        self.peer, self.args = peer, args
+
+    def persistent_id(self, obj):
+        kind = type(obj)
+        if kind in _ATOMIC:
+            return None
+        return self.peer._keep(obj, kind, self.args)
+
+
+class _Decoder(pickle.Unpickler):
+    def __init__(self, file, peer, args):
+        super().__init__(file)
+        self.peer, self.args = peer, args
+
+    def persistent_load(self, pid):
+        return self.peer._resolve(pid, self.args)
+
+    def find_class(self, module, name):
+        return self.peer._find_class(module, name, super().find_class)
+
+
+class Peer:
+    """One end of the wall.  ``trusting``: the candidate's side (it decodes what the judge sends
+    with plain pickle and forwards comparisons of the judge's objects); the judge's side refuses
+    to compare what stayed behind and decodes only plain values."""
+
+    trusting = False
+
+    def __init__(self, sock, roots=(), module_name="", local_classes=()):
+        self.sock = sock
+        self.roots = [os.path.realpath(r) for r in roots if r]
+        self.module_name = module_name
+        self.local_classes = set(local_classes)   # classes of the target's module the judge has too
+        self.objects = {}     # our objects the other side holds handles to: ref -> object
+        self.refs = {}        # id(object) -> ref
+        self.remotes = {}     # the other side's ref -> Remote
+        self.targets = {}     # judge: proxy function -> qualname
+        self.dead = None
+
+    # -- framing ------------------------------------------------------------------------
+    def _send(self, message, args=None):
+        buf = io.BytesIO()
+        _Encoder(buf, self, args).dump(message)
+        data = buf.getvalue()
+        self.sock.sendall(_HEADER.pack(len(data)) + data)
+
+    def _recv_raw(self):
+        head = self._read(_HEADER.size)
+        (size,) = _HEADER.unpack(head)
+        if size > MAX_MESSAGE:
+            raise CandidateGone("a message of %d bytes on the wire" % size)
+        return self._read(size)
+
+    def _read(self, size):
+        chunks, left = [], size
+        while left:
+            chunk = self.sock.recv(min(left, 1 << 20))
+            if not chunk:
+                raise CandidateGone("the other process ended")
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+
+    def _decode(self, data, args=None):
+        return _Decoder(io.BytesIO(data), self, args).load()
+
+    # -- what stays behind --------------------------------------------------------------
+    def _handle(self, obj):
+        ref = self.refs.get(id(obj))
+        if ref is None or self.objects.get(ref) is not obj:
+            ref = len(self.objects) + 1
+            self.objects[ref] = obj
+            self.refs[id(obj)] = ref
+        return ("h", ref, type(obj).__qualname__)
+
+    def _remote(self, ref, kind):
+        remote = self.remotes.get(ref)
+        if remote is None:
+            remote = self.remotes[ref] = Remote(self, ref, kind)
+        return remote
+
+    def _is_user_class(self, cls):
+        module = sys.modules.get(getattr(cls, "__module__", None) or "")
+        if module is None:
+            return False
+        if module.__name__ == self.module_name and cls.__qualname__ not in self.local_classes:
+            return False
+        return _user_file(getattr(module, "__file__", None), self.roots)
+
+    # -- requests -----------------------------------------------------------------------
+    def request(self, op, obj, args=(), kwargs=None):
+        """Forward one operation on ``obj`` (a Remote, or a target) and wait for its answer,
+        serving the other side's calls back meanwhile."""
+        if self.dead is not None:
+            raise CandidateGone(self.dead)
+        kwargs = kwargs or {}
+        flat = [obj, *args, *kwargs.values()]
+        message = ("op", op, obj, tuple(args), kwargs, self._context())
+        try:
+            try:
+                self._send(message)
+            except (OSError, CandidateGone):
+                raise
+            except Exception:   # noqa: BLE001 - e.g. a local class: once more keeping more behind
+                if not hasattr(self, "conservative"):
+                    raise
+                self.conservative = True
+                try:
+                    self._send(message)
+                finally:
+                    self.conservative = False
+        except (OSError, CandidateGone) as exc:
+            self._die("the code under test is gone (%s)" % exc)
+        except Exception as exc:   # noqa: BLE001
+            raise CrossingError("cannot send the arguments to the code under test: %s: %s"
+                                % (type(exc).__name__, exc)) from None
+        return self._await(flat)
+
+    def _await(self, flat):
+        while True:
+            try:
+                data = self._recv_raw()
+            except (OSError, CandidateGone) as exc:
+                self._die("the code under test ended its process before answering (%s)" % exc)
+            try:
+                message = self._decode(data, flat)
+            except CrossingError:
+                raise
+            except Exception as exc:
+                raise CrossingError("the answer of the code under test could not be read: %s: %s"
+                                    % (type(exc).__name__, str(exc)[:200])) from None
+            kind = message[0]
+            if kind == "op":
+                self._serve_one(message)
+                continue
+            self._output(message[-2], message[-1])
+            if kind == "ret":
+                self._copy_back(flat, message[2])
+                return message[1]
+            if kind == "exc":
+                self._copy_back(flat, message[4])
+                raise self._exception(message[1], message[2], message[3], flat)
+            self._die("a message of unknown kind %r" % (kind,))
+
+    def _die(self, why):
+        self.dead = why
+        raise CandidateGone(why)
+
+    def _serve_one(self, message):
+        _, op, obj, args, kwargs, context = message
+        self._apply(context)
+        try:
+            with self._capture() as out:
+                result = self._perform(op, obj, args, kwargs)
+        except BaseException as exc:   # noqa: B902 - whatever the call raised crosses back
+            if isinstance(exc, (KeyboardInterrupt,)) and not self.trusting:
+                raise
+            self._reply_exc(exc, out, [obj, *args, *kwargs.values()])
+            return
+        flat = [obj, *args, *kwargs.values()]
+        self._reply(("ret", result, self._states(flat), _pop(out, "out"), _pop(out, "err")), flat)
+
+    def _perform(self, op, obj, args, kwargs):
+        if op == "call":
+            result = obj(*args, **kwargs)
+            if inspect.iscoroutine(result):
+                import asyncio
+                loop = asyncio.new_event_loop()
+                try:
+                    result = loop.run_until_complete(result)
+                finally:
+                    loop.close()
+            return result
+        if op == "iter":
+            return iter(obj)
+        return _DUNDERS[op](obj, *args)
+
+    def _reply(self, message, flat):
+        try:
+            self._send(message, flat)
+        except (OSError, CandidateGone):
+            raise
+        except Exception as exc:   # noqa: BLE001
+            self._send(("exc", ("CrossingError", ["RuntimeError"], "the result could not be sent: %s: %s"
+                                % (type(exc).__name__, str(exc)[:200])), None, None, None, message[-2], message[-1]))
+
+    def _reply_exc(self, exc, out, flat):
+        """An exception crosses twice: described (type names, message) and pickled; the judge
+        rebuilds the pickled one where its decoder accepts it, else one of the described type."""
+        line = _module_line(exc, getattr(sys.modules.get(self.module_name), "__file__", None))
+        described = (type(exc).__qualname__, [c.__name__ for c in type(exc).__mro__], _short(str(exc)))
+        try:
+            buf = io.BytesIO()
+            _Encoder(buf, self, None).dump(exc)
+            pickled = buf.getvalue()
+        except Exception:   # noqa: BLE001 - an exception that does not pickle is described only
+            pickled = None
+        self._send(("exc", described, pickled, line, self._states(flat), _pop(out, "out"), _pop(out, "err")), flat)
+
+    # -- hooks of one side --------------------------------------------------------------
+    def _context(self):
+        return None
+
+    def _apply(self, context):
+        pass
+
+    def _capture(self):
+        return _NoCapture()
+
+    def _output(self, out, err):
+        if out:
+            sys.stdout.write(out)
+        if err:
+            sys.stderr.write(err)
+
+    def _states(self, flat):
+        return None
+
+    def _copy_back(self, flat, states):
+        pass
+
+    def _exception(self, described, pickled, line, flat):
+        return self._decode(pickled, flat) if pickled else RuntimeError(described[2])
+
+
+class _NoCapture:
+    def __enter__(self):
+        self.out = {"out": "", "err": ""}
+        return self.out
+
+    def __exit__(self, *exc):
+        return False
+
+
+class JudgePeer(Peer):
+    """The judge's end: proxies call through it; what comes back is decoded as plain values."""
+
+    trusting = False
+
+    def __init__(self, sock, roots, module_name, local_classes):
+        super().__init__(sock, roots, module_name, local_classes)
+        self.module = None
+        self.base_globals = {}
+        self.base_modules = {}
+        self.sent_env = None
+        self.conservative = False   # after a send that did not pickle: keep more in the judge
+
+    def watch(self, module):
+        """The module's names and those of the modules it imports, as tests will find them;
+        later changes are mirrored into the candidate's process at each call."""
+        self.module = module
+        self.base_globals = dict(vars(module))
+        self.base_modules = {name: dict(vars(value)) for name, value in vars(module).items()
+                             if isinstance(value, types.ModuleType) and value.__name__ not in ("sys", "builtins")}
+
+    def _context(self):
+        patches = []
+        if self.module is not None:
+            now = vars(self.module)
+            for name, value in list(now.items()):
+                if self.base_globals.get(name, _MISSING) is not value and not name.startswith("__"):
+                    patches.append(("g", name, value))
+            for name in self.base_globals:
+                if name not in now:
+                    patches.append(("gdel", name, None))
+            for name, snapshot in self.base_modules.items():
+                mod = self.base_globals[name]
+                for attr, value in list(vars(mod).items()):
+                    if snapshot.get(attr, _MISSING) is not value:
+                        patches.append(("m", mod.__name__, attr, value))
+        env = dict(os.environ)
+        if env == self.sent_env:
+            env = None
+        else:
+            self.sent_env = dict(env)
+        try:
+            cwd = os.getcwd()
+        except OSError:
+            cwd = None
+        return (patches, env, cwd)
+
+    def _apply(self, context):
+        if context and context[0] == "out":
+            self._output(context[1], context[2])
+
+    def _keep(self, obj, kind, args):
+        if kind is Remote:
+            return ("h", obj._ref)
+        qualname = self.targets.get(obj) if kind is types.FunctionType else None
+        if qualname is not None:
+            return ("t", qualname)
+        if kind in _CONTAINERS or kind in _VALUE_TYPES or isinstance(obj, (BaseException, enum.Enum)):
+            return None
+        if kind is types.ModuleType:
+            return ("mod", obj.__name__)
+        if isinstance(obj, type):
+            return None if _by_reference(obj) else ("j",) + self._handle(obj)[1:]
+        if kind is types.BuiltinFunctionType and isinstance(getattr(obj, "__self__", None), types.ModuleType):
+            return None
+        if callable(obj) or _unpicklable(obj):
+            return ("j",) + self._handle(obj)[1:]
+        if self.conservative and not (self._is_user_class(kind) or _by_reference(kind) and
+                                      kind.__module__.split(".")[0] in _stdlib()):
+            return ("j",) + self._handle(obj)[1:]
+        return None
+
+    def _resolve(self, pid, args):
+        tag = pid[0]
+        if tag == "h":
+            return self._remote(pid[1], str(pid[2])[:100])
+        if tag == "j":
+            obj = self.objects.get(pid[1], _MISSING)
+            if obj is _MISSING:
+                raise CrossingError("the code under test named an object the judge never sent")
+            return obj
+        if tag == "a":
+            if args is None or not isinstance(pid[1], int) or not 0 <= pid[1] < len(args):
+                raise CrossingError("the code under test named an argument that was not passed")
+            return args[pid[1]]
+        raise CrossingError("the code under test sent an unknown reference %r" % (tag,))
+
+    def _find_class(self, module, name, default):
+        """Only plain values are rebuilt: see the module docstring."""
+        found = _SAFE_GLOBALS.get((module, name))
+        if found is not None:
+            return found
+        mod = sys.modules.get(module)
+        obj = mod
+        for part in name.split("."):
+            obj = getattr(obj, part, _MISSING) if obj is not None else _MISSING
+            if obj is _MISSING:
+                break
+        if obj is not _MISSING and isinstance(obj, type) and obj not in self.targets.values():
+            if issubclass(obj, BaseException) and not module.startswith(_MACHINERY) and \
+                    obj not in (KeyboardInterrupt, GeneratorExit):
+                return obj
+            if issubclass(obj, enum.Enum) or self._is_user_class(obj):
+                return obj
+        raise CrossingError("the code under test sent a %s.%s object, which cannot leave the sandbox by value"
+                            % (module, name))
+
+    def _copy_back(self, flat, states):
+        if not states:
+            return
+        for index, state in states:
+            if not isinstance(index, int) or not 0 <= index < len(flat):
+                continue
+            _restore(flat[index], state)
+
+    def _exception(self, described, pickled, line, flat):
+        exc = None
+        if pickled:
+            try:
+                exc = self._decode(pickled, flat)
+            except Exception:   # noqa: BLE001 - a class the judge does not accept: described instead
+                exc = None
+        if not isinstance(exc, BaseException) or isinstance(exc, (KeyboardInterrupt, GeneratorExit)):
+            try:
+                name, mro, text = described
+                base = next((getattr(builtins, n) for n in mro if isinstance(getattr(builtins, n, None), type)
+                             and issubclass(getattr(builtins, n), Exception)), Exception)
+                exc = type(str(name)[:100], (base,), {"__module__": self.module_name})(str(text))
+            except Exception:   # noqa: BLE001
+                exc = CrossingError("the code under test raised something that could not be read")
+        if isinstance(line, int):
+            try:
+                exc.specloop_line = line
+            except Exception:   # noqa: BLE001
+                pass
+        return exc
+
+
+class CandidatePeer(Peer):
+    """The candidate's end: answers the judge's calls with the module's candidate code."""
+
+    trusting = True
+
+    def __init__(self, sock, roots, module_name, local_classes, module, error=None):
+        super().__init__(sock, roots, module_name, local_classes)
+        self.module = module
+        self.error = error
+        self.originals = {}
+        self.captures = []
+
+    def _context(self):
+        """Before a call back into the judge: what was printed so far, so it shows in order."""
+        if not self.captures:
+            return None
+        return ("out", self.captures[-1].pop("out"), self.captures[-1].pop("err"))
+
+    def _keep(self, obj, kind, args):
+        if args is not None and kind not in _ATOMIC:
+            for index, arg in enumerate(args):
+                if arg is obj and isinstance(obj, _MUTABLE + (object,)) and not isinstance(obj, (tuple, frozenset)):
+                    return ("a", index)
+        if kind is Remote:
+            return ("j", obj._ref)
+        if kind in _CONTAINERS or kind in _VALUE_TYPES:
+            return None
+        if isinstance(obj, enum.Enum):
+            return None if (type(obj).__module__ or "").split(".")[0] in _stdlib() \
+                or self._is_user_class(type(obj)) else self._handle(obj)
+        if isinstance(obj, BaseException):
+            return None
+        if isinstance(obj, type):   # by reference, where the judge has it too
+            plain = obj.__module__ == "builtins" or _by_reference(obj) and obj.__module__.split(".")[0] in _stdlib()
+            return None if plain or self._is_user_class(obj) else self._handle(obj)
+        if self._is_user_class(kind) and not _unpicklable(obj):
+            return None
+        return self._handle(obj)
+
+    def _resolve(self, pid, args):
+        tag = pid[0]
+        if tag == "h":
+            return self.objects[pid[1]]
+        if tag == "j":
+            return self._remote(pid[1], str(pid[2]))
+        if tag == "t":
+            if self.error is not None:
+                raise self.error
+            parts = pid[1].split(".")
+            owner = self.module
+            for part in parts[:-1]:
+                owner = getattr(owner, part)
+            obj = vars(owner).get(parts[-1], _MISSING)
+            if isinstance(obj, (staticmethod, classmethod)):
+                return obj.__func__   # the judge's proxy passes ``cls`` itself
+            return getattr(owner, parts[-1]) if obj is _MISSING or isinstance(owner, type) else obj
+        if tag == "mod":
+            import importlib
+            return importlib.import_module(pid[1])
+        raise CandidateGone("unknown reference %r" % (tag,))
+
+    def _find_class(self, module, name, default):
+        return default(module, name)
+
+    def _apply(self, context):
+        if context is None:
+            return
+        patches, env, cwd = context
+        wanted = {}
+        for patch in patches:
+            if patch[0] in ("g", "gdel"):
+                wanted[("g", patch[1])] = patch[2] if patch[0] == "g" else _MISSING
+            else:
+                wanted[("m", patch[1], patch[2])] = patch[3]
+        for key in list(self.originals):
+            if key not in wanted:
+                self._set(key, self.originals.pop(key))
+        for key, value in wanted.items():
+            if key not in self.originals:
+                self.originals[key] = self._get(key)
+            self._set(key, value)
+        if env is not None:
+            os.environ.clear()
+            os.environ.update(env)
+        if cwd and cwd != _cwd():
+            try:
+                os.chdir(cwd)
+            except OSError:
+                pass
+
+    def _owner(self, key):
+        if key[0] == "g":
+            return self.module, key[1]
+        return sys.modules.get(key[1]), key[2]
+
+    def _get(self, key):
+        owner, name = self._owner(key)
+        return _MISSING if owner is None else vars(owner).get(name, _MISSING)
+
+    def _set(self, key, value):
+        owner, name = self._owner(key)
+        if owner is None:
+            return
+        try:
+            if value is _MISSING:
+                if name in vars(owner):
+                    delattr(owner, name)
+            else:
+                setattr(owner, name, value)
+        except (AttributeError, TypeError):
+            pass
+
+    def _capture(self):
+        return _Capture(self)
+
+    def _states(self, flat):
+        states = []
+        for index, arg in enumerate(flat):
+            if index == 0 or type(arg) in _ATOMIC or type(arg) is Remote:
+                continue
+            state = _state(arg)
+            if state is not _MISSING:
+                states.append((index, state))
+        return states or None
+
+    def serve(self):
+        while True:
+            try:
+                data = self._recv_raw()
+            except CandidateGone:
+                return
+            try:
+                message = self._decode(data)
+            except Exception as exc:   # noqa: BLE001 - e.g. the module did not import
+                self._reply_exc(exc, {}, [])
+                continue
+            if message[0] != "op":
+                return
+            self._serve_one(message)
+
+    def _output(self, out, err):
+        pass
+
+
+class _Capture:
+    """What the candidate prints during one operation, sent with its answer (and before each
+    call back, so the judge sees output in order)."""
+
+    def __init__(self, peer):
+        self.peer = peer
+
+    def __enter__(self):
+        self.saved = sys.stdout, sys.stderr
+        self.out_buf, self.err_buf = io.StringIO(), io.StringIO()
+        sys.stdout, sys.stderr = self.out_buf, self.err_buf
+        self.peer.captures.append(self)
+        return self
+
+    def pop(self, which):
+        buf = self.out_buf if which == "out" else self.err_buf
+        text = buf.getvalue()
+        buf.seek(0)
+        buf.truncate()
+        return text
+
+    def __exit__(self, *exc):
+        sys.stdout, sys.stderr = self.saved
+        if self.peer.captures and self.peer.captures[-1] is self:
+            self.peer.captures.pop()
+        return False
+
+
+def _pop(out, which):
+    if isinstance(out, dict):
+        return out.get(which, "")
+    return out.pop(which)
+
+
+def _stdlib():
+    names = getattr(sys, "stdlib_module_names", None)
+    return names if names is not None else frozenset(["collections", "datetime", "decimal", "fractions",
+                                                      "pathlib", "uuid", "ipaddress", "enum", "re"])
+
+
+def _cwd():
+    try:
+        return os.getcwd()
+    except OSError:
+        return None
+
+
+def _short(text, limit=500):
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _by_reference(cls):
+    module = sys.modules.get(getattr(cls, "__module__", "") or "")
+    obj = module
+    for part in getattr(cls, "__qualname__", "").split("."):
+        obj = getattr(obj, part, None) if obj is not None else None
+    return obj is cls
+
+
+_UNPICKLABLE = (types.GeneratorType, types.CoroutineType, types.FrameType, types.TracebackType, io.IOBase,
+                socket.socket, types.CodeType)
+
+
+def _unpicklable(obj):
+    if isinstance(obj, _UNPICKLABLE):
+        return True
+    kind = type(obj)
+    return kind.__module__ in ("_thread", "threading", "_io", "select", "mmap", "sqlite3")
+
+
+def _state(obj):
+    """What to copy back of an argument the candidate may have mutated."""
+    if isinstance(obj, (list, collections.deque)):
+        return list(obj)
+    if isinstance(obj, dict):
+        return dict(obj)
+    if isinstance(obj, set):
+        return set(obj)
+    if isinstance(obj, bytearray):
+        return bytes(obj)
+    state = getattr(obj, "__dict__", None)
+    if isinstance(state, dict) and not isinstance(obj, (type, types.ModuleType, types.FunctionType)):
+        return ("__dict__", dict(state))
+    return _MISSING
+
+
+def _restore(obj, state):
+    try:
+        if isinstance(obj, collections.deque) and isinstance(state, list):
+            obj.clear()
+            obj.extend(state)
+        elif isinstance(obj, list) and isinstance(state, list):
+            obj[:] = state
+        elif isinstance(obj, dict) and isinstance(state, dict):
+            if dict(obj) != state:
+                obj.clear()
+                obj.update(state)
+        elif isinstance(obj, set) and isinstance(state, set):
+            obj.clear()
+            obj.update(state)
+        elif isinstance(obj, bytearray) and isinstance(state, bytes):
+            obj[:] = state
+        elif isinstance(state, tuple) and len(state) == 2 and state[0] == "__dict__" and \
+                isinstance(state[1], dict) and isinstance(getattr(obj, "__dict__", None), dict):
+            obj.__dict__.clear()
+            obj.__dict__.update(state[1])
+    except Exception:
+        pass
+
+
+def _module_line(exc, path):
+    """The innermost traceback line in the module's file, following causes and contexts."""
+    if not path:
+        return None
+    path = os.path.realpath(path)
+    seen, todo = set(), [exc]
+    while todo:
+        err = todo.pop(0)
+        if err is None or id(err) in seen:
+            continue
+        seen.add(id(err))
+        line, walk = None, err.__traceback__
+        while walk is not None:
+            if os.path.realpath(walk.tb_frame.f_code.co_filename) == path:
+                line = walk.tb_lineno
+            walk = walk.tb_next
+        if line is not None:
+            return line
+        if isinstance(err, SyntaxError) and err.filename and os.path.realpath(err.filename) == path:
+            return err.lineno
+        todo.extend([err.__cause__, err.__context__])
+    return None
+
+
+# -- the judge's side ---------------------------------------------------------------------------------
+
+def install(module, targets, peer):
+    """Replace each target of ``module`` (a qualname: ``f``, ``Class.method``) by a proxy that
+    forwards its calls to the candidate's process; then watch the module (see ``JudgePeer``).
+    Returns the qualnames that could not be proxied (they are left as written)."""
+    left = []
+    for qualname in targets:
+        parts = qualname.split(".")
+        owner = module
+        for part in parts[:-1]:
+            owner = getattr(owner, part, None)
+        name = parts[-1]
+        raw = vars(owner).get(name, _MISSING) if owner is not None else _MISSING
+        wrapper = None
+        if isinstance(raw, (staticmethod, classmethod)):
+            wrapper, raw = type(raw), raw.__func__
+        if not isinstance(raw, types.FunctionType):
+            left.append(qualname)
+            continue
+        proxy = _proxy(peer, qualname, raw)
+        peer.targets[proxy] = qualname
+        setattr(owner, name, wrapper(proxy) if wrapper else proxy)
+    peer.watch(module)
+    return left
+
+
+def _proxy(peer, qualname, func):
+    if inspect.iscoroutinefunction(func):
+        async def proxy(*args, **kwargs):
+            return peer.request("call", proxy, args, kwargs)
+    else:
+        def proxy(*args, **kwargs):
+            return peer.request("call", proxy, args, kwargs)
+    functools.update_wrapper(proxy, func)
+    proxy.__specloop_target__ = qualname
+    return proxy
+
+
+# -- the candidate's side ------------------------------------------------------------------------------
+
+def serve(sock, module_name, roots, local_classes):
+    """Import the candidate's module and answer the judge's calls until the judge is done."""
+    import importlib
+    module, error = None, None
+    try:
+        module = importlib.import_module(module_name)
+    except BaseException as exc:   # noqa: B902 - reported to the judge at the first call
+        error = exc
+    peer = CandidatePeer(sock, roots, module_name, local_classes, module, error)
+    peer.serve()

@@ -1,0 +1,337 @@
+"""Runs judged by value: the candidate runs in a process of its own, the tests in the judge.
+
+What real tests do across the wall keeps working (printed output, mutated arguments,
+generators, exceptions with their line, callbacks and mocks, monkeypatching the module and
+what it imports, the environment, ``tmp_path`` files, the user's own objects); and a wrong
+candidate gets no ``passed`` whatever it does in its own process -- without the static policy.
+"""
+
+from __future__ import annotations
+
+import codecs
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from specloop import warm
+from specloop.sandbox import Sandbox, SandboxRequest, TestFile, doctest_text, make_doctest_file
+from specloop.settings import Settings
+from specloop.spec import find_target
+
+from test_sandbox import MODES
+from test_sandbox_hostile import FORGE, trusted_pass
+
+MODULE = '''"""Shapes."""
+import os
+import json
+
+
+class Box:
+    def __init__(self, w, h):
+        self.w, self.h = w, h
+
+    def __eq__(self, other):
+        return isinstance(other, Box) and (self.w, self.h) == (other.w, other.h)
+
+    def __repr__(self):
+        return f"Box({self.w}, {self.h})"
+
+
+def helper(x):
+    return x
+
+
+def area(w, h):
+    """Area of a w-by-h rectangle.
+
+    >>> area(2, 3)
+    6
+    >>> area(4, 5)
+    20
+    """
+'''
+USER_TEST = "from mypkg.mod import area\n\n\ndef test_area():\n    assert area(7, 8) == 56\n"
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Path:
+    root = tmp_path / "ws"
+    (root / "mypkg").mkdir(parents=True)
+    (root / "mypkg" / "__init__.py").write_text("")
+    (root / "mypkg" / "mod.py").write_text(MODULE)
+    (root / "tests").mkdir()
+    (root / "tests" / "test_area.py").write_text(USER_TEST)
+    yield root
+    warm.shutdown()
+
+
+def candidate(body: str) -> str:
+    return MODULE + textwrap.indent(textwrap.dedent(body).strip() + "\n", "    ")
+
+
+async def run(mode: str, ws: Path, body: str, *, verify: bool = False, tests: str | None = None):
+    target = find_target(MODULE, "area")
+    doctests = TestFile("test_specloop_doctests.py", make_doctest_file("mypkg.mod", "area", target.examples),
+                        True, doctest=doctest_text(target.examples))
+    user = ["tests/test_area.py::test_area"]
+    if tests is not None:
+        (ws / "tests" / "test_more.py").write_text(textwrap.dedent(tests))
+        user = ["tests/test_more.py"]
+    sandbox = Sandbox(Settings(sandbox=mode, test_timeout=20.0), ws)
+    req = SandboxRequest(ws / "mypkg" / "mod.py", candidate(body), ws, [doctests], user,
+                         judge_source=MODULE, targets=("area",))
+    return await sandbox.run(req, verify=verify)
+
+
+def outcomes(result) -> dict[str, tuple[str, str]]:
+    return {o.id.rsplit("::", 1)[-1]: (o.outcome, o.message) for o in result.outcomes}
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_the_right_answer_passes_judged_by_value(mode: str, ws: Path) -> None:
+    for verify in (False, True):
+        result = await run(mode, ws, "return w * h", verify=verify)
+        assert trusted_pass(result), (result.error, outcomes(result))
+        assert result.judged == "value" and len(result.outcomes) == 3
+
+
+TESTS_ACROSS = '''
+    import os
+    from unittest import mock
+    import pytest
+    import mypkg.mod as mod
+    from mypkg.mod import area, Box
+
+
+    def test_printed_output_reaches_capsys(capsys):
+        assert area(5, 5) == 25
+        assert capsys.readouterr().out == "computing 5 5\\n"
+
+
+    def test_a_mutated_argument_is_copied_back():
+        seen = []
+        area(seen, 1)
+        assert seen == ["called"]
+
+
+    def test_an_exception_crosses_with_its_type_and_line():
+        with pytest.raises(ValueError, match="negative"):
+            area(-1, 2)
+
+
+    def test_a_callback_is_called_in_the_judge():
+        spy = mock.Mock(return_value=5)
+        assert area(spy, 2) == 10
+        spy.assert_called_once_with(2)
+
+
+    def test_monkeypatched_helper_is_used(monkeypatch):
+        monkeypatch.setattr(mod, "helper", lambda x: 100)
+        assert area("helper", 1) == 100
+
+
+    def test_a_patched_module_attribute_is_used():
+        with mock.patch("mypkg.mod.os.getcwd", return_value="/nowhere"):
+            assert area("cwd", 1) == "/nowhere"
+
+
+    def test_the_environment_follows(monkeypatch):
+        monkeypatch.setenv("SPECLOOP_PROBE", "yes")
+        assert area("env", 1) == "yes"
+
+
+    def test_files_in_tmp_path_cross(tmp_path):
+        path = tmp_path / "x.txt"
+        path.write_text("abc")
+        assert area(str(path), 0) == "abc"
+
+
+    def test_the_users_objects_cross_by_value():
+        assert area("box", 3) == Box(3, 3)
+        assert isinstance(area("box", 1), Box)
+
+
+    def test_a_generator_streams():
+        assert list(area("gen", 4)) == [0, 1, 4, 9]
+
+
+    def test_the_same_object_comes_back():
+        items = [1]
+        assert area("same", items) is items
+'''
+BODY_ACROSS = '''
+    import os
+    if w == 5 and h == 5:
+        print("computing", w, h)
+    if isinstance(w, list):
+        w.append("called")
+        return None
+    if callable(w):
+        return w(h) * 2
+    if w == -1:
+        raise ValueError("negative width")
+    if w == "helper":
+        return helper(h)
+    if w == "cwd":
+        return os.getcwd()
+    if w == "env":
+        return os.environ.get("SPECLOOP_PROBE")
+    if isinstance(w, str) and w.startswith("/"):
+        with open(w) as fh:
+            return fh.read()
+    if w == "box":
+        return Box(h, h)
+    if w == "gen":
+        return (i * i for i in range(h))
+    if w == "same":
+        return h
+    return w * h
+'''
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_what_real_tests_do_keeps_working_across_the_wall(mode: str, ws: Path) -> None:
+    result = await run(mode, ws, BODY_ACROSS, tests=TESTS_ACROSS)
+    assert result.judged == "value"
+    failing = {k: v for k, v in outcomes(result).items() if v[0] != "passed"}
+    assert not failing and result.error is None, (result.error, failing)
+    assert len(result.outcomes) == 13
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_an_exception_points_at_the_candidates_line(mode: str, ws: Path) -> None:
+    result = await run(mode, ws, "x = 1\nraise KeyError(w)\n")
+    failed = [o for o in result.outcomes if o.outcome != "passed"]
+    assert failed and all(o.line == MODULE.count("\n") + 2 for o in failed), [(o.id, o.line) for o in failed]
+    assert "KeyError" in failed[0].message
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_a_value_that_cannot_cross_fails_with_a_clear_message(mode: str, ws: Path) -> None:
+    body = '''
+        class Answer:
+            def __init__(self, n):
+                self.n = n
+            def __eq__(self, other):
+                return not False
+            __hash__ = None
+        return Answer(w * h)
+    '''
+    result = await run(mode, ws, body)
+    assert not trusted_pass(result)
+    user = outcomes(result)["test_area"]
+    assert user[0] == "failed" and "cannot leave the sandbox by value" in user[1], user
+
+
+# -- the hostile corpus, judged by value (no static policy in the way) --------------------------------------
+
+_GADGET_NAMES = (codecs.encode("tp", "rot13"), codecs.encode("trg_bowrpgf", "rot13"))
+BY_VALUE = dict(FORGE)
+BY_VALUE.update({
+    # reaching the reporter: gc.get_objects through a pickle GLOBAL with rot13'd names, then the emitter
+    "pickle-gadget": f'''
+        import pickle, codecs, json
+        mod, name = (codecs.decode(s, "rot13") for s in {_GADGET_NAMES!r})
+        get_objects = pickle.loads(b"c" + mod.encode() + b"\\n" + name.encode() + b"\\n.")
+        for obj in get_objects():
+            if callable(obj) and getattr(obj, "__name__", "") == "emit" and getattr(obj, "__closure__", None):
+                for n in range(2):
+                    obj({{"kind": "test", "id": "test_specloop_doctests.py::test_doctest_%d" % n,
+                         "outcome": "passed", "authoritative": True, "got": "6\\n" if n == 0 else "20\\n"}})
+                obj({{"kind": "test", "id": "tests/test_area.py::test_area", "outcome": "passed"}})
+                obj({{"kind": "done", "code": 0}})
+        import os
+        os._exit(0)
+    ''',
+    # a pytest hookwrapper registered from inside the candidate (there is no pytest here)
+    "hookwrapper-by-pickle": '''
+        import pickle, sys
+        pm = None
+        for mod in list(sys.modules.values()):
+            pm = getattr(mod, "_pluginmanager", None) or pm
+        class Forger:
+            def pytest_runtest_makereport(self, item, call):
+                outcome = yield
+                outcome.get_result().outcome = "passed"
+        try:
+            import pytest
+            pytest.hookimpl(hookwrapper=True)(Forger.pytest_runtest_makereport)
+            if pm is not None:
+                pm.register(Forger())
+        except Exception:
+            pass
+        return 0
+    ''',
+    # computed always-equal objects
+    "always-equal-computed": '''
+        eq = lambda self, other: not False
+        return type("Int", (int,), {"__eq__": eq, "__ne__": lambda s, o: False, "__hash__": int.__hash__})(0)
+    ''',
+    # a handcrafted answer on the wire: a pickle that calls eval in the judge
+    "raw-eval-on-the-wire": f'''
+        import os, struct, socket, pickle
+        payload = pickle.dumps(("ret", None, None, "", ""))
+        evil = (b"\\x80\\x04cbuiltins\\neval\\n(V__import__('os')._exit(0)\\ntR" +
+                b"(VretqNNVVt.")
+        for fd in range(3, 32):
+            try:
+                s = socket.socket(fileno=os.dup(fd))
+                s.sendall(struct.pack("!I", len(evil)) + evil)
+            except OSError:
+                pass
+        import time
+        time.sleep(0.5)
+        return 0
+    ''',
+    # frames, in the candidate's process: there is no test runner up the stack
+    "frames-of-the-runner": '''
+        import sys
+        frame = sys._getframe(1)
+        while frame is not None:
+            if "example" in frame.f_locals:
+                return int(frame.f_locals["example"].want)
+            frame = frame.f_back
+        return 0
+    ''',
+    # ending the worker early, after killing every process of the sandbox's runs it can see
+    # (the judge and its supervisor among them where they share a process namespace)
+    "kill-the-runs": '''
+        import os, signal
+        marker = ("SPECLOOP_SANDBOX_RUN=" + os.environ.get("SPECLOOP_SANDBOX_RUN", "?")).encode()
+        for name in os.listdir("/proc"):
+            try:
+                with open("/proc/%s/environ" % name, "rb") as fh:
+                    mine = marker in fh.read().split(b"\0")
+            except OSError:
+                continue
+            if mine and int(name) != os.getpid():
+                try:
+                    os.kill(int(name), signal.SIGKILL)
+                except OSError:
+                    pass
+        os._exit(0)
+    ''',
+    # the judge's files: where the run's tests are written
+    "rewrite-the-tests": '''
+        import glob
+        for path in glob.glob("/tmp/**/test_specloop_doctests.py", recursive=True) + \\
+                glob.glob("/tmp/**/_specloop_tests/*.py", recursive=True):
+            try:
+                with open(path, "w") as fh:
+                    fh.write("def test_doctest_0():\\n    pass\\ndef test_doctest_1():\\n    pass\\n")
+            except OSError:
+                pass
+        return 0
+    ''',
+})
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("name", sorted(BY_VALUE))
+async def test_a_wrong_candidate_cannot_forge_a_pass_judged_by_value(mode: str, name: str, ws: Path) -> None:
+    for verify in (False, True):
+        result = await run(mode, ws, BY_VALUE[name], verify=verify)
+        assert result.judged == "value"
+        assert not trusted_pass(result), (name, verify, outcomes(result))
+
