@@ -147,8 +147,9 @@ class Reporter:
         if isinstance(event, (Phase, Tested, Planned, Log)) and not (isinstance(event, Phase) and event.phase == "done"):
             print(f"{event.target}: {event.message}", file=sys.stderr, flush=True)
 
-    def result(self, result: JobResult, finding_lines: list[int] | None = None) -> None:
-        """``finding_lines``: the file line (1-based) of each critic finding, where known."""
+    def result(self, result: JobResult, finding_lines: list[int] | None = None, reason: str | None = None) -> None:
+        """``finding_lines``: the file line (1-based) of each critic finding, where known;
+        ``reason``: said instead of the result's own (a reason said once already)."""
         if self.quiet:
             return
         mark = {"passed": "✓", "failed": "✗", "error": "!", "cancelled": "-"}[result.status]
@@ -159,7 +160,7 @@ class Reporter:
             self.live.console.print(line)
         else:
             print(line, file=self.out, flush=True)
-        details = [f"    reason: {reason_of(result)}"] if result.status != "passed" else []
+        details = [f"    reason: {reason or reason_of(result)}"] if result.status != "passed" else []
         details += [f"    test {o.id}: {o.message}" for o in result.failures[:5]]
         for i, f in enumerate(result.findings):
             if finding_lines is not None and i < len(finding_lines):

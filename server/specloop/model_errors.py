@@ -23,6 +23,10 @@ The cases, as litellm 1.106 raises them (checked against real requests to 127.0.
   limit, the server; the server's own words are kept (short), they name the problem best.
 
 Nothing here imports litellm: the cases are told apart by status, class name and text.
+
+A model that cannot be reached fails every request of every target alike: front ends
+tell it by :func:`unreachable` (the line starts with :data:`UNREACHABLE`) and stop there
+(``specloop run`` reports it once and tries no further spec) instead of trying the next.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import ssl
 from dataclasses import dataclass
 
 DETAIL_LIMIT = 200
+UNREACHABLE = "cannot reach the model at "   # how the line of a request that reached no server begins
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,13 @@ class Summary:
     def line(self, suffix: str = "") -> str:
         """One line: ``what`` + ``suffix`` (e.g. " (after 4 attempts)"), then "; hint"."""
         return f"{self.what}{suffix}" + (f"; {self.hint}" if self.hint else "")
+
+
+def unreachable(message: str | None) -> bool:
+    """Whether a model error's line (as :meth:`Summary.line` made it, maybe behind a prefix
+    such as ``no model tests: ``) says the model could not be reached at all: no server,
+    no connection, an unknown host.  Every other request would fail the same way."""
+    return bool(message) and UNREACHABLE in message
 
 
 def detail(exc: BaseException, limit: int = DETAIL_LIMIT) -> str:
@@ -141,7 +153,7 @@ def summarize(exc: BaseException, kind: str, status: int | None, *, model: str, 
         return Summary(f"cannot call model {model}: {detail(exc)}")
     if status is None:
         why, hint = _connection(exc, api_base)
-        return Summary(f"cannot reach the model at {api_base or model}: {why}", hint)
+        return Summary(f"{UNREACHABLE}{api_base or model}: {why}", hint)
     said = detail(exc)
     if status == 401:
         variable = key_variable(model, exc)

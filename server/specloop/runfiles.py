@@ -32,6 +32,10 @@ Decisions (the README's `specloop run` section says the same):
   or deleted meanwhile, or not writable: nothing is written (a deleted file is
   not re-created) and every attempt is saved under ``.specloop/results/``.
 * Kept model tests are written only for targets that were written.
+* A model that cannot be reached (no server, no connection: ``model_errors.unreachable``)
+  fails every spec alike: the target that met it says so once (with the hint), the
+  specs after it are not tried (one line names them), and the exit status is 2, as for
+  a model that is not configured.
 """
 
 from __future__ import annotations
@@ -47,9 +51,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import folders, placement
+from . import folders, model_errors, placement
 from .workspace import workspace_of
-from .results import JobResult
+from .results import Event, JobResult, Log, plural
 from .spec import Target
 from .writeback import (CHANGED, DELETED, WRITTEN, SourceFile, Undecodable, display_path, read_source,
                         reason_of, save_attempt, unified_diff, write_back)
@@ -115,11 +119,38 @@ class Run:
     entries: list[Entry] = field(default_factory=list)
     kept: dict[Path, list[str]] = field(default_factory=dict)   # kept model tests per tests file
     written: list[str] = field(default_factory=list)            # files written so far
+    unreachable: str | None = None    # the model could not be reached: its line (said once); nothing more is tried
+    untried: list[str] = field(default_factory=list)            # the specs not tried because of it
 
     def problem(self, message: str) -> None:
         """A one-line reason on stderr; exit status 2."""
         self.reporter.note(f"specloop: {message}")
         self.code = max(self.code, EXIT_BAD_INPUT)
+
+    def emit(self, event: Event) -> None:
+        """The engine's events to the reporter, but a step's line that says the model cannot be
+        reached (``no model tests: cannot reach ...``): the target's result says it, once."""
+        if isinstance(event, Log) and model_errors.unreachable(event.message):
+            return
+        self.reporter.event(event)
+
+    def stop_if_unreachable(self, result: JobResult) -> bool:
+        """After ``result``: whether it ended because the model cannot be reached (then no
+        further spec is tried, and the exit status is 2).  Returns True when an earlier
+        result said so already (the caller does not repeat the hint)."""
+        if result.status != "error" or not model_errors.unreachable(result.error):
+            return False
+        self.code = max(self.code, EXIT_BAD_INPUT)
+        if self.unreachable is None:
+            self.unreachable = result.error
+            return False
+        return True
+
+    def report_untried(self) -> None:
+        if self.untried:
+            names = ", ".join(self.untried[:8]) + (f" and {len(self.untried) - 8} more" if len(self.untried) > 8 else "")
+            self.reporter.note(f"specloop: the model cannot be reached: {plural(len(self.untried), 'spec')} "
+                               f"not tried: {names}")
 
 
 def _read(path: Path) -> SourceFile:
@@ -194,7 +225,7 @@ def collect(args: argparse.Namespace, problems: list[str]) -> list[FileJob]:
             source = _read(file)
             found = find_targets(source.text)
             if found.error:
-                raise BadInput(f"{display_path(file)} does not parse: {found.error}")
+                raise BadInput(_unparsable(file, found.error))
         except BadInput as exc:
             if not folder:
                 raise
@@ -214,6 +245,14 @@ def collect(args: argparse.Namespace, problems: list[str]) -> list[FileJob]:
     return jobs
 
 
+def _unparsable(path: Path, error: str) -> str:
+    """Why a file that does not parse is not run: a file not named ``.py`` (``specloop run
+    README.md``) is not a Python file; a ``.py`` file has a syntax error, said where."""
+    if Path(path).suffix.lower() not in (".py", ".pyw", ".pyi"):
+        return f"{display_path(path)}: not a Python file (specloop runs the specs of .py files)"
+    return f"{display_path(path)} does not parse: {error}"
+
+
 def announce(args: argparse.Namespace, reporter: Reporter, jobs: list[FileJob]) -> None:
     """The first progress line, as soon as the specs are found and the settings checked
     (before the engine is imported): what is going to be implemented."""
@@ -222,7 +261,7 @@ def announce(args: argparse.Namespace, reporter: Reporter, jobs: list[FileJob]) 
     names = [t.qualname for job in jobs for t in job.targets]
     files = f" in {len(jobs)} files" if len(jobs) > 1 else ""
     shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
-    reporter.note(f"{display_path(args.path)}: {len(names)} spec{'s' if len(names) != 1 else ''}{files}: {shown}")
+    reporter.note(f"{display_path(args.path)}: {plural(len(names), 'spec')}{files}: {shown}")
 
 
 async def run_path(args: argparse.Namespace, reporter: Reporter, written: list[str] | None = None,
@@ -262,6 +301,7 @@ async def run_path(args: argparse.Namespace, reporter: Reporter, written: list[s
         if warming is not None and not warming.done():
             warming.cancel()
     finish_kept_tests(run)
+    run.report_untried()
     return run.code, run.entries
 
 
@@ -311,6 +351,9 @@ async def _run_jobs(run: Run, jobs: list[FileJob], settings: dict[Path, Settings
 
     async def one(index: int, job: FileJob) -> None:
         async with gate:
+            if run.unreachable is not None:     # the model cannot be reached: nothing more is tried
+                run.untried += [t.qualname for t in job.targets]
+                return
             if folder:          # read again: the user may have edited it while earlier files ran
                 try:
                     job = _reread(job, args.target)
@@ -320,7 +363,7 @@ async def _run_jobs(run: Run, jobs: list[FileJob], settings: dict[Path, Settings
                 if not job.targets:
                     return
                 if not args.json:
-                    reporter.note(f"{display_path(job.source.path)}: {len(job.targets)} spec(s)")
+                    reporter.note(f"{display_path(job.source.path)}: {plural(len(job.targets), 'spec')}")
             done[index] = job
             await implement_file(run, job, settings[job.workspace])
             finish_file(run, job, settings[job.workspace])
@@ -341,7 +384,7 @@ def _reread(job: FileJob, only: str | None) -> FileJob:
         return job
     found = find_targets(source.text)
     if found.error:
-        raise BadInput(f"{display_path(source.path)} does not parse: {found.error}")
+        raise BadInput(_unparsable(source.path, found.error))
     from .classspec import run_targets
 
     return FileJob(source, run_targets(source.text, only), job.workspace)
@@ -355,10 +398,15 @@ async def implement_file(run: Run, job: FileJob, settings: Settings) -> None:
     job.current = job.shown = job.source.text
     python = _python_of(settings, workspace)
     for target in job.targets:
+        if run.unreachable is not None:     # the model cannot be reached: the other specs are not tried
+            run.untried.append(target.qualname)
+            continue
         result = await components.implement_any(job.current, path, target, settings, workspace=workspace,
-                                                emit=run.reporter.event)   # a function or a class target
+                                                emit=run.emit)   # a function or a class target
         result.python = result.python or python
-        run.reporter.result(result, _finding_lines(job.shown, result))
+        said = run.stop_if_unreachable(result)
+        run.reporter.result(result, _finding_lines(job.shown, result),
+                            reason="the model cannot be reached (see above)" if said else None)
         for line in components.component_lines(result):
             run.reporter.note(line)
         entry = Entry(result, display_path(path))

@@ -131,6 +131,14 @@ def test_bad_input_exits_2_with_one_line(scripted_model, project, content, setti
     assert not scripted_model.requests
 
 
+def test_a_file_that_is_not_python_is_said_to_be_so(scripted_model, project):
+    (project / "README.md").write_text("# demo\n\nSome `prose`: not Python.\n")
+    proc = specloop("run", "README.md", env=cli_env(scripted_model.url), cwd=project)
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == ["specloop: README.md: not a Python file (specloop runs the specs of .py files)"]
+    assert not scripted_model.requests
+
+
 def test_unknown_target_exits_2(scripted_model, project):
     (project / "geometry.py").write_text(STUB)
     proc = specloop("run", "geometry.py", "--target", "volume", env=cli_env(scripted_model.url), cwd=project)
@@ -263,7 +271,19 @@ def test_a_model_error_is_one_line_with_a_hint(scripted_model, project, model, h
     (project / "geometry.py").write_text(STUB, encoding="utf-8")
     args = ["--model", model] if model else ["--api-base", url]
     proc = specloop("run", "geometry.py", *args, env=cli_env(scripted_model.url), cwd=project)
-    assert proc.returncode == 1, proc.stderr
+    assert proc.returncode == (1 if model else 2), proc.stderr    # no model to reach: nothing could run
     assert "    " + hint.format(dead=url) in proc.stderr.splitlines(), proc.stderr
     assert "litellm." not in proc.stderr + proc.stdout and "docs.litellm.ai" not in proc.stderr + proc.stdout
     assert (project / "geometry.py").read_text(encoding="utf-8") == STUB
+
+
+def test_one_count_and_one_clause_everywhere():
+    from specloop.results import TestOutcome, failure_text, plural, tests_count
+    # K is the passing tests of N, whatever the status (the editor said "failed 1/1" for 0 of 1 passing)
+    assert tests_count("failed", 0, 1) == "failed 0/1 tests"
+    assert tests_count("passed", 3, 0) == "passed 3/3 tests"
+    doctest = TestOutcome("doctest[0]", "failed", "doctest add(1): expected '42', got '1'", expected="42", actual="1")
+    assert failure_text(doctest) == "doctest add(1): expected '42', got '1'"          # said once
+    assert failure_text(TestOutcome("t", "failed", "assert 1 == 2", expected="2", actual="1")) == \
+        "assert 1 == 2 (expected 2, got 1)"
+    assert [plural(n, "spec") for n in (0, 1, 2)] == ["0 specs", "1 spec", "2 specs"]

@@ -4,6 +4,7 @@ and the run ends with a summary table (or, with --json, a summary object)."""
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 from pathlib import Path
 
@@ -103,6 +104,30 @@ def test_json_has_a_summary_and_each_targets_line(scripted_model, project):
         "tests": {"passed": 1, "failed": 1}, "exit": 1}
     assert summary["tokens"]["prompt"] == sum(t["tokens"]["prompt"] for t in report["targets"]) > 0
     assert summary["seconds"] > 0
+
+
+def test_an_unreachable_model_is_said_once_and_the_other_specs_are_not_tried(project):
+    (project / "c.py").write_text(FIRST.replace("first", "third"), encoding="utf-8")
+    with socket.socket() as sock:               # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+    env = cli_env(dead, SPECLOOP_MODEL_TESTS="true")     # model tests too: their step meets it first
+    proc = specloop("run", ".", env=env, cwd=project)
+    assert proc.returncode == 2, proc.stderr            # nothing could run
+    hint = f"cannot reach the model at {dead}: connection refused; is the server at {dead} running?"
+    output = proc.stdout + proc.stderr
+    assert output.count("is the server at") == 1 and f"    reason: {hint}" in proc.stderr.splitlines(), output
+    assert "no model tests" not in output
+    # the folder's files in path order: b.py (second), c.py (third), pkg/a.py (first); only the first ran
+    assert proc.stderr.splitlines()[-1] == "specloop: the model cannot be reached: 2 specs not tried: third, first"
+    assert [line.split()[:2] for line in proc.stdout.splitlines() if line.lstrip().startswith(("b.py", "c.py", "pkg"))] \
+        == [["b.py:4", "second"]]
+    records = [json.loads(line) for trace in (project / ".specloop" / "runs").glob("*.jsonl")
+               for line in trace.read_text(encoding="utf-8").splitlines()]
+    assert [r["target"] for r in records if r["kind"] == "job"] == ["second"]
+    # one request per step (no retries here): its code and its model tests, nothing for the other specs
+    assert sorted(r["step"] for r in records if r["kind"] == "model_error") == ["generate", "tests"]
+    assert (project / "c.py").read_text(encoding="utf-8") == FIRST.replace("first", "third")
 
 
 @pytest.mark.parametrize("value", ["0", "two"])

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from scripted_model import Response, ScriptedModel, error
 
-from specloop import prompts
+from specloop import model_errors, prompts
 from specloop.model import ModelClient, ModelError
 from specloop.settings import Settings
 from specloop.trace import Trace
@@ -72,6 +72,9 @@ async def test_a_refused_connection_asks_whether_the_server_runs(model_env):
     exc = await failure({**model_env, "api_base": url}, max_retries=1)
     assert str(exc) == f"cannot reach the model at {url}: connection refused (after 2 attempts); " \
                        f"is the server at {url} running?"
+    assert model_errors.unreachable(str(exc)) and model_errors.unreachable(f"no model tests: {exc}")
+    assert not model_errors.unreachable("model did not answer within 60 s; raise request_timeout")
+    assert not model_errors.unreachable(None)
 
 
 @pytest.mark.parametrize("with_key", [True, False])
