@@ -11,7 +11,9 @@
 ;; the didChange of an applied edit only when its idle timer runs, which a batch
 ;; Emacs never does: the script sends it late itself, after typing a line above
 ;; the function, and checks that the finding is still there and moved along.
-;; Last, the README's cancel command.
+;; Then a job whose attempt is not applied (perimeter: nothing tests it), and the quick fix
+;; "Show the diff of the best attempt" (eglot 1.9 has no window/showDocument: a message names
+;; the .diff file).  Last, the README's cancel command.
 (require 'eglot)
 (require 'python)
 (require 'json)
@@ -111,6 +113,29 @@
       (e2e-put :after (vconcat (e2e-diagnostics)))
       (e2e-put :buffer (buffer-substring-no-properties (point-min) (point-max)))
       (e2e-step "late change")
+
+      ;; a job whose attempt is offered, not applied; its diff from the quick fix
+      (eglot-execute-command (eglot-current-server) 'specloop.generate
+                             (vector (list :uri (plist-get (eglot--TextDocumentIdentifier) :uri)
+                                           :target "perimeter")))
+      (e2e-wait "the offered diagnostic"
+                (lambda () (seq-find (lambda (d) (string-match-p "was not applied" (plist-get d :message)))
+                                     (e2e-diagnostics))))
+      (goto-char (point-min))
+      (search-forward "def perimeter")
+      (let ((last-nonmenu-event ?\r)
+            offered)
+        (cl-letf (((symbol-function 'completing-read)
+                   (lambda (_prompt items &rest _)
+                     (setq offered (mapcar #'car items))
+                     "Show the diff of the best attempt")))
+          (eglot-code-actions (line-beginning-position) (line-end-position) nil t))
+        (e2e-put :fixes (vconcat offered)))
+      (e2e-wait "the diff's message"
+                (lambda () (seq-find (lambda (m) (string-match-p "^specloop: the diff of the result for perimeter is in "
+                                                                 (cdr m)))
+                                     (plist-get e2e-result :messages))))
+      (e2e-step "diff")
       ;; the README's cancel command (nothing runs any more: nothing to cancel)
       (e2e-put :cancel (eglot-execute-command (eglot-current-server) 'specloop.cancel []))
       (ignore-errors (eglot-shutdown (eglot-current-server)))

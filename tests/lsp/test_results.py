@@ -1,10 +1,15 @@
 """Results that are not applied by themselves: failing code is offered (a ``test.failed``
-diagnostic with "Apply the best attempt anyway", "Show the best attempt", "Try again"), a
-result that cannot be placed right now is kept with ``spec.stale``, and the preview command
-(``specloop.previewResult``) and the ``pending`` list of ``specloop/status`` describe them."""
+diagnostic with "Apply the best attempt anyway", "Show the best attempt", "Show the diff of
+the best attempt", "Try again"), a result that cannot be placed right now is kept with
+``spec.stale``, and the preview command (``specloop.previewResult``), the diff
+(``specloop.showDiff``) and the ``pending`` list of ``specloop/status`` describe them.
+A client that shows progress (every persona here) is offered them without a
+``window/showMessage`` or ``window/showMessageRequest``: Neovim 0.11 stops the user for each."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import threading
 from pathlib import Path
 
@@ -21,7 +26,8 @@ pytestmark = [pytest.mark.asyncio(loop_scope="module"),
 
 WRONG_BODY = "    return w + h\n"
 WRONG_CODE = AREA_CODE.replace(AREA_BODY, WRONG_BODY)
-OFFERED = ["Apply the best attempt anyway", "Show the best attempt", "Try again"]
+OFFERED = ["Apply the best attempt anyway", "Show the best attempt", "Show the diff of the best attempt", "Try again"]
+STALE_FIXES = ["Apply specloop's result anyway", "Show specloop's result", "Show the diff of specloop's result"]
 
 
 def model_that_fails_until(scripted_model, good: threading.Event) -> None:
@@ -40,19 +46,19 @@ async def offered(editor, scripted_model, name: str):
     await editor.configure(api_base=scripted_model.url, max_iterations=1)
     uri = editor.open(name, GEOMETRY)
     mark, shown, applies = editor.mark(), len(editor.messages), len(editor.apply_requests)
+    logged, asked = len(editor.log_messages), len(editor.message_requests)
     await editor.command("specloop.generate", {"uri": uri, "target": "area"})
-    if editor.persona == "minimal":
-        (line,) = await editor.until("the end line", lambda: editor.shown("specloop: area: failed", shown), 120)
-        end = line.removeprefix("specloop: area: ")
-    else:
-        end = (await editor.job_end("specloop: area", mark))[-1].message
+    end = (await editor.job_end("specloop: area", mark))[-1].message
     assert plain(end) == "failed 0/1 tests — not applied; see the quick fixes"
-    # every client is told, whatever it does with progress
-    told = await editor.until("the warning", lambda: [m for m in editor.messages[shown:]
-                                                       if m.message == f"specloop: area: {end}"])
+    # the client shows progress: the end is its progress end and a warning in the log, the offer is
+    # the diagnostic's quick fixes; no showMessage (a "Press ENTER" prompt in Neovim), no question
+    told = await editor.until("the warning in the log", lambda: [
+        m for m in editor.log_messages[logged:] if m.message == f"specloop: area: {end}"])
     assert told[0].type == types.MessageType.Warning
-    assert len(editor.apply_requests) == applies and editor.docs[uri].text == GEOMETRY
     (failed,) = await editor.until("test.failed", lambda: diags(editor, uri, "test.failed"))
+    await editor.command("specloop.status")        # answered after everything the job sent
+    assert editor.shown("specloop: area", shown) == [] and editor.message_requests[asked:] == []
+    assert len(editor.apply_requests) == applies and editor.docs[uri].text == GEOMETRY
     return uri, end, failed
 
 
@@ -61,14 +67,15 @@ async def test_a_failing_result_is_offered_not_applied(editor, scripted_model):
     uri, end, failed = await offered(editor, scripted_model, "failing.py")
     assert editor.text_at(uri, failed.range) == "area"
     assert failed.severity == types.DiagnosticSeverity.Error
-    assert "not applied" in failed.message and "expected 6" in failed.message and "got 5" in failed.message
+    assert "not applied" in failed.message and "expected '6', got '5'" in failed.message
     # the status bar's source: the kept result
     pending = await editor.until("pending in the status", lambda: editor.statuses and editor.statuses[-1]["pending"])
     assert pending == [{"uri": uri, "target": "area", "status": "failed", "summary": end.split(" — ")[0]}]
 
     fixes = await editor.actions(uri, failed.range, diagnostics=[failed], only=["quickfix"])
     assert [a.title for a in fixes] == OFFERED
-    assert [a.command.command for a in fixes] == ["specloop.applyResult", "specloop.showResult", "specloop.generate"]
+    assert [a.command.command for a in fixes] == ["specloop.applyResult", "specloop.showResult", "specloop.showDiff",
+                                                  "specloop.generate"]
     assert all(list(a.command.arguments) == [{"uri": uri, "target": "area"}] for a in fixes)
 
     # the preview: the document now and with the attempt placed
@@ -88,6 +95,9 @@ async def test_a_failing_result_is_offered_not_applied(editor, scripted_model):
         assert editor.shown_documents[-1].uri == path.as_uri()
     assert editor.docs[uri].text == GEOMETRY
 
+    # "Show the diff of the best attempt": a .diff file opened next to the code (or logged)
+    await check_diff(editor, fixes[2], uri, "failing", "area", WRONG_BODY)
+
     # "Apply the best attempt anyway": now the failing test is about the code in the file
     answer = await editor.command(fixes[0].command.command, *fixes[0].command.arguments)
     assert answer["applied"] is True
@@ -103,6 +113,39 @@ async def test_a_failing_result_is_offered_not_applied(editor, scripted_model):
     await editor.until("diagnostics cleared", lambda: not editor.diagnostics.get(uri))
 
 
+async def check_diff(editor, action, uri: str, stem: str, target: str, body: str) -> str:
+    """Run the diff quick fix ``action``; check its file (header, a diff ``git apply`` takes from the
+    workspace folder, the stub's header and docstring as context) and how it was shown."""
+    assert action.command.command == "specloop.showDiff"
+    assert list(action.command.arguments) == [{"uri": uri, "target": target}]
+    shown, logged = len(editor.messages), len(editor.log_messages)
+    answer = await editor.command(action.command.command, *action.command.arguments)
+    path = Path(answer["path"])
+    assert path == editor.root / ".specloop" / "results" / f"{stem}.{target}.diff"
+    text = path.read_text(encoding="utf-8")
+    assert text == answer["diff"]
+    head = [line for line in text.splitlines() if line.startswith("# ")]
+    assert head[0] == f"# specloop: the best attempt for {target} in {stem}.py, not applied"
+    assert f"--- a/{stem}.py\n+++ b/{stem}.py\n" in text
+    assert any(line.startswith("# failing: ") and "area(2, 3)" in line for line in head), head
+    added = [line[1:] for line in text.splitlines() if line.startswith("+") and not line.startswith("+++")]
+    assert added == body.splitlines()
+    # the whole stub is context: its def line and docstring are in the hunk
+    assert f" def {target}(w: float, h: float) -> float:" in text.splitlines()
+    assert '     """Area of a w×h rectangle.' in text.splitlines()
+    if shutil.which("git"):         # the file as saved is the document now: git apply takes the diff
+        check = subprocess.run(["git", "apply", "--check", str(path)], cwd=editor.root,
+                               capture_output=True, text=True)
+        assert check.returncode == 0, check.stderr
+    if editor.persona == "neovim@v0.7":                 # no window/showDocument: logged, and a message
+        assert any(text in m.message for m in editor.log_messages[logged:])
+        assert editor.shown(f"specloop: the diff of the result for {target} is in {path}", shown)
+    else:
+        assert editor.shown_documents[-1].uri == path.as_uri()
+        assert editor.messages[shown:] == []
+    return text
+
+
 async def test_try_again_after_a_failing_result(editor, scripted_model):
     good = threading.Event()
     model_that_fails_until(scripted_model, good)
@@ -110,7 +153,8 @@ async def test_try_again_after_a_failing_result(editor, scripted_model):
     fixes = await editor.actions(uri, failed.range, diagnostics=[failed], only=["quickfix"])
     good.set()
     mark = editor.mark()
-    await editor.command(fixes[2].command.command, *fixes[2].command.arguments)
+    assert fixes[-1].title == "Try again"
+    await editor.command(fixes[-1].command.command, *fixes[-1].command.arguments)
     await editor.until("the body", lambda: editor.docs[uri].text == with_area_body(GEOMETRY), 120)
     if editor.progress_reports:
         assert plain((await editor.job_end("specloop: area", mark))[-1].message) == "passed 1/1 tests"
@@ -122,18 +166,23 @@ async def test_edit_of_the_target_during_the_job(editor, scripted_model):
     scripted_model.add("generate", Response(text=fenced(AREA_CODE), delay=1.0))
     await editor.configure(api_base=scripted_model.url)
     uri = editor.open("target.py", GEOMETRY)
-    mark, asked = editor.mark(), len(editor.message_requests)
+    mark, asked, shown, logged = editor.mark(), len(editor.message_requests), len(editor.messages), \
+        len(editor.log_messages)
     await editor.command("specloop.generate", {"uri": uri, "target": "area"})
     await editor.until("the model request", lambda: scripted_model.requests_for("generate", "area"), 120)
     editor.replace(uri, "Area of a w×h rectangle.", "Area of a w×h rectangle, in m².")
     user_text = GEOMETRY.replace("Area of a w×h rectangle.", "Area of a w×h rectangle, in m².")
     end = (await editor.job_end("specloop: area", mark))[-1]
     assert plain(end.message) == "passed 1/1 tests — not applied: the spec of area changed while specloop worked"
-    request = await editor.until("the question", lambda: editor.message_requests[asked:])
-    assert "area changed while specloop worked" in request[0].message
-    assert [a.title for a in request[0].actions] == ["Apply anyway", "Show result"]
+    # a client with progress and code actions is not asked (Neovim would stop on an inputlist):
+    # the log says it and the spec.stale diagnostic carries the choices
+    told = await editor.until("the warning in the log", lambda: [
+        m for m in editor.log_messages[logged:] if "area was not applied" in m.message])
+    assert told[0].type == types.MessageType.Warning and "spec.stale" in told[0].message
     assert editor.docs[uri].text == user_text           # the user's text was not overwritten
     (stale,) = await editor.until("spec.stale", lambda: diags(editor, uri, "spec.stale"))
+    await editor.command("specloop.status")
+    assert editor.message_requests[asked:] == [] and editor.shown("specloop: area", shown) == []
     assert editor.text_at(uri, stale.range) == "area"
     preview = await editor.command("specloop.previewResult", {"uri": uri, "target": "area"})
     assert preview["status"] == "passed" and "not applied: the spec of area changed" in preview["summary"]
@@ -147,7 +196,7 @@ async def test_edit_of_the_target_during_the_job(editor, scripted_model):
         assert editor.shown_documents[-1].uri == Path(shown["path"]).as_uri()
     # the quick fix on the stale diagnostic applies it anyway
     fixes = await editor.actions(uri, stale.range, diagnostics=[stale], only=["quickfix"])
-    assert [a.title for a in fixes] == ["Apply specloop's result anyway", "Show specloop's result"]
+    assert [a.title for a in fixes] == STALE_FIXES
     assert (await editor.command(fixes[0].command.command, *fixes[0].command.arguments))["applied"] is True
     assert editor.docs[uri].text == with_area_body(user_text)
     await editor.until("stale diagnostic gone", lambda: not diags(editor, uri, "spec.stale"))
@@ -170,9 +219,13 @@ async def test_a_result_that_cannot_be_placed_now_stays_pending(editor, scripted
     pending = await editor.until("pending", lambda: editor.statuses[-1]["pending"])
     assert [(p["target"], p["status"]) for p in pending] == [("area", "passed")]
     assert (await editor.command("specloop.previewResult", {"uri": uri, "target": "area"}))["proposed"] is None
+    # its diff, while it cannot be placed: the function alone
+    diff = await editor.command("specloop.showDiff", {"uri": uri, "target": "area"})
+    assert "it cannot be placed in unparsable.py now" in diff["diff"] and "--- /dev/null" in diff["diff"]
+    assert "+    return w * h" in diff["diff"].splitlines()
     editor.replace(uri, "def existing(x:", "def existing(x):")
     fixes = await editor.actions(uri, stale.range, diagnostics=[stale], only=["quickfix"])
-    assert [a.title for a in fixes] == ["Apply specloop's result anyway", "Show specloop's result"]
+    assert [a.title for a in fixes] == STALE_FIXES
     assert (await editor.command(fixes[0].command.command, *fixes[0].command.arguments))["applied"] is True
     assert editor.docs[uri].text == with_area_body(GEOMETRY)
     await editor.until("stale diagnostic gone", lambda: not diags(editor, uri, "spec.stale"))

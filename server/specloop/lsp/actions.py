@@ -19,9 +19,12 @@ sandbox) and never raise on a file that does not parse: it has no targets.
   would throw away every method's tested code for one finding
   (``runner.fixable``).  On the ``test.failed`` of an attempt that was not applied,
   "Apply the best attempt anyway" (``specloop.applyResult``), "Show the best
-  attempt" (``specloop.showResult``) and "Try again" (``specloop.generate``);
-  on ``spec.stale``: "Apply specloop's result anyway" and "Show specloop's
-  result"; on ``job.error``: "Try again" and "Dismiss: ..."; on ``spec.drift``:
+  attempt" (``specloop.showResult``), "Show the diff of the best attempt"
+  (``specloop.showDiff``: a ``.diff`` file opened with ``window/showDocument``, which
+  plain clients such as Neovim and eglot can show; see ``commands``) and "Try
+  again" (``specloop.generate``); on ``spec.stale``: "Apply specloop's result
+  anyway", "Show specloop's result" and "Show the diff of specloop's result";
+  on ``job.error``: "Try again" and "Dismiss: ..."; on ``spec.drift``:
   "Re-check NAME against the spec" (``specloop.recheck``) and "Re-implement
   NAME from the spec" (``specloop.reimplement``).
 * On the header or docstring lines of a class spec (``classspec``: a class whose
@@ -55,7 +58,7 @@ KIND = "refactor.rewrite.specloop"
 GENERATE, GENERATE_ALL, CANCEL = "specloop.generate", "specloop.generateAll", "specloop.cancel"
 FIX, DISMISS, APPLY, SHOW, STATUS = ("specloop.fix", "specloop.dismiss", "specloop.applyResult",
                                      "specloop.showResult", "specloop.status")
-PREVIEW = "specloop.previewResult"
+PREVIEW, DIFF = "specloop.previewResult", "specloop.showDiff"
 RECHECK, REIMPLEMENT = "specloop.recheck", "specloop.reimplement"
 TITLE_LIMIT = 60
 
@@ -181,10 +184,12 @@ def _quick_fixes(ls: Host, uri: str, entry: Entry) -> list[types.CodeAction]:
 
     if entry.code == "spec.stale":
         return [action("Apply specloop's result anyway", APPLY, result_arg),
-                action("Show specloop's result", SHOW, result_arg)]
+                action("Show specloop's result", SHOW, result_arg),
+                action("Show the diff of specloop's result", DIFF, result_arg)]
     if entry.kind == "result" and entry.code == "test.failed":
         return [action("Apply the best attempt anyway", APPLY, result_arg),
-                action("Show the best attempt", SHOW, result_arg), action("Try again", GENERATE, result_arg)]
+                action("Show the best attempt", SHOW, result_arg),
+                action("Show the diff of the best attempt", DIFF, result_arg), action("Try again", GENERATE, result_arg)]
     if entry.code == "spec.drift":
         return [action(f"Re-check {entry.name} against the spec", RECHECK, result_arg),
                 action(f"Re-implement {entry.name} from the spec", REIMPLEMENT, result_arg)]

@@ -9,8 +9,14 @@ Decisions:
   changed its header or spec, it is gone or no longer a stub, the file does
   not parse at the moment) nothing is overwritten: the result is kept
   (:mod:`.pending`), a ``spec.stale`` diagnostic marks the function with the
-  quick fixes "Apply anyway" and "Show", and a ``window/showMessageRequest``
-  offers the same.
+  quick fixes "Apply anyway", "Show" and "Show the diff".  Where the client
+  announces no work-done progress (eglot 1.9, a plain client) a
+  ``window/showMessageRequest`` offers the same; a client that shows progress
+  and takes code actions (VS Code, Neovim) is asked nothing: Neovim shows a
+  ``showMessageRequest`` as an ``inputlist`` that stops the editor until it is
+  answered, in the middle of typing.  It gets the offer through the
+  diagnostic's quick fixes, the progress end (``not applied: ...``) and a
+  ``window/logMessage`` of type Warning naming them (:func:`asks_in_dialog`).
 * "Apply anyway" places the result over a changed docstring (the body goes
   under the user's docstring) and over a body the function has meanwhile
   (it is reduced to its spec first).
@@ -290,11 +296,26 @@ async def _stale(ls: Host, pending: Pending, source_now: str, reason: str,
     entries = [] if line is None else [stale_entry(name, name.rsplit(".", 1)[-1], line, reason)]
     ls.registry.replace_target(uri, source_now, name, entries, kinds=("result",))
     ls.publish(uri)
-    if not ask:
+    if not ask:     # the answer to the user's own "apply anyway"
         ls.show(types.MessageType.Warning, f"specloop: cannot apply the result for {name}: {reason}")
         return False, reason
-    ls.spawn(_ask(ls, pending, reason))
+    if asks_in_dialog(ls):
+        ls.spawn(_ask(ls, pending, reason))
+    else:
+        ls.log(f"{name} was not applied ({reason}); the result is kept: the quick fixes of its "
+               f"spec.stale diagnostic apply it anyway, show it or show the diff", types.MessageType.Warning)
     return False, f"not applied: {reason}"
+
+
+def asks_in_dialog(ls: Host) -> bool:
+    """Whether a result that cannot be placed is offered with ``window/showMessageRequest``:
+    only to a client that announces no work-done progress or no code actions; the others
+    have the ``spec.stale`` diagnostic's quick fixes (see the module docstring)."""
+    window = ls.client_capabilities.window
+    text_document = ls.client_capabilities.text_document
+    progress = window is not None and bool(window.work_done_progress)
+    actions = text_document is not None and text_document.code_action is not None
+    return not (progress and actions)
 
 
 async def _ask(ls: Host, pending: Pending, reason: str) -> None:

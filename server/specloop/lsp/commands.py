@@ -23,6 +23,20 @@
   with the kept result placed as "apply anyway" would place it (``proposed``
   is ``null`` while it cannot be placed, e.g. the file does not parse) — or
   ``null`` when no result is kept for that target.
+* ``specloop.showDiff`` ``{uri, target}``: the kept result as a unified diff (the quick
+  fix "Show the diff of the best attempt"): from the document as the editor holds it now
+  to the text with the result placed as "apply anyway" would place it, with enough
+  context lines to show the whole function (header and docstring), under a header of
+  ``#`` lines naming the target, its outcome and each failing test.  It is written to
+  ``<workspace>/.specloop/results/<stem>.<qualname>.diff`` and opened with
+  ``window/showDocument`` where the client supports that (Neovim opens it in the window
+  with its ``diff`` highlighting, VS Code in an editor); elsewhere (eglot 1.9, Neovim 0.7) the diff goes to the log
+  (``window/logMessage``) and a message names the file.  A file rather than a virtual
+  document or a message: every client that opens files can show it, it outlives the
+  message area, and ``git apply`` takes it from the workspace folder (paths ``a/FILE``,
+  ``b/FILE`` relative to it; the ``#`` header is ignored).  While the result cannot be
+  placed (the file does not parse) the diff adds the function alone (``/dev/null``).
+  Returns ``{"path", "diff"}`` (``null`` values when nothing is kept).
 * ``specloop.recheck`` ``{uri, target}``: run the authoritative tests of a function
   specloop implemented against its body as the editor holds it (the quick fix of
   ``spec.drift``); passing records its spec as it reads now.  Returns
@@ -36,6 +50,8 @@
 
 from __future__ import annotations
 
+import difflib
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,15 +61,18 @@ from .. import __version__
 from ..classspec import run_targets
 from ..locate import restub
 from ..model import litellm_state
-from ..results import Finding
+from ..results import Finding, failure_text
 from . import actions
-from .apply import Unplaceable, apply_pending, document_text, place, show_result
+from .apply import Unplaceable, apply_pending, document_text, place, result_path, result_text, show_result
 from .jobs import ServerJob
 from .pending import Pending
 from .runner import fixable, job_target
 
 if TYPE_CHECKING:
     from .host import Host
+
+log = logging.getLogger(__name__)
+DIFF_FAILURES = 10      # failing tests named in a diff's header
 
 
 def _arg(args: tuple[Any, ...]) -> dict[str, Any]:
@@ -93,6 +112,69 @@ def preview(ls: Host, uri: str, target: str) -> dict[str, Any] | None:
         proposed = None
     return {"uri": uri, "target": target, "status": pending.result.status, "summary": pending.summary,
             "original": original, "proposed": proposed}
+
+
+def _unified(old: str, new: str, old_name: str, new_name: str, context: int) -> str:
+    """A unified diff of two texts; a last line without a newline is marked as ``diff`` marks it."""
+    lines = difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
+                                 old_name, new_name, n=context)
+    return "".join(line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n"
+                   for line in lines)
+
+
+def result_diff(ls: Host, pending: Pending) -> str:
+    """The text of ``specloop.showDiff``'s file (see the module docstring)."""
+    result = pending.result
+    try:
+        rel = pending.path.resolve().relative_to(pending.workspace.resolve()).as_posix()
+    except ValueError:
+        rel = pending.path.name
+    original, _ = document_text(ls, pending.uri)
+    head = [f"specloop: the best attempt for {pending.name} in {rel}, not applied",
+            pending.summary]
+    for outcome in result.failures[:DIFF_FAILURES]:
+        head.append(f"failing: {outcome.id}: {failure_text(outcome)}")
+    if len(result.failures) > DIFF_FAILURES:
+        head.append(f"... and {len(result.failures) - DIFF_FAILURES} more failing tests")
+    if result.error:
+        head.append(f"error: {' '.join(result.error.split())}")
+    try:
+        _, proposed, _ = place(original, pending, force=True)
+    except Unplaceable as exc:
+        head.append(f"it cannot be placed in {rel} now ({exc}): the diff adds the function alone")
+        body = _unified("", result_text(result), "/dev/null", f"b/{rel}", 3)
+    else:
+        target = job_target(original, pending.name)
+        span = target.def_range if target is not None else None
+        context = max(3, span.end.line - span.start.line + 1) if span is not None else 3
+        head.append(f"apply it: the quick fix \"Apply ... anyway\" on {pending.name} (specloop.applyResult), "
+                    f"or `git apply` this file in the workspace folder once {rel} is saved")
+        body = _unified(original, proposed, f"a/{rel}", f"b/{rel}", context)
+    return "".join(f"# {line}\n" for line in head) + body
+
+
+async def show_diff(ls: Host, pending: Pending) -> dict[str, Any]:
+    """Write the diff of ``pending`` next to its ``.py`` result and open it (or log it and say
+    where it is)."""
+    text = result_diff(ls, pending)
+    path = result_path(pending).with_suffix(".diff")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        ls.log(f"could not write {path}: {exc}\n{text}")
+        return {"path": None, "diff": text}
+    window = ls.client_capabilities.window
+    if window is not None and window.show_document is not None and window.show_document.support:
+        try:
+            shown = await ls.window_show_document_async(types.ShowDocumentParams(uri=path.as_uri(), take_focus=True))
+            if shown is None or shown.success:
+                return {"path": str(path), "diff": text}
+        except Exception as exc:
+            log.info("showDocument failed: %s", exc)
+    ls.log(f"the diff of the result for {pending.name}:\n{text}")
+    ls.show(types.MessageType.Info, f"specloop: the diff of the result for {pending.name} is in {path}")
+    return {"path": str(path), "diff": text}
 
 
 def register(ls: Host) -> None:
@@ -158,6 +240,11 @@ def register(ls: Host) -> None:
     async def show_result_cmd(ls: Any, *args: Any) -> dict[str, Any]:
         pending = kept(ls, _arg(args))
         return {"path": await show_result(ls, pending) if pending else None}
+
+    @ls.command(actions.DIFF)
+    async def show_diff_cmd(ls: Any, *args: Any) -> dict[str, Any]:
+        pending = kept(ls, _arg(args))
+        return await show_diff(ls, pending) if pending else {"path": None, "diff": None}
 
     @ls.command(actions.PREVIEW)
     def preview_result(ls: Any, *args: Any) -> dict[str, Any] | None:

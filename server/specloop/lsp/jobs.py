@@ -11,8 +11,12 @@
   cancel no longer stops it: the edit is already on its way to the editor.
 * Progress goes to a :class:`Reporter`: work-done progress where the client
   supports it (``window.workDoneProgress``), ``window/logMessage`` lines, and
-  where the client shows no progress (eglot, Neovim by default) a
-  ``window/showMessage`` at the start and one line at the end.
+  only where the client announces no work-done progress (eglot 1.9, a plain
+  client) a ``window/showMessage`` at the start and one line at the end.  A
+  client that takes progress gets no ``window/showMessage`` for a job's start or
+  end (Neovim 0.11 stops on "Press ENTER" for each one): the progress, the log
+  lines, the code lens and the diagnostics say it.  Only an ``error`` end (the job
+  produced nothing) is also shown there; see :meth:`Reporter.end`.
 * Every change of the jobs (started, state, ended) calls ``on_change``; an end
   passes ``ended=True`` so the front end refreshes code lenses at once.
 """
@@ -43,21 +47,22 @@ _KINDS = {"info": types.MessageType.Info, "warning": types.MessageType.Warning, 
 
 
 def wants_messages(ls: LanguageServer) -> bool:
-    """Whether a job's start and end are also told with ``window/showMessage``: where the
-    client announces no work-done progress (eglot), and in Neovim, which receives progress
-    but shows none unless the user's config does."""
+    """Whether a job's start and end are also told with ``window/showMessage``: only where the
+    client announces no work-done progress (eglot 1.9, a plain client), which would show
+    nothing else.  A client that takes progress shows it as it likes (VS Code a notification,
+    Neovim ``vim.lsp.status()`` in the statusline, see the README's Neovim config) and gets
+    none: Neovim 0.11 stops on "Press ENTER or type command to continue" for every
+    ``window/showMessage``, so two per job were two prompts per job."""
     window = ls.client_capabilities.window
-    if window is None or not window.work_done_progress:
-        return True
-    info = getattr(ls, "client_info", None)
-    return bool(info and info.name and info.name.lower().startswith("neovim"))
+    return window is None or not window.work_done_progress
 
 
 class Reporter:
     """Where a job's progress goes.  Always ``window/logMessage`` lines; with a token,
-    work-done progress (cancelling it in the editor cancels the job); with ``messages``,
-    a ``window/showMessage`` when the job starts and one line when it ends.  An end that
-    asks for attention (``warning``, ``error``) is shown in every client."""
+    work-done progress (cancelling it in the editor cancels the job); with ``messages``
+    (a client without progress: :func:`wants_messages`), a ``window/showMessage`` when the
+    job starts and one line when it ends.  Without ``messages`` only an ``error`` end is
+    shown (see :meth:`end`)."""
 
     def __init__(self, ls: LanguageServer, title: str, *, token: str | None = None, messages: bool = True) -> None:
         self.ls = ls
@@ -97,22 +102,34 @@ class Reporter:
                 message=message, percentage=self.percent, cancellable=True))
 
     def end(self, message: str, level: Level | None = None) -> None:
-        """The job's last word; ``level`` None: information that only message clients see."""
+        """The job's last word.  ``level`` None: information; ``warning``: it asks for attention
+        (a result offered, not applied; no spec of that name any more); ``error``: the job
+        produced nothing (model unreachable, no sandbox, an exception).
+
+        A client without progress (``messages``) is shown every end with its level.  A client
+        with progress is shown only an ``error`` end: the one end that needs the user to act
+        on something outside the code (a key, a sandbox), happens once rather than at every
+        job, and comes without a diagnostic when the job failed with an exception (Neovim
+        shows an error as one line, without the "Press ENTER" prompt of its other
+        messages, when it fits on the line).  A ``warning`` end reaches it as the progress
+        end, a ``window/logMessage`` of type Warning, and the ``test.failed`` /
+        ``spec.stale`` diagnostic on the function whose quick fixes offer the result (apply
+        anyway, show, show the diff, try again)."""
         if self.ended:
             return
         self.ended = True
-        self._log(message)
+        self._log(message, level)
         if self.token is not None:
             self.ls.work_done_progress.end(self.token, types.WorkDoneProgressEnd(message=message))
             self.ls.work_done_progress.tokens.pop(self.token, None)
-        if level is not None or self.messages:
+        if self.messages or level == "error":
             self._show(message, level or "info")
 
     def _show(self, message: str, level: Level) -> None:
         self.ls.window_show_message(types.ShowMessageParams(type=_KINDS[level], message=f"{self.title}: {message}"))
 
-    def _log(self, message: str) -> None:
-        self.ls.window_log_message(types.LogMessageParams(type=types.MessageType.Info,
+    def _log(self, message: str, level: Level | None = None) -> None:
+        self.ls.window_log_message(types.LogMessageParams(type=_KINDS[level or "info"],
                                                           message=f"{self.title}: {message}"))
 
 
