@@ -876,6 +876,7 @@ def oracle_job(fn: Function, pristine: Path, scratch: Path, keep: bool = False) 
         row["status"] = target.get("status") or "no result"
         row["error"] = one_line(target.get("error") or (err.strip().splitlines() or [""])[-1] if row["status"] != "passed" else None)
         row["tests_json"] = target.get("tests")
+        row["judged"] = target.get("judged")
         # (b) tests found and run, from the trace's first test run
         recs = read_traces(work)
         first = next((r for r in recs if r.get("kind") == "tests"), None)
@@ -993,6 +994,8 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     cross = [u for r in rows for u in r.get("uses", []) if u["where"] == "cross-file"]
     naming = sum(r.get("naming_tests", 0) for r in rows)
     ran = sum(r.get("tests_run", 0) for r in rows)
+    judged = [r.get("judged") or {} for r in rows]
+    by_value, in_process = sum(j.get("by_value", 0) for j in judged), sum(j.get("in_process", 0) for j in judged)
     return {
         "functions": len(rows),
         "passed": sum(r.get("status") == "passed" for r in rows),
@@ -1007,6 +1010,8 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "outside_changed_functions": sum(bool(r.get("outside_changed")) for r in rows),
         "outside_changed_bytes": sum(r.get("outside_changed") or 0 for r in rows),
         "other_files_changed": sum(bool(r.get("other_files_changed")) for r in rows),
+        "judged_by_value": by_value, "judged_in_process": in_process,
+        "judged_by_value_share": _ratio(by_value, by_value + in_process),
         "seconds_total": round(sum(r.get("seconds", 0) for r in rows), 1),
         "seconds_median": sorted(r.get("seconds", 0) for r in rows)[len(rows) // 2] if rows else None,
     }
@@ -1055,6 +1060,9 @@ def markdown(data: dict[str, Any]) -> str:
                 f"({_pct(s['same_module_recall'])}) | {s['cross_file_shown']}/{s['cross_file_uses']} "
                 f"({_pct(s['cross_file_recall'])}) | {s['identical_files']}/{s['functions']} | {s['outside_changed_bytes']} "
                 f"| {s['other_files_changed']} | {s['seconds_median']} | {s['seconds_total']} |")
+        total = summarize(rows)
+        lines += ["", f"Authoritative tests of the results judged by value: {total['judged_by_value']} of "
+                  f"{total['judged_by_value'] + total['judged_in_process']} ({_pct(total['judged_by_value_share'])})."]
         fails = [r for r in rows if r.get("status") != "passed"]
         causes: dict[str, list[dict[str, Any]]] = {}
         for r in fails:

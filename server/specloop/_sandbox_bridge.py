@@ -645,11 +645,19 @@ class CandidatePeer(Peer):
         if tag == "t":
             if self.error is not None:
                 raise self.error
-            parts = pid[1].split(".")
+            qualname, _, accessor = pid[1].partition("#")
+            parts = qualname.split(".")
             owner = self.module
             for part in parts[:-1]:
                 owner = getattr(owner, part)
             obj = vars(owner).get(parts[-1], _MISSING)
+            if accessor:   # a property's getter, setter or deleter
+                found = getattr(obj, {"get": "fget", "set": "fset", "del": "fdel"}[accessor], None)
+                if found is None and hasattr(obj, "func") and accessor == "get":
+                    found = obj.func   # functools.cached_property
+                if found is None:
+                    return _refuse(AttributeError("property %r has no %ster" % (parts[-1], accessor)))
+                return found
             if isinstance(obj, (staticmethod, classmethod)):
                 return obj.__func__   # the judge's proxy passes ``cls`` itself
             return getattr(owner, parts[-1]) if obj is _MISSING or isinstance(owner, type) else obj
@@ -769,6 +777,12 @@ class _Capture:
         return False
 
 
+def _refuse(exc):
+    def refuse(*args, **kwargs):
+        raise exc
+    return refuse
+
+
 def _pop(out, which):
     if isinstance(out, dict):
         return out.get(which, "")
@@ -879,38 +893,54 @@ def _module_line(exc, path):
 # -- the judge's side ---------------------------------------------------------------------------------
 
 def install(module, targets, peer):
-    """Replace each target of ``module`` (a qualname: ``f``, ``Class.method``) by a proxy that
-    forwards its calls to the candidate's process; then watch the module (see ``JudgePeer``).
-    Returns the qualnames that could not be proxied (they are left as written)."""
+    """Replace each target of ``module`` by a proxy that forwards its calls to the candidate's
+    process, then watch the module (see ``JudgePeer``).  ``targets``: ``[qualname, kind]`` with
+    kind ``function``, ``async``, ``staticmethod``, ``classmethod`` or ``property`` (as the
+    candidate defines it); a target the module as written lacks (a method or function the
+    candidate adds) gets a proxy too.  Returns the qualnames that could not be placed."""
     left = []
-    for qualname in targets:
+    for qualname, kind in targets:
         parts = qualname.split(".")
         owner = module
         for part in parts[:-1]:
             owner = getattr(owner, part, None)
         name = parts[-1]
-        raw = vars(owner).get(name, _MISSING) if owner is not None else _MISSING
-        wrapper = None
-        if isinstance(raw, (staticmethod, classmethod)):
-            wrapper, raw = type(raw), raw.__func__
-        if not isinstance(raw, types.FunctionType):
+        if owner is None or (owner is not module and not isinstance(owner, type)):
             left.append(qualname)
             continue
-        proxy = _proxy(peer, qualname, raw)
+        raw = vars(owner).get(name, _MISSING)
+        if isinstance(raw, (staticmethod, classmethod)):
+            raw = raw.__func__
+        func = raw if isinstance(raw, types.FunctionType) else None
+        if kind == "property":
+            accessors = {}
+            for part in ("get", "set", "del"):
+                proxy = _proxy(peer, "%s#%s" % (qualname, part), None, False)
+                peer.targets[proxy] = "%s#%s" % (qualname, part)
+                accessors[part] = proxy
+            doc = getattr(raw, "__doc__", None) if raw is not _MISSING else None
+            setattr(owner, name, property(accessors["get"], accessors["set"], accessors["del"], doc))
+            continue
+        proxy = _proxy(peer, qualname, func, kind == "async", name)
         peer.targets[proxy] = qualname
+        wrapper = {"staticmethod": staticmethod, "classmethod": classmethod}.get(kind)
         setattr(owner, name, wrapper(proxy) if wrapper else proxy)
     peer.watch(module)
     return left
 
 
-def _proxy(peer, qualname, func):
-    if inspect.iscoroutinefunction(func):
+def _proxy(peer, qualname, func, is_async, name=None):
+    if is_async or (func is not None and inspect.iscoroutinefunction(func)):
         async def proxy(*args, **kwargs):
             return peer.request("call", proxy, args, kwargs)
     else:
         def proxy(*args, **kwargs):
             return peer.request("call", proxy, args, kwargs)
-    functools.update_wrapper(proxy, func)
+    if func is not None:
+        functools.update_wrapper(proxy, func)
+    else:
+        proxy.__name__ = name or qualname.rsplit(".", 1)[-1]
+        proxy.__qualname__ = qualname
     proxy.__specloop_target__ = qualname
     return proxy
 

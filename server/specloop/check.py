@@ -68,6 +68,7 @@ class CheckResult:
     first_failure: str | None = None
     error: str | None = None
     accepted: list[str] = field(default_factory=list)   # the drift ``--accept`` recorded away
+    judged: str = ""                    # "value" or "in-process" (README, "How code is run safely")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -122,6 +123,30 @@ def _as_stub(source: str, qualname: str, tree: ast.Module | None = None) -> tupl
     rest = body[1:] if doc is not None else body
     code = hashlib.sha256("\n".join(ast.dump(n) for n in rest).encode()).hexdigest()[:16]
     return find_target(stub, qualname), code
+
+
+def judge_text(source: str, qualname: str) -> str | None:
+    """``source`` with the function ``qualname``'s body gone after its docstring (``...`` where it
+    has none): what the judge imports when the file's code is judged by value; None when the
+    function is not there."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+    found = _node(tree, qualname)
+    if found is None:
+        return None
+    node = found[0]
+    lines = source.splitlines(keepends=True)
+    first = node.body[0]
+    has_doc = isinstance(first, ast.Expr) and isinstance(getattr(first, "value", None), ast.Constant) and \
+        isinstance(first.value.value, str)
+    if has_doc and len(node.body) == 1:
+        return source
+    start = first.end_lineno if has_doc else first.lineno - 1   # 0-based line after the kept part
+    indent = " " * first.col_offset
+    keep = "" if has_doc else f"{indent}...\n"
+    return "".join(lines[:start]) + keep + "".join(lines[node.end_lineno:])
 
 
 def _record_path(workspace: Path) -> Path:
@@ -316,8 +341,11 @@ async def _check_one(item: Implemented, source: str, path: Path, workspace: Path
     if not tests and not user_tests:
         result.status, result.error = "failed", "untested: no doctest examples and no tests of yours mention it"
         return result
-    run = await sandbox.run(SandboxRequest(path, source, workspace, tests, user_tests), verify=True)
+    judge = judge_text(source, item.qualname)
+    run = await sandbox.run(SandboxRequest(path, source, workspace, tests, user_tests, judge_source=judge,
+                                           targets=(item.qualname,) if judge is not None else ()), verify=True)
     auth = [o for o in run.outcomes if o.authoritative]
+    result.judged = run.judged
     result.passed = sum(o.outcome == "passed" for o in auth)
     result.failed = len(auth) - result.passed
     failing = [o for o in auth if o.outcome != "passed"]

@@ -37,7 +37,7 @@ import threading
 import time
 from pathlib import Path
 
-from .results import Event, JobResult, Log, Phase, Planned, Tested, tests_count
+from .results import Event, JobResult, Log, Phase, Planned, Tested, judged_text, tests_count
 from .runfiles import (EXIT_BAD_INPUT, EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, BadInput, Entry,  # noqa: F401
                        collect, run_path, summary)
 from .writeback import display_path, reason_of
@@ -153,7 +153,9 @@ class Reporter:
         if self.quiet:
             return
         mark = {"passed": "✓", "failed": "✗", "error": "!", "cancelled": "-"}[result.status]
-        line = (f"{mark} {result.name}   {tests_count(result.status, result.passed, result.failed)} · "
+        judged = judged_text(getattr(result, "by_value", 0), getattr(result, "in_process", 0))
+        line = (f"{mark} {result.name}   {tests_count(result.status, result.passed, result.failed)}"
+                f"{', ' + judged if judged else ''} · "
                 f"{result.iterations} iteration{'s' if result.iterations != 1 else ''} · "
                 f"{result.usage.total:,} tokens · ${result.usage.cost_usd:.4f} · {result.seconds:.1f} s")
         if self.live is not None:

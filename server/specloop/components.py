@@ -54,8 +54,9 @@ INIT = "__init__"
 
 class _Run:
     def __init__(self, target: ClassTarget | ModuleTarget, plan: Plan, planned: str, path: Path, settings: Settings,
-                 workspace: Path, emit, parallel: bool = True) -> None:
+                 workspace: Path, emit, parallel: bool = True, source: str = "") -> None:
         self.target, self.plan, self.planned = target, plan, planned
+        self.source = source   # the module as written: what the judge imports (judged by value)
         self.path, self.workspace, self.emit = path, workspace, emit
         self.settings = settings.model_copy(update={"critic": False})   # the class is reviewed as a whole
         # a model that answers one request at a time (the local one) gets one component at a time
@@ -103,7 +104,12 @@ class _Run:
             if target is None:
                 return JobResult(name=self.qual(name), status="error", error="the planned stub was not found")
             return await loop.implement(text, self.path, target, self.settings, workspace=self.workspace,
-                                        emit=self.emit, feedback=feedback)
+                                        emit=self.emit, feedback=feedback, judge=self.judge())
+
+    def judge(self) -> tuple[str, tuple[str, ...], bool]:
+        """Judged by value: the module as written, every component a target (a test of one method
+        calls the others), and whether tests may use other top-level names (a module spec)."""
+        return self.source, tuple(self.qual(n) for n in self.plan.names), not self.is_class
 
     def keep(self, name: str, result: JobResult) -> None:
         """A new result replaces the old one unless the old one passed and the new one did not."""
@@ -174,7 +180,7 @@ async def _implement(source: str, path: Path, target, settings: Settings, *, wor
     planned = planned_source(source, target, plan) if is_class else planned_module_source(source, target, plan)
     trace.write("plan", components=plan.names)
     emit(Planned(target.qualname, tuple(plan.names)))
-    run = _Run(target, plan, planned, path, settings, workspace, emit, capabilities(client.model).parallel)
+    run = _Run(target, plan, planned, path, settings, workspace, emit, capabilities(client.model).parallel, source)
 
     phase("generating", f"generating {len(plan.names)} components", 10)
     first = [INIT] if INIT in plan.names else []
@@ -204,6 +210,8 @@ async def _implement(source: str, path: Path, target, settings: Settings, *, wor
     result.findings = findings + [f for r in result.components for f in r.findings]
     result.failures = [o for r in result.components for o in r.failures]
     result.passed = sum(r.passed for r in result.components)
+    result.by_value = sum(r.by_value for r in result.components)
+    result.in_process = sum(r.in_process for r in result.components)
     result.failed = sum(r.failed for r in result.components)
     result.iterations = sum(r.iterations for r in result.components)
     result.usage.add(client.usage)
@@ -225,7 +233,7 @@ async def _implement(source: str, path: Path, target, settings: Settings, *, wor
         result.status = "passed"
     if target.examples and result.status == "passed":
         phase("testing", "testing the spec's own examples", 96)
-        error = await _class_examples(final, path, target, settings, workspace, result)
+        error = await _class_examples(final, path, target, settings, workspace, result, run.judge())
         if error:
             result.status, result.error = "failed", error
     trace.write("result", **{k: v for k, v in result.summary_dict().items() if k not in ("trace", "components", "kind")})
@@ -294,7 +302,8 @@ def _flagged(items: list[tuple[str | None, Finding]], code: str, names: set[str]
 
 
 async def _class_examples(module: str, path: Path, target: ClassTarget | ModuleTarget, settings: Settings,
-                          workspace: Path, result: ClassResult | ModuleResult) -> str | None:
+                          workspace: Path, result: ClassResult | ModuleResult,
+                          judge: tuple[str, tuple[str, ...], bool]) -> str | None:
     """Run the class docstring's (module spec's) examples on the assembled module; None when they pass."""
     from .spec import Example
 
@@ -303,11 +312,16 @@ async def _class_examples(module: str, path: Path, target: ClassTarget | ModuleT
         sandbox = await asyncio.to_thread(Sandbox, settings, workspace)
         tests = [doctest_file(module_name_for(path)[0], target.qualname, examples)]
         run = await sandbox.run(SandboxRequest(module_path=path, candidate_source=module, workspace=workspace,
-                                               tests=tests))
+                                               tests=tests, judge_source=judge[0], targets=judge[1],
+                                               module_names=judge[2]))
     except (ValueError, OSError) as exc:
         return f"the spec's examples could not run: {exc}"
     passed = sum(o.outcome == "passed" for o in run.outcomes)
     result.passed += passed
+    if run.judged == "value":
+        result.by_value += len(run.outcomes)
+    else:
+        result.in_process += len(run.outcomes)
     result.failed += len(run.outcomes) - passed
     bad = [o for o in run.outcomes if o.outcome != "passed"]
     if run.error or bad or not run.outcomes:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import policy, prompts, search
+from . import byvalue, policy, prompts, search
 from .candidate import Candidate, parse_candidate
 from .edits import candidate_module
 from .model import BudgetExceeded, Capabilities, ModelClient, ModelError, Sample
@@ -31,6 +31,7 @@ class Attempt:
     run: TestRun
     iteration: int
     security: list[Finding] = field(default_factory=list)   # what the static policy refused
+    advice: list[Finding] = field(default_factory=list)     # what it would flag, as warnings (judged by value)
 
     def outcomes(self, ignore: set[str]) -> list[TestOutcome]:
         return [o for o in self.run.outcomes if o.id not in ignore and o.outcome != "skipped"]
@@ -76,6 +77,9 @@ class Job:
     seen: dict[str, asyncio.Future] = field(default_factory=dict)   # normalized program -> its test
     samples: int = 0
     repairs: dict[str, int] = field(default_factory=dict)   # normalized program -> repairs asked of it
+    # judged by value against (the module as written, the targets whose calls go to the candidate);
+    # None: this module's text and the target alone (a component's job gets its spec's and all components)
+    judge: tuple[str, tuple[str, ...], bool] | None = None
 
     @property
     def caps(self) -> Capabilities:
@@ -128,23 +132,28 @@ class Job:
         return attempt
 
     def request(self, candidate: Candidate) -> SandboxRequest:
+        judge_source, targets, module_names = self.judge or (self.source, (self.target.qualname,), False)
         return SandboxRequest(module_path=self.path, candidate_source=candidate_module(self.source, self.target,
                               candidate), workspace=self.workspace, tests=self.tests, user_tests=self.user_tests,
-                              judge_source=self.source, targets=(self.target.qualname,))
+                              judge_source=judge_source, targets=targets, module_names=module_names)
 
     async def test(self, candidate: Candidate, iteration: int) -> Attempt:
-        security = policy.check("\n".join([*candidate.imports, candidate.function_code]))
+        request = self.request(candidate)
+        security, advice = policy.split(policy.check("\n".join([*candidate.imports, candidate.function_code])),
+                                        self.sandbox.isolation, by_value=byvalue.plan(
+                                            request.judge_source, request.candidate_source, request.targets,
+                                            request.module_names) is not None)
         if security:
             # refused before it runs: code that reaches into the harness never gets a verdict
             run = TestRun(error="refused by the security policy: " + security[0].message)
             self.trace.write("policy", iteration=iteration, findings=[f.to_dict() for f in security])
             self.emit(Log(self.target.qualname, run.error))
         else:
-            run = await self.sandbox.run(self.request(candidate))
+            run = await self.sandbox.run(request)
             if run.tampered:
                 security = [Finding("security", "error", f"the test run's reports were forged or damaged "
                                     f"({run.tampered}); do not touch the test harness or its output")]
-        attempt = Attempt(candidate, run, iteration, security)
+        attempt = Attempt(candidate, run, iteration, security, advice)
         self.report_tests(attempt)
         return attempt
 

@@ -11,8 +11,11 @@ honest status.  Every decision is traced (``decision`` records: step and why).
 
 Rules the loop keeps:
 
-* A candidate the static policy (``policy.py``) refuses is never run; its
-  findings are ``critic.security`` findings and go into the fix prompt.
+* A function's candidate is judged by value (its own process, see ``_sandbox_bridge.py``):
+  what the static policy (``policy.py``) flags is advice -- ``critic.security`` warnings
+  in the result and the fix prompt -- and only what the sandbox cannot contain (leaving
+  the process tree without bubblewrap) is refused.  A candidate judged in-process that the
+  policy flags is never run; its findings go into the fix prompt.
 * Test anchors: a repair that breaks an authoritative test which passed in the
   attempt it repaired is rejected; the best attempt is kept.
 * An advisory test that still fails after a repair while every authoritative
@@ -91,8 +94,11 @@ async def implement(
     workspace: Path,
     emit: Emit | None = None,
     feedback: list[Finding] | None = None,
+    judge: tuple[str, tuple[str, ...], bool] | None = None,
 ) -> JobResult:
-    """Run one job on ``target`` in ``source`` (the text of ``path``; the file is never written)."""
+    """Run one job on ``target`` in ``source`` (the text of ``path``; the file is never written).
+    ``judge``: (the module as written, every target, a module spec?) for a class or module spec's
+    component, whose ``source`` holds the other components' code (see ``Job.judge``)."""
     started = time.monotonic()
     emit = emit or (lambda event: None)
     path = Path(path).resolve()
@@ -112,7 +118,7 @@ async def implement(
         # the first Sandbox of a process probes bubblewrap (a subprocess): off the event loop
         sandbox = await asyncio.to_thread(Sandbox, settings, workspace)
         job = Job(source, path, target, settings, workspace, emit, trace, client,
-                  sandbox, module_name_for(path)[0])
+                  sandbox, module_name_for(path)[0], judge=judge)
         await _run(job, feedback or [])
     except (ModelError, ValueError, OSError) as exc:
         # configuration problems, sandbox construction errors: nothing was produced
@@ -134,13 +140,16 @@ async def implement(
     result.error = reason
     result.iterations = job.iterations
     result.usage = client.usage
-    result.findings = [*(best.security if best is not None else []), *job.findings]
+    result.findings = [*(best.security if best is not None else []), *(best.advice if best is not None else []),
+                       *job.findings]
     result.disputed = list(job.disputed.values())
     if best is not None:
         outs = best.outcomes(ignore)
         result.passed = sum(o.outcome == "passed" for o in outs)
         result.failed = len(outs) - result.passed
         result.failures = best.failing(ignore)
+        auth = sum(o.authoritative for o in outs)
+        result.by_value, result.in_process = (auth, 0) if best.run.judged == "value" else (0, auth)
         result.function_code = best.candidate.function_code
         result.imports = list(best.candidate.imports)
         if job.model_tests and settings.keep_tests:
@@ -182,6 +191,7 @@ async def _run(job: Job, feedback: list[Finding]) -> None:
         return
     try:
         await _search(job)
+        await _advise(job)
         if settings.critic and job.best is not None and job.best.trusted_pass(set(job.disputed)):
             try:
                 await _review(job)
@@ -299,7 +309,8 @@ async def _repair(job: Job, before: Attempt, findings: list[Finding] | None = No
     job.repairs[program] = again + 1
     sample = None if not again else Sample(job.settings.sample_temperature, seed=1000 + job.iterations)
     candidate = await job.ask_code("fix", prompts.fix_messages(
-        job.target, job.context, before.candidate.function_code, failing, [*security, *(findings or [])]), sample)
+        job.target, job.context, before.candidate.function_code, failing,
+        [*security, *before.advice, *(findings or [])]), sample)
     job.phase("testing", "testing", min(88, 35 + 55 * job.iterations // job.settings.max_iterations))
     attempt = await job.try_candidate(candidate, job.iterations, repair_of=before)
     return attempt
@@ -324,6 +335,26 @@ async def _settled(ask):
         return await ask
     except Exception as exc:
         return exc
+
+
+async def _advise(job: Job) -> None:
+    """A passing best attempt that the static policy flags (advice, when judged by value): one
+    fix round with the findings quoted, where the model can take advice; the tests' anchors hold,
+    and a passing fix without findings ranks above it.  What remains is a ``security`` warning."""
+    best = job.best
+    if best is None or not best.advice or not job.caps.advice or not best.trusted_pass(set(job.disputed)) \
+            or job.iterations >= job.settings.max_iterations:
+        return
+    job.iterations += 1
+    job.phase("fixing", "addressing security advice", 88)
+    job.trace.write("decision", iteration=job.iterations, step="repair",
+                    why="the static policy flags constructs of the passing code")
+    try:
+        await _repair(job, best)
+    except ModelError as exc:
+        if isinstance(exc, BudgetExceeded):
+            raise
+        job.emit(Log(job.target.qualname, f"fix failed: {exc}"))
 
 
 async def _review(job: Job) -> None:

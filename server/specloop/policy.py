@@ -42,7 +42,7 @@ from fnmatch import fnmatchcase
 
 from .results import Finding
 
-__all__ = ["check"]
+__all__ = ["check", "split"]
 
 _FIX = "compute the result from the arguments instead"
 _TEST = "the test framework is off limits: behaviour must not depend on being tested"
@@ -160,6 +160,19 @@ def check(code: str) -> list[Finding]:
     except RecursionError:
         checker.add(tree, "deep nesting", "too deeply nested to check; flatten the code", "has")
     return sorted(checker.found.values(), key=lambda f: f.line or 0)
+
+
+def split(findings: list[Finding], isolation: str, *, by_value: bool) -> tuple[list[Finding], list[Finding]]:
+    """(refused, advice) of :func:`check`'s findings for a run judged ``by_value`` (or not) under
+    ``isolation``.  A run judged by value does not need them to guard its verdict (the candidate
+    never shares a process with the judge), so they are advice -- a ``security`` warning the model
+    and the user see -- except what the sandbox itself cannot contain: leaving the process tree
+    where there is no bubblewrap.  A run judged in-process refuses them all, as before."""
+    if not by_value:
+        return list(findings), []
+    refused = [f for f in findings if isolation != "bwrap" and _PROC in f.message]
+    advice = [Finding(f.category, "warning", f.message, f.line) for f in findings if f not in refused]
+    return refused, advice
 
 
 def _lookup(dotted: str) -> tuple[str, str] | None:

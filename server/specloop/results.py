@@ -63,6 +63,16 @@ def tests_count(status: str, passed: int, failed: int) -> str:
     return f"{status} {passed}/{passed + failed} tests"
 
 
+def judged_text(by_value: int, in_process: int) -> str:
+    """How the authoritative tests were judged (README, "How code is run safely"): ``judged by
+    value``, ``judged in-process``, ``2 judged by value, 1 in-process``; "" when none ran."""
+    if not in_process:
+        return "judged by value" if by_value else ""
+    if not by_value:
+        return "judged in-process"
+    return f"{by_value} judged by value, {in_process} in-process"
+
+
 def failure_text(outcome: TestOutcome) -> str:
     """What a failing test said, with its expected and actual values said once: the message,
     then ``(expected X, got Y)`` only where the message does not already say it (a doctest's
@@ -214,6 +224,8 @@ class JobResult:
     error: str | None = None
     trace_path: str | None = None
     python: dict[str, str] | None = None   # {"path", "source"}: the Python that ran the tests
+    by_value: int = 0      # authoritative tests judged by value (the code under test in a process of its own)
+    in_process: int = 0    # authoritative tests judged in the process of the code under test
 
     def summary_dict(self) -> dict[str, Any]:
         """The per-target object of `specloop run --json` (DESIGN.md contract 1)."""
@@ -222,6 +234,7 @@ class JobResult:
             "status": self.status,
             "iterations": self.iterations,
             "tests": {"passed": self.passed, "failed": self.failed},
+            "judged": {"by_value": self.by_value, "in_process": self.in_process},
             "findings": [f.to_dict() for f in self.findings],
             "tokens": {"prompt": self.usage.prompt_tokens, "completion": self.usage.completion_tokens},
             "cost_usd": round(self.usage.cost_usd, 6),

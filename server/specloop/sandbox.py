@@ -42,7 +42,6 @@ nothing that process says is taken on trust):
 
 from __future__ import annotations
 
-import ast
 import asyncio
 import json
 import os
@@ -53,7 +52,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import warm
+from . import byvalue, guard, warm
 from .doctests import check_outside, doctest_text, make_doctest_file  # noqa: F401 (re-exported)
 from .doctests import with_optionflags
 from .projectenv import (NO_PROJECT_PYTHON_HINT, ProjectPython, find_python, module_name_for,  # noqa: F401
@@ -106,6 +105,7 @@ class SandboxRequest:
     # candidate runs in the test process (judged in-process)
     judge_source: str | None = None
     targets: tuple[str, ...] = ()
+    module_names: bool = False   # a module spec: tests may use any top-level name it adds (then only functions cross)
 
 
 def resolve_python(settings: Settings, workspace: Path) -> str:
@@ -167,7 +167,7 @@ class Sandbox:
         cut = min(_CUTS.get(key, MAX_USER_TESTS), MAX_USER_TESTS)
         while True:
             asked = SandboxRequest(req.module_path, req.candidate_source, req.workspace, req.tests,
-                                   req.user_tests[:cut], req.judge_source, req.targets)
+                                   req.user_tests[:cut], req.judge_source, req.targets, req.module_names)
             skipped_anyway = await self._skipped_anyway(asked) if asked.user_tests else frozenset()
             run = await self._run(asked, verify, skipped_anyway)
             run.left_out = list(req.user_tests[cut:]) + run.left_out
@@ -217,6 +217,8 @@ class Sandbox:
         # for its site-packages the first time: a subprocess, so off the event loop)
         watched = await asyncio.to_thread(self._watched, plan) if self.isolation == "process" else []
         before = _listing(watched)
+        files = await asyncio.to_thread(guard.snapshot, str(self.workspace), str(self.workspace / Path(
+            self.settings.tests_path.replace("{module}", "*")))) if self.isolation == "process" else None
         async with warm.slot():
             try:
                 lines, timed_out = await warm.execute(key, env, plan.request, plan.token, cold=verify,
@@ -228,6 +230,10 @@ class Sandbox:
         planted = _planted(before, _listing(watched))
         if planted:  # process mode only: the run wrote where later runs would load it
             _untrusted(run, f"the run created {', '.join(planted[:3])}")
+        changed = await asyncio.to_thread(guard.restore, files) if files is not None else []
+        if changed:  # process mode only: put back as they were (what the run left is kept aside)
+            _untrusted(run, f"the run changed {', '.join(changed[:3])} (put back; the run's version is under "
+                            f"{guard.ASIDE})")
         return run
 
     def _watched(self, plan: _Plan) -> list[str]:
@@ -298,10 +304,11 @@ class Sandbox:
                                 *(os.path.dirname(f) for f in user_files)}),
         }
         candidate = None
-        if req.judge_source is not None and req.targets:
+        proxies = byvalue.plan(req.judge_source, req.candidate_source, req.targets, req.module_names)
+        if proxies is not None:
             roots = sorted({str(root), str(config.root), str(workspace)})
-            request["bridge"] = {"judge_source": req.judge_source, "targets": list(req.targets), "roots": roots,
-                                 "local_classes": _classes(req.judge_source)}
+            request["bridge"] = {"judge_source": req.judge_source, "targets": proxies, "roots": roots,
+                                 "local_classes": byvalue.local_classes(req.judge_source)}
             candidate = {key: request[key] for key in ("marker", "marker_var", "module_name", "module_path",
                                                        "candidate", "sys_path", "limits", "cwd")}
             candidate.update(roots=roots, local_classes=request["bridge"]["local_classes"])
@@ -444,26 +451,6 @@ class Sandbox:
         return TestOutcome(id=oid, outcome=outcome, message=message[:300],
                            expected=_text(rec.get("expected")), actual=_text(rec.get("actual")),
                            line=line if isinstance(line, int) else None, authoritative=auth), forged
-
-
-def _classes(source: str) -> list[str]:
-    """The qualified names of the classes ``source`` defines outside functions: the judge has
-    them too, so their objects cross by value."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
-        return []
-    names: list[str] = []
-
-    def walk(body, prefix):
-        for node in body:
-            if isinstance(node, ast.ClassDef):
-                names.append(prefix + node.name)
-                walk(node.body, prefix + node.name + ".")
-            elif isinstance(node, (ast.If, ast.Try)):
-                walk(getattr(node, "body", []) + getattr(node, "orelse", []), prefix)
-    walk(tree.body, "")
-    return names
 
 
 def _finished(run: TestRun, asked: list[str]) -> int:

@@ -84,8 +84,8 @@ def rank(attempt: Attempt, attempts: list[Attempt], ignore: set[str]) -> tuple[i
     outs = attempt.outcomes(ignore)
     auth = sum(o.authoritative and o.outcome == "passed" for o in outs)
     total = sum(o.outcome == "passed" for o in outs)
-    return (not attempt.security, attempt.run.error is None, auth, agreement(attempt, attempts, ignore), total,
-            total - len(outs))
+    return (not attempt.security, attempt.run.error is None, auth, not attempt.advice,
+            agreement(attempt, attempts, ignore), total, total - len(outs))
 
 
 def decide(best: Attempt, ignore: set[str], *, capable: bool, fruitless_repairs: int) -> tuple[str, str]:

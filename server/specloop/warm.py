@@ -36,7 +36,7 @@ from pathlib import Path
 from .isolation import RUNNER_IN_SANDBOX, SHARED_IN_SANDBOX, bwrap_argv
 
 IDLE_SECONDS = 120
-MAX_WORKERS = 4
+MAX_WORKERS = 6   # judges and candidates' sides together
 START_TIMEOUT = 60.0
 MAX_LINE = 4 * 1024 * 1024
 MAX_TOTAL = 16 * 1024 * 1024
@@ -83,6 +83,7 @@ class _Worker:
         self.key = key
         self.lock = threading.Lock()
         self.used = time.monotonic()
+        self.busy = 0   # runs in flight: a busy worker is never the one stopped to make room
         self.tmp_root = "/tmp" if key.isolation == "bwrap" else tempfile.mkdtemp(prefix="specloop-sandbox-")
         env = dict(env, TMPDIR=self.tmp_root, HOME=self.tmp_root)
         prefix, runner = _prefix(key)
@@ -162,7 +163,10 @@ def _worker_blocking(key: Key, env: dict[str, str]) -> _Worker:
         if worker is not None:
             _workers.pop(key).close()
         while len(_workers) >= MAX_WORKERS:
-            oldest = min(_workers.values(), key=lambda w: w.used)
+            idle = [w for w in _workers.values() if not w.busy]
+            if not idle:
+                break   # every worker has a run in flight: one more for now
+            oldest = min(idle, key=lambda w: w.used)
             _workers.pop(oldest.key).close()
         worker = _workers[key] = _Worker(key, env)
     if not worker.wait_ready():
@@ -190,19 +194,25 @@ def _payload(request: dict, tmp_root: str) -> bytes:
     return (json.dumps(dict(request, tmp_root=tmp_root)) + "\n").encode("utf-8", "replace")
 
 
-async def _submit_warm(key: Key, env: dict[str, str], request: dict, fds: tuple[int, ...]) -> None:
+async def _submit_warm(key: Key, env: dict[str, str], request: dict, fds: tuple[int, ...]) -> _Worker:
+    """Send ``request`` to the warm worker of ``key``; the worker is marked busy (the caller
+    marks it free again when the run is over)."""
     for attempt in (1, 2):
         worker = await _worker(key, env)
         try:
+            with _workers_lock:
+                worker.busy += 1
             worker.send(_payload(request, worker.tmp_root), fds)
-            return
+            return worker
         except OSError:
             with _workers_lock:
+                worker.busy -= 1
                 if _workers.get(key) is worker:
                     _workers.pop(key)
             worker.close()
             if attempt == 2:
                 raise
+    raise OSError("the sandbox worker did not start")
 
 
 async def _start_cold(key: Key, env: dict[str, str], payload: bytes, fds: tuple[int, ...],
@@ -288,6 +298,7 @@ async def execute(key: Key, env: dict[str, str], request: dict, token: str, *, c
     proc = None
     tmp_root = None
     shared = None
+    busy: list[_Worker] = []
     try:
         try:
             extra: tuple[int, ...] = ()
@@ -296,8 +307,8 @@ async def execute(key: Key, env: dict[str, str], request: dict, token: str, *, c
                 request = dict(request, shared_tmp=shared[1])
                 judge_end, candidate_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
                 try:
-                    await _submit_warm(candidate[0], env, dict(candidate[1], shared_tmp=shared[1]),
-                                       (life_r, candidate_end.fileno()))
+                    busy.append(await _submit_warm(candidate[0], env, dict(candidate[1], shared_tmp=shared[1]),
+                                                   (life_r, candidate_end.fileno())))
                 finally:
                     candidate_end.close()
                 extra = (judge_end.detach(),)
@@ -307,7 +318,7 @@ async def execute(key: Key, env: dict[str, str], request: dict, token: str, *, c
                     proc = await _start_cold(key, env, _payload(request, tmp_root), (results_w, life_r, *extra),
                                              tmp_root)
                 else:
-                    await _submit_warm(key, env, request, (results_w, life_r, *extra))
+                    busy.append(await _submit_warm(key, env, request, (results_w, life_r, *extra)))
             finally:
                 for fd in extra:
                     os.close(fd)
@@ -320,6 +331,9 @@ async def execute(key: Key, env: dict[str, str], request: dict, token: str, *, c
     finally:
         os.close(life_w)  # the run's supervisor stops everything still running
         await asyncio.shield(_finish(channel, proc, tmp_root))
+        with _workers_lock:
+            for worker in busy:
+                worker.busy -= 1
         if shared is not None:
             await asyncio.to_thread(shutil.rmtree, shared[0], True)
 

@@ -55,7 +55,7 @@ def test_eglot_code_action_message_and_a_finding_through_a_late_did_change(tmp_p
     # no progress in eglot: a message when the job starts and one line when it ends
     messages = [m["message"] for m in result["messages"] if m["message"].startswith("specloop: area: ")]
     assert messages[0] == "specloop: area: started"
-    assert re.fullmatch(r"specloop: area: passed 1/1 tests, 1 critic finding, \d+ tokens", messages[-1])
+    assert re.fullmatch(r"specloop: area: passed 1/1 tests, judged by value, 1 critic finding, \d+ tokens", messages[-1])
     # the finding was shown while eglot still held its didChange, and is still there after it
     assert result["pending_change"] is True
     assert result["notifications"].count("textDocument/didChange") == 1

@@ -80,7 +80,7 @@ def test_neovim_011_code_action_applies_and_shows_the_finding(tmp_path, scripted
     titles = [p["title"] for p in result["progress"] if p["kind"] == "begin"]
     assert "specloop: area" in titles
     end, offer_end = [p["message"] for p in result["progress"] if p["kind"] == "end"]   # area's, perimeter's
-    assert re.fullmatch(r"passed 1/1 tests, 1 critic finding, \d+ tokens", end)
+    assert re.fullmatch(r"passed 1/1 tests, judged by value, 1 critic finding, \d+ tokens", end)
     assert offer_end == result["offer_end"]
     # the README's statusline (vim.lsp.status()) showed the job's phases; its cancel mapping works
     assert any("specloop: area: testing" in line for line in result["status"]), result["status"]

@@ -41,6 +41,7 @@ async def test_recorded_functions_pass_until_their_spec_or_code_drifts(workspace
     results = {r.name: r for r in await check.check_file(path, workspace, settings)}
     assert {n: (r.status, r.drift, r.passed) for n, r in results.items()} == {
         "Shape.area": ("passed", [], 1), "double": ("passed", [], 2)}
+    assert {r.judged for r in results.values()} == {"value"}
 
     path.write_text(WRITTEN.replace(">>> double(4)\n    8", ">>> double(4)\n    9"))   # the spec changed
     (area, dbl) = await check.check_file(path, workspace, settings)

@@ -162,6 +162,7 @@ def test_class_job_plans_generates_in_parallel_reviews_and_fixes_only_the_flagge
     assert result.status == "passed", (result.error, [(c.name, c.status, c.error) for c in result.components])
     assert [c.name for c in result.components] == ["Stack.__init__", "Stack.push", "Stack.pop", "Stack.size"]
     assert all(c.status == "passed" for c in result.components)
+    assert result.by_value > 0 and result.in_process == 0   # the class's objects crossed by value
     gens = [r for r in scripted_model.requests_for("generate") if r.target in ("Stack.push", "Stack.pop", "Stack.size")]
     assert overlapped(gens[:3]), [(r.target, r.time, r.end) for r in gens]
     init = scripted_model.requests_for("generate", "Stack.__init__")[0]

@@ -44,6 +44,7 @@ def test_run_writes_tested_body_and_json(scripted_model, project):
     (target,) = report["targets"]
     assert {k: target[k] for k in ("name", "status", "iterations", "tests")} == {
         "name": "area", "status": "passed", "iterations": 1, "tests": {"passed": 1, "failed": 0}}
+    assert target["judged"] == {"by_value": 1, "in_process": 0}
     assert target["tokens"]["prompt"] > 0 and target["cost_usd"] >= 0 and target["seconds"] > 0
     assert path.read_text(encoding="utf-8") == STUB + "    return w * h\n"
 
@@ -55,7 +56,7 @@ def test_left_failing_exits_1_and_offers_the_attempt_without_writing_it(scripted
     scripted_model.add("fix", fenced(BAD), repeat=True)
     proc = specloop("run", str(path), "--max-iterations", "2", env=cli_env(scripted_model.url), cwd=project)
     assert proc.returncode == 1, proc.stderr
-    assert "✗ area   failed 0/1 tests · 2 iterations" in proc.stdout
+    assert "✗ area   failed 0/1 tests, judged by value · 2 iterations" in proc.stdout
     assert path.read_text(encoding="utf-8") == STUB                     # failing code is offered, not written
     assert re.search(r"^    reason: .+", proc.stderr, re.M)            # the reason
     assert re.search(r"^    test \S+: .*6.*5", proc.stderr, re.M)      # the first failing test: id and message

@@ -1,6 +1,8 @@
 """Hostile candidates through the whole engine (and `specloop run --json`): a scripted model
-over HTTP answers with code that games its tests.  Nothing of it may end ``passed``; what the
-static policy refuses comes back as a ``critic.security`` finding, and the model is asked to fix it."""
+over HTTP answers with code that games its tests.  Nothing of it may end ``passed``.  A function
+is judged by value (its candidate runs apart from the tests), so what the static policy flags is
+advice: the code runs and fails its tests, and the flags come back as ``critic.security``
+warnings that the fix prompt quotes."""
 
 from __future__ import annotations
 
@@ -69,19 +71,32 @@ async def run(path, settings, workspace):
 
 
 @pytest.mark.parametrize("name", sorted(GAMING))
-async def test_gaming_code_is_refused_and_the_model_asked_to_fix_it(name, scripted_model, workspace,
-                                                                    make_settings):
+async def test_gaming_code_fails_its_tests_and_the_model_sees_the_policys_advice(name, scripted_model, workspace,
+                                                                                make_settings):
     path = write(workspace, "geometry.py", STUB)
     write(workspace, "tests/test_geometry.py", USER_TEST)
     scripted_model.add("generate", fenced(GAMING[name]))
     scripted_model.add("fix", fenced(GAMING[name]), repeat=True)
     result = await run(path, make_settings(workspace, max_iterations=2), workspace)
     assert result.status == "failed", name
-    assert result.error.startswith("security: ")
+    assert not (result.error or "").startswith("security: "), result.error   # it ran: its tests decided
+    assert result.failed
     security = [f for f in result.findings if f.category == "security"]
-    assert security and all(f.severity == "error" for f in security)
+    assert security and all(f.severity == "warning" for f in security)
     fix_prompt = scripted_model.requests_for("fix")[0].last_user
     assert security[0].message in fix_prompt
+
+
+async def test_a_passing_candidate_the_policy_flags_gets_one_fix_with_the_advice(scripted_model, workspace,
+                                                                                 make_settings):
+    path = write(workspace, "geometry.py", STUB)
+    flagged = "def area(w, h):\n    import inspect\n    return w * h\n"
+    scripted_model.add("generate", fenced(flagged))
+    scripted_model.add("fix", fenced(GOOD))
+    result = await run(path, make_settings(workspace, critic=False, model_tests=False), workspace)
+    assert result.status == "passed", result.error
+    assert "inspect" in scripted_model.requests_for("fix")[0].last_user
+    assert result.findings == [] and "import inspect" not in result.function_code
 
 
 async def test_a_refused_candidate_fixed_by_the_model_passes(scripted_model, workspace, make_settings):
@@ -113,6 +128,7 @@ async def test_order_dependent_code_fails_its_verification_run(scripted_model, w
 @pytest.mark.parametrize("mode", ["bwrap", "process"])
 async def test_cli_json_reports_gaming_code_as_failed_with_a_security_finding(mode, scripted_model, workspace):
     path = write(workspace, "geometry.py", STUB)
+    write(workspace, "tests/test_geometry.py", USER_TEST)
     scripted_model.add("generate", fenced(GAMING["skip"]))
     scripted_model.add("fix", fenced(GAMING["skip"]), repeat=True)
     proc = specloop("run", "geometry.py", "--json",

@@ -107,6 +107,7 @@ def test_module_job_plans_generates_in_parallel_reviews_and_fixes_only_the_flagg
 
     assert result.status == "passed", (result.error, [(c.name, c.status, c.error) for c in result.components])
     assert [c.name for c in result.components] == ["count_words", "longest_word", "shout"]
+    assert result.by_value > 0 and result.in_process == 0
     assert scripted_model.steps[0] == "plan" and not scripted_model.unmatched
     steps = [(r.step, r.target) for r in scripted_model.requests]
     first_review = steps.index(("critic", target.qualname))

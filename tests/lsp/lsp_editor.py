@@ -53,8 +53,10 @@ def server_env() -> dict[str, str]:
 
 
 def plain(message: str) -> str:
-    """A job's end line without its token count: ``passed 1/1 tests, 248 tokens`` -> ``passed 1/1 tests``."""
-    return re.sub(r", \d+ tokens?", "", message)
+    """A job's end line without its token count and how its tests were judged (asserted on their
+    own where that is the point): ``passed 1/1 tests, judged by value, 248 tokens`` ->
+    ``passed 1/1 tests``."""
+    return re.sub(r", \d+ tokens?", "", re.sub(r", judged by value(?=,|$| —)", "", message))
 
 
 # -- positions in the client's encoding (written here independently of the server) --------------

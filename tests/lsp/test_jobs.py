@@ -76,7 +76,7 @@ async def test_job_progress_and_applied_edit(editor, scripted_model):
     assert "generating" in messages and "testing: 1/1 passed" in messages
     percents = [r.percentage for r in reports if r.percentage is not None]
     assert percents == sorted(percents)
-    assert re.fullmatch(r"passed 1/1 tests, \d+ tokens", end.message)
+    assert re.fullmatch(r"passed 1/1 tests, judged by value, \d+ tokens", end.message)
     # every persona here takes work-done progress: no window/showMessage for the start or the end
     # (Neovim 0.11 stops on "Press ENTER" for each one); the progress and the log lines say them
     await editor.command("specloop.status")          # answered after everything the job sent

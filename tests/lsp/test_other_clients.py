@@ -43,7 +43,7 @@ async def test_client_without_progress_gets_log_lines_and_a_message(plain, scrip
     assert [a.title for a in actions][0] == "Implement area from spec"
     await plain.command("specloop.generate", {"uri": uri, "target": "area"})
     done = await plain.until("the result message", lambda: plain.shown("specloop: area: passed"), 120)
-    assert re.fullmatch(r"specloop: area: passed 1/1 tests, \d+ tokens", done[0])
+    assert re.fullmatch(r"specloop: area: passed 1/1 tests, judged by value, \d+ tokens", done[0])
     assert plain.shown("specloop: area: ") == ["specloop: area: started", done[0]]
     logged = [m.message for m in plain.log_messages]
     assert "specloop: area: generating" in logged and "specloop: area: testing: 1/1 passed" in logged
@@ -76,7 +76,7 @@ async def test_eglot_sees_start_and_end_and_keeps_the_finding(tmp_path, scripted
         client.hold_changes = True
         await client.command("specloop.generate", {"uri": uri, "target": "area"})
         (end,) = await client.until("the end line", lambda: client.shown("specloop: area: passed"), 120)
-        assert re.fullmatch(r"specloop: area: passed 1/1 tests, 1 critic finding, \d+ tokens", end)
+        assert re.fullmatch(r"specloop: area: passed 1/1 tests, judged by value, 1 critic finding, \d+ tokens", end)
         assert client.shown("specloop: area: ") == ["specloop: area: started", end]
         assert not client.progress_reports
         assert client.docs[uri].text == with_area_body(GEOMETRY) and client.held

@@ -66,11 +66,11 @@ def ws(tmp_path: Path) -> Path:
     warm.shutdown()
 
 
-def candidate(body: str) -> str:
-    return MODULE + textwrap.indent(textwrap.dedent(body).strip() + "\n", "    ")
+def candidate(body: str, after: str = "") -> str:
+    return MODULE + textwrap.indent(textwrap.dedent(body).strip() + "\n", "    ") + textwrap.dedent(after)
 
 
-async def run(mode: str, ws: Path, body: str, *, verify: bool = False, tests: str | None = None):
+async def run(mode: str, ws: Path, body: str, *, verify: bool = False, tests: str | None = None, after: str = ""):
     target = find_target(MODULE, "area")
     doctests = TestFile("test_specloop_doctests.py", make_doctest_file("mypkg.mod", "area", target.examples),
                         True, doctest=doctest_text(target.examples))
@@ -79,7 +79,7 @@ async def run(mode: str, ws: Path, body: str, *, verify: bool = False, tests: st
         (ws / "tests" / "test_more.py").write_text(textwrap.dedent(tests))
         user = ["tests/test_more.py"]
     sandbox = Sandbox(Settings(sandbox=mode, test_timeout=20.0), ws)
-    req = SandboxRequest(ws / "mypkg" / "mod.py", candidate(body), ws, [doctests], user,
+    req = SandboxRequest(ws / "mypkg" / "mod.py", candidate(body, after), ws, [doctests], user,
                          judge_source=MODULE, targets=("area",))
     return await sandbox.run(req, verify=verify)
 
@@ -335,3 +335,96 @@ async def test_a_wrong_candidate_cannot_forge_a_pass_judged_by_value(mode: str, 
         assert result.judged == "value"
         assert not trusted_pass(result), (name, verify, outcomes(result))
 
+
+
+@pytest.mark.parametrize("when", ["at-import", "at-call"])
+async def test_a_test_file_rewritten_in_process_mode_is_put_back_and_the_run_untrusted(when: str, ws: Path) -> None:
+    path = ws / "tests" / "test_area.py"
+    rewrite = f"""
+        with open({str(path)!r}, "w") as fh:
+            fh.write("def test_area():\\n    pass\\n")
+    """
+    if when == "at-call":
+        result = await run("process", ws, rewrite + "return 0\n")
+    else:
+        result = await run("process", ws, "return 0", after=rewrite)
+    assert not trusted_pass(result)
+    assert result.tampered and "tests/test_area.py" in result.tampered, result.tampered
+    assert path.read_text() == USER_TEST
+    aside = list((ws / ".specloop" / "changed-by-run").rglob("test_area.py"))
+    assert aside and "pass" in aside[0].read_text()
+
+
+CLASS_SPEC = '''class Stack:
+    """A stack of items.
+
+    >>> s = Stack.of([1, 2])
+    >>> s.push(3)
+    >>> s.size, len(s), s.pop(), list(s)
+    (3, 3, 3, [2, 1])
+    >>> s == Stack.of([1, 2]), Stack.empty().size
+    (True, 0)
+    """
+'''
+CLASS_CODE = '''class Stack:
+    """A stack of items."""
+
+    def __init__(self):
+        self.items = []
+
+    def push(self, item):
+        self.items.append(item)
+
+    def pop(self):
+        return self.items.pop()
+
+    @property
+    def size(self):
+        return len(self.items)
+
+    @classmethod
+    def of(cls, items):
+        stack = cls()
+        stack.items = list(items)
+        return stack
+
+    @staticmethod
+    def empty():
+        return Stack()
+
+    def __len__(self):
+        return len(self.items)
+
+    def __iter__(self):
+        return reversed(self.items)
+
+    def __eq__(self, other):
+        return isinstance(other, Stack) and self.items == other.items
+'''
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_a_class_is_judged_by_value_through_its_methods(mode: str, tmp_path: Path) -> None:
+    from specloop import byvalue
+
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "stacks.py").write_text(CLASS_SPEC)
+    from specloop.classspec import find_class_target
+
+    spec = find_class_target(CLASS_SPEC, "Stack")
+    doctests = TestFile("test_specloop_doctests.py", make_doctest_file("stacks", "Stack", spec.examples),
+                        True, doctest=doctest_text(spec.examples))
+    methods = tuple(byvalue.class_methods(CLASS_CODE, "Stack"))
+    sandbox = Sandbox(Settings(sandbox=mode, test_timeout=20.0), ws)
+    try:
+        result = await sandbox.run(SandboxRequest(ws / "stacks.py", CLASS_CODE, ws, [doctests], [],
+                                                  judge_source=CLASS_SPEC, targets=methods))
+        assert result.judged == "value"
+        assert trusted_pass(result), (result.error, outcomes(result))
+        wrong = CLASS_CODE.replace("return self.items.pop()", "return self.items.pop(0)")
+        result = await sandbox.run(SandboxRequest(ws / "stacks.py", wrong, ws, [doctests], [],
+                                                  judge_source=CLASS_SPEC, targets=methods))
+        assert not trusted_pass(result)
+    finally:
+        warm.shutdown()

@@ -16,15 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..results import Finding, JobResult, tests_count
+from ..results import Finding, JobResult, judged_text, tests_count
 from ..settings import Settings
 
 NOT_APPLIED = "not applied; see the quick fixes"
 
 
 def outcome(result: JobResult) -> str:
-    """One line: status, tests, critic findings, tokens — e.g. ``passed 3/3 tests, 1 critic
-    finding, 812 tokens`` or ``failed 1/3 tests, 812 tokens`` (1 of 3 tests passes:
+    """One line: status, tests, how they were judged, critic findings, tokens — e.g. ``passed 3/3
+    tests, judged by value, 1 critic finding, 812 tokens`` or ``failed 1/3 tests, 812 tokens`` (1 of 3 tests passes:
     :func:`~specloop.results.tests_count`)."""
     total = result.passed + result.failed
     if result.status in ("passed", "failed"):
@@ -33,6 +33,9 @@ def outcome(result: JobResult) -> str:
         text = tests_count(result.status, result.passed, result.failed) if total else result.status
         if result.error:
             text += f" ({result.error})"
+    judged = judged_text(getattr(result, "by_value", 0), getattr(result, "in_process", 0))
+    if judged:
+        text += f", {judged}"
     if result.findings:
         text += f", {len(result.findings)} critic finding{'s' if len(result.findings) != 1 else ''}"
     tokens = result.usage.total
