@@ -7,9 +7,14 @@ candidate.  Measured in one run, alternating so load affects both alike:
   the same tests (what a naive runner pays per round), without isolation;
 * ``warm process``: ``Sandbox.run`` with ``sandbox = "process"``;
 * ``warm bwrap``: ``Sandbox.run`` under bubblewrap (when it works here);
-* ``cold bwrap``: the verification run (a cold process under bubblewrap).
+* ``cold bwrap``: the verification run (a cold process under bubblewrap);
 
-Prints medians, p90 and the ratio cold pytest / each; the target is warm >= 4x.
+each judged by value (the candidate in a process of its own, the tests in the judge: what
+the engine does) and in-process (the candidate inside pytest: what it did before), and a
+class round (a 4-method class, 5 doctest examples on its objects) both ways under bubblewrap.
+
+Prints medians, p90 and the ratio cold pytest / each; the target is warm >= 4x, and a class
+round judged by value within 1.5x of the in-process one.
 
     .venv/bin/python bench/sandbox_round.py [--rounds 20] [--json FILE]
 """
@@ -72,16 +77,69 @@ def cold_pytest(root: Path) -> float:
     return seconds
 
 
-async def sandbox_round(root: Path, mode: str, verify: bool) -> float:
+CLASS_SPEC = '''class Counter:
+    """Counts words.
+
+    >>> c = Counter()
+    >>> c.add("a b a")
+    >>> c.count("a"), c.count("b"), c.count("z")
+    (2, 1, 0)
+    >>> c.top(1)
+    [('a', 2)]
+    >>> len(c)
+    2
+    """
+'''
+CLASS_CODE = '''class Counter:
+    """Counts words."""
+
+    def __init__(self):
+        self.counts = {}
+
+    def add(self, text):
+        for word in text.split():
+            self.counts[word] = self.counts.get(word, 0) + 1
+
+    def count(self, word):
+        return self.counts.get(word, 0)
+
+    def top(self, n):
+        return sorted(self.counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+
+    def __len__(self):
+        return len(self.counts)
+'''
+
+
+async def class_round(root: Path, by_value: bool) -> float:
+    from specloop import byvalue
+    from specloop.classspec import find_class_target
+
+    spec = find_class_target(CLASS_SPEC, "Counter")
+    doctests = TestFile("test_specloop_doctests.py", make_doctest_file("mypkg.counter", "Counter", spec.examples),
+                        True, doctest=doctest_text(spec.examples))
+    judge = dict(judge_source=CLASS_SPEC, targets=tuple(byvalue.class_methods(CLASS_CODE, "Counter"))) \
+        if by_value else {}
+    req = SandboxRequest(root / "mypkg" / "counter.py", CLASS_CODE, root, [doctests], [], **judge)
+    started = time.perf_counter()
+    run = await Sandbox(Settings(sandbox="bwrap"), root).run(req)
+    seconds = time.perf_counter() - started
+    if run.error or run.passed != 4 or run.judged != ("value" if by_value else "in-process"):
+        raise SystemExit(f"class round did not pass 4 examples: {run.error} {run.outcomes}")
+    return seconds
+
+
+async def sandbox_round(root: Path, mode: str, verify: bool, by_value: bool = True) -> float:
     target = find_target(STUB, "area")
     doctests = TestFile("test_specloop_doctests.py", make_doctest_file("mypkg.mod", "area", target.examples),
                         True, doctest=doctest_text(target.examples))
+    judge = dict(judge_source=STUB, targets=("area",)) if by_value else {}
     req = SandboxRequest(root / "mypkg" / "mod.py", STUB + "    return w * h\n", root, [doctests],
-                         [str(root / "tests" / "test_area.py")])
+                         [str(root / "tests" / "test_area.py")], **judge)
     started = time.perf_counter()
     run = await Sandbox(Settings(sandbox=mode), root).run(req, verify=verify)
     seconds = time.perf_counter() - started
-    if run.error or run.passed != 10:
+    if run.error or run.passed != 10 or run.judged != ("value" if by_value else "in-process"):
         raise SystemExit(f"{mode} round did not pass 10 tests: {run.error} {run.outcomes}")
     return seconds
 
@@ -92,11 +150,17 @@ async def main() -> None:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     root = workspace()
+    (root / "mypkg" / "counter.py").write_text(CLASS_SPEC)
     ways = {"cold pytest": lambda: asyncio.to_thread(cold_pytest, root),
-            "warm process": lambda: sandbox_round(root, "process", False)}
+            "warm process, by value": lambda: sandbox_round(root, "process", False),
+            "warm process, in-process": lambda: sandbox_round(root, "process", False, False)}
     if probe_bwrap():
-        ways["warm bwrap"] = lambda: sandbox_round(root, "bwrap", False)
-        ways["cold bwrap (verification)"] = lambda: sandbox_round(root, "bwrap", True)
+        ways["warm bwrap, by value"] = lambda: sandbox_round(root, "bwrap", False)
+        ways["warm bwrap, in-process"] = lambda: sandbox_round(root, "bwrap", False, False)
+        ways["cold bwrap (verify), by value"] = lambda: sandbox_round(root, "bwrap", True)
+        ways["cold bwrap (verify), in-proc."] = lambda: sandbox_round(root, "bwrap", True, False)
+        ways["class, bwrap, by value"] = lambda: class_round(root, True)
+        ways["class, bwrap, in-process"] = lambda: class_round(root, False)
     for way in ways.values():  # start the warm workers; the first round is not counted
         await way()
     times: dict[str, list[float]] = {name: [] for name in ways}
@@ -107,13 +171,16 @@ async def main() -> None:
     base = statistics.median(times["cold pytest"])
     print(f"one round = 5 doctests + 5 user tests; {args.rounds} rounds each, alternating; "
           f"{sys.version.split()[0]}")
-    print(f"{'way':28} {'median ms':>10} {'p90 ms':>8} {'cold pytest / this':>19}")
+    print(f"{'way':32} {'median ms':>10} {'p90 ms':>8} {'cold pytest / this':>19}")
     summary = {}
     for name, values in times.items():
         med = statistics.median(values)
         p90 = sorted(values)[int(0.9 * (len(values) - 1))]
         summary[name] = {"median_s": med, "p90_s": p90, "speedup": base / med}
-        print(f"{name:28} {med * 1000:10.1f} {p90 * 1000:8.1f} {base / med:18.2f}x")
+        print(f"{name:32} {med * 1000:10.1f} {p90 * 1000:8.1f} {base / med:18.2f}x")
+    if "class, bwrap, by value" in summary:
+        ratio = summary["class, bwrap, by value"]["median_s"] / summary["class, bwrap, in-process"]["median_s"]
+        print(f"class round, by value / in-process: {ratio:.2f}x (target <= 1.5x)")
     if args.json:
         args.json.write_text(json.dumps(summary, indent=2))
 

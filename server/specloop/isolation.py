@@ -154,9 +154,9 @@ def bwrap_argv(python: str, workspace: str, runner: str, extra_ro: list[str],
                candidate: bool = False) -> list[str]:
     """The bubblewrap command line (up to ``--``) for runs of ``python`` in ``workspace``;
     ``masks``: the secret (files, folders) to hide, default: found now.  ``shared``: a host
-    folder seen at :data:`SHARED_IN_SANDBOX` (the runs' temporary files).  ``candidate``: the
-    sandbox of the code under test when it runs apart from the judge: every capability is
-    dropped (bubblewrap started by root keeps them otherwise)."""
+    folder seen at :data:`SHARED_IN_SANDBOX` (the runs' temporary files).  ``candidate``: a
+    sandbox where the code under test runs (apart from the judge, or inside an in-process
+    run's pytest): every capability is dropped (bubblewrap started by root keeps them otherwise)."""
     argv = [shutil.which("bwrap") or "bwrap", *_base_flags(), *_python_binds(python)]
     if candidate and os.geteuid() == 0:
         argv += ["--cap-drop", "ALL"]

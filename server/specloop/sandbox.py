@@ -49,7 +49,7 @@ import re
 import signal
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import byvalue, guard, warm
@@ -152,6 +152,25 @@ class Sandbox:
     async def run(self, req: SandboxRequest, *, verify: bool = False) -> TestRun:
         """One run; ``verify``: the verification run (cold process, reverse order).
 
+        A run judged by value with model-written (advisory) tests is two runs at once: the
+        authoritative tests by value, the advisory ones in-process -- the model's tests are
+        generated code too, and never run in the judge that decides ``passed``.  Their
+        outcomes are merged; what the advisory run says (even forged) only ranks attempts.
+        """
+        advisory = [t for t in req.tests if not t.authoritative]
+        if req.judge_source is None or not advisory:
+            return await self._run_all(req, verify)
+        authoritative = replace(req, tests=[t for t in req.tests if t.authoritative])
+        model = replace(req, tests=advisory, user_tests=[], judge_source=None, targets=())
+        main, extra = await asyncio.gather(self._run_all(authoritative, verify), self._run_all(model, verify))
+        ids = {o.id for o in main.outcomes}
+        main.outcomes += [replace(o, authoritative=False) for o in extra.outcomes if o.id not in ids]
+        main.seconds = max(main.seconds, extra.seconds)
+        return main
+
+    async def _run_all(self, req: SandboxRequest, verify: bool) -> TestRun:
+        """One run of ``req`` as it is (see :meth:`run`).
+
         Every user test found runs (up to :data:`MAX_USER_TESTS` node ids) within the wall
         timeout.  A run that times out after some user tests finished is a suite too slow
         for it: the run is made again with the first node ids (those naming the target come
@@ -207,8 +226,11 @@ class Sandbox:
         plan.skipped_anyway = skipped_anyway
         env = self._env(req)
         masks = await asyncio.to_thread(_masks, str(self.workspace)) if self.isolation == "bwrap" else ((), ())
+        # a new secret file: a new worker hides it.  A judge never shares its sandbox with a run
+        # whose candidate executes in its test process: those get workers of their own
         key = warm.Key(self.python, str(self.workspace), self.isolation, bool(plan.request["autoload"]),
-                       tuple(plan.request["extra_ro"]), masks)  # a new secret file: a new worker hides it
+                       tuple(plan.request["extra_ro"]), masks,
+                       role="judge" if plan.candidate is not None else "in-process")
         candidate = None
         if plan.candidate is not None:
             candidate = (warm.Key(self.python, str(self.workspace), self.isolation, False,

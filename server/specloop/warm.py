@@ -51,7 +51,9 @@ class Key:
     autoload: bool        # pytest plugin autoload (only when the user's tests run)
     extra_ro: tuple[str, ...] = ()
     masks: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())   # secret files and folders hidden (bwrap)
-    role: str = "judge"   # "judge": runs pytest; "candidate": the code under test of runs judged by value
+    # "judge": pytest of runs judged by value; "candidate": their code under test; "in-process":
+    # runs whose code under test executes inside pytest (never in a judge's sandbox)
+    role: str = "judge"
 
 
 _shared: list[str] = []
@@ -74,7 +76,7 @@ def _prefix(key: Key) -> tuple[list[str], str]:
     """The command prefix (bubblewrap or nothing) and the runner's path as the child sees it."""
     if key.isolation == "bwrap":
         return [*bwrap_argv(key.python, key.workspace, _runner(), list(key.extra_ro), key.masks,
-                            shared=shared_root(), candidate=key.role == "candidate"), "--"], RUNNER_IN_SANDBOX
+                            shared=shared_root(), candidate=key.role != "judge"), "--"], RUNNER_IN_SANDBOX
     return [], _runner()
 
 

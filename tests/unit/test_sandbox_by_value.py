@@ -302,7 +302,7 @@ BY_VALUE.update({
         for name in os.listdir("/proc"):
             try:
                 with open("/proc/%s/environ" % name, "rb") as fh:
-                    mine = marker in fh.read().split(b"\0")
+                    mine = marker in fh.read().split(b"\\0")
             except OSError:
                 continue
             if mine and int(name) != os.getpid():
@@ -428,3 +428,31 @@ async def test_a_class_is_judged_by_value_through_its_methods(mode: str, tmp_pat
         assert not trusted_pass(result)
     finally:
         warm.shutdown()
+
+
+@pytest.mark.parametrize("mode", [m for m in MODES if m.values[0] == "bwrap"])
+async def test_the_candidates_process_has_no_capabilities_and_cannot_see_the_judge(mode: str, ws: Path) -> None:
+    body = '''
+        import os
+        caps = [line.split()[1] for line in open("/proc/self/status") if line.startswith("CapEff")][0]
+        seen = []
+        for name in os.listdir("/proc"):
+            try:
+                with open("/proc/%s/cmdline" % name, "rb") as fh:
+                    argv = fh.read().split(b"\\0")
+                if b"serve" in argv or b"once" in argv:
+                    seen.append(name)   # the judge's worker or run (this side's worker says cserve)
+            except OSError:
+                pass
+        return [caps, seen, os.path.exists("/tmp/run-")]
+    '''
+    tests = '''
+        from mypkg.mod import area
+
+
+        def test_walls():
+            caps, seen, _ = area(0, 0)
+            assert int(caps, 16) == 0 and seen == []
+    '''
+    result = await run(mode, ws, body, tests=tests)
+    assert outcomes(result)["test_walls"] == ("passed", ""), outcomes(result)
