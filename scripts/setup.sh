@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Creates .venv and installs specloop with its pinned dependencies (hashes checked): requirements/local.txt,
 # the runtime plus the embedded local model (llama-cpp-python builds from source: ~8 min on 2 cores the first time).
+# On a fresh Debian or Ubuntu it also installs, as root with apt-get, what that needs and lacks (python3-venv,
+# g++) and bubblewrap, the sandbox that runs the tests (scripts/ensure-bwrap.sh); not root, it says in one
+# line what to run (before it goes on without bubblewrap; it stops without python3-venv or a C++ compiler).
 #   --dev  installs requirements/bench.txt instead (runtime, local, dev and bench: pytest plugins, the real-editor
 #          drivers, import-linter, HumanEval and matplotlib), and also what the tests need outside Python:
 #          bubblewrap, Neovim 0.7, Emacs with eglot (apt, when run as root), the VS Code extension's npm packages
@@ -21,7 +24,23 @@ if [ "$DEV" = 1 ] && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
   apt-get install -y -qq bubblewrap neovim emacs-nox elpa-eglot chromium libkrb5-dev pkg-config ripgrep >/dev/null
 fi
 
-[ -x .venv/bin/python ] || "$PY" -m venv .venv
+# What a fresh Debian or Ubuntu lacks for the steps below: venv's pip and a C++ compiler (llama.cpp)
+APT=${SPECLOOP_APT_GET:-apt-get}
+MISSING=()
+[ -x .venv/bin/pip ] || "$PY" -c "import ensurepip" >/dev/null 2>&1 || MISSING+=(python3-venv)
+command -v c++ >/dev/null 2>&1 || command -v g++ >/dev/null 2>&1 || MISSING+=(g++)
+if [ "${#MISSING[@]}" -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v "$APT" >/dev/null; then
+    export DEBIAN_FRONTEND=noninteractive
+    "$APT" install -y -qq "${MISSING[@]}" >/dev/null 2>&1 ||
+      { "$APT" update -qq >/dev/null && "$APT" install -y -qq "${MISSING[@]}" >/dev/null; }
+  else
+    echo "specloop: setup needs ${MISSING[*]}; run: sudo apt-get install -y ${MISSING[*]}" >&2
+    exit 1
+  fi
+fi
+
+[ -x .venv/bin/pip ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade "pip>=24"
 .venv/bin/python -m pip install -q --require-hashes --no-deps -r "$LOCK"
 .venv/bin/python -m pip install -q --no-deps -e .
@@ -33,3 +52,4 @@ if [ "$DEV" = 1 ]; then
   bash client-vscode/e2e/setup.sh
 fi
 echo "specloop is installed in .venv: .venv/bin/specloop"
+bash scripts/ensure-bwrap.sh      # last, so that its hint (when not root) is the line you see

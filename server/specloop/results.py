@@ -104,11 +104,17 @@ class Finding:
     line: int | None = None
     method: str | None = None     # a class review's finding: the method it names (a module spec's: the function)
 
-    def to_dict(self) -> dict[str, Any]:
-        """The finding as ``--json`` and traces show it (``method`` only where it is set)."""
+    def to_dict(self, *, in_file: bool = False, file_line: int | None = None) -> dict[str, Any]:
+        """The finding as traces show it (``method`` only where it is set).  ``in_file``: as
+        ``specloop run --json`` shows it, ``line`` the file line (1-based; ``file_line``,
+        ``None`` where it is not known) and ``function_line`` the line the critic named
+        (within the function, or the class)."""
         data = asdict(self)
         if data["method"] is None:
             del data["method"]
+        if in_file:
+            data["function_line"] = data["line"]
+            data["line"] = file_line
         return data
 
 

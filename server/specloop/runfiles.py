@@ -79,10 +79,17 @@ class Entry:
     written: bool = False
     saved: Path | None = None
     line: int | None = None       # 1-based line of its def in the file as the run leaves it
+    finding_lines: list[int] | None = None   # the file line (1-based) of each finding, where known
 
     def as_dict(self) -> dict:
-        return {**self.result.summary_dict(), "file": self.file, "line": self.line, "written": self.written,
+        data = {**self.result.summary_dict(), "file": self.file, "line": self.line, "written": self.written,
                 "saved": display_path(self.saved) if self.saved else None}
+        lines = self.finding_lines or []
+        data["findings"] = [f.to_dict(in_file=True, file_line=lines[i] if i < len(lines) else None)
+                            for i, f in enumerate(self.result.findings)]
+        for component, result in zip(data.get("components") or [], getattr(self.result, "components", None) or []):
+            component["findings"] = [f.to_dict(in_file=True) for f in result.findings]
+        return data
 
 
 def summary(entries: list[Entry], seconds: float) -> dict:
@@ -405,11 +412,12 @@ async def implement_file(run: Run, job: FileJob, settings: Settings) -> None:
                                                 emit=run.emit)   # a function or a class target
         result.python = result.python or python
         said = run.stop_if_unreachable(result)
-        run.reporter.result(result, _finding_lines(job.shown, result),
-                            reason="the model cannot be reached (see above)" if said else None)
+        # the file lines of the findings, in the text the run leaves (with --diff: the text the diff shows)
+        finding_lines = _finding_lines(job.shown if run.args.diff else job.current, result)
+        run.reporter.result(result, finding_lines, reason="the model cannot be reached (see above)" if said else None)
         for line in components.component_lines(result):
             run.reporter.note(line)
-        entry = Entry(result, display_path(path))
+        entry = Entry(result, display_path(path), finding_lines=finding_lines)
         job.entries.append(entry)
         if result.status != "passed":
             run.code = max(run.code, EXIT_FAILED)

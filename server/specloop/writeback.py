@@ -33,16 +33,17 @@ import difflib
 import errno
 import io
 import os
+import re
 import stat
 import tempfile
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
-from .results import JobResult
+from .results import JobResult, tests_count
 
 __all__ = ["SourceFile", "Undecodable", "read_source", "encode", "write_back", "display_path",
-           "unified_diff", "reason_of", "attempt_path", "save_attempt", "WRITTEN", "CHANGED", "DELETED"]
+           "unified_diff", "reason_of", "safe_name", "attempt_path", "save_attempt", "WRITTEN", "CHANGED", "DELETED"]
 
 WRITTEN, CHANGED, DELETED = "written", "changed", "deleted"
 
@@ -172,8 +173,8 @@ def unified_diff(path: Path, before: str | None, after: str) -> str:
 
 def reason_of(result: JobResult) -> str:
     """Why a result is not ``passed``, in one line."""
-    total = result.passed + result.failed
-    text = result.error or (f"{result.failed} of {total} tests failing" if result.failed else result.status)
+    text = result.error or (tests_count(result.status, result.passed, result.failed) if result.failed
+                            else result.status)
     return _one_line(text)
 
 
@@ -182,8 +183,16 @@ def _one_line(text: str, limit: int = 300) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
+def safe_name(name: str) -> str:
+    """``name`` as a part of a file name: every run of characters other than letters, digits,
+    ``_``, ``.`` and ``-`` becomes one ``_`` (a module spec's ``module spec (line 5)`` becomes
+    ``module_spec_line_5_``), as trace files are named."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+
+
 def attempt_path(workspace: Path, source_path: Path, name: str) -> Path:
-    return Path(workspace) / ".specloop" / "results" / f"{Path(source_path).stem}.{name}.py"
+    """``<workspace>/.specloop/results/<file stem>.<qualname>.py``, made a safe file name."""
+    return Path(workspace) / ".specloop" / "results" / f"{safe_name(Path(source_path).stem)}.{safe_name(name)}.py"
 
 
 def save_attempt(workspace: Path, source_path: Path, result: JobResult, why: str) -> Path:

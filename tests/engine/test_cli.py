@@ -203,6 +203,17 @@ def test_a_findings_line_is_the_files_line(scripted_model, project):
     lines = path.read_text(encoding="utf-8").splitlines()
     assert lines[9] == "    return w * h"                       # file line 10
     assert "    quality (info) line 10: say why w * h" in proc.stderr.splitlines()
+    # --json: the same file line, and the critic's own (within the function) as function_line
+    path.write_text("import math\n\n\n" + STUB, encoding="utf-8")
+    scripted_model.add("generate", fenced(GOOD))
+    scripted_model.add("critic", critic("approve", {"category": "quality", "severity": "info", "line": 2,
+                                                    "message": "say why w * h"}))
+    proc = specloop("run", "geometry.py", "--json", env=cli_env(scripted_model.url, SPECLOOP_CRITIC="true"),
+                    cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    [finding] = json.loads(proc.stdout)["targets"][0]["findings"]
+    assert finding == {"category": "quality", "severity": "info", "message": "say why w * h",
+                       "line": 10, "function_line": 2}
 
 
 async def test_the_progress_bar_never_goes_back(scripted_model, workspace, make_settings):

@@ -132,6 +132,21 @@ def test_saved_attempt_says_why_it_was_not_written(tmp_path: Path) -> None:
         "import math\n\n\ndef area(self):\n    return -1\n")
 
 
+def test_saved_attempt_of_a_module_spec_has_a_safe_file_name(tmp_path: Path) -> None:
+    """A module spec is named "module spec (line 5)": its saved attempt's file name has no
+    spaces or parentheses; the reason counts tests as every front end does."""
+    from specloop.writeback import attempt_path, reason_of, safe_name
+
+    result = JobResult(name="module spec (line 5)", status="failed", passed=1, failed=2,
+                       function_code="def f(x):\n    return x\n")
+    path = save_attempt(tmp_path, tmp_path / "my words.py", result, "its tests fail")
+    assert path == tmp_path / ".specloop" / "results" / "my_words.module_spec_line_5_.py"
+    assert path == attempt_path(tmp_path, tmp_path / "my words.py", "module spec (line 5)")
+    assert "# reason: failed 1/3 tests\n" in path.read_text()
+    assert reason_of(result) == "failed 1/3 tests"
+    assert safe_name("Stack.__init__") == "Stack.__init__" and safe_name("a/b\\c d") == "a_b_c_d"
+
+
 def test_folder_walk_skips_tool_and_hidden_folders(tmp_path: Path) -> None:
     for name in ("a.py", "pkg/b.py", "pkg/notes.txt", ".venv/c.py", "env/d.py", "node_modules/e.py",
                  ".git/f.py", "pkg/__pycache__/g.py", ".specloop/results/h.py", "pkg/.hidden.py", "z/site-packages/i.py"):

@@ -57,6 +57,7 @@ from ..locate import (class_line_in, def_line_in, find_class, find_def_line, fin
                       module_result_finding_lines, restub, without_docstring)
 from ..placement import StaleTarget, kept_tests_path, merged_tests, result_edits, result_edits_anyway
 from ..spec import find_target, find_targets
+from ..writeback import attempt_path
 from .diagnostics import Entry, entries_for_class_result, entries_for_result, stale_entry
 from .pending import Pending
 from .textedits import diff_edits, to_lsp
@@ -343,7 +344,10 @@ def result_text(result: Any) -> str:
 
 
 def result_path(pending: Pending) -> Path:
-    return pending.workspace / ".specloop" / "results" / f"{pending.path.stem}.{pending.name}.py"
+    """Where "Show the best attempt" writes a kept result: the file ``specloop run`` saves it
+    in (``writeback.attempt_path``: a safe file name, ``module spec (line 5)`` as
+    ``module_spec_line_5_``)."""
+    return attempt_path(pending.workspace, pending.path, pending.name)
 
 
 async def show_result(ls: Host, pending: Pending) -> str:

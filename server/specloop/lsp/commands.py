@@ -46,16 +46,25 @@
   reduced to its spec again (the spec as it reads now); its result replaces the
   body under the usual rules.  Returns as ``specloop.generate`` does.
 * ``specloop.status``: the jobs, kept results and settings, as JSON.
+
+A malformed command (no object where one is expected, an argument missing or not a
+string, a document that cannot be read) is answered with a JSON-RPC error "invalid
+params" whose message is one line naming the command and what is wrong
+(``specloop.generate: missing argument 'uri' (one object: {uri, target})``); the
+server's log gets that line, never a traceback.
 """
 
 from __future__ import annotations
 
 import difflib
+import functools
+import inspect
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
 
 from .. import __version__
 from ..classspec import run_targets
@@ -75,11 +84,88 @@ log = logging.getLogger(__name__)
 DIFF_FAILURES = 10      # failing tests named in a diff's header
 
 
-def _arg(args: tuple[Any, ...]) -> dict[str, Any]:
-    """Command arguments: one object, or positional (uri, target)."""
+class BadArguments(JsonRpcInvalidParams):
+    """A malformed command: answered with this one line, logged without a traceback."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message=message)
+
+
+class _OneLine(logging.Filter):
+    """pygls logs a handler's exception with its traceback; a :class:`BadArguments` is
+    logged as its one line instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, BadArguments):
+            record.msg, record.args = "%s", (exc.message,)
+            record.exc_info, record.exc_text, record.stack_info = None, None, None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+_ONE_LINE = _OneLine()
+
+
+SHAPES = {actions.GENERATE: "{uri, target}", actions.GENERATE_ALL: "{uri}", actions.CANCEL: "{uri?, target?}",
+          actions.FIX: "{uri, target, id}", actions.DISMISS: "{uri, id}"}    # the others: {uri, target}
+
+
+def _arg(args: tuple[Any, ...], command: str, required: tuple[str, ...] = (),
+         optional: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Command arguments: one object, or positional (uri, target) strings.  Raises
+    :class:`BadArguments` when an argument in ``required`` is missing, or one of
+    ``required`` or ``optional`` other than ``id`` is not a string."""
+    shape = SHAPES.get(command) or "{" + ", ".join([*required, *(f"{name}?" for name in optional)]) + "}"
     if args and isinstance(args[0], dict):
-        return args[0]
-    return dict(zip(("uri", "target"), args))
+        arg = args[0]
+    elif len(args) <= 2 and all(isinstance(value, str) for value in args):
+        arg = dict(zip(("uri", "target"), args))
+    else:
+        wrong = (f"{len(args)} arguments" if len(args) > 2 else
+                 next(type(value).__name__ for value in args if not isinstance(value, str)))
+        raise BadArguments(f"{command}: the argument must be one object {shape}, not {wrong}")
+    for name in required:
+        if arg.get(name) is None:
+            raise BadArguments(f"{command}: missing argument '{name}' (one object: {shape})")
+    for name in (*required, *optional):
+        value = arg.get(name)
+        if name != "id" and value is not None and not isinstance(value, str):
+            raise BadArguments(f"{command}: argument '{name}' must be a string, not {type(value).__name__}")
+    return arg
+
+
+def _unreadable(command: str, exc: Exception) -> BadArguments:
+    """An OSError (a document that cannot be read, a file that cannot be written) or a
+    document that is not UTF-8, as one line."""
+    if isinstance(exc, UnicodeDecodeError):
+        return BadArguments(f"{command}: the document is not UTF-8 text ({exc.reason})")
+    what = getattr(exc, "strerror", None) or str(exc)
+    where = getattr(exc, "filename", None)
+    return BadArguments(f"{command}: {where}: {what}" if where else f"{command}: {what}")
+
+
+def _checked(command: str) -> Any:
+    """A command handler whose OSError or undecodable document is a :class:`BadArguments`
+    (one line)."""
+    def decorate(handler: Any) -> Any:
+        if inspect.iscoroutinefunction(handler):
+            @functools.wraps(handler)
+            async def run_async(*args: Any) -> Any:
+                try:
+                    return await handler(*args)
+                except (OSError, UnicodeDecodeError) as exc:
+                    raise _unreadable(command, exc) from None
+            return run_async
+
+        @functools.wraps(handler)
+        def run(*args: Any) -> Any:
+            try:
+                return handler(*args)
+            except (OSError, UnicodeDecodeError) as exc:
+                raise _unreadable(command, exc) from None
+        return run
+    return decorate
 
 
 def start(ls: Host, uri: str, qualname: str, *, feedback: list[Finding] | None = None,
@@ -147,7 +233,7 @@ def result_diff(ls: Host, pending: Pending) -> str:
         target = job_target(original, pending.name)
         span = target.def_range if target is not None else None
         context = max(3, span.end.line - span.start.line + 1) if span is not None else 3
-        head.append(f"apply it: the quick fix \"Apply ... anyway\" on {pending.name} (specloop.applyResult), "
+        head.append(f"apply it: the quick fix \"Apply ... anyway\" on {pending.name}, "
                     f"or `git apply` this file in the workspace folder once {rel} is saved")
         body = _unified(original, proposed, f"a/{rel}", f"b/{rel}", context)
     return "".join(f"# {line}\n" for line in head) + body
@@ -178,27 +264,33 @@ async def show_diff(ls: Host, pending: Pending) -> dict[str, Any]:
 
 
 def register(ls: Host) -> None:
+    json_rpc = logging.getLogger("pygls.protocol.json_rpc")
+    if _ONE_LINE not in json_rpc.filters:
+        json_rpc.addFilter(_ONE_LINE)
     # handlers take ``ls: Any``: pygls evaluates their annotations at run time
     @ls.command(actions.GENERATE)
+    @_checked(actions.GENERATE)
     def generate(ls: Any, *args: Any) -> dict[str, Any]:
-        arg = _arg(args)
+        arg = _arg(args, actions.GENERATE, ("uri", "target"))
         return start(ls, arg["uri"], arg["target"])
 
     @ls.command(actions.GENERATE_ALL)
+    @_checked(actions.GENERATE_ALL)
     def generate_all(ls: Any, *args: Any) -> dict[str, Any]:
-        uri = _arg(args)["uri"]
+        uri = _arg(args, actions.GENERATE_ALL, ("uri",))["uri"]
         names = [t.qualname for t in run_targets(document_text(ls, uri)[0])]   # a class is one job
         return {"started": [start(ls, uri, name)["target"] for name in names]}
 
     @ls.command(actions.CANCEL)
     def cancel(ls: Any, *args: Any) -> dict[str, Any]:
-        arg = _arg(args)
+        arg = _arg(args, actions.CANCEL, optional=("uri", "target"))
         hit = ls.jobs.cancel(arg.get("uri"), arg.get("target"))
         return {"cancelled": [j.qualname for j in hit]}
 
     @ls.command(actions.FIX)
+    @_checked(actions.FIX)
     def fix(ls: Any, *args: Any) -> dict[str, Any]:
-        arg = _arg(args)
+        arg = _arg(args, actions.FIX, ("uri", "id"), ("target",))
         entry = ls.registry.find(arg["uri"], str(arg.get("id")))
         if entry is None:
             ls.show(types.MessageType.Warning, "specloop: that finding is gone (the code changed)")
@@ -216,7 +308,7 @@ def register(ls: Host) -> None:
 
     @ls.command(actions.DISMISS)
     def dismiss(ls: Any, *args: Any) -> dict[str, Any]:
-        arg = _arg(args)
+        arg = _arg(args, actions.DISMISS, ("uri", "id"))
         removed = ls.registry.remove(arg["uri"], str(arg.get("id")))
         if removed:
             ls.publish(arg["uri"])
@@ -229,36 +321,42 @@ def register(ls: Host) -> None:
         return pending
 
     @ls.command(actions.APPLY)
+    @_checked(actions.APPLY)
     async def apply_result(ls: Any, *args: Any) -> dict[str, Any]:
-        pending = kept(ls, _arg(args))
+        pending = kept(ls, _arg(args, actions.APPLY, ("uri", "target")))
         if pending is None:
             return {"applied": False}
         applied, what = await apply_pending(ls, pending, force=True)
         return {"applied": applied, "detail": what}
 
     @ls.command(actions.SHOW)
+    @_checked(actions.SHOW)
     async def show_result_cmd(ls: Any, *args: Any) -> dict[str, Any]:
-        pending = kept(ls, _arg(args))
+        pending = kept(ls, _arg(args, actions.SHOW, ("uri", "target")))
         return {"path": await show_result(ls, pending) if pending else None}
 
     @ls.command(actions.DIFF)
+    @_checked(actions.DIFF)
     async def show_diff_cmd(ls: Any, *args: Any) -> dict[str, Any]:
-        pending = kept(ls, _arg(args))
+        pending = kept(ls, _arg(args, actions.DIFF, ("uri", "target")))
         return await show_diff(ls, pending) if pending else {"path": None, "diff": None}
 
     @ls.command(actions.PREVIEW)
+    @_checked(actions.PREVIEW)
     def preview_result(ls: Any, *args: Any) -> dict[str, Any] | None:
-        arg = _arg(args)
+        arg = _arg(args, actions.PREVIEW, ("uri", "target"))
         return preview(ls, arg.get("uri", ""), arg.get("target", ""))
 
     @ls.command(actions.RECHECK)
+    @_checked(actions.RECHECK)
     async def recheck(ls: Any, *args: Any) -> dict[str, Any]:
-        arg = _arg(args)
+        arg = _arg(args, actions.RECHECK, ("uri", "target"))
         return await ls.drift.recheck(arg["uri"], arg["target"])
 
     @ls.command(actions.REIMPLEMENT)
+    @_checked(actions.REIMPLEMENT)
     def reimplement(ls: Any, *args: Any) -> dict[str, Any]:
-        arg = _arg(args)
+        arg = _arg(args, actions.REIMPLEMENT, ("uri", "target"))
         return start(ls, arg["uri"], arg["target"], reimplement=True)
 
     @ls.command(actions.STATUS)
