@@ -11,7 +11,7 @@ candidate.  Measured in one run, alternating so load affects both alike:
 
 each judged by value (the candidate in a process of its own, the tests in the judge: what
 the engine does) and in-process (the candidate inside pytest: what it did before), and a
-class round (a 4-method class, 5 doctest examples on its objects) both ways under bubblewrap.
+class round (a 5-method class, 5 doctest examples on its objects) both ways under bubblewrap.
 
 Prints medians, p90 and the ratio cold pytest / each; the target is warm >= 4x, and a class
 round judged by value within 1.5x of the in-process one.
@@ -124,8 +124,8 @@ async def class_round(root: Path, by_value: bool) -> float:
     started = time.perf_counter()
     run = await Sandbox(Settings(sandbox="bwrap"), root).run(req)
     seconds = time.perf_counter() - started
-    if run.error or run.passed != 4 or run.judged != ("value" if by_value else "in-process"):
-        raise SystemExit(f"class round did not pass 4 examples: {run.error} {run.outcomes}")
+    if run.error or run.passed != 5 or run.judged != ("value" if by_value else "in-process"):
+        raise SystemExit(f"class round did not pass 5 examples: {run.error} {run.outcomes}")
     return seconds
 
 

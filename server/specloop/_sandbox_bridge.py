@@ -46,6 +46,7 @@ import operator
 import os
 import pathlib
 import pickle
+import re
 import socket
 import struct
 import sys
@@ -63,7 +64,7 @@ _VALUE_TYPES = frozenset([datetime.date, datetime.datetime, datetime.time, datet
                           decimal.Decimal, fractions.Fraction, uuid.UUID, pathlib.PurePosixPath,
                           pathlib.PureWindowsPath, pathlib.PosixPath, pathlib.WindowsPath, pathlib.Path,
                           ipaddress.IPv4Address, ipaddress.IPv6Address, ipaddress.IPv4Network,
-                          ipaddress.IPv6Network, ipaddress.IPv4Interface, ipaddress.IPv6Interface])
+                          ipaddress.IPv6Network, ipaddress.IPv4Interface, ipaddress.IPv6Interface, re.Pattern])
 # what the judge's decoder may call while it rebuilds a value: classes of plain values and the
 # few functions their pickles name; nothing else of any module
 _SAFE_GLOBALS = {("builtins", t.__name__): t for t in (set, frozenset, bytearray, complex, range, slice, list,
@@ -72,7 +73,7 @@ _SAFE_GLOBALS.update({(t.__module__, t.__qualname__): t for t in _CONTAINERS | _
                       if t not in (list, tuple, dict, set, frozenset, bytearray, range, slice)})
 _SAFE_GLOBALS.update({("pathlib", t.__name__): t for t in _VALUE_TYPES if t.__module__ == "pathlib"})
 _SAFE_GLOBALS.update({("collections", "OrderedDict"): collections.OrderedDict, ("types", "SimpleNamespace"):
-                      types.SimpleNamespace})
+                      types.SimpleNamespace, ("re", "_compile"): re._compile})
 _MACHINERY = ("_pytest", "pytest", "pluggy", "unittest", "doctest", "_specloop", "specloop", "_sandbox_")
 _MUTABLE = (list, dict, set, bytearray, collections.deque)
 _DUNDERS = {
@@ -263,6 +264,7 @@ class Peer:
         self.remotes = {}     # the other side's ref -> Remote
         self.targets = {}     # judge: proxy function -> qualname
         self.dead = None
+        self.decoding = 0     # > 0 while a message is read: nothing may call across then
 
     # -- framing ------------------------------------------------------------------------
     def _send(self, message, args=None):
@@ -289,7 +291,11 @@ class Peer:
         return b"".join(chunks)
 
     def _decode(self, data, args=None):
-        return _Decoder(io.BytesIO(data), self, args).load()
+        self.decoding += 1
+        try:
+            return _Decoder(io.BytesIO(data), self, args).load()
+        finally:
+            self.decoding -= 1
 
     # -- what stays behind --------------------------------------------------------------
     def _handle(self, obj):
@@ -320,6 +326,8 @@ class Peer:
         serving the other side's calls back meanwhile."""
         if self.dead is not None:
             raise CandidateGone(self.dead)
+        if self.decoding and not self.trusting:
+            raise CrossingError("a value that calls across the wall while it is read")
         kwargs = kwargs or {}
         flat = [obj, *args, *kwargs.values()]
         message = ("op", op, obj, tuple(args), kwargs, self._context())
@@ -435,6 +443,9 @@ class Peer:
         return _NoCapture()
 
     def _output(self, out, err):
+        if isinstance(err, tuple) and len(err) == 2:   # (text, log records) from the candidate
+            err, records = err
+            _log(records)
         if out:
             sys.stdout.write(out)
         if err:
@@ -467,9 +478,11 @@ class JudgePeer(Peer):
     def __init__(self, sock, roots, module_name, local_classes):
         super().__init__(sock, roots, module_name, local_classes)
         self.module = None
+        self.containers = {}
         self.base_globals = {}
         self.base_modules = {}
         self.sent_env = None
+        self.sent_levels = None
         self.conservative = False   # after a send that did not pickle: keep more in the judge
 
     def watch(self, module):
@@ -479,6 +492,10 @@ class JudgePeer(Peer):
         self.base_globals = dict(vars(module))
         self.base_modules = {name: dict(vars(value)) for name, value in vars(module).items()
                              if isinstance(value, types.ModuleType) and value.__name__ not in ("sys", "builtins")}
+        # the module's own lists, dicts and sets: a test that changes their contents
+        # (``mod.REGISTRY["x"] = ...``, ``mod.UNCOUNTABLES.add(...)``) changes the candidate's too
+        self.containers = {name: _shallow(value) for name, value in vars(module).items()
+                           if type(value) in (list, dict, set) and len(value) <= 2000 and not name.startswith("__")}
 
     def _context(self):
         patches = []
@@ -493,8 +510,18 @@ class JudgePeer(Peer):
             for name, snapshot in self.base_modules.items():
                 mod = self.base_globals[name]
                 for attr, value in list(vars(mod).items()):
-                    if snapshot.get(attr, _MISSING) is not value:
+                    old = snapshot.get(attr, _MISSING)   # rebound, as a patch does (not a new submodule)
+                    if old is not value and old is not _MISSING and not isinstance(value, types.ModuleType):
                         patches.append(("m", mod.__name__, attr, value))
+            for name, last in list(self.containers.items()):
+                value = now.get(name)
+                try:
+                    changed = value is self.base_globals.get(name) and value != last
+                except Exception:   # noqa: BLE001 - contents that do not compare
+                    changed = False
+                if changed:
+                    patches.append(("c", name, value))
+                    self.containers[name] = _shallow(value)
         env = dict(os.environ)
         if env == self.sent_env:
             env = None
@@ -504,7 +531,12 @@ class JudgePeer(Peer):
             cwd = os.getcwd()
         except OSError:
             cwd = None
-        return (patches, env, cwd)
+        levels = _levels()
+        if levels == self.sent_levels:
+            levels = None
+        else:
+            self.sent_levels = levels
+        return (patches, env, cwd, levels)
 
     def _apply(self, context):
         if context and context[0] == "out":
@@ -524,7 +556,9 @@ class JudgePeer(Peer):
             return None if _by_reference(obj) else ("j",) + self._handle(obj)[1:]
         if kind is types.BuiltinFunctionType and isinstance(getattr(obj, "__self__", None), types.ModuleType):
             return None
-        if callable(obj) or _unpicklable(obj):
+        if kind is types.FunctionType and obj.__module__ != self.module_name and _by_reference(obj):
+            return None   # by name: the other process has that module as it is (a __reduce__ names one)
+        if callable(obj) or _unpicklable(obj) or not _roundtrips(obj):
             return ("j",) + self._handle(obj)[1:]
         if self.conservative and not (self._is_user_class(kind) or _by_reference(kind) and
                                       kind.__module__.split(".")[0] in _stdlib()):
@@ -557,10 +591,13 @@ class JudgePeer(Peer):
             obj = getattr(obj, part, _MISSING) if obj is not None else _MISSING
             if obj is _MISSING:
                 break
-        if obj is not _MISSING and isinstance(obj, type) and obj not in self.targets.values():
-            if issubclass(obj, BaseException) and not module.startswith(_MACHINERY) and \
-                    obj not in (KeyboardInterrupt, GeneratorExit):
-                return obj
+        if isinstance(obj, types.FunctionType) and obj not in self.targets and module != self.module_name and \
+                _user_file(getattr(sys.modules.get(module), "__file__", None), self.roots):
+            return obj   # a function of your own code as the judge has it (a ``__reduce__`` names one)
+        if obj is not _MISSING and isinstance(obj, type):
+            if issubclass(obj, BaseException) and obj not in (KeyboardInterrupt, GeneratorExit) and not any(
+                    (getattr(c, "__module__", "") or "").startswith(_MACHINERY) for c in obj.__mro__):
+                return obj   # not pytest's own outcomes (skip, xfail, exit) nor a subclass of them
             if issubclass(obj, enum.Enum) or self._is_user_class(obj):
                 return obj
         raise CrossingError("the code under test sent a %s.%s object, which cannot leave the sandbox by value"
@@ -629,10 +666,14 @@ class CandidatePeer(Peer):
                 or self._is_user_class(type(obj)) else self._handle(obj)
         if isinstance(obj, BaseException):
             return None
+        if kind in (types.FunctionType, types.BuiltinFunctionType) and obj.__module__ != self.module_name and \
+                _by_reference(obj) and ((obj.__module__ or "").split(".")[0] in _stdlib() or _user_file(
+                    getattr(sys.modules.get(obj.__module__), "__file__", None), self.roots)):
+            return None   # by name (``re._compile`` in a pattern's pickle): the judge decides what it accepts
         if isinstance(obj, type):   # by reference, where the judge has it too
             plain = obj.__module__ == "builtins" or _by_reference(obj) and obj.__module__.split(".")[0] in _stdlib()
             return None if plain or self._is_user_class(obj) else self._handle(obj)
-        if self._is_user_class(kind) and not _unpicklable(obj):
+        if self._is_user_class(kind) and not _unpicklable(obj) and _roundtrips(obj):
             return None
         return self._handle(obj)
 
@@ -672,9 +713,17 @@ class CandidatePeer(Peer):
     def _apply(self, context):
         if context is None:
             return
-        patches, env, cwd = context
+        patches, env, cwd, levels = context
+        if levels is not None and "logging" in sys.modules:
+            import logging
+            for name, level in levels.items():
+                logging.getLogger(name or None).setLevel(level)
         wanted = {}
         for patch in patches:
+            if patch[0] == "c":   # a module container's new contents (kept: the judge's is the truth)
+                if self.module is not None:
+                    _restore(vars(self.module).get(patch[1]), patch[2])
+                continue
             if patch[0] in ("g", "gdel"):
                 wanted[("g", patch[1])] = patch[2] if patch[0] == "g" else _MISSING
             else:
@@ -760,21 +809,76 @@ class _Capture:
         self.saved = sys.stdout, sys.stderr
         self.out_buf, self.err_buf = io.StringIO(), io.StringIO()
         sys.stdout, sys.stderr = self.out_buf, self.err_buf
+        self.records = []
+        self.handler = None
+        if "logging" in sys.modules:   # log records go back too (the judge's caplog sees them)
+            import logging
+            self.handler = _collector(self.records)
+            logging.getLogger().addHandler(self.handler)
         self.peer.captures.append(self)
         return self
 
     def pop(self, which):
+        """``out``: printed text; ``err``: (text on stderr, log records) since the last pop."""
         buf = self.out_buf if which == "out" else self.err_buf
         text = buf.getvalue()
         buf.seek(0)
         buf.truncate()
-        return text
+        if which == "out":
+            return text
+        records, self.records[:] = list(self.records), []
+        return (text, records)
 
     def __exit__(self, *exc):
         sys.stdout, sys.stderr = self.saved
+        if self.handler is not None:
+            import logging
+            logging.getLogger().removeHandler(self.handler)
         if self.peer.captures and self.peer.captures[-1] is self:
             self.peer.captures.pop()
         return False
+
+
+def _collector(records):
+    """A logging handler that keeps every record's (logger name, level, message) in ``records``."""
+    import logging
+
+    class Collector(logging.Handler):
+        def __init__(self, records):
+            logging.Handler.__init__(self, 0)
+            self.records = records
+
+        def emit(self, record):
+            try:
+                self.records.append((str(record.name), int(record.levelno), str(record.getMessage())))
+            except Exception:   # noqa: BLE001 - a record whose message does not format
+                pass
+    return Collector(records)
+
+
+def _levels():
+    """The judge's logger levels that are set (root as ""), for the candidate to follow."""
+    logging = sys.modules.get("logging")
+    if logging is None:
+        return None
+    levels = {"": logging.getLogger().level}
+    for name, logger in list(logging.root.manager.loggerDict.items()):
+        if isinstance(logger, logging.Logger) and logger.level:
+            levels[name] = logger.level
+    return levels
+
+
+def _log(records):
+    """Log records that came from the candidate, through the judge's loggers."""
+    if not records or not isinstance(records, list):
+        return
+    import logging
+    for record in records[:1000]:
+        try:
+            name, level, message = record
+            logging.getLogger(str(name) or None).log(int(level), str(message))
+        except Exception:   # noqa: BLE001 - not a record
+            continue
 
 
 def _refuse(exc):
@@ -824,6 +928,43 @@ def _unpicklable(obj):
         return True
     kind = type(obj)
     return kind.__module__ in ("_thread", "threading", "_io", "select", "mmap", "sqlite3")
+
+
+_ROUNDTRIPS = {}   # class -> whether its objects come back from a pickle
+
+
+class _Probe(pickle.Pickler):
+    def persistent_id(self, obj):   # what would stay behind anyway is not the question
+        named = isinstance(obj, (type, types.BuiltinFunctionType)) or \
+            (isinstance(obj, types.FunctionType) and _by_reference(obj))   # e.g. the function a __reduce__ names
+        return id(obj) if (callable(obj) and not named) or _unpicklable(obj) else None
+
+
+class _ProbeBack(pickle.Unpickler):
+    def persistent_load(self, pid):
+        return None
+
+
+def _roundtrips(obj):
+    """Whether objects of ``obj``'s class survive a pickle (asked once per class): a frozen
+    dataclass with its own ``__slots__``, a class whose ``__getattr__`` loops on a bare instance,
+    do not -- they stay behind as handles."""
+    kind = type(obj)
+    known = _ROUNDTRIPS.get(kind)
+    if known is None:
+        try:
+            buf = io.BytesIO()
+            _Probe(buf, protocol=4).dump(obj)
+            _ProbeBack(io.BytesIO(buf.getvalue())).load()
+            known = True
+        except Exception:   # noqa: BLE001 - RecursionError, FrozenInstanceError, PicklingError...
+            known = False
+        _ROUNDTRIPS[kind] = known
+    return known
+
+
+def _shallow(value):
+    return type(value)(value)
 
 
 def _state(obj):
@@ -950,6 +1091,7 @@ def _proxy(peer, qualname, func, is_async, name=None):
 def serve(sock, module_name, roots, local_classes):
     """Import the candidate's module and answer the judge's calls until the judge is done."""
     import importlib
+    import logging   # noqa: F401 - imported first, so a call's log records are collected
     module, error = None, None
     try:
         module = importlib.import_module(module_name)

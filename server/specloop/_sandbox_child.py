@@ -586,7 +586,10 @@ def plugin_args(req):
 
 
 def load_bridge():
-    """The bridge module, bound beside this script (``bridge.py`` in the sandbox)."""
+    """The bridge module, bound beside this script (``bridge.py`` in the sandbox); loaded once
+    per process (a warm worker loads it before it forks runs)."""
+    if "_specloop_bridge" in sys.modules:
+        return sys.modules["_specloop_bridge"]
     here = os.path.dirname(os.path.abspath(__file__))
     for name in ("bridge.py", "_sandbox_bridge.py"):
         path = os.path.join(here, name)
@@ -797,11 +800,12 @@ def serve(argv):
     os.close(0)
     os.open(os.devnull, os.O_RDONLY)  # fd 0 again, but not the socket
     try:
+        load_bridge()
         if not candidate:
             _cache_distributions()
             _prime(autoload)
     except Exception:
-        pass  # a broken pytest shows in the first real run, with its error
+        pass  # a broken pytest (or bridge) shows in the first real run, with its error
     sock.sendall(b"ready\n")
     runs = {}  # supervisor pid -> process group
     last = time.monotonic()

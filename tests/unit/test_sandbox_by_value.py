@@ -159,6 +159,13 @@ TESTS_ACROSS = '''
     def test_the_same_object_comes_back():
         items = [1]
         assert area("same", items) is items
+
+
+    def test_log_records_reach_caplog(caplog):
+        import logging
+        caplog.set_level(logging.INFO)
+        assert area("log", 2) == 4
+        assert [(r.name, r.levelname, r.getMessage()) for r in caplog.records] == [("mypkg.mod", "INFO", "doubled 2")]
 '''
 BODY_ACROSS = '''
     import os
@@ -186,6 +193,11 @@ BODY_ACROSS = '''
         return (i * i for i in range(h))
     if w == "same":
         return h
+    if w == "log":
+        import logging
+        logging.getLogger(__name__).info("doubled %s", h)
+        logging.getLogger(__name__).debug("not shown")
+        return h * 2
     return w * h
 '''
 
@@ -196,7 +208,7 @@ async def test_what_real_tests_do_keeps_working_across_the_wall(mode: str, ws: P
     assert result.judged == "value"
     failing = {k: v for k, v in outcomes(result).items() if v[0] != "passed"}
     assert not failing and result.error is None, (result.error, failing)
-    assert len(result.outcomes) == 13
+    assert len(result.outcomes) == 14
 
 
 @pytest.mark.parametrize("mode", MODES)
