@@ -72,8 +72,13 @@ _SAFE_GLOBALS = {("builtins", t.__name__): t for t in (set, frozenset, bytearray
 _SAFE_GLOBALS.update({(t.__module__, t.__qualname__): t for t in _CONTAINERS | _VALUE_TYPES
                       if t not in (list, tuple, dict, set, frozenset, bytearray, range, slice)})
 _SAFE_GLOBALS.update({("pathlib", t.__name__): t for t in _VALUE_TYPES if t.__module__ == "pathlib"})
+def _type_of(obj):
+    """``type(x)`` as a pickle names it (``type(None)``); never the three-argument form that makes a class."""
+    return type(obj)
+
+
 _SAFE_GLOBALS.update({("collections", "OrderedDict"): collections.OrderedDict, ("types", "SimpleNamespace"):
-                      types.SimpleNamespace, ("re", "_compile"): re._compile})
+                      types.SimpleNamespace, ("re", "_compile"): re._compile, ("builtins", "type"): _type_of})
 _MACHINERY = ("_pytest", "pytest", "pluggy", "unittest", "doctest", "_specloop", "specloop", "_sandbox_")
 _MUTABLE = (list, dict, set, bytearray, collections.deque)
 _DUNDERS = {
@@ -423,7 +428,8 @@ class Peer:
         """An exception crosses twice: described (type names, message) and pickled; the judge
         rebuilds the pickled one where its decoder accepts it, else one of the described type."""
         line = _module_line(exc, getattr(sys.modules.get(self.module_name), "__file__", None))
-        described = (type(exc).__qualname__, [c.__name__ for c in type(exc).__mro__], _short(str(exc)))
+        described = (type(exc).__qualname__, [c.__name__ for c in type(exc).__mro__], _short(str(exc)),
+                     bool(exc.__suppress_context__), exc.__cause__ is not None)
         try:
             buf = io.BytesIO()
             _Encoder(buf, self, None).dump(exc)
@@ -501,14 +507,17 @@ class JudgePeer(Peer):
         patches = []
         if self.module is not None:
             now = vars(self.module)
-            for name, value in list(now.items()):
-                if self.base_globals.get(name, _MISSING) is not value and not name.startswith("__"):
-                    patches.append(("g", name, value))
-            for name in self.base_globals:
-                if name not in now:
-                    patches.append(("gdel", name, None))
+            if not _same(now, self.base_globals):
+                for name, value in list(now.items()):
+                    if self.base_globals.get(name, _MISSING) is not value and not name.startswith("__"):
+                        patches.append(("g", name, value))
+                for name in self.base_globals:
+                    if name not in now:
+                        patches.append(("gdel", name, None))
             for name, snapshot in self.base_modules.items():
                 mod = self.base_globals[name]
+                if _same(vars(mod), snapshot):
+                    continue
                 for attr, value in list(vars(mod).items()):
                     old = snapshot.get(attr, _MISSING)   # rebound, as a patch does (not a new submodule)
                     if old is not value and old is not _MISSING and not isinstance(value, types.ModuleType):
@@ -522,11 +531,13 @@ class JudgePeer(Peer):
                 if changed:
                     patches.append(("c", name, value))
                     self.containers[name] = _shallow(value)
-        env = dict(os.environ)
-        if env == self.sent_env:
+        raw = getattr(os.environ, "_data", None)
+        raw = dict(raw) if isinstance(raw, dict) else dict(os.environ)   # a C-level copy where it can be
+        if raw == self.sent_env:
             env = None
         else:
-            self.sent_env = dict(env)
+            self.sent_env = raw
+            env = dict(os.environ)
         try:
             cwd = os.getcwd()
         except OSError:
@@ -620,17 +631,21 @@ class JudgePeer(Peer):
                 exc = None
         if not isinstance(exc, BaseException) or isinstance(exc, (KeyboardInterrupt, GeneratorExit)):
             try:
-                name, mro, text = described
+                name, mro, text = described[:3]
                 base = next((getattr(builtins, n) for n in mro if isinstance(getattr(builtins, n, None), type)
                              and issubclass(getattr(builtins, n), Exception)), Exception)
                 exc = type(str(name)[:100], (base,), {"__module__": self.module_name})(str(text))
             except Exception:   # noqa: BLE001
                 exc = CrossingError("the code under test raised something that could not be read")
-        if isinstance(line, int):
-            try:
+        try:
+            if isinstance(line, int):
                 exc.specloop_line = line
-            except Exception:   # noqa: BLE001
-                pass
+            if isinstance(described, tuple) and len(described) == 5:   # ``raise ... from None`` shows
+                exc.__suppress_context__ = bool(described[3])
+                if described[4] and exc.__cause__ is None:
+                    exc.__cause__ = CrossingError("(the cause was raised in the code under test)")
+        except Exception:   # noqa: BLE001
+            pass
         return exc
 
 
@@ -963,6 +978,12 @@ def _roundtrips(obj):
     return known
 
 
+def _same(now, before):
+    """Whether mapping ``now`` holds exactly the objects ``before`` held, in order (a C-level
+    identity check: the common case of a call that changed nothing costs little)."""
+    return len(now) == len(before) and all(map(operator.is_, now.values(), before.values()))
+
+
 def _shallow(value):
     return type(value)(value)
 
@@ -1050,6 +1071,8 @@ def install(module, targets, peer):
             left.append(qualname)
             continue
         raw = vars(owner).get(name, _MISSING)
+        if hasattr(raw, "__specloop_target__"):
+            continue   # proxied already, while the module loaded (``Names``)
         if isinstance(raw, (staticmethod, classmethod)):
             raw = raw.__func__
         func = raw if isinstance(raw, types.FunctionType) else None
@@ -1068,6 +1091,49 @@ def install(module, targets, peer):
         setattr(owner, name, wrapper(proxy) if wrapper else proxy)
     peer.watch(module)
     return left
+
+
+class Names(dict):
+    """The judge's module's top-level names while its text runs: a top-level target's ``def``
+    is stored as its proxy at once, so code of the module that uses the target while the
+    module loads (a decorator it defines and applies further down) calls the candidate's."""
+
+    def __init__(self, module, targets, peer):
+        super().__init__()
+        self.module, self.peer = module, peer
+        self.top = {q: k for q, k in targets if "." not in q and k in ("function", "async")}
+
+    def __setitem__(self, name, value):
+        kind = self.top.get(name)
+        if kind is not None and isinstance(value, types.FunctionType) and \
+                not hasattr(value, "__specloop_target__"):
+            value = _proxy(self.peer, name, value, kind == "async")
+            self.peer.targets[value] = name
+        vars(self.module)[name] = value
+
+    def __getitem__(self, name):
+        return vars(self.module)[name]
+
+    def __delitem__(self, name):
+        del vars(self.module)[name]
+
+    def __contains__(self, name):
+        return name in vars(self.module)
+
+    def get(self, name, default=None):
+        return vars(self.module).get(name, default)
+
+    def keys(self):
+        return vars(self.module).keys()
+
+    def items(self):
+        return vars(self.module).items()
+
+    def __iter__(self):
+        return iter(vars(self.module))
+
+    def __len__(self):
+        return len(vars(self.module))
 
 
 def _proxy(peer, qualname, func, is_async, name=None):

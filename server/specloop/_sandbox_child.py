@@ -265,8 +265,9 @@ class CandidateFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """Serves ``module_name`` from the given text (the candidate's, or in the judge the module as
     written); ``__file__`` is the real path.  ``after``: called with the module once it ran."""
 
-    def __init__(self, name, path, source, after=None):
+    def __init__(self, name, path, source, after=None, names=None):
         self.name, self.path, self.source, self.after = name, path, source, after
+        self.names = names   # a mapping factory for the module's top-level names (the judge's proxies)
         self.is_package = os.path.basename(path) == "__init__.py"
         self.prime()
 
@@ -289,7 +290,10 @@ class CandidateFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def exec_module(self, module):
         self.prime()
         code = compile(self.source, self.path, "exec", dont_inherit=True)
-        exec(code, module.__dict__)
+        if self.names is not None:
+            exec(code, module.__dict__, self.names(module))
+        else:
+            exec(code, module.__dict__)
         if self.after is not None:
             self.after(module)
 
@@ -620,7 +624,8 @@ def judge_finder(req, emit, call_fd):
         left = bridge.install(module, spec["targets"], peer)
         if left:
             emit({"kind": "bridge", "left": left})
-    return CandidateFinder(req["module_name"], req["module_path"], spec["judge_source"], after)
+    return CandidateFinder(req["module_name"], req["module_path"], spec["judge_source"], after,
+                           lambda module: bridge.Names(module, spec["targets"], peer))
 
 
 def worker(req, run, tests_dir, emit, call_fd=None):

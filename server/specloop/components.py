@@ -36,7 +36,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from . import loop, prompts
+from . import loop, policy, prompts
 from .classspec import ClassResult, ClassTarget, class_body_of
 from .modulespec import ModuleResult, ModuleTarget, functions_of
 from .edits import apply_edits
@@ -313,15 +313,14 @@ async def _class_examples(module: str, path: Path, target: ClassTarget | ModuleT
         tests = [doctest_file(module_name_for(path)[0], target.qualname, examples)]
         run = await sandbox.run(SandboxRequest(module_path=path, candidate_source=module, workspace=workspace,
                                                tests=tests, judge_source=judge[0], targets=judge[1],
-                                               module_names=judge[2]))
+                                               module_names=judge[2], in_process_fallback=not policy.check(module)))
     except (ValueError, OSError) as exc:
         return f"the spec's examples could not run: {exc}"
     passed = sum(o.outcome == "passed" for o in run.outcomes)
     result.passed += passed
-    if run.judged == "value":
-        result.by_value += len(run.outcomes)
-    else:
-        result.in_process += len(run.outcomes)
+    judged = [o.judged or run.judged for o in run.outcomes]
+    result.by_value += judged.count("value")
+    result.in_process += len(judged) - judged.count("value")
     result.failed += len(run.outcomes) - passed
     bad = [o for o in run.outcomes if o.outcome != "passed"]
     if run.error or bad or not run.outcomes:

@@ -133,16 +133,17 @@ class Job:
 
     def request(self, candidate: Candidate) -> SandboxRequest:
         judge_source, targets, module_names = self.judge or (self.source, (self.target.qualname,), False)
+        flagged = policy.check("\n".join([*candidate.imports, candidate.function_code]))
         return SandboxRequest(module_path=self.path, candidate_source=candidate_module(self.source, self.target,
                               candidate), workspace=self.workspace, tests=self.tests, user_tests=self.user_tests,
-                              judge_source=judge_source, targets=targets, module_names=module_names)
+                              judge_source=judge_source, targets=targets, module_names=module_names,
+                              in_process_fallback=not flagged)
 
     async def test(self, candidate: Candidate, iteration: int) -> Attempt:
         request = self.request(candidate)
-        security, advice = policy.split(policy.check("\n".join([*candidate.imports, candidate.function_code])),
-                                        self.sandbox.isolation, by_value=byvalue.plan(
-                                            request.judge_source, request.candidate_source, request.targets,
-                                            request.module_names) is not None)
+        flagged = policy.check("\n".join([*candidate.imports, candidate.function_code]))
+        security, advice = policy.split(flagged, self.sandbox.isolation, by_value=byvalue.plan(
+            request.judge_source, request.candidate_source, request.targets, request.module_names) is not None)
         if security:
             # refused before it runs: code that reaches into the harness never gets a verdict
             run = TestRun(error="refused by the security policy: " + security[0].message)

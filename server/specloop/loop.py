@@ -148,8 +148,8 @@ async def implement(
         result.passed = sum(o.outcome == "passed" for o in outs)
         result.failed = len(outs) - result.passed
         result.failures = best.failing(ignore)
-        auth = sum(o.authoritative for o in outs)
-        result.by_value, result.in_process = (auth, 0) if best.run.judged == "value" else (0, auth)
+        judged = [o.judged or best.run.judged for o in outs if o.authoritative]
+        result.by_value, result.in_process = judged.count("value"), len(judged) - judged.count("value")
         result.function_code = best.candidate.function_code
         result.imports = list(best.candidate.imports)
         if job.model_tests and settings.keep_tests:

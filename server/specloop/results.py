@@ -23,6 +23,7 @@ class TestOutcome:
     actual: str | None = None
     line: int | None = None       # 1-based line in the candidate module where it failed
     authoritative: bool = True    # doctests and the user's tests; model tests are advisory
+    judged: str | None = None     # "in-process" where a test failing by value was judged again in-process
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -106,6 +106,9 @@ class SandboxRequest:
     judge_source: str | None = None
     targets: tuple[str, ...] = ()
     module_names: bool = False   # a module spec: tests may use any top-level name it adds (then only functions cross)
+    # a candidate the static policy does not flag: an authoritative test that fails by value is
+    # judged again in-process, and counts as passed there if it passes (``judged="in-process"``)
+    in_process_fallback: bool = False
 
 
 def resolve_python(settings: Settings, workspace: Path) -> str:
@@ -159,14 +162,51 @@ class Sandbox:
         """
         advisory = [t for t in req.tests if not t.authoritative]
         if req.judge_source is None or not advisory:
-            return await self._run_all(req, verify)
+            return await self._fallback(req, await self._run_all(req, verify), verify)
         authoritative = replace(req, tests=[t for t in req.tests if t.authoritative])
-        model = replace(req, tests=advisory, user_tests=[], judge_source=None, targets=())
+        model = replace(req, tests=advisory, user_tests=[], judge_source=None, targets=(), in_process_fallback=False)
         main, extra = await asyncio.gather(self._run_all(authoritative, verify), self._run_all(model, verify))
+        main = await self._fallback(authoritative, main, verify)
         ids = {o.id for o in main.outcomes}
         main.outcomes += [replace(o, authoritative=False) for o in extra.outcomes if o.id not in ids]
         main.seconds = max(main.seconds, extra.seconds)
         return main
+
+    async def _fallback(self, req: SandboxRequest, run: TestRun, verify: bool) -> TestRun:
+        """``run`` (judged by value) with its failing authoritative tests judged again in-process,
+        where the request allows it (a candidate the policy does not flag): some real tests cannot
+        be judged across the wall (an object the candidate keeps and the test reads later, module
+        state), or not in time (a run that timed out is made again whole, in-process).  A test that passes there counts as passed, ``judged="in-process"``; a run of it
+        that errs or is not trusted changes nothing."""
+        if not req.in_process_fallback or run.judged != "value" or run.tampered:
+            return run
+        if run.timed_out:   # slow across the wall (every call copies its objects): all of it once more
+            again = await self._run_all(replace(req, judge_source=None, targets=(), in_process_fallback=False),
+                                        verify)
+            if again.error or again.tampered:
+                return run
+            again.outcomes = [replace(o, judged="in-process") if o.authoritative else o for o in again.outcomes]
+            again.seconds += run.seconds
+            return again
+        if run.error:
+            return run
+        failing = {o.id for o in run.outcomes if o.authoritative and o.outcome != "passed"
+                   and not o.message.startswith(("not run:", "test not found", "test file not found"))}
+        if not failing:
+            return run
+        files = [t for t in req.tests if any(i == t.name or i.startswith(t.name + "::") for i in failing)]
+        names = {t.name for t in files}
+        user = [i for i in failing if i.split("::", 1)[0] not in names]
+        again = await self._run_all(replace(req, tests=files, user_tests=user, judge_source=None, targets=(),
+                                            in_process_fallback=False), verify)
+        if again.error or again.tampered:
+            return run
+        passed = {o.id for o in again.outcomes if o.outcome == "passed" and o.authoritative}
+        run.outcomes = [replace(o, outcome="passed", message="", expected=None, actual=None, line=None,
+                                judged="in-process") if o.id in failing and o.id in passed else o
+                        for o in run.outcomes]
+        run.seconds += again.seconds
+        return run
 
     async def _run_all(self, req: SandboxRequest, verify: bool) -> TestRun:
         """One run of ``req`` as it is (see :meth:`run`).

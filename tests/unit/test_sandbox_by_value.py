@@ -468,3 +468,77 @@ async def test_the_candidates_process_has_no_capabilities_and_cannot_see_the_jud
     '''
     result = await run(mode, ws, body, tests=tests)
     assert outcomes(result)["test_walls"] == ("passed", ""), outcomes(result)
+
+
+DECORATOR_SPEC = '''def tagged(name):
+    """A decorator that sets the function's ``tag`` to ``name`` and returns it.
+
+    >>> @tagged("y")
+    ... def g():
+    ...     return 2
+    >>> g.tag, g()
+    ('y', 2)
+    """
+
+
+@tagged("x")
+def f():
+    return 1
+'''
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_a_target_the_module_uses_while_it_loads_is_the_candidates(mode: str, tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    (ws / "tests").mkdir(parents=True)
+    (ws / "deco.py").write_text(DECORATOR_SPEC)
+    (ws / "tests" / "test_deco.py").write_text("from deco import f\n\n\ndef test_f():\n    assert f.tag == 'x' and f() == 1\n")
+    code = DECORATOR_SPEC.replace('    """\n\n\n@tagged', '    """\n    def deco(func):\n        func.tag = name\n'
+                                  '        return func\n    return deco\n\n\n@tagged', 1)
+    spec = find_target(DECORATOR_SPEC, "tagged")
+    doctests = TestFile("test_specloop_doctests.py", make_doctest_file("deco", "tagged", spec.examples),
+                        True, doctest=doctest_text(spec.examples))
+    sandbox = Sandbox(Settings(sandbox=mode, test_timeout=20.0), ws)
+    try:
+        result = await sandbox.run(SandboxRequest(ws / "deco.py", code, ws, [doctests], ["tests/test_deco.py::test_f"],
+                                                  judge_source=DECORATOR_SPEC, targets=("tagged",)))
+    finally:
+        warm.shutdown()
+    assert result.judged == "value"
+    assert trusted_pass(result), (result.error, outcomes(result))
+
+
+COUNTER_SPEC = '''COUNT = 0
+
+
+def bump():
+    """Add one to the module's COUNT and return it."""
+'''
+COUNTER_TEST = "import counter\n\n\ndef test_bump():\n    assert counter.bump() == 1 and counter.COUNT == 1\n"
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_a_test_that_cannot_be_judged_by_value_is_judged_in_process_and_says_so(mode: str,
+                                                                                     tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    (ws / "tests").mkdir(parents=True)
+    (ws / "counter.py").write_text(COUNTER_SPEC)
+    (ws / "tests" / "test_counter.py").write_text(COUNTER_TEST)
+    right = COUNTER_SPEC + "    global COUNT\n    COUNT += 1\n    return COUNT\n"
+    sandbox = Sandbox(Settings(sandbox=mode, test_timeout=20.0), ws)
+
+    async def run_one(code: str, fallback: bool):
+        return await sandbox.run(SandboxRequest(ws / "counter.py", code, ws, [], ["tests/test_counter.py::test_bump"],
+                                                judge_source=COUNTER_SPEC, targets=("bump",),
+                                                in_process_fallback=fallback))
+    try:
+        # the module's COUNT the test reads is the judge's: by value the test fails ...
+        by_value = await run_one(right, False)
+        assert by_value.judged == "value" and not trusted_pass(by_value)
+        # ... and, the policy flagging nothing, it is judged again in-process, where it passes
+        again = await run_one(right, True)
+        assert trusted_pass(again), outcomes(again)
+        assert [o.judged for o in again.outcomes] == ["in-process"]
+        assert not trusted_pass(await run_one(COUNTER_SPEC + "    return 1\n", True))   # wrong stays wrong
+    finally:
+        warm.shutdown()
