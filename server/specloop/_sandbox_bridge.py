@@ -1,5 +1,9 @@
 """Calls across the wall between the judge and the code under test (stdlib only, Python 3.8+).
 
+Longer than 400 lines for the runner's reason: it is bound alone into both sandboxes and run
+by the project's Python, which imports nothing else of specloop; both sides of the wall share
+its codec, and the judge's decoder is one list a reviewer reads whole.
+
 Bound into the sandbox beside the runner and loaded by it from there, like the runner it
 imports nothing of specloop.  Two processes, each in a sandbox of its own, talk over one
 unix socket:

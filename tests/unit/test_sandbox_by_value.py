@@ -8,13 +8,12 @@ candidate gets no ``passed`` whatever it does in its own process -- without the 
 
 from __future__ import annotations
 
-import codecs
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from specloop import warm
+from specloop import policy, warm
 from specloop.sandbox import Sandbox, SandboxRequest, TestFile, doctest_text, make_doctest_file
 from specloop.settings import Settings
 from specloop.spec import find_target
@@ -70,7 +69,8 @@ def candidate(body: str, after: str = "") -> str:
     return MODULE + textwrap.indent(textwrap.dedent(body).strip() + "\n", "    ") + textwrap.dedent(after)
 
 
-async def run(mode: str, ws: Path, body: str, *, verify: bool = False, tests: str | None = None, after: str = ""):
+async def run(mode: str, ws: Path, body: str, *, verify: bool = False, tests: str | None = None, after: str = "",
+              fallback: bool = False):
     target = find_target(MODULE, "area")
     doctests = TestFile("test_specloop_doctests.py", make_doctest_file("mypkg.mod", "area", target.examples),
                         True, doctest=doctest_text(target.examples))
@@ -79,8 +79,11 @@ async def run(mode: str, ws: Path, body: str, *, verify: bool = False, tests: st
         (ws / "tests" / "test_more.py").write_text(textwrap.dedent(tests))
         user = ["tests/test_more.py"]
     sandbox = Sandbox(Settings(sandbox=mode, test_timeout=20.0), ws)
-    req = SandboxRequest(ws / "mypkg" / "mod.py", candidate(body, after), ws, [doctests], user,
-                         judge_source=MODULE, targets=("area",))
+    code = candidate(body, after)
+    # ``fallback``: as the engine decides it (job.request): a failing test is judged again
+    # in-process only for a candidate the static policy does not flag
+    req = SandboxRequest(ws / "mypkg" / "mod.py", code, ws, [doctests], user, judge_source=MODULE, targets=("area",),
+                         in_process_fallback=fallback and not policy.check(code[code.index("def area"):]))
     return await sandbox.run(req, verify=verify)
 
 
@@ -238,7 +241,7 @@ async def test_a_value_that_cannot_cross_fails_with_a_clear_message(mode: str, w
 
 # -- the hostile corpus, judged by value (no static policy in the way) --------------------------------------
 
-_GADGET_NAMES = (codecs.encode("tp", "rot13"), codecs.encode("trg_bowrpgf", "rot13"))
+_GADGET_NAMES = ("tp", "trg_bowrpgf")   # gc, get_objects in rot13: the source never names them
 BY_VALUE = dict(FORGE)
 BY_VALUE.update({
     # reaching the reporter: gc.get_objects through a pickle GLOBAL with rot13'd names, then the emitter
@@ -255,6 +258,23 @@ BY_VALUE.update({
                 obj({{"kind": "done", "code": 0}})
         import os
         os._exit(0)
+    ''',
+    # the runner's plugin found through gc.get_objects named in a pickle; its emit called as a method
+    # (no closure, no frame): judged by value it reaches nothing, and the policy flags the pickle,
+    # so it gets no in-process second run either
+    "pickle-gadget-plugin": f'''
+        import pickle, codecs, os
+        mod, name = (codecs.decode(s, "rot13") for s in {_GADGET_NAMES!r})
+        get_objects = pickle.loads(b"c" + mod.encode() + b"\\n" + name.encode() + b"\\n.")
+        for obj in get_objects():
+            if type(obj).__name__ == "Plugin" and hasattr(obj, "emit"):
+                for n in range(2):
+                    obj.emit({{"kind": "test", "id": "test_specloop_doctests.py::test_doctest_%d" % n,
+                              "outcome": "passed", "authoritative": True, "got": "6\\n" if n == 0 else "20\\n"}})
+                obj.emit({{"kind": "test", "id": "tests/test_area.py::test_area", "outcome": "passed"}})
+                obj.emit({{"kind": "done", "code": 0}})
+                os._exit(0)
+        return 0
     ''',
     # a pytest hookwrapper registered from inside the candidate (there is no pytest here)
     "hookwrapper-by-pickle": '''
@@ -343,7 +363,7 @@ BY_VALUE.update({
 @pytest.mark.parametrize("name", sorted(BY_VALUE))
 async def test_a_wrong_candidate_cannot_forge_a_pass_judged_by_value(mode: str, name: str, ws: Path) -> None:
     for verify in (False, True):
-        result = await run(mode, ws, BY_VALUE[name], verify=verify)
+        result = await run(mode, ws, BY_VALUE[name], verify=verify, fallback=True)
         assert result.judged == "value"
         assert not trusted_pass(result), (name, verify, outcomes(result))
 
