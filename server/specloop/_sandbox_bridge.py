@@ -96,6 +96,12 @@ _DUNDERS = {
 }
 
 
+# a function's metadata, read by functools.wraps, inspect and decorators: forwarded like any attribute
+_FORWARDED_DUNDERS = frozenset(["__name__", "__qualname__", "__wrapped__", "__annotations__", "__defaults__",
+                                "__kwdefaults__", "__dict__", "__signature__", "__self__", "__func__",
+                                "__text_signature__"])
+
+
 class NotByValue(TypeError):
     """A value that stayed in the candidate's process was compared, hashed or tested for truth."""
 
@@ -131,7 +137,7 @@ class Remote:
         return self._peer.request(op, self, args, kwargs)
 
     def __getattr__(self, name):
-        if name.startswith("__") and name.endswith("__"):
+        if name.startswith("__") and name.endswith("__") and name not in _FORWARDED_DUNDERS:
             raise AttributeError(name)
         return self._op("getattr", name)
 
@@ -1002,10 +1008,24 @@ def _state(obj):
         return set(obj)
     if isinstance(obj, bytearray):
         return bytes(obj)
+    if isinstance(obj, (type, types.ModuleType, types.FunctionType)):
+        return _MISSING
     state = getattr(obj, "__dict__", None)
-    if isinstance(state, dict) and not isinstance(obj, (type, types.ModuleType, types.FunctionType)):
-        return ("__dict__", dict(state))
+    slots = {}
+    for cls in type(obj).__mro__:
+        names = cls.__dict__.get("__slots__", ())
+        for name in [names] if isinstance(names, str) else names:
+            if name not in ("__dict__", "__weakref__") and name not in slots:
+                value = getattr(obj, _mangled(cls, name), _MISSING)
+                if value is not _MISSING:
+                    slots[_mangled(cls, name)] = value
+    if isinstance(state, dict) or slots:
+        return ("__dict__", dict(state) if isinstance(state, dict) else {}, slots)
     return _MISSING
+
+
+def _mangled(cls, name):
+    return "_%s%s" % (cls.__name__.lstrip("_"), name) if name.startswith("__") and not name.endswith("__") else name
 
 
 def _restore(obj, state):
@@ -1024,10 +1044,14 @@ def _restore(obj, state):
             obj.update(state)
         elif isinstance(obj, bytearray) and isinstance(state, bytes):
             obj[:] = state
-        elif isinstance(state, tuple) and len(state) == 2 and state[0] == "__dict__" and \
-                isinstance(state[1], dict) and isinstance(getattr(obj, "__dict__", None), dict):
-            obj.__dict__.clear()
-            obj.__dict__.update(state[1])
+        elif isinstance(state, tuple) and len(state) == 3 and state[0] == "__dict__" and \
+                isinstance(state[1], dict) and isinstance(state[2], dict):
+            if isinstance(getattr(obj, "__dict__", None), dict):
+                obj.__dict__.clear()
+                obj.__dict__.update(state[1])
+            for name, value in state[2].items():   # slots, as the candidate left them
+                if isinstance(name, str):
+                    object.__setattr__(obj, name, value)
     except Exception:
         pass
 

@@ -6,10 +6,11 @@ with ``ast`` (nothing runs) and says, per target, what kind of proxy it needs --
 ``async``, ``staticmethod``, ``classmethod``, ``property`` -- or that the run cannot be judged
 by value (:func:`proxies` returns None; the run is then judged in-process and says so):
 
-* a target whose definition is not a plain ``def`` at module or class level (nested in a
-  function, made by an expression, decorated with anything else);
+* a target whose definition is not a ``def`` at module or class level (nested in a function,
+  made by an expression), or one that is two of staticmethod, classmethod and property;
 * a class that defines a method the crossing itself relies on (``__new__``, ``__getattr__``,
-  ``__setattr__``, ``__reduce__``, ``__getstate__`` ...): its objects could not cross;
+  ``__setattr__``, ``__reduce__``, ``__getstate__`` ...): its objects could not cross (``__slots__``
+  can: their values are copied back as a ``__dict__`` is);
 * a module spec whose candidate adds top-level names other than functions and imports
   (classes, constants) that the judge would not have.
 """
@@ -21,8 +22,7 @@ import ast
 # methods the crossing calls on the objects it copies: a class defining them is judged in-process
 UNCROSSABLE = frozenset({"__new__", "__getattr__", "__getattribute__", "__setattr__", "__delattr__",
                          "__reduce__", "__reduce_ex__", "__getstate__", "__setstate__", "__copy__",
-                         "__deepcopy__", "__init_subclass__", "__set_name__", "__class_getitem__", "__del__",
-                         "__slots__"})
+                         "__deepcopy__", "__init_subclass__", "__set_name__", "__class_getitem__", "__del__"})
 _KINDS = {"staticmethod": "staticmethod", "classmethod": "classmethod", "property": "property",
           "functools.cached_property": "property", "cached_property": "property"}
 
@@ -53,13 +53,16 @@ def _defs(tree: ast.Module) -> dict[str, ast.AST]:
 
 
 def _kind(node: ast.AST) -> str | None:
+    """The proxy a ``def`` needs.  Other decorators are no obstacle: the proxy stands for what the
+    candidate's module made of the ``def``, and the decorator runs there (a deprecation wrapper
+    warns in the candidate's process, and the warning comes back)."""
     if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return None
-    kinds = [_KINDS.get(ast.unparse(d)) for d in node.decorator_list]
-    if any(k is None for k in kinds) or len(kinds) > 1:
+    kinds = {_KINDS.get(ast.unparse(d)) for d in node.decorator_list} - {None}
+    if len(kinds) > 1:
         return None
     if kinds:
-        return kinds[0]
+        return kinds.pop()
     return "async" if isinstance(node, ast.AsyncFunctionDef) else "function"
 
 

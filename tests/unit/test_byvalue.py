@@ -58,13 +58,18 @@ def test_a_function_and_the_kind_of_each_method_become_proxies() -> None:
 def test_what_cannot_cross_is_judged_in_process() -> None:
     assert byvalue.plan(None, CANDIDATE, ("area",)) is None                 # no module as written
     assert byvalue.plan(JUDGE, CANDIDATE, ("missing",)) is None             # not a def of the candidate
-    decorated = CANDIDATE.replace("def area", "@cache\ndef area")
-    assert byvalue.plan(JUDGE, decorated, ("area",)) is None                # another decorator
+    both = CLASS.replace("    @staticmethod\n", "    @staticmethod\n    @property\n")
+    assert byvalue.plan(JUDGE, both, ("Stack.empty",)) is None              # two kinds at once
     for dunder in ("__getattr__(self, name)", "__reduce__(self)", "__new__(cls)"):
         cls = CLASS.replace("def empty():", f"def {dunder}:\n        pass\n\n    @staticmethod\n    def empty():")
         assert byvalue.plan(JUDGE, cls, ("Stack.size",)) is None, dunder
+
+
+def test_other_decorators_and_slots_cross() -> None:
+    decorated = CANDIDATE.replace("def area", "@deprecated(version='2')\ndef area")   # runs in the candidate
+    assert byvalue.plan(JUDGE, decorated, ("area",)) == [["area", "function"]]
     slots = CLASS.replace('"""A stack."""\n', '"""A stack."""\n    __slots__ = ("items",)\n')
-    assert byvalue.plan(JUDGE, slots, ("Stack.size",)) is None
+    assert byvalue.plan(JUDGE, slots, ("Stack.size",)) == [["Stack.size", "property"]]
 
 
 def test_a_module_spec_that_adds_other_names_than_functions_is_judged_in_process() -> None:

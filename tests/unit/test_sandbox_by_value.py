@@ -562,3 +562,34 @@ async def test_a_test_that_cannot_be_judged_by_value_is_judged_in_process_and_sa
         assert not trusted_pass(await run_one(COUNTER_SPEC + "    return 1\n", True))   # wrong stays wrong
     finally:
         warm.shutdown()
+
+
+SLOTS_SPEC = '''class Version:
+    """A version number."""
+
+    __slots__ = ("major", "minor")
+
+    def __init__(self, major, minor):
+        self.major, self.minor = major, minor
+
+    def bump(self):
+        """Raise the major number by one, the minor to 0; return both."""
+'''
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_an_object_with_slots_crosses_and_comes_back_changed(mode: str, tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    (ws / "tests").mkdir(parents=True)
+    (ws / "versions.py").write_text(SLOTS_SPEC)
+    (ws / "tests" / "test_versions.py").write_text(
+        "from versions import Version\n\n\ndef test_bump():\n    v = Version(1, 2)\n"
+        "    assert v.bump() == (2, 0) and (v.major, v.minor) == (2, 0)\n")
+    code = SLOTS_SPEC + "        self.major, self.minor = self.major + 1, 0\n        return self.major, self.minor\n"
+    sandbox = Sandbox(Settings(sandbox=mode, test_timeout=20.0), ws)
+    try:
+        result = await sandbox.run(SandboxRequest(ws / "versions.py", code, ws, [], ["tests/test_versions.py::test_bump"],
+                                                  judge_source=SLOTS_SPEC, targets=("Version.bump",)))
+    finally:
+        warm.shutdown()
+    assert result.judged == "value" and trusted_pass(result), (result.error, outcomes(result))
