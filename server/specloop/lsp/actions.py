@@ -1,5 +1,8 @@
 """Code actions and code lenses.  Both only look at the text (no model, no
-sandbox) and never raise on a file that does not parse: it has no targets.
+sandbox) and never raise on a file that does not parse: it has no targets.  The
+targets come from :mod:`.documents` (a ``Known``): found off the event loop, and
+while the user types, those of the last parse with their lines moved by the edits
+since (a target whose header is being typed in is left out until the next parse).
 
 * On a range touching a stub (its decorators, def, body, or the ``# spec:``
   comment block above it): "Implement NAME from spec" (kind
@@ -42,13 +45,14 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from ..classspec import ClassTarget, file_jobs, find_class_targets
-from ..modulespec import ModuleTarget, find_module_targets
+from ..classspec import ClassTarget, file_jobs
+from ..modulespec import ModuleTarget
 from ..locate import header_line_in
-from ..spec import Pos, Range, Target, find_targets_for
+from ..spec import Pos, Range, Target
 from .apply import document_text
 from .diagnostics import Entry
-from .positions import from_lsp_range, split_lines, to_lsp_range
+from .documents import Known
+from .positions import from_lsp_range, to_lsp_range
 from .runner import fixable
 
 if TYPE_CHECKING:
@@ -77,37 +81,6 @@ def implement_title(target: Target | ClassTarget | ModuleTarget) -> str:
     return f"Implement {target.qualname} from spec"
 
 
-_classes: dict[str, tuple[str, list[ClassTarget]]] = {}   # uri -> (text, its class specs): the last text only
-
-
-_modules: dict[str, tuple[str, list[ModuleTarget]]] = {}   # uri -> (text, its module specs): the last text only
-
-
-def _remembered(memory: dict[str, tuple[str, list]], uri: str, text: str, find) -> list:
-    """``find(text)`` for the document ``uri``, remembered for the same text (the last text
-    of at most 8 documents): an editor asks for code actions and lenses again on every
-    cursor move."""
-    hit = memory.get(uri)
-    if hit is not None and hit[0] == text:
-        return hit[1]
-    found = find(text)
-    memory.pop(uri, None)
-    memory[uri] = (text, found)
-    while len(memory) > 8:
-        memory.pop(next(iter(memory)))
-    return found
-
-
-def class_targets_for(uri: str, text: str) -> list[ClassTarget]:
-    """The class specs of ``text`` (the document ``uri``)."""
-    return _remembered(_classes, uri, text, lambda t: find_class_targets(t) if "class" in t else [])
-
-
-def module_targets_for(uri: str, text: str) -> list[ModuleTarget]:
-    """The module specs (``# spec:`` blocks) of ``text`` (the document ``uri``)."""
-    return _remembered(_modules, uri, text, find_module_targets)
-
-
 def _on_block(target: ModuleTarget, rng: Range) -> bool:
     return target.def_range is not None and target.def_range.start.line <= rng.end.line \
         and rng.start.line <= target.def_range.end.line
@@ -133,18 +106,18 @@ def _wanted(kind: str, only: list[str] | None) -> bool:
     return not only or any(kind == o or kind.startswith(o + ".") for o in only)
 
 
-def code_actions(ls: Host, params: types.CodeActionParams) -> list[types.CodeAction | types.Command]:
+def code_actions(ls: Host, params: types.CodeActionParams, known: Known) -> list[types.CodeAction | types.Command]:
+    """The code actions on ``params.range`` of the text ``known`` is for (see
+    :mod:`.documents`: its targets may be moved from an older parse)."""
     uri = params.text_document.uri
     doc = ls.workspace.get_text_document(uri)
-    text, version = document_text(ls, uri)
-    lines = split_lines(text)
+    lines = known.lines
     rng = from_lsp_range(lines, params.range, doc.position_codec)
     only = [str(k.value if hasattr(k, "value") else k) for k in (params.context.only or [])]
     actions: list[types.CodeAction] = []
 
     if _wanted(KIND, only):
-        targets = find_targets_for(uri, version, text).targets
-        class_specs, module_specs = class_targets_for(uri, text), module_targets_for(uri, text)
+        targets, class_specs, module_specs = known.targets, known.classes, known.modules
         touching = [t for t in targets if t.def_range is not None
                     and _first_line(t, lines) <= rng.end.line and rng.start.line <= t.def_range.end.line]
         classes = [c for c in class_specs if _on_class_spec(c, rng)]
@@ -201,10 +174,10 @@ def _quick_fixes(ls: Host, uri: str, entry: Entry) -> list[types.CodeAction]:
     return [action(titled("Fix", entry.message), FIX), dismiss]
 
 
-def code_lenses(ls: Host, uri: str) -> list[types.CodeLens]:
+def code_lenses(ls: Host, uri: str, known: Known) -> list[types.CodeLens]:
+    """The code lenses of the text ``known`` is for (see :mod:`.documents`)."""
     doc = ls.workspace.get_text_document(uri)
-    text, version = document_text(ls, uri)
-    lines = split_lines(text)
+    text, lines = known.text, known.lines
     codec = doc.position_codec
     lenses: list[types.CodeLens] = []
     seen: set[str] = set()
@@ -219,8 +192,7 @@ def code_lenses(ls: Host, uri: str) -> list[types.CodeLens]:
         lenses.append(types.CodeLens(range=at(line), command=types.Command(
             title="Cancel", command=CANCEL, arguments=[arg])))
 
-    targets: list[Target | ClassTarget | ModuleTarget] = [
-        *find_targets_for(uri, version, text).targets, *class_targets_for(uri, text), *module_targets_for(uri, text)]
+    targets: list[Target | ClassTarget | ModuleTarget] = [*known.targets, *known.classes, *known.modules]
     for target in sorted(targets, key=lambda t: t.def_range.start.line if t.def_range else 0):
         line = target.def_range.start.line if target.def_range else 0
         seen.add(target.qualname)

@@ -175,9 +175,11 @@ class Registry:
         doc = self.docs.get(uri)
         return list(doc.entries) if doc else []
 
-    def remap(self, uri: str, new_text: str) -> bool:
+    def remap(self, uri: str, new_text: str, stubs: set[str] | None = None) -> bool:
         """Move the entries of ``uri`` to ``new_text``; True when anything moved or vanished.
-        ``code`` entries of a function that is a stub again in ``new_text`` vanish."""
+        ``code`` entries of a function that is a stub again in ``new_text`` vanish; ``stubs``:
+        the names of the stubs and class specs of ``new_text`` when the caller knows them (the
+        server's parse off the event loop), else they are found here."""
         doc = self.docs.get(uri)
         if doc is None or doc.text == new_text:
             if doc is not None:
@@ -185,8 +187,7 @@ class Registry:
             return False
         mapping = map_lines(doc.text, new_text)
         lines = split_lines(new_text)
-        stubs: set[str] = set()
-        if any(e.kind == "code" for e in doc.entries):
+        if stubs is None and any(e.kind == "code" for e in doc.entries):
             stubs = {t.qualname for t in find_targets(new_text).targets}
             stubs |= {t.qualname for t in find_class_targets(new_text)}
         kept: list[Entry] = []
@@ -194,7 +195,7 @@ class Registry:
         for entry in doc.entries:
             anchor, line = mapping.get(entry.anchor), mapping.get(entry.line)
             alive = anchor is not None and anchor < len(lines) and has_header(lines[anchor], entry.name)
-            if not alive or line is None or (entry.kind == "code" and entry.qualname in stubs):
+            if not alive or line is None or (entry.kind == "code" and entry.qualname in (stubs or ())):
                 changed = True
                 continue
             if (anchor, line) != (entry.anchor, entry.line):

@@ -11,7 +11,9 @@ the idle floor (``bench/context_latency.py``).  In a process of their own they c
 core only, which the operating system shares at a much finer grain.
 
 * Worker processes (``python -m specloop.lsp.offload``, :data:`WORKERS` at most, each
-  serving one call at a time) are started on first use by the thread that needs one (never
+  serving one call at a time, and one more for the open documents' targets,
+  :func:`parse_call`, see :mod:`.documents`) are started on first use by the thread that
+  needs one (never
   on the event loop, never before ``initialize`` is answered); they import the engine's
   context modules, not litellm.  Its caches (the project index, the user tests' file analyses, the
   module parts of the last texts) live as long as it does.
@@ -44,7 +46,8 @@ from typing import Any, BinaryIO
 log = logging.getLogger(__name__)
 
 WORKERS = 2                 # as many as jobs run in parallel by default; each has its own caches
-MODULES = frozenset({"specloop.context", "specloop.usertests", "specloop.projectindex"})
+MODULES = frozenset({"specloop.context", "specloop.usertests", "specloop.projectindex",
+                     "specloop.lsp.documents"})
 MAX_DEATHS = 3              # workers that ended unasked before the server stops starting them
 _HEADER = struct.Struct("!Q")
 
@@ -184,7 +187,9 @@ class Pool:
 
 
 _pool = Pool()
+_parser = Pool(1)       # the open documents' targets (:mod:`.documents`): never behind a job's context
 atexit.register(_pool.close)
+atexit.register(_parser.close)
 
 
 def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -197,9 +202,20 @@ def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return fn(*args, **kwargs)
 
 
+def parse_call(fn: Callable[..., Any], *args: Any) -> Any:
+    """:func:`call` in the parse worker: one process of its own, so that finding a document's
+    targets never waits behind a job's context work (and keeps its own chunk cache)."""
+    try:
+        return _parser.run(fn, *args)
+    except Unavailable as exc:
+        log.debug("%s runs in the server: %s", getattr(fn, "__qualname__", fn), exc)
+        return fn(*args)
+
+
 def close() -> None:
     """Stop the workers (the server's ``shutdown``); later calls run in the server's process."""
     _pool.close()
+    _parser.close()
 
 
 def _serve() -> int:

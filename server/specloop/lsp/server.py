@@ -18,7 +18,10 @@ the first ``didOpen`` of a document that has a spec starts loading it in the
 background so that the first job does not wait for it.  A job's context and its user tests
 are built in a process of their own (:mod:`.offload`), so that their parsing does not take
 the GIL from the event loop; every ``didOpen`` of a Python file indexes what it imports from
-the workspace (``projectindex.warm``) there, which starts that process.
+the workspace (``projectindex.warm``) there, which starts that process.  The open documents'
+targets are found in a process of their own too, debounced while the user types, and code
+actions and lenses are answered from the last parse, its lines moved by the edits since
+(:mod:`.documents`): a ``didChange`` only records where the change fell.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import asyncio
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -36,12 +40,14 @@ from pygls.protocol import LanguageServerProtocol
 from pygls.uris import to_fs_path
 
 from .. import __version__, projectindex
-from ..spec import find_targets, find_targets_for, forget_document
+from ..spec import forget_document
 from ..settings import unknown_env
 from ..workspace import workspace_of
 from . import actions, commands, offload
+from .apply import document_text
 from .config import ClientSettings, normalize
 from .diagnostics import Registry
+from .documents import Documents, Parsed
 from .drift import DriftWatch
 from .jobs import JobManager
 from .pending import PendingStore
@@ -51,6 +57,7 @@ from .sync import DocSync
 log = logging.getLogger(__name__)
 
 SWITCH_INTERVAL = 0.001
+SETTINGS_TTL = 2.0
 
 
 class SpecloopProtocol(LanguageServerProtocol):
@@ -88,12 +95,14 @@ class SpecloopServer(LanguageServer):
         self.pending = PendingStore(self.send_status)
         self.sync = DocSync()
         self.drift = DriftWatch(self)
+        self.documents = Documents(self._synced, self._parsed)
         self.client_info: types.ClientInfo | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._lens_timer: asyncio.TimerHandle | None = None
         self._lens_task: asyncio.Task[Any] | None = None
         self._lens_dirty = False
         self.warming = False
+        self._parallel: tuple[float, int] | None = None     # (when read, parallel_jobs)
 
     # -- helpers used by the other modules ---------------------------------
     def show(self, kind: types.MessageType, message: str) -> None:
@@ -166,6 +175,24 @@ class SpecloopServer(LanguageServer):
         finally:
             self._lens_task = None
 
+    def _synced(self, uri: str) -> tuple[str, int | None]:
+        doc = self.workspace.get_text_document(uri)
+        return doc.source, doc.version
+
+    def _parsed(self, uri: str, parsed: Parsed, changed: bool) -> None:
+        """After a parse of the synced text (:mod:`.documents`): the diagnostics move to the
+        text as it is now (the parse's stubs decide which ``code`` entries vanish), the
+        client re-fetches its lenses when the targets they show changed, and the first
+        document with a spec starts litellm's import."""
+        if not self.warming and (parsed.targets or parsed.classes or parsed.modules):
+            self.warm_up()
+        if self.registry.entries(uri) and self.sync.waiting(uri) is None:
+            stubs = {t.qualname for t in parsed.targets} | {c.qualname for c in parsed.classes}
+            if self.registry.remap(uri, self._synced(uri)[0], stubs if parsed.error is None else set()):
+                self.publish(uri)
+        if changed:
+            self.lenses_changed()
+
     def warm_up(self) -> None:
         """Import litellm (seconds of imports) in a daemon thread once a document with a
         spec is open, so the first job does not wait for it.  A daemon thread, unlike the
@@ -200,8 +227,15 @@ class SpecloopServer(LanguageServer):
         return workspace_of(path, [*roots, self.workspace.root_path])
 
     def _parallel_jobs(self) -> int:
-        root = self.workspace.root_path
-        return self.settings.settings_for(Path(root) if root else None).parallel_jobs
+        """``parallel_jobs`` of the workspace root.  The job manager asks each time a job takes or
+        leaves a slot; the answer is kept for :data:`SETTINGS_TTL` seconds (and forgotten when
+        the editor's settings change), so a burst of jobs does not read and validate the
+        settings files on the event loop again and again."""
+        now = time.monotonic()
+        if self._parallel is None or now - self._parallel[0] > SETTINGS_TTL:
+            root = self.workspace.root_path
+            self._parallel = (now, self.settings.settings_for(Path(root) if root else None).parallel_jobs)
+        return self._parallel[1]
 
     async def pull_configuration(self) -> None:
         ws = self.client_capabilities.workspace
@@ -225,6 +259,7 @@ class SpecloopServer(LanguageServer):
 
     def check_settings(self) -> None:
         """Tell the user about bad settings now rather than at the first job."""
+        self._parallel = None
         folders = [to_fs_path(f.uri) for f in self.workspace.folders.values()] or [self.workspace.root_path]
         for folder in folders:
             self.settings.settings_for(Path(folder).resolve() if folder else None)
@@ -261,8 +296,7 @@ def build_server() -> SpecloopServer:
     @ls.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: SpecloopServer, params: types.DidOpenTextDocumentParams) -> None:
         doc = params.text_document
-        if not ls.warming and find_targets_for(doc.uri, doc.version, doc.text).targets:
-            ls.warm_up()
+        ls.documents.opened(doc.uri, doc.version)     # its parse starts litellm's import if it has a spec
         ls.warm_index(doc.uri, doc.text)
         ls.drift.opened(doc.uri)
 
@@ -271,8 +305,8 @@ def build_server() -> SpecloopServer:
         uri = params.text_document.uri
         doc = ls.workspace.get_text_document(uri)
         ls.sync.changed(uri, params.text_document.version, doc.source)
-        if ls.sync.waiting(uri) is None and ls.registry.remap(uri, doc.source):
-            ls.publish(uri)
+        # where the change fell; the parse after it (off the loop) moves the diagnostics
+        ls.documents.changed(uri, doc.version, list(params.content_changes))
         ls.drift.changed(uri)
 
     @ls.feature(types.TEXT_DOCUMENT_DID_CLOSE)
@@ -280,6 +314,7 @@ def build_server() -> SpecloopServer:
         uri = params.text_document.uri
         ls.sync.closed(uri)
         ls.drift.closed(uri)
+        ls.documents.closed(uri)
         forget_document(uri)
         if ls.registry.entries(uri):
             ls.registry.drop_document(uri)
@@ -287,12 +322,16 @@ def build_server() -> SpecloopServer:
 
     @ls.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(
         code_action_kinds=[actions.KIND, types.CodeActionKind.QuickFix], resolve_provider=False))
-    def code_action(ls: SpecloopServer, params: types.CodeActionParams):
-        return actions.code_actions(ls, params) or None
+    async def code_action(ls: SpecloopServer, params: types.CodeActionParams):
+        uri = params.text_document.uri
+        known = await ls.documents.known(uri, *document_text(ls, uri))
+        return actions.code_actions(ls, params, known) or None
 
     @ls.feature(types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions(resolve_provider=False))
-    def code_lens(ls: SpecloopServer, params: types.CodeLensParams):
-        return actions.code_lenses(ls, params.text_document.uri)
+    async def code_lens(ls: SpecloopServer, params: types.CodeLensParams):
+        uri = params.text_document.uri
+        known = await ls.documents.known(uri, *document_text(ls, uri))
+        return actions.code_lenses(ls, uri, known)
 
     @ls.feature(types.EXIT)
     def exit_(ls: SpecloopServer, *args: Any) -> None:
