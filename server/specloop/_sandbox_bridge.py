@@ -114,6 +114,66 @@ class CandidateGone(CrossingError):
     """The candidate's process ended or broke the protocol: every later call fails."""
 
 
+_ABCS = ("Mapping", "MutableMapping", "Sequence", "MutableSequence", "Set", "MutableSet", "Iterable", "Iterator",
+         "Collection", "Sized", "Container", "Callable", "Generator", "Reversible")
+_REMOTE_CLASSES = {}
+
+
+def _abcs(obj):
+    """The ``collections.abc`` interfaces ``obj`` has: its handle on the other side has them too, so
+    ``isinstance(handle, Mapping)`` answers as it would for the object."""
+    import collections.abc as abc
+    return tuple(name for name in _ABCS if isinstance(obj, getattr(abc, name)))
+
+
+def _remote_class(abcs):
+    """A subclass of :class:`Remote` registered with the interfaces ``abcs`` (names, checked)."""
+    import collections.abc as abc
+    abcs = tuple(a for a in abcs if isinstance(a, str) and a in _ABCS) if isinstance(abcs, (tuple, list)) else ()
+    cls = _REMOTE_CLASSES.get(abcs)
+    if cls is None:
+        cls = Remote if not abcs else type("Remote", (Remote,), {"__slots__": ()})
+        for name in abcs:
+            getattr(abc, name).register(cls)
+        _REMOTE_CLASSES[abcs] = cls
+    return cls
+
+
+def _named(module):
+    """``{id(value): name}`` of the module's own objects that are neither plain values nor code: a
+    sentinel (``_marker = object()``) keeps its identity across the wall, by its name."""
+    names = {}
+    for name, value in vars(module).items():
+        if type(value) not in _ATOMIC and not isinstance(value, (type, types.ModuleType, types.FunctionType)) \
+                and not name.startswith("__") and not callable(value):
+            names.setdefault(id(value), name)
+    return names
+
+
+def _by_name(peer, obj):
+    name = peer.names.get(id(obj))
+    module = peer.module
+    if name is not None and module is not None and vars(module).get(name, _MISSING) is obj:
+        return ("n", name)
+    return None
+
+
+def _importable(name, roots):
+    """Whether the other process imports module ``name`` as this one did: the standard library,
+    an installed package, or a file under a root by its dotted name (not a test module pytest
+    imported by its bare name from the test's folder)."""
+    module = sys.modules.get(name or "")
+    path = getattr(module, "__file__", None)
+    if module is None or (name or "").split(".")[0] in _stdlib() or not path:
+        return module is not None
+    if not _user_file(path, roots):
+        return True
+    rel = name.replace(".", os.sep)
+    real = os.path.realpath(path)
+    return any(real in (os.path.join(r, rel + ".py"), os.path.join(r, rel, "__init__.py")) for r in roots) or \
+        any(real in (os.path.join(r, "src", rel + ".py"), os.path.join(r, "src", rel, "__init__.py")) for r in roots)
+
+
 def _user_file(path, roots):
     if not path:
         return False
@@ -280,6 +340,7 @@ class Peer:
         self.targets = {}     # judge: proxy function -> qualname
         self.dead = None
         self.decoding = 0     # > 0 while a message is read: nothing may call across then
+        self.names = {}       # id(object) -> its name in the target's module (sentinels cross by name)
 
     # -- framing ------------------------------------------------------------------------
     def _send(self, message, args=None):
@@ -319,12 +380,12 @@ class Peer:
             ref = len(self.objects) + 1
             self.objects[ref] = obj
             self.refs[id(obj)] = ref
-        return ("h", ref, type(obj).__qualname__)
+        return ("h", ref, type(obj).__qualname__, _abcs(obj))
 
-    def _remote(self, ref, kind):
+    def _remote(self, ref, kind, abcs=()):
         remote = self.remotes.get(ref)
         if remote is None:
-            remote = self.remotes[ref] = Remote(self, ref, kind)
+            remote = self.remotes[ref] = _remote_class(abcs)(self, ref, kind)
         return remote
 
     def _is_user_class(self, cls):
@@ -499,12 +560,14 @@ class JudgePeer(Peer):
         self.base_modules = {}
         self.sent_env = None
         self.sent_levels = None
+        self.sent_path = None
         self.conservative = False   # after a send that did not pickle: keep more in the judge
 
     def watch(self, module):
         """The module's names and those of the modules it imports, as tests will find them;
         later changes are mirrored into the candidate's process at each call."""
         self.module = module
+        self.names = _named(module)
         self.base_globals = dict(vars(module))
         self.base_modules = {name: dict(vars(value)) for name, value in vars(module).items()
                              if isinstance(value, types.ModuleType) and value.__name__ not in ("sys", "builtins")}
@@ -557,15 +620,23 @@ class JudgePeer(Peer):
             levels = None
         else:
             self.sent_levels = levels
-        return (patches, env, cwd, levels)
+        path = list(sys.path)
+        if path == self.sent_path:
+            path = None
+        else:
+            self.sent_path = path
+        return (patches, env, cwd, levels, path)
 
     def _apply(self, context):
         if context and context[0] == "out":
             self._output(context[1], context[2])
 
     def _keep(self, obj, kind, args):
-        if kind is Remote:
+        if issubclass(kind, Remote):
             return ("h", obj._ref)
+        named = _by_name(self, obj) if self.names else None
+        if named is not None:
+            return named
         qualname = self.targets.get(obj) if kind is types.FunctionType else None
         if qualname is not None:
             return ("t", qualname)
@@ -574,12 +645,14 @@ class JudgePeer(Peer):
         if kind is types.ModuleType:
             return ("mod", obj.__name__)
         if isinstance(obj, type):
-            return None if _by_reference(obj) else ("j",) + self._handle(obj)[1:]
+            return None if _by_reference(obj) and _importable(obj.__module__, self.roots) \
+                else ("j",) + self._handle(obj)[1:]
         if kind is types.BuiltinFunctionType and isinstance(getattr(obj, "__self__", None), types.ModuleType):
             return None
-        if kind is types.FunctionType and obj.__module__ != self.module_name and _by_reference(obj):
+        if kind is types.FunctionType and obj.__module__ != self.module_name and _by_reference(obj) and \
+                _importable(obj.__module__, self.roots):
             return None   # by name: the other process has that module as it is (a __reduce__ names one)
-        if callable(obj) or _unpicklable(obj) or not _roundtrips(obj):
+        if callable(obj) or _unpicklable(obj) or not _roundtrips(obj) or not _importable(kind.__module__, self.roots):
             return ("j",) + self._handle(obj)[1:]
         if self.conservative and not (self._is_user_class(kind) or _by_reference(kind) and
                                       kind.__module__.split(".")[0] in _stdlib()):
@@ -589,12 +662,17 @@ class JudgePeer(Peer):
     def _resolve(self, pid, args):
         tag = pid[0]
         if tag == "h":
-            return self._remote(pid[1], str(pid[2])[:100])
+            return self._remote(pid[1], str(pid[2])[:100], pid[3] if len(pid) > 3 else ())
         if tag == "j":
             obj = self.objects.get(pid[1], _MISSING)
             if obj is _MISSING:
                 raise CrossingError("the code under test named an object the judge never sent")
             return obj
+        if tag == "n":
+            found = vars(self.module).get(str(pid[1]), _MISSING) if self.module is not None else _MISSING
+            if found is _MISSING:
+                raise CrossingError("the code under test named a module object the judge does not have")
+            return found
         if tag == "a":
             if args is None or not isinstance(pid[1], int) or not 0 <= pid[1] < len(args):
                 raise CrossingError("the code under test named an argument that was not passed")
@@ -668,6 +746,7 @@ class CandidatePeer(Peer):
         super().__init__(sock, roots, module_name, local_classes)
         self.module = module
         self.error = error
+        self.names = _named(module) if module is not None else {}
         self.originals = {}
         self.captures = []
 
@@ -682,8 +761,11 @@ class CandidatePeer(Peer):
             for index, arg in enumerate(args):
                 if arg is obj and isinstance(obj, _MUTABLE + (object,)) and not isinstance(obj, (tuple, frozenset)):
                     return ("a", index)
-        if kind is Remote:
+        if issubclass(kind, Remote):
             return ("j", obj._ref)
+        named = _by_name(self, obj) if self.names else None
+        if named is not None:
+            return named
         if kind in _CONTAINERS or kind in _VALUE_TYPES:
             return None
         if isinstance(obj, enum.Enum):
@@ -707,7 +789,7 @@ class CandidatePeer(Peer):
         if tag == "h":
             return self.objects[pid[1]]
         if tag == "j":
-            return self._remote(pid[1], str(pid[2]))
+            return self._remote(pid[1], str(pid[2]), pid[3] if len(pid) > 3 else ())
         if tag == "t":
             if self.error is not None:
                 raise self.error
@@ -730,6 +812,8 @@ class CandidatePeer(Peer):
         if tag == "mod":
             import importlib
             return importlib.import_module(pid[1])
+        if tag == "n":
+            return vars(self.module)[pid[1]]
         raise CandidateGone("unknown reference %r" % (tag,))
 
     def _find_class(self, module, name, default):
@@ -738,7 +822,9 @@ class CandidatePeer(Peer):
     def _apply(self, context):
         if context is None:
             return
-        patches, env, cwd, levels = context
+        patches, env, cwd, levels, path = context
+        if path is not None:   # where the judge imports from (pytest puts test folders there)
+            sys.path[:0] = [p for p in path if isinstance(p, str) and p not in sys.path]
         if levels is not None and "logging" in sys.modules:
             import logging
             for name, level in levels.items():
@@ -797,7 +883,7 @@ class CandidatePeer(Peer):
     def _states(self, flat):
         states = []
         for index, arg in enumerate(flat):
-            if index == 0 or type(arg) in _ATOMIC or type(arg) is Remote:
+            if index == 0 or type(arg) in _ATOMIC or isinstance(arg, Remote):
                 continue
             state = _state(arg)
             if state is not _MISSING:
