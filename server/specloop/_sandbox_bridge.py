@@ -601,9 +601,9 @@ class JudgePeer(Peer):
                     changed = value is self.base_globals.get(name) and value != last
                 except Exception:   # noqa: BLE001 - contents that do not compare
                     changed = False
-                if changed:
-                    patches.append(("c", name, value))
+                if changed:   # its contents, as a copy: the container itself would cross by name
                     self.containers[name] = _shallow(value)
+                    patches.append(("c", name, _shallow(value)))
         raw = getattr(os.environ, "_data", None)
         raw = dict(raw) if isinstance(raw, dict) else dict(os.environ)   # a C-level copy where it can be
         if raw == self.sent_env:
@@ -1115,6 +1115,8 @@ def _mangled(cls, name):
 
 
 def _restore(obj, state):
+    if obj is state:
+        return
     try:
         if isinstance(obj, collections.deque) and isinstance(state, list):
             obj.clear()
