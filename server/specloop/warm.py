@@ -36,7 +36,7 @@ from pathlib import Path
 from .isolation import RUNNER_IN_SANDBOX, SHARED_IN_SANDBOX, bwrap_argv
 
 IDLE_SECONDS = 120
-MAX_WORKERS = 6   # judges and candidates' sides together
+MAX_WORKERS = 10   # judges, candidates and in-process runs of a few workspaces (each stops when idle)
 START_TIMEOUT = 60.0
 MAX_LINE = 4 * 1024 * 1024
 MAX_TOTAL = 16 * 1024 * 1024
