@@ -119,7 +119,7 @@ def test_neovim_011_class_action_lands_in_one_edit_that_one_undo_takes_back(tmp_
     assert "Implement class Stack from spec" in result["titles"]
     assert [p["message"] for p in result["progress"] if p["kind"] == "begin"] == ["started"]
     (end,) = [p["message"] for p in result["progress"] if p["kind"] == "end"]
-    assert re.fullmatch(r"passed (\d+)/\1 tests, \d+ tokens", end), end
+    assert re.fullmatch(r"passed (\d+)/\1 tests, judged by value, \d+ tokens", end), end
     # the class job as scripted: the plan, one generate per method, the class's review
     assert sorted(scripted_model.steps) == sorted(["plan", "critic"] + ["generate"] * len(STACK_METHODS))
     assert not scripted_model.unmatched
