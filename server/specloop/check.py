@@ -42,6 +42,7 @@ from pathlib import Path
 
 from .context import find_user_tests
 from . import policy
+from .locate import find_function, split_lines
 from .sandbox import Sandbox, SandboxRequest, doctest_file, module_name_for
 from .settings import Settings
 from .spec import Target, find_target
@@ -130,24 +131,15 @@ def judge_text(source: str, qualname: str) -> str | None:
     """``source`` with the function ``qualname``'s body gone after its docstring (``...`` where it
     has none): what the judge imports when the file's code is judged by value; None when the
     function is not there."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
-        return None
-    found = _node(tree, qualname)
+    found = find_function(source, qualname)
     if found is None:
         return None
-    node = found[0]
-    lines = source.splitlines(keepends=True)
-    first = node.body[0]
-    has_doc = isinstance(first, ast.Expr) and isinstance(getattr(first, "value", None), ast.Constant) and \
-        isinstance(first.value.value, str)
-    if has_doc and len(node.body) == 1:
+    if found.body_start is None:   # a docstring only: a stub already
         return source
-    start = first.end_lineno if has_doc else first.lineno - 1   # 0-based line after the kept part
-    indent = " " * first.col_offset
-    keep = "" if has_doc else f"{indent}...\n"
-    return "".join(lines[:start]) + keep + "".join(lines[node.end_lineno:])
+    lines = split_lines(source)
+    keep = lines[:found.doc_end + 1] if found.doc_end is not None else lines[:found.body_start] + [
+        f"{found.indent}...\n"]
+    return "".join(keep + lines[found.end + 1:])
 
 
 def _record_path(workspace: Path) -> Path:
