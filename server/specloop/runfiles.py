@@ -322,7 +322,7 @@ def jobs_at_once(args: argparse.Namespace, settings) -> int:
 
 
 async def prewarm_sandbox(job: FileJob, settings: Settings) -> None:
-    """Start the warm sandbox worker the first test round of ``job`` will use, while
+    """Start the warm sandbox workers the first test round of ``job`` will use, while
     litellm imports and the model answers (a worker takes a few hundred ms to start:
     Python, bubblewrap, pytest and the plugins imported, a priming run).  Best effort:
     on any failure the first round starts the worker itself, as it always did.
@@ -343,7 +343,10 @@ async def prewarm_sandbox(job: FileJob, settings: Settings) -> None:
         masks = await asyncio.to_thread(_masks, str(box.workspace)) if box.isolation == "bwrap" else ((), ())
         key = warm.Key(box.python, str(box.workspace), box.isolation, bool(plan.request["autoload"]),
                        tuple(plan.request["extra_ro"]), masks)
-        await warm._worker(key, box._env(request))
+        candidate = warm.Key(box.python, str(box.workspace), box.isolation, False, tuple(plan.request["extra_ro"]),
+                             masks, role="candidate")   # judged by value: the candidate's side too
+        env = box._env(request)
+        await asyncio.gather(warm._worker(key, env), warm._worker(candidate, env))
     except Exception:   # noqa: BLE001 - an optimisation only
         pass
 
