@@ -328,6 +328,7 @@ class Peer:
     to compare what stayed behind and decodes only plain values."""
 
     trusting = False
+    conservative = None   # the judge's side: False, True while a send that did not pickle is retried
 
     def __init__(self, sock, roots=(), module_name="", local_classes=()):
         self.sock = sock
@@ -413,7 +414,7 @@ class Peer:
             except (OSError, CandidateGone):
                 raise
             except Exception:   # noqa: BLE001 - e.g. a local class: once more keeping more behind
-                if not hasattr(self, "conservative"):
+                if self.conservative is None:
                     raise
                 self.conservative = True
                 try:

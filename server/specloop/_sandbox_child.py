@@ -176,10 +176,7 @@ def supervise(req, results_fd, lifeline_fd, call_fd=None):
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
             _prctl(PR_SET_DUMPABLE, 0)   # no other process of the same user reads or traces the judge
-            out = os.open(os.path.join(run, "output.txt"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            os.dup2(out, 1)
-            os.dup2(out, 2)
-            _close(out)
+            _output_to(os.path.join(run, "output.txt"))
             code = worker(req, run, tests, emit, call_fd)
         except BaseException as exc:
             emit({"kind": "fatal", "reason": "runner", "error": _short("%s: %s" % (type(exc).__name__, exc)),
@@ -217,6 +214,14 @@ def supervise(req, results_fd, lifeline_fd, call_fd=None):
     code = os.WEXITSTATUS(status)
     emit({"kind": "exit", "code": code, "tail": tail, "head": head})
     return code
+
+
+def _output_to(path):
+    """Descriptors 1 and 2 of this process write to ``path`` (what a run printed, for its ``exit``)."""
+    out = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.dup2(out, 1)
+    os.dup2(out, 2)
+    _close(out)
 
 
 def _head(path, limit=4000):
@@ -689,10 +694,7 @@ def supervise_candidate(req, lifeline_fd, call_fd):
         try:
             _close(lifeline_fd)
             _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-            out = os.open(os.path.join(home, "output.txt"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            os.dup2(out, 1)
-            os.dup2(out, 2)
-            _close(out)
+            _output_to(os.path.join(home, "output.txt"))
             _set_path(req["sys_path"])
             bridge = load_bridge()
             finder = CandidateFinder(req["module_name"], req["module_path"], req.pop("candidate"))

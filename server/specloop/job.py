@@ -131,17 +131,20 @@ class Job:
         self.consider(attempt, repair_of)
         return attempt
 
-    def request(self, candidate: Candidate) -> SandboxRequest:
+    def request(self, candidate: Candidate, flagged: list[Finding] | None = None) -> SandboxRequest:
+        """The sandbox request for ``candidate``; ``flagged``: what the static policy says of it,
+        where the caller has it already (it decides the in-process second run)."""
         judge_source, targets, module_names = self.judge or (self.source, (self.target.qualname,), False)
-        flagged = policy.check("\n".join([*candidate.imports, candidate.function_code]))
+        if flagged is None:
+            flagged = policy.check("\n".join([*candidate.imports, candidate.function_code]))
         return SandboxRequest(module_path=self.path, candidate_source=candidate_module(self.source, self.target,
                               candidate), workspace=self.workspace, tests=self.tests, user_tests=self.user_tests,
                               judge_source=judge_source, targets=targets, module_names=module_names,
                               in_process_fallback=not flagged)
 
     async def test(self, candidate: Candidate, iteration: int) -> Attempt:
-        request = self.request(candidate)
         flagged = policy.check("\n".join([*candidate.imports, candidate.function_code]))
+        request = self.request(candidate, flagged)
         security, advice = policy.split(flagged, self.sandbox.isolation, by_value=byvalue.plan(
             request.judge_source, request.candidate_source, request.targets, request.module_names) is not None)
         if security:

@@ -164,7 +164,7 @@ class Sandbox:
         if req.judge_source is None or not advisory:
             return await self._fallback(req, await self._run_all(req, verify), verify)
         authoritative = replace(req, tests=[t for t in req.tests if t.authoritative])
-        model = replace(req, tests=advisory, user_tests=[], judge_source=None, targets=(), in_process_fallback=False)
+        model = _in_process(req, tests=advisory, user_tests=[])
         main, extra = await asyncio.gather(self._run_all(authoritative, verify), self._run_all(model, verify))
         main = await self._fallback(authoritative, main, verify)
         ids = {o.id for o in main.outcomes}
@@ -176,13 +176,13 @@ class Sandbox:
         """``run`` (judged by value) with its failing authoritative tests judged again in-process,
         where the request allows it (a candidate the policy does not flag): some real tests cannot
         be judged across the wall (an object the candidate keeps and the test reads later, module
-        state), or not in time (a run that timed out is made again whole, in-process).  A test that passes there counts as passed, ``judged="in-process"``; a run of it
-        that errs or is not trusted changes nothing."""
+        state), or not in time (a run that timed out is made again whole, in-process).  A test
+        that passes there counts as passed, ``judged="in-process"``; a run of it that errs or is
+        not trusted changes nothing."""
         if not req.in_process_fallback or run.judged != "value" or run.tampered:
             return run
         if run.timed_out:   # slow across the wall (every call copies its objects): all of it once more
-            again = await self._run_all(replace(req, judge_source=None, targets=(), in_process_fallback=False),
-                                        verify)
+            again = await self._run_all(_in_process(req), verify)
             if again.error or again.tampered:
                 return run
             again.outcomes = [replace(o, judged="in-process") if o.authoritative else o for o in again.outcomes]
@@ -197,8 +197,7 @@ class Sandbox:
         files = [t for t in req.tests if any(i == t.name or i.startswith(t.name + "::") for i in failing)]
         names = {t.name for t in files}
         user = [i for i in failing if i.split("::", 1)[0] not in names]
-        again = await self._run_all(replace(req, tests=files, user_tests=user, judge_source=None, targets=(),
-                                            in_process_fallback=False), verify)
+        again = await self._run_all(_in_process(req, tests=files, user_tests=user), verify)
         if again.error or again.tampered:
             return run
         passed = {o.id for o in again.outcomes if o.outcome == "passed" and o.authoritative}
@@ -513,6 +512,11 @@ class Sandbox:
         return TestOutcome(id=oid, outcome=outcome, message=message[:300],
                            expected=_text(rec.get("expected")), actual=_text(rec.get("actual")),
                            line=line if isinstance(line, int) else None, authoritative=auth), forged
+
+
+def _in_process(req: SandboxRequest, **changes) -> SandboxRequest:
+    """``req`` judged in-process (the candidate inside pytest), with ``changes``."""
+    return replace(req, judge_source=None, targets=(), in_process_fallback=False, **changes)
 
 
 def _finished(run: TestRun, asked: list[str]) -> int:
