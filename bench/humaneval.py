@@ -46,7 +46,7 @@ Decisions:
   rewritten after every problem (a partial run survives), and a problem
   already present in it is skipped (resumable).  ``--jobs`` runs problems
   concurrently; the local model serialises its own generations (one
-  llama.cpp context behind a lock in ``specloop.local_model``).
+  llama.cpp context behind a lock in ``specloop.model.local``).
 """
 
 from __future__ import annotations
@@ -73,16 +73,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import he_report  # noqa: E402
 
-from specloop import prompts  # noqa: E402
-from specloop.candidate import parse_candidate  # noqa: E402
-from specloop.edits import apply_edits, candidate_module  # noqa: E402
-from specloop.model import first_sample  # noqa: E402
+from specloop.model import prompts  # noqa: E402
+from specloop.source.candidate import parse_candidate  # noqa: E402
+from specloop.source.edits import apply_edits, candidate_module  # noqa: E402
+from specloop.model.client import first_sample  # noqa: E402
 from specloop.loop import implement, model_context  # noqa: E402
-from specloop.model import ModelClient  # noqa: E402
-from specloop.placement import result_edits_anyway  # noqa: E402
-from specloop.sandbox import Sandbox, SandboxRequest, TestFile  # noqa: E402
+from specloop.model.client import ModelClient  # noqa: E402
+from specloop.source.placement import result_edits_anyway  # noqa: E402
+from specloop.sandbox.runs import Sandbox, SandboxRequest, TestFile  # noqa: E402
 from specloop.settings import Settings  # noqa: E402
-from specloop.spec import find_target  # noqa: E402
+from specloop.source.spec import find_target  # noqa: E402
 from specloop.trace import Trace  # noqa: E402
 
 MODES = ("single", "best", "loop")

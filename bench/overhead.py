@@ -577,7 +577,7 @@ def bench_local(args: argparse.Namespace) -> dict[str, Any] | None:
         t0 = time.perf_counter()
         import llama_cpp
         t1 = time.perf_counter()
-        from specloop import local_model
+        from specloop.model import local as local_model
         local_model.load()
         t2 = time.perf_counter()
         print(json.dumps({"import_llama_cpp": t1 - t0, "load_model": t2 - t1}))

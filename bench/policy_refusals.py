@@ -21,7 +21,7 @@ import json
 import textwrap
 import warnings
 
-from specloop import policy
+from specloop.sandbox import policy
 
 STDLIB = ["os", "os.path", "shutil", "json", "re", "string", "textwrap", "collections", "functools", "itertools",
           "heapq", "bisect", "statistics", "fractions", "decimal", "datetime", "calendar", "csv", "configparser",

@@ -1213,7 +1213,7 @@ def main(argv: list[str] | None = None) -> int:
                     record(fut.result())
             else:
                 os.environ.setdefault("OPENAI_API_KEY", FAKE_KEY)
-                from specloop.model import capabilities
+                from specloop.model.client import capabilities
                 sees_context = capabilities(args.model).module_context
                 data["sees_context"] = sees_context
                 if not sees_context:   # e.g. the embedded 135M model: no context whatever the setting

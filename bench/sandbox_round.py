@@ -31,10 +31,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from specloop import warm
-from specloop.sandbox import Sandbox, SandboxRequest, TestFile, doctest_text, make_doctest_file, probe_bwrap
+from specloop.sandbox import warm
+from specloop.sandbox.runs import Sandbox, SandboxRequest, TestFile, doctest_text, make_doctest_file, probe_bwrap
 from specloop.settings import Settings
-from specloop.spec import find_target
+from specloop.source.spec import find_target
 
 STUB = '''def area(w, h):
     """Area of a w-by-h rectangle.
@@ -112,8 +112,8 @@ CLASS_CODE = '''class Counter:
 
 
 async def class_round(root: Path, by_value: bool) -> float:
-    from specloop import byvalue
-    from specloop.classspec import find_class_target
+    from specloop.sandbox import byvalue
+    from specloop.source.classspec import find_class_target
 
     spec = find_class_target(CLASS_SPEC, "Counter")
     doctests = TestFile("test_specloop_doctests.py", make_doctest_file("mypkg.counter", "Counter", spec.examples),

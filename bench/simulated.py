@@ -71,7 +71,7 @@ from scripted_model import ScriptedModel  # noqa: E402
 
 from specloop.loop import implement  # noqa: E402
 from specloop.settings import Settings  # noqa: E402
-from specloop.spec import find_target  # noqa: E402
+from specloop.source.spec import find_target  # noqa: E402
 
 FAKE_KEY = "sk-simulated-not-a-real-key"
 DEFAULT_GRID = [(p, q) for p in (0.3, 0.6, 0.9) for q in (0.3, 0.7)]

@@ -40,12 +40,12 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .context import find_user_tests
-from . import policy
-from .locate import find_function, split_lines
-from .sandbox import Sandbox, SandboxRequest, doctest_file, module_name_for
+from .context.gather import find_user_tests
+from .sandbox import policy
+from .source.locate import find_function, split_lines
+from .sandbox.runs import Sandbox, SandboxRequest, doctest_file, module_name_for
 from .settings import Settings
-from .spec import Target, find_target
+from .source.spec import Target, find_target
 
 RECORD = Path(".specloop") / "implemented.json"
 

@@ -6,7 +6,7 @@ Skipped: hidden folders (``.git``, ``.venv``, ``.tox``, ``.specloop`` ...), tool
 name).  Files are listed in a stable order: a folder's files by name, then its subfolders
 by name.
 
-The sandbox's scan for secret files (:func:`specloop.isolation.secret_paths`) walks on
+The sandbox's scan for secret files (:func:`specloop.sandbox.isolation.secret_paths`) walks on
 purpose where this rule does not (``.ssh``, ``.aws`` and dot files are what it looks for),
 so it keeps its own list.
 """

@@ -10,14 +10,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import byvalue, policy, prompts, search
-from .candidate import Candidate, parse_candidate
-from .edits import candidate_module
-from .model import BudgetExceeded, Capabilities, ModelClient, ModelError, Sample
+from .sandbox import byvalue, policy
+from .model import prompts
+from . import search
+from .source.candidate import Candidate, parse_candidate
+from .source.edits import candidate_module
+from .model.client import BudgetExceeded, Capabilities, ModelClient, ModelError, Sample
 from .results import Event, Finding, Log, Phase, Tested, TestOutcome, TestRun
-from .sandbox import DOCTEST_FILE, Sandbox, SandboxRequest, TestFile  # noqa: F401 (re-exported)
+from .sandbox.runs import DOCTEST_FILE, Sandbox, SandboxRequest, TestFile  # noqa: F401 (re-exported)
 from .settings import Settings
-from .spec import Target
+from .source.spec import Target
 from .trace import Trace
 
 Emit = Callable[[Event], None]

@@ -39,15 +39,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import prompts, search
-from .candidate import Candidate
-from .context import build_context, find_user_tests
+from .model import prompts
+from . import search
+from .source.candidate import Candidate
+from .context.gather import build_context, find_user_tests
 from .job import Attempt, Emit, Job, kept_tests
-from .model import BudgetExceeded, ModelClient, ModelError, Sample, capabilities
+from .model.client import BudgetExceeded, ModelClient, ModelError, Sample, capabilities
 from .results import Finding, Found, JobResult, Log, Phase, Tokens
-from .sandbox import Sandbox, doctest_file, module_name_for
+from .sandbox.runs import Sandbox, doctest_file, module_name_for
 from .settings import Settings
-from .spec import Target
+from .source.spec import Target
 from .trace import Trace
 
 

@@ -31,12 +31,12 @@ import ast
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from .model import Sample, first_sample
+from .model.client import Sample, first_sample
 from .settings import Settings
 
 if TYPE_CHECKING:
-    from .candidate import Candidate
-    from .model import Capabilities
+    from .source.candidate import Candidate
+    from .model.client import Capabilities
     from .job import Attempt
 
 REPAIRABLE = ("SyntaxError", "IndentationError", "TabError", "NameError", "UnboundLocalError", "ImportError",

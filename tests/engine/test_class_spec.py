@@ -12,12 +12,12 @@ import pytest
 from replies import critic, fenced
 from spec_examples import STACK, STACK_METHODS, STACK_PLAN
 
-from specloop.classspec import find_class_target, find_class_targets, run_targets
-from specloop.components import implement_class
-from specloop.edits import apply_edits
-from specloop.placement import StaleTarget, result_edits
-from specloop.plan import check_plan, planned_source
-from specloop.spec import find_targets
+from specloop.source.classspec import find_class_target, find_class_targets, run_targets
+from specloop.targets.components import implement_class
+from specloop.source.edits import apply_edits
+from specloop.source.placement import StaleTarget, result_edits
+from specloop.targets.plan import check_plan, planned_source
+from specloop.source.spec import find_targets
 
 # the shared plan of Stack with one more method, size (the one the review flags)
 PLAN = STACK_PLAN + '''
@@ -134,7 +134,7 @@ def test_existing_stubs_must_be_kept_unchanged():
 
 
 def test_review_findings_are_mapped_to_methods_by_name_or_line():
-    from specloop.components import _flagged
+    from specloop.targets.components import _flagged
     from specloop.results import Finding
 
     code = 'class Stack:\n    """Doc."""\n\n    def push(self, x):\n        self.items.append(x)\n\n' \

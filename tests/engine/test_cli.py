@@ -224,10 +224,10 @@ async def test_the_progress_bar_never_goes_back(scripted_model, workspace, make_
     from rich.console import Console
 
     from replies import critic
-    from specloop.cli import Reporter
+    from specloop.cli.app import Reporter
     from specloop.loop import implement
     from specloop.results import Phase
-    from specloop.spec import find_target
+    from specloop.source.spec import find_target
 
     path = workspace / "geometry.py"
     path.write_text(STUB, encoding="utf-8")

@@ -11,7 +11,7 @@ import json
 import pytest
 
 from specloop.loop import implement
-from specloop.spec import find_target
+from specloop.source.spec import find_target
 
 from replies import fenced
 from test_cli import cli_env, specloop

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from specloop.edits import apply_edits
+from specloop.source.edits import apply_edits
 from specloop.loop import implement
-from specloop.placement import StaleTarget, result_edits
+from specloop.source.placement import StaleTarget, result_edits
 from specloop.results import Log, Phase
-from specloop.spec import find_target
+from specloop.source.spec import find_target
 
 from scripted_model import Response, error, hang
 from replies import critic, fenced

@@ -13,13 +13,13 @@ import pytest
 from replies import critic, fenced
 from spec_examples import TEXTS, TEXTS_CODE, TEXTS_PLAN
 
-from specloop.classspec import run_targets
-from specloop.components import implement_module
-from specloop.edits import apply_edits
-from specloop.modulespec import find_module_target, find_module_targets
-from specloop.placement import StaleTarget, result_edits, result_edits_anyway
-from specloop.plan import check_module_plan, planned_module_source
-from specloop.spec import find_targets
+from specloop.source.classspec import run_targets
+from specloop.targets.components import implement_module
+from specloop.source.edits import apply_edits
+from specloop.source.modulespec import find_module_target, find_module_targets
+from specloop.source.placement import StaleTarget, result_edits, result_edits_anyway
+from specloop.targets.plan import check_module_plan, planned_module_source
+from specloop.source.spec import find_targets
 
 PLAN, CODE = TEXTS_PLAN, TEXTS_CODE
 SHOUT_FIXED = "def shout(text: str) -> str:\n    return text.upper() + '!'\n"

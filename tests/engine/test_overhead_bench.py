@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from specloop.isolation import probe_bwrap
+from specloop.sandbox.isolation import probe_bwrap
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from replies import critic, fenced
-from specloop import prompts
-from specloop.model import ModelClient, ModelError, Sample
-from specloop.replay import Exchanges, ReplayMiss, request_hash
+from specloop.model import prompts
+from specloop.model.client import ModelClient, ModelError, Sample
+from specloop.model.replay import Exchanges, ReplayMiss, request_hash
 from specloop.results import Usage
 from specloop.settings import Settings, SettingsError, load_settings
 from cli_run import cli_env, specloop

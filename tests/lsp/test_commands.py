@@ -72,7 +72,7 @@ def test_a_kept_results_file_name_is_safe(tmp_path):
     from specloop.lsp.pending import Pending
     from specloop.results import JobResult
     from specloop.settings import Settings
-    from specloop.writeback import attempt_path
+    from specloop.source.writeback import attempt_path
 
     pending = Pending(uri=(tmp_path / "words.py").as_uri(), result=JobResult(name="module spec (line 5)",
                       status="failed"), settings=Settings(), workspace=tmp_path, path=tmp_path / "words.py")

@@ -6,11 +6,11 @@ from __future__ import annotations
 from lsprotocol import types
 from pygls.workspace.position_codec import PositionCodec
 
-from specloop.edits import apply_edits
-from specloop.locate import find_function, restub, without_docstring
+from specloop.source.edits import apply_edits
+from specloop.source.locate import find_function, restub, without_docstring
 from specloop.lsp.positions import from_lsp_pos, map_lines, split_lines, to_lsp_pos
 from specloop.lsp.textedits import diff_edits
-from specloop.spec import Pos, find_target
+from specloop.source.spec import Pos, find_target
 
 LINE = "x = '📐é'  # end"
 
@@ -108,7 +108,7 @@ def test_without_docstring_keeps_the_body():
 
 
 def test_kept_tests_are_merged_without_repeats():
-    from specloop.placement import merged_tests
+    from specloop.source.placement import merged_tests
 
     old = "from geo import area\n\n\ndef test_zero():\n    assert area(0, 1) == 0\n"
     same = "from geo import area\n\n\ndef test_zero():\n    assert area(0, 2) == 0\n"

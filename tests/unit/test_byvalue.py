@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from specloop import byvalue
+from specloop.sandbox import byvalue
 
 JUDGE = '''import re
 

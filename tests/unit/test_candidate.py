@@ -6,8 +6,8 @@ import ast
 
 import pytest
 
-from specloop.candidate import CandidateError, parse_candidate, reindent, string_lines
-from specloop.spec import Target, find_target
+from specloop.source.candidate import CandidateError, parse_candidate, reindent, string_lines
+from specloop.source.spec import Target, find_target
 
 MODULE = '''\
 import functools

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from specloop import context, usertests
-from specloop.context import build_context, estimate_tokens, find_user_tests
-from specloop.spec import Target, find_target
+from specloop.context import gather as context
+from specloop.sandbox import usertests
+from specloop.context.gather import build_context, estimate_tokens, find_user_tests
+from specloop.source.spec import Target, find_target
 
 GEO = '''\
 """Geometry helpers."""
@@ -289,8 +290,8 @@ def test_a_long_class_outline_is_cut_at_a_line(tmp_path: Path) -> None:
 
 
 def test_class_and_module_spec_targets_get_the_project_context(tmp_path: Path) -> None:
-    from specloop.classspec import find_class_targets
-    from specloop.modulespec import find_module_targets
+    from specloop.source.classspec import find_class_targets
+    from specloop.source.modulespec import find_module_targets
 
     cls = CART + '\n\nclass Basket:\n    """Items, priced with discount and m.cents."""\n'
     source, path = project(tmp_path, cls)

@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from specloop.candidate import parse_candidate
-from specloop.edits import TextEdit, apply_edits, candidate_module, import_edit, implementation_edits
-from specloop.spec import Pos, Range, find_target, find_targets
+from specloop.source.candidate import parse_candidate
+from specloop.source.edits import TextEdit, apply_edits, candidate_module, import_edit, implementation_edits
+from specloop.source.spec import Pos, Range, find_target, find_targets
 
 
 def offset(source: str, pos: Pos) -> int:
@@ -397,7 +397,7 @@ def _documented(tree: ast.Module) -> list[tuple[str, ast.FunctionDef | ast.Async
 def _cases(source: str, *, last_in_file: bool = False):
     """Per documented function with a body on lines of its own: (qualname, the original
     text it must come back to, the function's text, the stubs a user might write)."""
-    from specloop.spec import docstring_node, is_stub_statement
+    from specloop.source.spec import docstring_node, is_stub_statement
 
     starts = _line_starts(source)
     for qual, fn, top in _documented(ast.parse(source)):
@@ -424,7 +424,7 @@ def _cases(source: str, *, last_in_file: bool = False):
 
 def _dedented(function_text: str) -> list[str]:
     """The function's lines moved to column 0 (lines inside strings as they are)."""
-    from specloop.candidate import string_lines
+    from specloop.source.candidate import string_lines
 
     text = function_text.replace("\r\n", "\n")
     lines, keep = text.split("\n"), string_lines(text)
@@ -483,7 +483,7 @@ def _tabs(source: str) -> str:
     import io
     import tokenize
 
-    from specloop.candidate import string_lines
+    from specloop.source.candidate import string_lines
 
     starts: dict[int, int] = {}
     fresh = True
@@ -520,7 +520,7 @@ def _trailing_blanks(source: str) -> str:
 
 def _indented_blank_lines(source: str) -> str:
     """Empty lines get the indentation of the next line of code, as some editors leave them."""
-    from specloop.candidate import string_lines
+    from specloop.source.candidate import string_lines
 
     lines, keep, below = source.split("\n"), string_lines(source), ""
     for row in range(len(lines) - 1, -1, -1):

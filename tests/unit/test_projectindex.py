@@ -1,4 +1,4 @@
-"""The index of the workspace's definitions (specloop.projectindex): imports resolved to files
+"""The index of the workspace's definitions (specloop.context.index): imports resolved to files
 of the workspace, re-exports followed, files parsed lazily and again when they change."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ import asyncio
 import os
 from pathlib import Path
 
-from specloop import projectindex
-from specloop.projectindex import Import, imported_definitions, index_for, summarize
+from specloop.context import index as projectindex
+from specloop.context.index import Import, imported_definitions, index_for, summarize
 
 CORE = '''\
 """Core."""

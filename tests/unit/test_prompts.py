@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from specloop import prompts
-from specloop.prompts import parse_code, parse_critic, parse_tests
+from specloop.model import prompts
+from specloop.model.prompts import parse_code, parse_critic, parse_tests
 from specloop import results
 from specloop.results import Finding
-from specloop.spec import Target
+from specloop.source.spec import Target
 
 AREA = "def area(w, h):\n    return w * h\n"
 

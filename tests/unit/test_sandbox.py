@@ -22,11 +22,11 @@ from pathlib import Path
 
 import pytest
 
-from specloop import warm
-from specloop.sandbox import (MARKER_VAR, Sandbox, SandboxRequest, TestFile, bwrap_status, make_doctest_file,
+from specloop.sandbox import warm
+from specloop.sandbox.runs import (MARKER_VAR, Sandbox, SandboxRequest, TestFile, bwrap_status, make_doctest_file,
                               module_name_for, probe_bwrap, resolve_python)
 from specloop.settings import Settings
-from specloop.spec import Example
+from specloop.source.spec import Example
 
 MODES = [
     pytest.param("process", id="process"),
@@ -485,7 +485,7 @@ async def test_python_without_pytest_gives_a_clear_error(ws: Path) -> None:
 def test_bwrap_setting_without_bubblewrap_is_a_clear_error(ws: Path) -> None:
     script = textwrap.dedent(f'''
         from pathlib import Path
-        from specloop.sandbox import Sandbox, SandboxError
+        from specloop.sandbox.runs import Sandbox, SandboxError
         from specloop.settings import Settings
         assert Sandbox(Settings(sandbox="process"), Path({str(ws)!r})).isolation == "process"
         for mode in ("bwrap", "auto"):

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from specloop import policy, warm
-from specloop.sandbox import Sandbox, SandboxRequest, TestFile, doctest_text, make_doctest_file
+from specloop.sandbox import policy, warm
+from specloop.sandbox.runs import Sandbox, SandboxRequest, TestFile, doctest_text, make_doctest_file
 from specloop.settings import Settings
-from specloop.spec import find_target
+from specloop.source.spec import find_target
 
 from test_sandbox import MODES
 from test_sandbox_hostile import FORGE, trusted_pass
@@ -437,12 +437,12 @@ CLASS_CODE = '''class Stack:
 
 @pytest.mark.parametrize("mode", MODES)
 async def test_a_class_is_judged_by_value_through_its_methods(mode: str, tmp_path: Path) -> None:
-    from specloop import byvalue
+    from specloop.sandbox import byvalue
 
     ws = tmp_path / "ws"
     ws.mkdir()
     (ws / "stacks.py").write_text(CLASS_SPEC)
-    from specloop.classspec import find_class_target
+    from specloop.source.classspec import find_class_target
 
     spec = find_class_target(CLASS_SPEC, "Stack")
     doctests = TestFile("test_specloop_doctests.py", make_doctest_file("stacks", "Stack", spec.examples),

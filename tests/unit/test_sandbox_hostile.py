@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from specloop import sandbox, warm
-from specloop.sandbox import Sandbox, SandboxRequest, TestFile, doctest_text, make_doctest_file
+from specloop.sandbox import runs as sandbox, warm
+from specloop.sandbox.runs import Sandbox, SandboxRequest, TestFile, doctest_text, make_doctest_file
 from specloop.settings import Settings
-from specloop.spec import find_target
+from specloop.source.spec import find_target
 
 from test_sandbox import MODES, alive
 

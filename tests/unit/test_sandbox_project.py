@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from specloop import warm
-from specloop.sandbox import Sandbox, SandboxRequest, doctest_file
+from specloop.sandbox import warm
+from specloop.sandbox.runs import Sandbox, SandboxRequest, doctest_file
 from specloop.settings import Settings
-from specloop.spec import find_target
-from specloop.usertests import find_user_tests
+from specloop.source.spec import find_target
+from specloop.sandbox.usertests import find_user_tests
 
 STUB = '''\
 """Chunking."""
@@ -184,7 +184,7 @@ async def test_a_pytest_internal_error_is_an_error_never_a_pass_count(project: P
 
 
 async def test_many_tests_are_cut_to_the_direct_ones_and_the_run_says_which(project: Path, monkeypatch) -> None:
-    from specloop import sandbox as sandbox_module
+    from specloop.sandbox import runs as sandbox_module
 
     monkeypatch.setattr(sandbox_module, "MAX_USER_TESTS", 2)
     ids, _, result = await run(project, RIGHT)
@@ -299,7 +299,7 @@ async def test_a_suite_too_slow_for_the_timeout_is_cut_to_its_first_tests_and_sa
     """Every found test is asked for; a run that times out after some finished is made again
     with the first ones, cut to about what fit; ``left_out`` names the others.  A hang (no test
     finishes) is not retried."""
-    from specloop import sandbox as sandbox_module
+    from specloop.sandbox import runs as sandbox_module
     monkeypatch.setattr(sandbox_module, "MIN_CUT", 2)
     monkeypatch.setattr(sandbox_module, "_CUTS", {})
     (project / "tests" / "test_slow.py").write_text(SLOW, encoding="utf-8")

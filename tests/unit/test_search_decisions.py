@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 
 from specloop import search
-from specloop.candidate import Candidate
+from specloop.source.candidate import Candidate
 from specloop.job import Attempt
-from specloop.model import LOCAL_MODEL, ModelClient, Sample
+from specloop.model.client import LOCAL_MODEL, ModelClient, Sample
 from specloop.results import Finding, TestOutcome, TestRun
 from specloop.settings import Settings
 

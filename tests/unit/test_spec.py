@@ -8,8 +8,8 @@ import textwrap
 
 import pytest
 
-from specloop import spec
-from specloop.spec import Example, FindResult, Pos, Range, Target, find_target, find_targets
+from specloop.source import spec
+from specloop.source.spec import Example, FindResult, Pos, Range, Target, find_target, find_targets
 
 
 def lines_of(source: str) -> list[str]:

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from specloop import usertests
-from specloop.spec import find_target
-from specloop.usertests import find_user_tests, user_tests
+from specloop.sandbox import usertests
+from specloop.source.spec import find_target
+from specloop.sandbox.usertests import find_user_tests, user_tests
 
 CHUNKS = '''\
 """Chunking."""

@@ -11,8 +11,8 @@ import pytest
 
 from specloop.results import JobResult
 from specloop.results import TestOutcome as Outcome
-from specloop.runfiles import python_files
-from specloop.writeback import (CHANGED, DELETED, WRITTEN, SourceFile, Undecodable, read_source, save_attempt,
+from specloop.cli.runfiles import python_files
+from specloop.source.writeback import (CHANGED, DELETED, WRITTEN, SourceFile, Undecodable, read_source, save_attempt,
                                 unified_diff, write_back)
 
 
@@ -135,7 +135,7 @@ def test_saved_attempt_says_why_it_was_not_written(tmp_path: Path) -> None:
 def test_saved_attempt_of_a_module_spec_has_a_safe_file_name(tmp_path: Path) -> None:
     """A module spec is named "module spec (line 5)": its saved attempt's file name has no
     spaces or parentheses; the reason counts tests as every front end does."""
-    from specloop.writeback import attempt_path, reason_of, safe_name
+    from specloop.source.writeback import attempt_path, reason_of, safe_name
 
     result = JobResult(name="module spec (line 5)", status="failed", passed=1, failed=2,
                        function_code="def f(x):\n    return x\n")

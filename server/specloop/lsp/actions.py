@@ -45,10 +45,10 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from ..classspec import ClassTarget, file_jobs
-from ..modulespec import ModuleTarget
-from ..locate import header_line_in
-from ..spec import Pos, Range, Target
+from ..source.classspec import ClassTarget, file_jobs
+from ..source.modulespec import ModuleTarget
+from ..source.locate import header_line_in
+from ..source.spec import Pos, Range, Target
 from .apply import document_text
 from .diagnostics import Entry
 from .documents import Known

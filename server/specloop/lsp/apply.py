@@ -52,12 +52,12 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 
 from .. import check
-from ..modulespec import block_line, is_module_name, module_line_in
-from ..locate import (class_line_in, def_line_in, find_class, find_def_line, find_function,
+from ..source.modulespec import block_line, is_module_name, module_line_in
+from ..source.locate import (class_line_in, def_line_in, find_class, find_def_line, find_function,
                       module_result_finding_lines, restub, without_docstring)
-from ..placement import StaleTarget, kept_tests_path, merged_tests, result_edits, result_edits_anyway
-from ..spec import find_target, find_targets
-from ..writeback import attempt_path
+from ..source.placement import StaleTarget, kept_tests_path, merged_tests, result_edits, result_edits_anyway
+from ..source.spec import find_target, find_targets
+from ..source.writeback import attempt_path
 from .diagnostics import Entry, entries_for_class_result, entries_for_result, stale_entry
 from .pending import Pending
 from .textedits import diff_edits, to_lsp
@@ -111,7 +111,7 @@ def _reason(source_now: str, message: str) -> str:
 def place(source_now: str, pending: Pending, *, force: bool) -> tuple[str, str, list[Any]]:
     """(base, new text, engine edits on base): ``pending`` placed in ``source_now``.
     Raises :class:`Unplaceable`."""
-    from ..edits import apply_edits
+    from ..source.edits import apply_edits
 
     base = _base(source_now, pending, force)
     try:

@@ -67,9 +67,9 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
 from .. import __version__
-from ..classspec import run_targets
-from ..locate import restub
-from ..model import litellm_state
+from ..source.classspec import run_targets
+from ..source.locate import restub
+from ..model.client import litellm_state
 from ..results import Finding, failure_text
 from . import actions
 from .apply import Unplaceable, apply_pending, document_text, place, result_path, result_text, show_result

@@ -43,10 +43,10 @@ from typing import Any, Literal
 
 from lsprotocol import types
 
-from ..classspec import find_class_targets
+from ..source.classspec import find_class_targets
 from ..results import Finding, JobResult, TestOutcome, failure_text, tests_count
-from ..spec import Pos, Range, find_targets
-from ..locate import ClassLines, class_finding_line, def_line_in, finding_line, has_header
+from ..source.spec import Pos, Range, find_targets
+from ..source.locate import ClassLines, class_finding_line, def_line_in, finding_line, has_header
 from .positions import PositionCodec, line_range, map_lines, split_lines, to_lsp_range
 
 SOURCE = "specloop"

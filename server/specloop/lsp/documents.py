@@ -51,10 +51,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..classspec import ClassTarget, find_class_targets
-from ..locate import split_lines
-from ..modulespec import ModuleTarget, find_module_targets
-from ..spec import Pos, Range, Target, find_targets
+from ..source.classspec import ClassTarget, find_class_targets
+from ..source.locate import split_lines
+from ..source.modulespec import ModuleTarget, find_module_targets
+from ..source.spec import Pos, Range, Target, find_targets
 from . import offload
 
 log = logging.getLogger(__name__)

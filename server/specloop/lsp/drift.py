@@ -139,7 +139,7 @@ class DriftWatch:
         """``specloop.recheck``: the function's authoritative tests on the body the editor holds,
         in the sandbox.  Passing: the function is recorded with its spec as it reads now and
         the warning goes.  Failing: the warning stays and says so."""
-        from ..sandbox import SandboxError
+        from ..sandbox.runs import SandboxError
 
         name = qualname.rsplit(".", 1)[-1]
         where = self._where(uri)

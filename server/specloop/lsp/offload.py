@@ -2,7 +2,7 @@
 waiting for the GIL.
 
 Why: building a job's context (:func:`specloop.context.build_context`), finding the user's
-tests of its target (:func:`specloop.usertests.find_user_tests`) and warming the project
+tests of its target (:func:`specloop.sandbox.usertests.find_user_tests`) and warming the project
 index are pure Python and ``ast.parse`` of whole files.  In a worker thread of the server
 they still shared the event loop's GIL: ``ast.parse`` holds it for its whole run (35-60 ms
 for a 2,000-line module, parsed again by each job's user-test search) and a pure-Python
@@ -46,7 +46,7 @@ from typing import Any, BinaryIO
 log = logging.getLogger(__name__)
 
 WORKERS = 2                 # as many as jobs run in parallel by default; each has its own caches
-MODULES = frozenset({"specloop.context", "specloop.usertests", "specloop.projectindex",
+MODULES = frozenset({"specloop.context.gather", "specloop.sandbox.usertests", "specloop.context.index",
                      "specloop.lsp.documents"})
 MAX_DEATHS = 3              # workers that ended unasked before the server stops starting them
 _HEADER = struct.Struct("!Q")
@@ -225,7 +225,7 @@ def _serve() -> int:
     answers = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     sys.stdout = sys.stderr
-    import specloop.context  # noqa: F401  (its modules are what the requests call)
+    import specloop.context.gather  # noqa: F401  (its modules are what the requests call)
 
     while True:
         request = _receive(requests)

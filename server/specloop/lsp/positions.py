@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from lsprotocol import types
 from pygls.workspace.position_codec import PositionCodec
 
-from ..locate import split_lines
-from ..spec import Pos, Range
+from ..source.locate import split_lines
+from ..source.spec import Pos, Range
 
 
 def to_lsp_pos(lines: Sequence[str], pos: Pos, codec: PositionCodec) -> types.Position:

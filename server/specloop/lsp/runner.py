@@ -33,11 +33,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from lsprotocol import types
 
-from ..classspec import ClassTarget, find_class_target
-from ..modulespec import ModuleTarget, find_module_target
-from ..locate import restub
+from ..source.classspec import ClassTarget, find_class_target
+from ..source.modulespec import ModuleTarget, find_module_target
+from ..source.locate import restub
 from ..results import Event, JobResult, Log, Phase, Planned, Tested, Tokens, Usage
-from ..spec import Target, find_target
+from ..source.spec import Target, find_target
 from .apply import apply_pending, def_line, document_text
 from .diagnostics import Entry, offered_entry
 from . import offload
@@ -236,7 +236,7 @@ async def run_job(ls: Host, job: ServerJob) -> None:
         settings = ls.settings.settings_for(workspace)
         emit = in_loop(JobProgress(ls, job))
         if isinstance(target, (ClassTarget, ModuleTarget)):   # plan, components in parallel, review: one result
-            from .. import components
+            from ..targets import components
             result = await in_engine_thread(lambda: components.implement_any(
                 source, path, target, settings, workspace=workspace, emit=emit))
         else:

@@ -39,8 +39,9 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.uris import to_fs_path
 
-from .. import __version__, projectindex
-from ..spec import forget_document
+from .. import __version__
+from ..context import index as projectindex
+from ..source.spec import forget_document
 from ..settings import unknown_env
 from ..workspace import workspace_of
 from . import actions, commands, offload
@@ -199,12 +200,12 @@ class SpecloopServer(LanguageServer):
         default executor, does not hold up the process when the editor exits meanwhile."""
         self.warming = True
 
-        from ..model import start_loading
+        from ..model.client import start_loading
         start_loading()   # litellm imported and frozen in a thread; its client warmed too
 
     def warm_index(self, uri: str, text: str) -> None:
         """Index what an opened document imports from the workspace
-        (:func:`specloop.projectindex.warm`: its import lines, not the whole text, are parsed),
+        (:func:`specloop.context.index.warm`: its import lines, not the whole text, are parsed),
         so that a job's context finds those files parsed: in the context worker process
         (:mod:`.offload`, where jobs build their context; this starts it), waited for by a
         worker thread.  Nothing of it runs on the event loop."""

@@ -1,6 +1,6 @@
 """Engine edits -> LSP edits.
 
-The engine's edits (``specloop.edits.TextEdit``: a ``spec.Range`` in Python
+The engine's edits (``specloop.source.edits.TextEdit``: a ``spec.Range`` in Python
 characters and the new text) refer to the document as the server saw it when
 it asked for them.  The server converts them to the client's position encoding
 with that same text.  ``diff_edits`` makes line edits between two texts.
@@ -14,7 +14,7 @@ from typing import Any
 
 from lsprotocol import types
 
-from ..spec import Pos, Range
+from ..source.spec import Pos, Range
 from .positions import PositionCodec, split_lines, to_lsp_range
 
 

@@ -600,15 +600,14 @@ def load_bridge():
     if "_specloop_bridge" in sys.modules:
         return sys.modules["_specloop_bridge"]
     here = os.path.dirname(os.path.abspath(__file__))
-    for name in ("bridge.py", "_sandbox_bridge.py"):
-        path = os.path.join(here, name)
-        if os.path.exists(path):
-            spec = importlib.util.spec_from_file_location("_specloop_bridge", path)
-            module = importlib.util.module_from_spec(spec)
-            sys.modules["_specloop_bridge"] = module
-            spec.loader.exec_module(module)
-            return module
-    raise ImportError("the sandbox bridge is missing beside " + __file__)
+    path = os.path.join(here, "bridge.py")
+    if not os.path.exists(path):
+        raise ImportError("the sandbox bridge is missing beside " + __file__)
+    spec = importlib.util.spec_from_file_location("_specloop_bridge", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["_specloop_bridge"] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def _set_path(roots):

@@ -16,7 +16,7 @@ Decisions:
   outline too long for the room left is cut at a line, ending ``# ...``):
 
   1. the module's import lines (at most a quarter of the room);
-  2. for a method, the enclosing class's outline (:func:`specloop.outline.class_summary`),
+  2. for a method, the enclosing class's outline (:func:`specloop.source.outline.class_summary`),
      with what it inherits: per base class (of the module, or of the project through its
      imports; at most :data:`BASES`, nearest first) ``# from Base: a, b`` and the signatures
      of those members the class does not define itself (a module shown whole shows those of
@@ -24,7 +24,7 @@ Decisions:
   3. the module's own names the spec or the signature (type hints included) names --
      functions, classes, module-level names with their value where short, aliases --
      nearest first;
-  4. the project definitions (other files of the workspace, :mod:`specloop.projectindex`)
+  4. the project definitions (other files of the workspace, :mod:`specloop.context.index`)
      that the module imports and the spec or signature names (``f`` of ``from pkg.mod
      import f``, ``m.f`` of ``import pkg.mod as m``);
   5. the user's tests that mention the target (``usertests.user_test_snippets``), at most
@@ -70,13 +70,13 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from pathlib import Path
 
-from . import projectindex
-from .classspec import ClassTarget
-from .modulespec import ModuleTarget
-from .outline import FUNCTIONS, class_line, class_summary, describe
-from .projectindex import Definition
-from .spec import Target, _parse
-from .usertests import find_user_tests, find_user_tests_async, user_test_snippets
+from . import index as projectindex
+from ..source.classspec import ClassTarget
+from ..source.modulespec import ModuleTarget
+from ..source.outline import FUNCTIONS, class_line, class_summary, describe
+from .index import Definition
+from ..source.spec import Target, _parse
+from ..sandbox.usertests import find_user_tests, find_user_tests_async, user_test_snippets
 
 __all__ = ["build_context", "build_context_async", "find_user_tests", "find_user_tests_async",
            "user_test_snippets", "estimate_tokens"]   # the finders are usertests', re-exported
@@ -213,7 +213,7 @@ class _Sections:
 
 class _Module:
     """A module's tree and what every job on it needs, made once per text: its imports, its
-    definitions (:func:`specloop.projectindex.summarize`), its functions and methods."""
+    definitions (:func:`specloop.context.index.summarize`), its functions and methods."""
 
     def __init__(self, source: str) -> None:
         try:
@@ -325,7 +325,7 @@ def _parts(words: Iterable[str]) -> set[str]:
 def _inherited(module: _Module, cls: ast.ClassDef, path: Path, workspace: Path, skip: str,
                project_only: bool = False) -> list[str]:
     """The members ``cls`` inherits from its bases -- classes of its own module, or of the
-    project through the module's imports (:mod:`specloop.projectindex`) -- up to
+    project through the module's imports (:mod:`specloop.context.index`) -- up to
     :data:`BASES` classes, nearest first: per base a line ``# from Base: a, b, c`` and then the
     signatures and attributes of those members (its outline's lines) the class does not
     define itself (the method being implemented excepted: its base version is what

@@ -59,8 +59,8 @@ from .projectenv import (NO_PROJECT_PYTHON_HINT, ProjectPython, find_python, mod
                          needed_plugins, pytest_config, run_options)
 from .isolation import (MARKER_VAR, NO_BWRAP_HINT, bwrap_status, kill_marked, probe_bwrap,  # noqa: F401
                         secret_paths, site_dirs)
-from .results import TestOutcome, TestRun
-from .settings import Settings
+from ..results import TestOutcome, TestRun
+from ..settings import Settings
 
 TESTS_PACKAGE = "_specloop_tests"
 DOCTEST_FILE = "test_specloop_doctests.py"
@@ -117,7 +117,7 @@ def resolve_python(settings: Settings, workspace: Path) -> str:
 
 
 def runner_path() -> str:
-    return str(Path(__file__).with_name("_sandbox_child.py"))
+    return str(Path(__file__).parent / "child" / "runner.py")
 
 
 @dataclass

@@ -69,7 +69,7 @@ def shared_root() -> str:
 
 
 def _runner() -> str:
-    return str(Path(__file__).with_name("_sandbox_child.py"))
+    return str(Path(__file__).parent / "child" / "runner.py")
 
 
 def _prefix(key: Key) -> tuple[list[str], str]:

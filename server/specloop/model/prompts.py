@@ -31,9 +31,9 @@ import re
 import textwrap
 from typing import Any
 
-from .redact import redact_text
-from .results import Finding, TestOutcome
-from .spec import Target
+from ..redact import redact_text
+from ..results import Finding, TestOutcome
+from ..source.spec import Target
 
 __all__ = [
     "generate_messages", "tests_messages", "import_line", "fix_messages", "critic_messages", "reask_message",

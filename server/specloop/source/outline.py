@@ -2,7 +2,7 @@
 the first line of its docstring, a class's outline, a module-level name with its value
 where that is short.  Shared by the context of the target's own module
 (:mod:`specloop.context`) and the index of the workspace's other files
-(:mod:`specloop.projectindex`).
+(:mod:`specloop.context.index`).
 
 * A signature is the ``def`` line(s) with decorators, the body replaced by ``...``,
   followed by ``# <first docstring line>``.

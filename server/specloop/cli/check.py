@@ -17,10 +17,10 @@ import json
 import sys
 from pathlib import Path
 
-from .results import plural, tests_count
+from ..results import plural, tests_count
 from .runfiles import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, python_files
-from .workspace import workspace_of
-from .writeback import display_path
+from ..workspace import workspace_of
+from ..source.writeback import display_path
 
 
 def _files(path: Path) -> list[Path]:
@@ -35,9 +35,9 @@ def _files(path: Path) -> list[Path]:
 
 
 async def _check(path: Path, as_json: bool, accept: bool = False) -> int:
-    from . import check
-    from .sandbox import SandboxError
-    from .settings import SettingsError, load_settings
+    from .. import check
+    from ..sandbox.runs import SandboxError
+    from ..settings import SettingsError, load_settings
 
     results, code = [], EXIT_OK
     for file in _files(path):

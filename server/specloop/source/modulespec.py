@@ -34,7 +34,7 @@ import textwrap
 from dataclasses import dataclass, field
 
 from .edits import TextEdit
-from .results import JobResult
+from ..results import JobResult
 from .spec import Pos, Range, _File
 
 _TAG = re.compile(r"#\s*(spec):", re.IGNORECASE)

@@ -30,7 +30,7 @@ import hashlib
 import textwrap
 from dataclasses import dataclass, field
 
-from .results import JobResult
+from ..results import JobResult
 from .spec import (Pos, Range, Target, _File, _tail_name, docstring_node, find_targets,  # noqa: F401
                    is_stub_statement)
 

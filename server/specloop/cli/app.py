@@ -37,14 +37,14 @@ import threading
 import time
 from pathlib import Path
 
-from .results import Event, JobResult, Log, Phase, Planned, Tested, judged_text, tests_count
+from ..results import Event, JobResult, Log, Phase, Planned, Tested, judged_text, tests_count
 from .runfiles import (EXIT_BAD_INPUT, EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, BadInput, Entry,  # noqa: F401
                        collect, run_path, summary)
-from .writeback import display_path, reason_of
+from ..source.writeback import display_path, reason_of
 
 
 def _parser() -> argparse.ArgumentParser:
-    from . import __version__
+    from .. import __version__
 
     parser = argparse.ArgumentParser(prog="specloop", description="Write Python code from specs, tested.")
     parser.add_argument("--version", action="version", version=f"specloop {__version__}")
@@ -228,7 +228,7 @@ def start_model_layer() -> threading.Thread:
     the main thread reaches its first progress line without waiting for it."""
     def load() -> None:
         try:
-            from . import model
+            from ..model import client as model
 
             model._litellm()
         except BaseException:   # noqa: BLE001 - the first job reports a real failure
@@ -286,15 +286,15 @@ def main(argv: list[str] | None = None) -> int:
     program = argv is None          # run as the ``specloop`` program, not called from Python
     args = _parser().parse_args(argv)
     if args.command == "serve":
-        from .lsp.server import serve
+        from ..lsp.server import serve
 
         return serve(args.tcp)
-    from .settings import unknown_env
+    from ..settings import unknown_env
 
     for warning in unknown_env():       # a typo in a SPECLOOP_* variable is not silently ignored
         print(f"specloop: {warning}", file=sys.stderr)
     if args.command == "check":
-        from .checkcli import check_command
+        from .check import check_command
 
         return check_command(args)
     start_model_layer()
@@ -323,7 +323,7 @@ def _leave(code: int) -> None:
             stream.flush()
         except (OSError, ValueError):
             pass
-    warm = sys.modules.get("specloop.warm")
+    warm = sys.modules.get("specloop.sandbox.warm")
     if warm is not None:
         warm.shutdown()
     gc.freeze()         # in case os._exit is ever replaced by a normal exit: no full collection

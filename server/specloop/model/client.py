@@ -40,7 +40,7 @@ Decisions:
   workspace of a server), needs an extra package for disk storage, and does
   not key on our step.  Only replies that parsed are cached; a hit costs no
   tokens and sends no request.
-* Record and replay (:mod:`specloop.replay`, settings ``record_dir`` /
+* Record and replay (:mod:`specloop.model.replay`, settings ``record_dir`` /
   ``replay_dir``): a replay answers in :meth:`ModelClient._reply` before the
   cache is looked at, with the recorded usage; a recording stores what the
   client returned, a cache hit included, where it returns it.
@@ -79,11 +79,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from . import model_errors, prompts
-from .redact import known_secrets, redact, redact_text
-from .results import Usage
-from .settings import Settings
-from .trace import Trace
+from . import errors as model_errors, prompts
+from .request import BudgetExceeded, ModelError, Sample  # noqa: F401  (the model layer's names)
+from ..redact import known_secrets, redact, redact_text
+from ..results import Usage
+from ..settings import Settings
+from ..trace import Trace
 
 T = TypeVar("T")
 
@@ -94,30 +95,6 @@ KINDS = ("config", "timeout", "http", "budget", "parse", "cancelled")
 _RETRY_STATUSES = {408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529}
 _import_lock = threading.Lock()
 _loader_lock = threading.Lock()
-
-
-@dataclass(frozen=True)
-class Sample:
-    """How one request samples: its own seed and temperature.  Requests that differ in
-    their sample are different questions to the model and to the response cache."""
-
-    temperature: float
-    seed: int | None = None
-
-
-class ModelError(Exception):
-    """A model call that failed for good.  ``kind`` is one of :data:`KINDS`;
-    ``str(e)`` is one line meant for the user."""
-
-    def __init__(self, message: str, kind: str = "http", *, status: int | None = None) -> None:
-        super().__init__(" ".join(str(message).split()))
-        self.kind = kind
-        self.status = status
-
-
-class BudgetExceeded(ModelError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message, "budget")
 
 
 # What litellm (1.106) and the OpenAI client import on their first request, not at
@@ -221,7 +198,7 @@ async def load_litellm() -> Any:
 
 def local_model_available() -> bool:
     """Whether the embedded model is installed (llama_cpp and the weights; imports neither)."""
-    from . import local_model
+    from . import local as local_model
 
     return local_model.available()
 
@@ -286,7 +263,7 @@ def _ensure_provider(litellm: Any, model: str) -> None:
     """Register the embedded model's litellm custom provider (idempotent)."""
     if not _is_local(model):
         return
-    from . import local_model
+    from . import local as local_model
 
     local_model.register()
 
@@ -410,7 +387,7 @@ class ModelClient:
             try:
                 await asyncio.to_thread(_ensure_provider, litellm, self.model)
                 if local:
-                    loader = getattr(sys.modules.get("specloop.local_model"), "ensure_loaded", None)
+                    loader = getattr(sys.modules.get("specloop.model.local"), "ensure_loaded", None)
                     if loader is not None:
                         await loader()
             except Exception as exc:
@@ -514,7 +491,7 @@ class ModelClient:
         return reply
 
     def _replayed(self, step: str, messages: list[dict[str, Any]], sample: Sample) -> str:
-        """The recorded reply (:mod:`specloop.replay`), accounted as it was when recorded:
+        """The recorded reply (:mod:`specloop.model.replay`), accounted as it was when recorded:
         the same usage, and the budget checked before each exchange that was sent."""
         try:
             recorded = self.exchanges.replay(step, messages, sample)

@@ -40,7 +40,7 @@ import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
-from .results import JobResult, tests_count
+from ..results import JobResult, tests_count
 
 __all__ = ["SourceFile", "Undecodable", "read_source", "encode", "write_back", "display_path",
            "unified_diff", "reason_of", "safe_name", "attempt_path", "save_attempt", "WRITTEN", "CHANGED", "DELETED"]

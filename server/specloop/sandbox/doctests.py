@@ -22,7 +22,7 @@ from __future__ import annotations
 import doctest
 import re
 
-from .spec import Example
+from ..source.spec import Example
 
 TEST_NAME = re.compile(r"::test_doctest_(\d+)$")
 FLAGS_LINE = "OPTIONFLAGS = []\n"

@@ -2,7 +2,7 @@
 what the target's module imports from other files of the project (issue 18).
 
 * A module's summary (:class:`ModuleInfo`) is made with ``ast``: its top-level functions
-  and classes (:mod:`specloop.outline`'s signature or class outline), module-level names
+  and classes (:mod:`specloop.source.outline`'s signature or class outline), module-level names
   (``NAME = value`` as written, cut where long; aliases ``foo = bar`` too; ``__version__``
   and other dunder names as well, so that an import of one finds its value, but the list of
   a module's names leaves them out), and the names its imports bind.  Statements inside top-level ``if``/``try``/``with`` blocks count.
@@ -43,9 +43,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .folders import python_files
-from .outline import FUNCTIONS, assigned_names, describe, top_statements
-from .spec import _parse
+from ..folders import python_files
+from ..source.outline import FUNCTIONS, assigned_names, describe, top_statements
+from ..source.spec import _parse
 
 __all__ = ["Definition", "Import", "ModuleInfo", "ProjectIndex", "index_for", "summarize", "forget", "update",
            "warm", "warm_async", "imported_definitions", "imported_definitions_async"]

@@ -51,16 +51,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import folders, model_errors, placement
-from .workspace import workspace_of
-from .results import Event, JobResult, Log, plural
-from .spec import Target
-from .writeback import (CHANGED, DELETED, WRITTEN, SourceFile, Undecodable, display_path, read_source,
+from .. import folders
+from ..model import errors as model_errors
+from ..source import placement
+from ..workspace import workspace_of
+from ..results import Event, JobResult, Log, plural
+from ..source.spec import Target
+from ..source.writeback import (CHANGED, DELETED, WRITTEN, SourceFile, Undecodable, display_path, read_source,
                         reason_of, save_attempt, unified_diff, write_back)
 
 if TYPE_CHECKING:
-    from .cli import Reporter
-    from .settings import Settings
+    from .app import Reporter
+    from ..settings import Settings
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
 
@@ -219,7 +221,7 @@ def _git_files(folder: Path) -> list[str] | None:
 def collect(args: argparse.Namespace, problems: list[str]) -> list[FileJob]:
     """The files with targets (filtered by --target).  Raises BadInput; in a
     folder, files that cannot be read or parsed go to ``problems`` instead."""
-    from .spec import find_targets
+    from ..source.spec import find_targets
 
     path: Path = args.path
     folder = path.is_dir()
@@ -238,7 +240,7 @@ def collect(args: argparse.Namespace, problems: list[str]) -> list[FileJob]:
                 raise
             problems.append(f"skipped {exc}")
             continue
-        from .classspec import chosen, specs_of   # class specs: the class and its methods
+        from ..source.classspec import chosen, specs_of   # class specs: the class and its methods
 
         specs = specs_of(source.text)
         names += [t.qualname for group in specs for t in group]
@@ -276,7 +278,7 @@ async def run_path(args: argparse.Namespace, reporter: Reporter, written: list[s
     """Run every job of PATH; returns the exit status and the entries.  The
     files written so far are appended to ``written`` (for the cancel message).
     ``collected``: the jobs and problems :func:`collect` found already."""
-    from .settings import SettingsError, load_settings
+    from ..settings import SettingsError, load_settings
 
     problems: list[str] = []
     jobs, problems = collected if collected is not None else (collect(args, problems), problems)
@@ -331,9 +333,9 @@ async def prewarm_sandbox(job: FileJob, settings: Settings) -> None:
     ``_env`` and ``_masks``): a public ``Sandbox.prewarm(request)`` in sandbox.py would
     keep the two from drifting apart; a key that drifts only wastes this prewarm."""
     try:
-        from . import warm
-        from .context import find_user_tests
-        from .sandbox import Sandbox, SandboxRequest, _masks
+        from ..sandbox import warm
+        from ..context.gather import find_user_tests
+        from ..sandbox.runs import Sandbox, SandboxRequest, _masks
 
         target, path, workspace = job.targets[0], Path(job.source.path).resolve(), Path(job.workspace).resolve()
         user_tests = await asyncio.to_thread(find_user_tests, target, path, workspace)
@@ -387,7 +389,7 @@ async def _run_jobs(run: Run, jobs: list[FileJob], settings: dict[Path, Settings
 
 
 def _reread(job: FileJob, only: str | None) -> FileJob:
-    from .spec import find_targets
+    from ..source.spec import find_targets
 
     source = _read(job.source.path)
     if source.raw == job.source.raw:
@@ -395,14 +397,14 @@ def _reread(job: FileJob, only: str | None) -> FileJob:
     found = find_targets(source.text)
     if found.error:
         raise BadInput(_unparsable(source.path, found.error))
-    from .classspec import run_targets
+    from ..source.classspec import run_targets
 
     return FileJob(source, run_targets(source.text, only), job.workspace)
 
 
 async def implement_file(run: Run, job: FileJob, settings: Settings) -> None:
-    from . import components
-    from .edits import apply_edits
+    from ..targets import components
+    from ..source.edits import apply_edits
 
     path, workspace = job.source.path, job.workspace
     job.current = job.shown = job.source.text
@@ -442,15 +444,15 @@ async def implement_file(run: Run, job: FileJob, settings: Settings) -> None:
 
 def _python_of(settings: Settings, workspace: Path) -> dict[str, str]:
     """The Python that runs the workspace's tests and where it was found (``--json``'s
-    ``python``): the sandbox's own choice (:func:`specloop.projectenv.find_python`)."""
-    from .projectenv import find_python
+    ``python``): the sandbox's own choice (:func:`specloop.sandbox.projectenv.find_python`)."""
+    from ..sandbox.projectenv import find_python
 
     return find_python(settings.python, Path(workspace).resolve()).as_dict()
 
 
 def finish_file(run: Run, job: FileJob, settings: Settings) -> None:
     """Diff, or write the file and save what is not written."""
-    from . import check
+    from .. import check
 
     source, shown_path = job.source, display_path(job.source.path)
     tests_path = placement.kept_tests_path(job.workspace, source.path, settings)
@@ -513,18 +515,18 @@ def finish_file(run: Run, job: FileJob, settings: Settings) -> None:
 def _set_lines(job: FileJob, text: str) -> None:
     """Each entry's def line in ``text``, the file as the run leaves it (a class's ``class``
     line, a module spec's block line)."""
-    from .spec import find_targets
+    from ..source.spec import find_targets
 
     found = {t.qualname: t for t in find_targets(text).targets}
     for entry in job.entries:
         target = found.get(entry.result.name)
         if getattr(entry.result, "kind", None) == "module":    # the spec block, marked done or not
-            from .modulespec import block_line
+            from ..source.modulespec import block_line
 
             line = block_line(text, entry.result.fingerprint)
             entry.line = None if line is None else line + 1
         elif target is None:      # implemented now, or a class: find its def (or class) line
-            from .locate import header_line_in
+            from ..source.locate import header_line_in
 
             line = header_line_in(text, entry.result.name, 0)
             entry.line = None if line is None else line + 1
@@ -558,8 +560,8 @@ def _finding_lines(text: str, result: JobResult) -> list[int] | None:
     its ``class`` line, or it is the ``def`` line of the method it names)."""
     if not result.findings or result.function_code is None:
         return None
-    from .edits import apply_edits
-    from .locate import class_result_finding_lines, def_line_in, finding_line, module_result_finding_lines
+    from ..source.edits import apply_edits
+    from ..source.locate import class_result_finding_lines, def_line_in, finding_line, module_result_finding_lines
 
     try:
         placed = apply_edits(text, placement.result_edits_anyway(text, result))
@@ -578,7 +580,7 @@ def _finding_lines(text: str, result: JobResult) -> list[int] | None:
 
 
 def _check_model(settings: Settings) -> None:
-    from .model import ModelError, resolve_model
+    from ..model.client import ModelError, resolve_model
 
     try:
         resolve_model(settings)
@@ -591,7 +593,7 @@ def _probe_sandbox() -> threading.Thread:
     while the settings are read: the probe mostly waits on its subprocess."""
     def probe() -> None:
         try:
-            from .isolation import bwrap_status
+            from ..sandbox.isolation import bwrap_status
 
             bwrap_status()
         except Exception:   # noqa: BLE001 - _check_sandbox asks again and reports
@@ -603,7 +605,7 @@ def _probe_sandbox() -> threading.Thread:
 
 def _check_sandbox(settings: Settings, workspace: Path) -> None:
     """No silent unsafe mode: without a working bubblewrap, ``auto`` runs nothing (exit 2)."""
-    from .sandbox import Sandbox, SandboxError
+    from ..sandbox.runs import Sandbox, SandboxError
 
     try:
         Sandbox(settings, workspace)
@@ -614,7 +616,7 @@ def _check_sandbox(settings: Settings, workspace: Path) -> None:
 def _merged_tests(old: str, kept: list[str]) -> str:
     """The same merge as the language server's (``placement.merged_tests``): tests the file
     has already are not added again."""
-    from .placement import merged_tests
+    from ..source.placement import merged_tests
 
     text = old
     for part in kept:

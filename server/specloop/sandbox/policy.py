@@ -40,7 +40,7 @@ import re
 import sys
 from fnmatch import fnmatchcase
 
-from .results import Finding
+from ..results import Finding
 
 __all__ = ["check", "split"]
 

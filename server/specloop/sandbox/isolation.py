@@ -34,8 +34,8 @@ import sys
 import time
 
 MARKER_VAR = "SPECLOOP_SANDBOX_RUN"
-RUNNER_IN_SANDBOX = "/.specloop/runner.py"
-BRIDGE_IN_SANDBOX = "/.specloop/bridge.py"
+CHILD_IN_SANDBOX = "/.specloop/child"             # the folder ``sandbox/child`` (runner and bridge), read-only
+RUNNER_IN_SANDBOX = CHILD_IN_SANDBOX + "/runner.py"
 SHARED_IN_SANDBOX = "/tmp/specloop-shared"   # the runs' temporary files, seen by judge and candidate
 NO_BWRAP_HINT = ("tests were not run: bubblewrap does not work here ({reason}); install it "
                  "(e.g. `apt-get install bubblewrap`) or set sandbox = \"process\" to run generated code "
@@ -175,8 +175,7 @@ def bwrap_argv(python: str, workspace: str, runner: str, extra_ro: list[str],
             argv += ["--ro-bind", "/dev/null", f]
     if shared:
         argv += ["--bind", shared, SHARED_IN_SANDBOX]
-    bridge = os.path.join(os.path.dirname(runner), "_sandbox_bridge.py")
-    return argv + ["--ro-bind", runner, RUNNER_IN_SANDBOX, "--ro-bind", bridge, BRIDGE_IN_SANDBOX]
+    return argv + ["--ro-bind", os.path.dirname(runner), CHILD_IN_SANDBOX]
 
 
 def kill_marked(marker: str, rounds: int = 50) -> int:

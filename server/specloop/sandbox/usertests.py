@@ -47,10 +47,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .folders import skipped
-from .outline import top_statements
+from ..folders import skipped
+from ..source.outline import top_statements
 from .projectenv import PytestConfig, module_name_for, pytest_config
-from .spec import _parse
+from ..source.spec import _parse
 
 __all__ = ["find_user_tests", "find_user_tests_async", "user_test_snippets", "user_tests", "UserTest"]
 

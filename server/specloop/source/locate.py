@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from .modulespec import is_block_start, is_module_name, module_line_in
 
 if TYPE_CHECKING:
-    from .results import Finding, JobResult
+    from ..results import Finding, JobResult
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 

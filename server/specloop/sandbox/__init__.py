@@ -1,0 +1,1 @@
+"""Running tests on a candidate: the sandbox runs (bubblewrap or process mode), the judge's and the candidate's workers, the static policy, and the tests that judge (doctest examples, the user's own tests)."""

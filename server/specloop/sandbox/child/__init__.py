@@ -1,0 +1,1 @@
+"""Files bound into every sandbox (``/.specloop/child``): the runner that each run starts and the bridge that carries calls between the judge and the candidate.  Standard library only; never imported by the engine."""
