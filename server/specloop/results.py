@@ -233,6 +233,7 @@ class JobResult:
     python: dict[str, str] | None = None   # {"path", "source"}: the Python that ran the tests
     by_value: int = 0      # authoritative tests judged by value (the code under test in a process of its own)
     in_process: int = 0    # authoritative tests judged in the process of the code under test
+    kind: str = "function"  # the kind of target it is the result of (``specloop.targets``)
 
     def summary_dict(self) -> dict[str, Any]:
         """The per-target object of `specloop run --json` (DESIGN.md contract 1)."""

@@ -168,8 +168,8 @@ class Reporter:
             if finding_lines is not None and i < len(finding_lines):
                 where = f" line {finding_lines[i]}"
             else:
-                of = "class" if getattr(result, "kind", None) == "class" else "function"
-                where = f" line {f.line} of the {of}" if f.line is not None else ""
+                from .. import targets
+                where = f" line {f.line} of the {targets.of(result).noun}" if f.line is not None else ""
             where += f" in {f.method}" if f.method else ""
             details.append(f"    {f.category} ({f.severity}){where}: {f.message}")
         details += [f"    disputed model test {o.id}" for o in result.disputed]

@@ -45,10 +45,8 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from ..source.classspec import ClassTarget, file_jobs
-from ..source.modulespec import ModuleTarget
-from ..source.locate import header_line_in
-from ..source.spec import Pos, Range, Target
+from .. import targets
+from ..source.spec import Pos, Range
 from .apply import document_text
 from .diagnostics import Entry
 from .documents import Known
@@ -73,33 +71,14 @@ def titled(verb: str, what: str, limit: int = TITLE_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def implement_title(target: Target | ClassTarget | ModuleTarget) -> str:
-    if isinstance(target, ModuleTarget):
-        return "Implement module spec"
-    if isinstance(target, ClassTarget):
-        return f"Implement class {target.qualname} from spec"
-    return f"Implement {target.qualname} from spec"
+def implement_title(target: Any) -> str:
+    return targets.of(target).title(target)
 
 
-def _on_block(target: ModuleTarget, rng: Range) -> bool:
-    return target.def_range is not None and target.def_range.start.line <= rng.end.line \
-        and rng.start.line <= target.def_range.end.line
-
-
-def _on_class_spec(target: ClassTarget, rng: Range) -> bool:
-    """Whether ``rng`` touches the class's header or docstring lines (not its method stubs)."""
-    if target.def_range is None or target.body_range is None:
-        return False
-    return target.def_range.start.line <= rng.end.line and rng.start.line <= target.body_range.start.line
-
-
-def _first_line(target: Target, lines: list[str]) -> int:
-    """The target's first line, including a ``# spec:`` comment block right above it."""
-    first = target.def_range.start.line if target.def_range else 0
-    if target.comment_spec:
-        while first > 0 and lines[first - 1].lstrip().startswith("#"):
-            first -= 1
-    return first
+def _touches(target: Any, rng: Range, lines: list[str]) -> bool:
+    """Whether ``rng`` touches the lines where the target's "Implement" is offered."""
+    span = targets.of(target).action_lines(target, lines)
+    return span is not None and span[0] <= rng.end.line and rng.start.line <= span[1]
 
 
 def _wanted(kind: str, only: list[str] | None) -> bool:
@@ -117,17 +96,12 @@ def code_actions(ls: Host, params: types.CodeActionParams, known: Known) -> list
     actions: list[types.CodeAction] = []
 
     if _wanted(KIND, only):
-        targets, class_specs, module_specs = known.targets, known.classes, known.modules
-        touching = [t for t in targets if t.def_range is not None
-                    and _first_line(t, lines) <= rng.end.line and rng.start.line <= t.def_range.end.line]
-        classes = [c for c in class_specs if _on_class_spec(c, rng)]
-        modules = [m for m in module_specs if _on_block(m, rng)]
-        offered = [*modules, *classes, *touching]
+        offered = [t for t in known.targets if _touches(t, rng, lines)]
         for target in offered:
             arg = {"uri": uri, "target": target.qualname}
             actions.append(types.CodeAction(title=implement_title(target), kind=KIND, command=types.Command(
                 title=implement_title(target), command=GENERATE, arguments=[arg])))
-        jobs = file_jobs(targets, class_specs, module_specs)
+        jobs = targets.jobs(targets.by_kind(known.targets))
         if offered and len(jobs) > 1:
             title = f"Implement all {len(jobs)} specs in this file"
             actions.append(types.CodeAction(title=title, kind=KIND, command=types.Command(
@@ -192,8 +166,7 @@ def code_lenses(ls: Host, uri: str, known: Known) -> list[types.CodeLens]:
         lenses.append(types.CodeLens(range=at(line), command=types.Command(
             title="Cancel", command=CANCEL, arguments=[arg])))
 
-    targets: list[Target | ClassTarget | ModuleTarget] = [*known.targets, *known.classes, *known.modules]
-    for target in sorted(targets, key=lambda t: t.def_range.start.line if t.def_range else 0):
+    for target in sorted(known.targets, key=lambda t: t.def_range.start.line if t.def_range else 0):
         line = target.def_range.start.line if target.def_range else 0
         seen.add(target.qualname)
         job = ls.jobs.get(uri, target.qualname)
@@ -205,7 +178,7 @@ def code_lenses(ls: Host, uri: str, known: Known) -> list[types.CodeLens]:
                 title=title, command=GENERATE, arguments=[{"uri": uri, "target": target.qualname}])))
     for job in ls.jobs.for_uri(uri):
         if job.qualname not in seen:
-            line = header_line_in(text, job.qualname, 0)
+            line = targets.line_of(text, job.qualname)
             if line is not None:
                 job_lenses(line, job.qualname, job.message)
     return lenses

@@ -43,9 +43,9 @@ from typing import Any, Literal
 
 from lsprotocol import types
 
-from ..source.classspec import find_class_targets
+from .. import targets
 from ..results import Finding, JobResult, TestOutcome, failure_text, tests_count
-from ..source.spec import Pos, Range, find_targets
+from ..source.spec import Pos, Range
 from ..source.locate import ClassLines, class_finding_line, def_line_in, finding_line, has_header
 from .positions import PositionCodec, line_range, map_lines, split_lines, to_lsp_range
 
@@ -188,8 +188,7 @@ class Registry:
         mapping = map_lines(doc.text, new_text)
         lines = split_lines(new_text)
         if stubs is None and any(e.kind == "code" for e in doc.entries):
-            stubs = {t.qualname for t in find_targets(new_text).targets}
-            stubs |= {t.qualname for t in find_class_targets(new_text)}
+            stubs = {t.qualname for t in targets.ordered(targets.find_all(new_text)[0])}
         kept: list[Entry] = []
         changed = False
         for entry in doc.entries:

@@ -2,9 +2,8 @@
 code lenses are answered from while the user types.
 
 An editor asks for code actions and code lenses on every cursor move and after every
-keystroke.  Finding the targets means parsing the text (``spec.find_targets``,
-``classspec.find_class_targets``, ``modulespec.find_module_targets``: tens of
-milliseconds at 2,000 lines, hundreds at 20,000), and in the server's process that parse
+keystroke.  Finding the targets means parsing the text (``targets.find_all``: each kind's
+finder; tens of milliseconds at 2,000 lines, hundreds at 20,000), and in the server's process that parse
 holds the GIL, so every request waits for it.  So:
 
 * **Parsed off the loop.**  Each open document is parsed in a process of its own
@@ -51,10 +50,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..source.classspec import ClassTarget, find_class_targets
+from .. import targets
 from ..source.locate import split_lines
-from ..source.modulespec import ModuleTarget, find_module_targets
-from ..source.spec import Pos, Range, Target, find_targets
+from ..source.spec import Pos, Range
 from . import offload
 
 log = logging.getLogger(__name__)
@@ -66,22 +64,17 @@ MAX_EDITS = 5000        # edits kept to move lines by; beyond that, requests wai
 
 # -- the parse (runs in the parse worker process) ------------------------------------------------
 
-def parse(text: str) -> tuple[list[Target], list[ClassTarget], list[ModuleTarget], str | None]:
-    """Every target of ``text``: functions, class specs, module specs, and the parse error."""
-    found = find_targets(text)
-    if found.error is not None:
-        return [], [], [], found.error
-    classes = find_class_targets(text) if "class" in text else []
-    return found.targets, classes, find_module_targets(text), None
+def parse(text: str) -> tuple[list[Any], str | None]:
+    """Every target of ``text`` of every kind (``targets.ordered``), and the parse error."""
+    found, error = targets.find_all(text)
+    return targets.ordered(found), error
 
 
 @dataclass
 class Parsed:
     version: int | None
     text: str
-    targets: list[Target]
-    classes: list[ClassTarget]
-    modules: list[ModuleTarget]
+    targets: list[Any]          # of every kind (``specloop.targets``), the broader first
     error: str | None
 
 
@@ -91,9 +84,7 @@ class Known:
     the request is for), exact (``parsed_version == version``) or moved from an older parse."""
     text: str
     version: int | None
-    targets: list[Target]
-    classes: list[ClassTarget]
-    modules: list[ModuleTarget]
+    targets: list[Any]          # of every kind (``specloop.targets``), the broader first
     parsed_version: int | None
     error: str | None = None
     _lines: list[str] | None = field(default=None, repr=False)
@@ -106,8 +97,7 @@ class Known:
 
     def signature(self) -> tuple[tuple[str, int], ...]:
         """What the lenses show of the targets: (name, line) in file order."""
-        items = [*self.targets, *self.classes, *self.modules]
-        return tuple(sorted((t.qualname, t.def_range.start.line if t.def_range else 0) for t in items))
+        return tuple(sorted((t.qualname, t.def_range.start.line if t.def_range else 0) for t in self.targets))
 
 
 # -- moving lines through edits ------------------------------------------------------------------
@@ -177,20 +167,9 @@ def _moved_range(rng: Range | None, edits: list[Edit]) -> Range | None:
     return Range(Pos(start, rng.start.col), Pos(max(start, end), rng.end.col))
 
 
-def _header_lines(target: Target | ClassTarget | ModuleTarget) -> tuple[int, int] | None:
-    if target.def_range is None:
-        return None
-    first = target.def_range.start.line
-    if isinstance(target, Target):
-        return first, target.name_range.start.line if target.name_range else first
-    if isinstance(target, ClassTarget):
-        return first, first + target.header.count("\n")
-    return first, first
-
-
 def move_target(target: Any, edits: list[Edit]) -> Any | None:
     """``target`` in the text after ``edits``, or None when an edit touched its header."""
-    lines = _header_lines(target)
+    lines = targets.of(target).header_lines(target)
     if lines is None:
         return target
     if any(move_line(line, edits, "anchor") is None for line in range(lines[0], lines[1] + 1)):
@@ -291,8 +270,8 @@ class Documents:
 
     @staticmethod
     async def _parse(text: str, version: int | None) -> Parsed:
-        targets, classes, modules, error = await asyncio.to_thread(offload.parse_call, parse, text)
-        return Parsed(version, text, targets, classes, modules, error)
+        found, error = await asyncio.to_thread(offload.parse_call, parse, text)
+        return Parsed(version, text, found, error)
 
     def _parsed(self, uri: str, doc: _Doc, task: asyncio.Task[Parsed]) -> None:
         doc.running = None
@@ -334,15 +313,12 @@ class Documents:
         good, edits = doc.good, doc.edits or []
         if good is None:
             error = doc.newest.error if doc.newest is not None else None
-            known = Known(text, version, [], [], [], None, error)
+            known = Known(text, version, [], None, error)
         elif not edits:
-            known = Known(text, version, list(good.targets), list(good.classes), list(good.modules),
-                          good.version)
+            known = Known(text, version, list(good.targets), good.version)
         else:
-            def moved(items: list[Any]) -> list[Any]:
-                return [m for m in (move_target(t, edits) for t in items) if m is not None]
-            known = Known(text, version, moved(good.targets), moved(good.classes), moved(good.modules),
-                          good.version)
+            moved = [m for m in (move_target(t, edits) for t in good.targets) if m is not None]
+            known = Known(text, version, moved, good.version)
         doc.view = known
         return known
 
@@ -368,8 +344,7 @@ class Documents:
             parsed = await self._parse(text, version)
             if doc is not None:
                 doc.extra = parsed
-        return Known(text, version, list(parsed.targets), list(parsed.classes), list(parsed.modules),
-                     parsed.version, parsed.error)
+        return Known(text, version, list(parsed.targets), parsed.version, parsed.error)
 
 
 def _covered(edit_version: int | None, parsed_version: int | None) -> bool:

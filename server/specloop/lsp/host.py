@@ -11,7 +11,8 @@ down here.  Each piece of state has one owner:
 * ``sync`` (:class:`~.sync.DocSync`): applied edits whose ``didChange`` is due,
   and the per-document lock that sends one edit at a time;
 * ``registry`` (:class:`~.diagnostics.Registry`): the published diagnostics;
-* ``settings`` (:class:`~.config.ClientSettings`): the editor's settings.
+* ``settings`` (:class:`~.config.ClientSettings`): the editor's settings;
+* ``drift`` (:class:`~.drift.DriftWatch`): which implemented functions' specs changed since.
 
 :class:`~.server.SpecloopServer` is the one implementation.
 """
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from lsprotocol import types
 from pygls.workspace import Workspace
@@ -31,6 +32,9 @@ from .jobs import JobManager
 from .pending import PendingStore
 from .sync import DocSync
 
+if TYPE_CHECKING:
+    from .drift import DriftWatch      # drift takes a Host itself
+
 
 class Host(Protocol):
     jobs: JobManager
@@ -38,6 +42,7 @@ class Host(Protocol):
     sync: DocSync
     registry: Registry
     settings: ClientSettings
+    drift: DriftWatch
 
     @property
     def workspace(self) -> Workspace: ...

@@ -33,11 +33,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from lsprotocol import types
 
-from ..source.classspec import ClassTarget, find_class_target
-from ..source.modulespec import ModuleTarget, find_module_target
+from .. import targets
 from ..source.locate import restub
 from ..results import Event, JobResult, Log, Phase, Planned, Tested, Tokens, Usage
-from ..source.spec import Target, find_target
+from ..source.spec import find_target
 from .apply import apply_pending, def_line, document_text
 from .diagnostics import Entry, offered_entry
 from . import offload
@@ -184,11 +183,10 @@ def in_loop(emit: Callable[[Event], None]) -> Callable[[Event], None]:
     return lambda event: loop.call_soon_threadsafe(emit, event)
 
 
-def job_target(source: str, qualname: str) -> Target | ClassTarget | ModuleTarget | None:
-    """What a job on ``qualname`` implements in ``source``: the function stub of that name,
-    else the class spec of that name, else the module spec (``module spec (line N)``)."""
-    return find_target(source, qualname) or find_class_target(source, qualname) \
-        or find_module_target(source, qualname)
+def job_target(source: str, qualname: str) -> Any | None:
+    """What a job on ``qualname`` implements in ``source`` (``targets.find``: the function stub
+    of that name, else the class spec of that name, else the module spec ``module spec (line N)``)."""
+    return targets.find(source, qualname)
 
 
 def fixable(source: str, qualname: str) -> bool:
@@ -235,13 +233,9 @@ async def run_job(ls: Host, job: ServerJob) -> None:
         workspace = ls.workspace_of(path)
         settings = ls.settings.settings_for(workspace)
         emit = in_loop(JobProgress(ls, job))
-        if isinstance(target, (ClassTarget, ModuleTarget)):   # plan, components in parallel, review: one result
-            from ..targets import components
-            result = await in_engine_thread(lambda: components.implement_any(
-                source, path, target, settings, workspace=workspace, emit=emit))
-        else:
-            result = await in_engine_thread(lambda: engine.implement(
-                source, path, target, settings, workspace=workspace, emit=emit, feedback=job.feedback))
+        kind = targets.of(target)
+        result = await in_engine_thread(lambda: kind.implement(
+            source, path, target, settings, workspace=workspace, emit=emit, feedback=job.feedback))
     except asyncio.CancelledError:
         reporter.end("cancelled")
         ls.log(f"{job.qualname}: cancelled after {time.monotonic() - started:.1f}s; nothing applied")

@@ -185,10 +185,10 @@ class SpecloopServer(LanguageServer):
         text as it is now (the parse's stubs decide which ``code`` entries vanish), the
         client re-fetches its lenses when the targets they show changed, and the first
         document with a spec starts litellm's import."""
-        if not self.warming and (parsed.targets or parsed.classes or parsed.modules):
+        if not self.warming and parsed.targets:
             self.warm_up()
         if self.registry.entries(uri) and self.sync.waiting(uri) is None:
-            stubs = {t.qualname for t in parsed.targets} | {c.qualname for c in parsed.classes}
+            stubs = {t.qualname for t in parsed.targets}
             if self.registry.remap(uri, self._synced(uri)[0], stubs if parsed.error is None else set()):
                 self.publish(uri)
         if changed:

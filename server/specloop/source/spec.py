@@ -59,6 +59,7 @@ class Target:
     body_range: Range | None = None    # text to replace: after the docstring .. end of function
     body_indent: str = "    "          # indentation of the body statements
     newline: str = "\n"                # the newline of the function's last line (mixed files: per target)
+    kind: str = "function"             # its kind of target (``specloop.targets``)
 
     @property
     def spec(self) -> str:
