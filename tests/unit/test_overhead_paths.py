@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from specloop.context import gather as context
+from specloop.context import needs
 from specloop.model import client as model
 from specloop.source import spec
 from specloop.sandbox import testfiles
@@ -93,8 +93,8 @@ def test_parallel_jobs_on_one_text_parse_the_module_once(tmp_path: Path, monkeyp
     source = helpers + STUB + "\n\n" + STUB.replace("area", "volume")
     targets = find_targets(source).targets
     parses = []
-    real = context._parse
-    monkeypatch.setattr(context, "_parse", lambda text: parses.append(len(text)) or real(text))
+    real = needs._parse
+    monkeypatch.setattr(needs, "_parse", lambda text: parses.append(len(text)) or real(text))
     texts = [build_context(source, t, path=tmp_path / "m.py", workspace=tmp_path, max_tokens=400) for t in targets]
     assert len(parses) == 1
     assert all("# elsewhere in the module" in text for text in texts)
