@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from specloop.context import gather as context
-from specloop.sandbox import usertests
+from specloop.sandbox import testfiles
 from specloop.context.gather import build_context, estimate_tokens, find_user_tests
 from specloop.source.spec import Target, find_target
 
@@ -120,9 +120,9 @@ def test_find_user_tests_for_a_function_needs_the_module_named(tmp_path: Path) -
 
 def test_find_user_tests_stops_after_the_file_limit(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _, target, path = area_target(workspace)
-    monkeypatch.setattr(usertests, "MAX_FILES", 3)
+    monkeypatch.setattr(testfiles, "MAX_FILES", 3)
     assert find_user_tests(target, path, workspace) == []     # pkg/ and one file of tests/ seen
-    monkeypatch.setattr(usertests, "MAX_FILES", 5)
+    monkeypatch.setattr(testfiles, "MAX_FILES", 5)
     assert len(find_user_tests(target, path, workspace)) == 1
 
 

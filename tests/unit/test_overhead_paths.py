@@ -10,10 +10,10 @@ import sys
 import time
 from pathlib import Path
 
-from specloop.context import gather as context
+from specloop.context import needs
 from specloop.model import client as model
 from specloop.source import spec
-from specloop.sandbox import usertests
+from specloop.sandbox import testfiles
 from specloop.context.gather import build_context, build_context_async, find_user_tests, find_user_tests_async
 from specloop.source.spec import cached_targets, find_targets, find_targets_async, find_targets_for, forget_document
 
@@ -84,7 +84,7 @@ def test_a_new_test_file_is_seen_once_the_scan_expires(tmp_path: Path, monkeypat
     target = find_targets(STUB).targets[0]
     assert find_user_tests(target, tmp_path / "geo.py", tmp_path) == []
     (tmp_path / "test_geo.py").write_text("from geo import area\n\ndef test_area():\n    assert area(1, 1) == 1\n")
-    monkeypatch.setattr(usertests, "SCAN_TTL", 0.0)
+    monkeypatch.setattr(testfiles, "SCAN_TTL", 0.0)
     assert len(find_user_tests(target, tmp_path / "geo.py", tmp_path)) == 1
 
 
@@ -93,8 +93,8 @@ def test_parallel_jobs_on_one_text_parse_the_module_once(tmp_path: Path, monkeyp
     source = helpers + STUB + "\n\n" + STUB.replace("area", "volume")
     targets = find_targets(source).targets
     parses = []
-    real = context._parse
-    monkeypatch.setattr(context, "_parse", lambda text: parses.append(len(text)) or real(text))
+    real = needs._parse
+    monkeypatch.setattr(needs, "_parse", lambda text: parses.append(len(text)) or real(text))
     texts = [build_context(source, t, path=tmp_path / "m.py", workspace=tmp_path, max_tokens=400) for t in targets]
     assert len(parses) == 1
     assert all("# elsewhere in the module" in text for text in texts)

@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from specloop.source import spec
+from specloop.source import stubs
 from specloop.source.spec import Example, FindResult, Pos, Range, Target, find_target, find_targets
 
 
@@ -255,7 +255,7 @@ def test_cut_inside_a_string_falls_back_to_the_whole_file() -> None:
 
 
 def test_results_stay_right_while_the_file_is_edited() -> None:
-    spec._cache.clear()
+    stubs._cache.clear()
     parts = [f'def f{i}(x):\n    """F{i}."""\n' for i in range(40)]
     src = "\n\n".join(parts)
     assert qualnames(src) == [f"f{i}" for i in range(40)]
@@ -310,15 +310,15 @@ def test_large_file_finds_every_target() -> None:
 
 
 def test_chunks_are_remembered_and_an_edit_reparses_only_its_chunk() -> None:
-    spec._cache.clear()
+    stubs._cache.clear()
     parts = [f'def g{i}(x):\n    """G{i}."""\n' for i in range(10)]
     src = "import os\n\n\n" + "\n\n".join(parts)
     assert qualnames(src) == [f"g{i}" for i in range(10)]
-    remembered = set(spec._cache)
+    remembered = set(stubs._cache)
     assert len(remembered) == 11                      # the import chunk and one chunk per def
     edited = src.replace('"""G4."""', '"""G4, edited."""')
     assert find_target(edited, "g4").docstring == "G4, edited."
-    assert set(spec._cache) - remembered == {'def g4(x):\n    """G4, edited."""\n\n\n'}
+    assert set(stubs._cache) - remembered == {'def g4(x):\n    """G4, edited."""\n\n\n'}
 
 
 # Shapes a fuzzer found broken -------------------------------------------------
@@ -338,13 +338,13 @@ def test_backslash_after_a_docstring_is_inside_the_body_range() -> None:
     ('def f(x):\r    """Doc."""\\\r\rdef g(): pass\r', 'def f(x):\r    """Doc."""\\\r'),
 ])
 def test_remembered_chunks_never_report_targets_for_a_file_that_does_not_parse(valid, broken) -> None:
-    spec._cache.clear()
+    stubs._cache.clear()
     assert qualnames(valid) == ["f"]
     with pytest.raises(SyntaxError):
         ast.parse(broken)
     result = find_targets(broken)
     assert result.targets == [] and result.error is not None and result.error.startswith("line ")
-    spec._cache.clear()
+    stubs._cache.clear()
     assert find_targets(broken) == result                  # the same answer without the cache
 
 

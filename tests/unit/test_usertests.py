@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from specloop.sandbox import usertests
+from specloop.sandbox import collection, targetnames, testfiles
 from specloop.source.spec import find_target
 from specloop.sandbox.usertests import find_user_tests, user_tests
 
@@ -264,10 +264,10 @@ def test_star_imports_unittest_bases_imported_from_the_project_and_ignores(tmp_p
 def test_a_test_file_is_parsed_only_when_it_names_the_target(project: Path, monkeypatch) -> None:
     found, path = target(project, "chunked")
     parsed: list[str] = []
-    real = usertests._analyze
-    monkeypatch.setattr(usertests, "_analyze", lambda file, text, config: parsed.append(file.name) or
+    real = collection._analyze
+    monkeypatch.setattr(collection, "_analyze", lambda file, text, config: parsed.append(file.name) or
                         real(file, text, config))
-    usertests._files.clear()
+    testfiles._files.clear()
     find_user_tests(found, path, project)
     assert "test_window.py" not in parsed and "test_fixture.py" not in parsed
     parsed.clear()
@@ -277,7 +277,7 @@ def test_a_test_file_is_parsed_only_when_it_names_the_target(project: Path, monk
 
 def test_the_file_bound_counts_every_python_file(project: Path, monkeypatch) -> None:
     found, path = target(project, "chunked")
-    monkeypatch.setattr(usertests, "MAX_FILES", 2)          # tests/__init__.py, tests/conftest.py
+    monkeypatch.setattr(testfiles, "MAX_FILES", 2)          # tests/__init__.py, tests/conftest.py
     assert find_user_tests(found, path, project) == []
 
 
@@ -405,19 +405,19 @@ def test_the_target_s_package_is_parsed_once_per_file_stamp(tmp_path: Path, monk
         "tests/test_chain.py": "from pkg import pieces, again\n\n\ndef test_again():\n    assert again([1], 1)\n",
     })
     parsed: list[str] = []
-    real = usertests._parse
-    monkeypatch.setattr(usertests, "_parse", lambda text: parsed.append(text) or real(text))
-    usertests._files.clear()
+    real = targetnames._parse
+    monkeypatch.setattr(targetnames, "_parse", lambda text: parsed.append(text) or real(text))
+    testfiles._files.clear()
     path = tmp_path / "pkg" / "chunks.py"
-    first = usertests._aliases(path, "chunked")
+    first = targetnames._aliases(path, "chunked")
     assert first == {"pkg.chunks.chunked", "pkg.mid.chunked", "pkg.pieces"}
     assert len(parsed) == 3
     parsed.clear()
-    assert usertests._aliases(path, "chunked") == first
+    assert targetnames._aliases(path, "chunked") == first
     assert parsed == []                                     # unchanged files: remembered
     init = tmp_path / "pkg" / "__init__.py"
     init.write_text("from .mid import chunked as pieces\nagain = pieces\n")
-    assert usertests._aliases(path, "chunked") == first | {"pkg.again"}
+    assert targetnames._aliases(path, "chunked") == first | {"pkg.again"}
     assert parsed == [init.read_text()]                     # only the changed file again
 
 
@@ -466,7 +466,7 @@ def test_tests_are_found_through_a_namespace_subpackage_that_imports_its_package
             ''',
     })
     found, path = target(tmp_path, "chunked")
-    assert usertests._aliases(path, "chunked") >= {"pkg.chunked", "pkg.curried.exceptions.chunked",
+    assert targetnames._aliases(path, "chunked") >= {"pkg.chunked", "pkg.curried.exceptions.chunked",
                                                    "pkg.curried.chunked", "pkg.curried.split"}
     assert rest(find_user_tests(found, path, tmp_path), tmp_path) == [
         "tests/test_curried.py::test_wrapped_def", "tests/test_curried.py::test_curried_assignment",

