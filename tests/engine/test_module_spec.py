@@ -150,8 +150,13 @@ def test_examples_in_the_block_run_against_the_assembled_module(scripted_model, 
     settings = make_settings(workspace)
     target = find_module_target(source, "module spec (line 5)")
     result = asyncio.run(implement_module(source, path, target, settings, workspace=workspace))
-    # each function passes its own (planned) examples; the block's example catches the bug
-    assert all(c.status == "passed" for c in result.components), [(c.name, c.status, c.error) for c in result.components]
+    # each function passes its own (planned) examples; the block's example catches the bug, and
+    # it lands on the function it calls (the others pass)
+    status = {c.name: c.status for c in result.components}
+    assert status == {"count_words": "failed", "longest_word": "passed", "shout": "passed"}, \
+        [(c.name, c.status, c.error) for c in result.components]
+    count_words = result.components[0]
+    assert 'count_words("a-b c")' in count_words.error and count_words.failures[0] in result.failures
     assert result.status == "failed" and "own examples fail on the assembled module" in result.error
 
 

@@ -8,25 +8,27 @@ its review is ``prompts.module_critic_messages``, its result a ``ModuleResult``)
 1. **Plan** (``plan.py``, step ``plan``): the class with every component as a stub,
    placed into the module text (the *planned* module).  An invalid plan gets one
    re-ask; then the job ends in ``error``.
-2. **Generate**: one ``loop.implement`` job per component, on a module text where
-   every other component is its current best *passing* code or still its stub
-   (:meth:`_Run.module_for`).  ``__init__`` goes first (every other method needs
-   the state it sets up); the rest run at once, at most ``parallel_jobs`` at a
-   time (an ``asyncio.Semaphore``).  A component that failed while others were
-   still stubs is tried once more against the module with the others' passing code
-   (components may call each other).  Component jobs run without their own critic:
-   the class is reviewed as a whole.
+2. **Generate and judge the assembled code** (``assembly.py``): one ``generate``
+   request per component, ``__init__`` first (the others see the state it sets up),
+   the rest at once, at most ``parallel_jobs`` at a time (an ``asyncio.Semaphore``);
+   nothing is tested alone.  The planned module with every component in place is run
+   against every test at once: each component's examples, the class docstring's (the
+   block's) examples, the user's tests of the class or functions, the components'
+   model tests.  Examples that use other methods are expected.  Failing tests blame
+   components (``blame.py``); only the blamed are asked again (a ``fix`` that shows the
+   assembled class), judged again on the assembled code.
 3. **Review** (step ``critic``, ``prompts.class_critic_messages``): findings name
    their method (a ``method`` field, else the line they point at); only flagged
    methods run again, with the findings as the ``feedback`` of their job (their
    first request is a ``generate`` that quotes them); the others are not asked
    again.  At most ``review_rounds`` rounds of review and fixes, then one last
    review of what the fixes produced (as the function loop does).
-4. **Check and result**: the class docstring's own examples run against the
-   assembled module; the class passes when every component passed and those
-   examples pass.  The result (:class:`ClassResult`) carries the class body after
-   the docstring, placed by ``placement.result_edits`` as one edit (stale rules as
-   for functions).
+4. **Result**: a verification run of an assembled result that passes; the class
+   passes when the assembled code passed every test and every component passed
+   (its own examples; one without examples: every test that reaches it).  The
+   counts are the assembled run's distinct tests.  The result (:class:`ClassResult`)
+   carries the class body after the docstring, placed by ``placement.result_edits``
+   as one edit (stale rules as for functions).
 """
 
 from __future__ import annotations
@@ -37,94 +39,30 @@ from dataclasses import replace
 from pathlib import Path
 
 from .. import loop
-from ..sandbox import policy
 from ..model import prompts
+from .assembly import OWN, Assembly
 from ..source.classspec import ClassResult, ClassTarget, class_body_of
 from ..source.modulespec import ModuleResult, ModuleTarget, functions_of
-from ..source.edits import apply_edits
 from ..model.client import BudgetExceeded, ModelClient, ModelError, capabilities
-from ..source.placement import StaleTarget, component_tests, result_edits
-from .plan import Plan, ask_plan, planned_module_source, planned_source
+from ..source.placement import component_tests
+from .plan import ask_plan, planned_module_source, planned_source
 from ..results import Finding, JobResult, Log, Phase, Planned, Tokens
-from ..sandbox.runs import Sandbox, SandboxRequest, doctest_file, module_name_for
 from ..settings import Settings
 from ..source.spec import find_target
 from ..trace import Trace
 
-INIT = "__init__"
 
-
-class _Run:
-    def __init__(self, target: ClassTarget | ModuleTarget, plan: Plan, planned: str, path: Path, settings: Settings,
-                 workspace: Path, emit, parallel: bool = True, source: str = "") -> None:
-        self.target, self.plan, self.planned = target, plan, planned
-        self.source = source   # the module as written: what the judge imports (judged by value)
-        self.path, self.workspace, self.emit = path, workspace, emit
-        self.settings = settings.model_copy(update={"critic": False})   # the class is reviewed as a whole
-        # a model that answers one request at a time (the local one) gets one component at a time
-        self.gate = asyncio.Semaphore(settings.parallel_jobs if parallel else 1)
-        self.results: dict[str, JobResult] = {}
-        self.seen_by: dict[str, set[str]] = {}    # component -> the passing components its last job saw
-
-    @property
-    def is_class(self) -> bool:
-        return isinstance(self.target, ClassTarget)
-
-    def qual(self, name: str) -> str:
-        return f"{self.target.name}.{name}" if self.is_class else name
-
-    def code(self, text: str) -> str | None:
-        """The whole class, or the module spec's functions, in ``text``."""
-        if self.is_class:
-            return class_body_of(text, self.target.name)[1]
-        return functions_of(text, self.plan.names)
+class _Run(Assembly):
+    """The components of one class or module-spec job (:class:`assembly.Assembly`), as the
+    review (:func:`_review`) sees them."""
 
     def passing(self) -> set[str]:
-        return {n for n, r in self.results.items() if r.status == "passed" and r.function_code}
+        return {n for n in self.plan.names if self.best is not None and n in self.best.codes
+                and self.exercising(n, self.best) and all(o.outcome == "passed" for o in self.exercising(n, self.best))}
 
-    def module_for(self, skip: str | None = None, *, failing_too: bool = False) -> str:
-        """The planned module with every other component's best passing code placed (with
-        ``failing_too`` also failing attempts: the text a --write-failing result holds)."""
-        text = self.planned
-        for name in self.plan.names:
-            r = self.results.get(name)
-            if name == skip or r is None or r.function_code is None:
-                continue
-            if r.status != "passed" and not failing_too:
-                continue
-            try:
-                text = apply_edits(text, result_edits(text, r))
-            except (StaleTarget, ValueError):
-                continue
-        return text
-
-    async def one(self, name: str, feedback: list[Finding] | None = None) -> JobResult:
-        async with self.gate:
-            self.seen_by[name] = self.passing() - {name}
-            text = self.module_for(skip=name)
-            target = find_target(text, self.qual(name))
-            if target is None:
-                return JobResult(name=self.qual(name), status="error", error="the planned stub was not found")
-            return await loop.implement(text, self.path, target, self.settings, workspace=self.workspace,
-                                        emit=self.emit, feedback=feedback, judge=self.judge())
-
-    def judge(self) -> tuple[str, tuple[str, ...], bool]:
-        """Judged by value: the module as written, every component a target (a test of one method
-        calls the others), and whether tests may use other top-level names (a module spec)."""
-        return self.source, tuple(self.qual(n) for n in self.plan.names), not self.is_class
-
-    def keep(self, name: str, result: JobResult) -> None:
-        """A new result replaces the old one unless the old one passed and the new one did not."""
-        old = self.results.get(name)
-        if old is not None and old.status == "passed" and result.status != "passed":
-            return
-        self.results[name] = result
-
-    async def generate(self, names: list[str], feedback: dict[str, list[Finding]] | None = None) -> None:
-        feedback = feedback or {}
-        found = await asyncio.gather(*(self.one(n, feedback.get(n)) for n in names))
-        for name, result in zip(names, found):
-            self.keep(name, result)
+    def module_for(self, *, failing_too: bool = False) -> str:
+        """The planned module with every component's current code in place."""
+        return self.assembled_text()
 
 
 async def implement_class(source: str, path: Path, target: ClassTarget, settings: Settings, *,
@@ -182,23 +120,18 @@ async def _implement(source: str, path: Path, target, settings: Settings, *, wor
     planned = planned_source(source, target, plan) if is_class else planned_module_source(source, target, plan)
     trace.write("plan", components=plan.names)
     emit(Planned(target.qualname, tuple(plan.names)))
-    run = _Run(target, plan, planned, path, settings, workspace, emit, capabilities(client.model).parallel, source)
+    run = _Run(target, plan, planned, path, settings, workspace, emit, trace,
+               parallel=capabilities(client.model).parallel, source=source)
+    try:
+        await run.setup()
+    except (ValueError, OSError) as exc:
+        result.usage.add(client.usage)
+        return done(f"the tests could not be set up: {exc}")
 
     phase("generating", f"generating {len(plan.names)} components", 10)
-    first = [INIT] if INIT in plan.names else []
-    if first:
-        await run.generate(first)
-    await run.generate([n for n in plan.names if n not in first])
-    # components that failed while others were stubs: once more with the others' passing code
-    again = [n for n in plan.names if run.results[n].status in ("failed", "error")
-             and run.passing() - {n} - run.seen_by.get(n, set())]
-    if again:
-        trace.write("decision", step="regenerate", components=again,
-                    why="they failed while other components were stubs; those pass now")
-        await run.generate(again)
-
+    await run.first()
     findings: list[Finding] = []
-    if settings.critic and settings.review_rounds > 0 and run.passing():
+    if settings.critic and settings.review_rounds > 0 and run.passing() and run.stop is None:
         try:
             findings = await _review(run, client, context, trace, phase)
         except ModelError as exc:
@@ -206,15 +139,29 @@ async def _implement(source: str, path: Path, target, settings: Settings, *, wor
                 result.error = str(exc)
             emit(Log(target.qualname, f"no review: {exc}"))
             trace.write("critic_error", error=str(exc))
+    phase("verifying", "verifying the assembled code", 96)
+    await run.verify()
+    _fill(result, run, findings, client)
+    trace.write("result", **{k: v for k, v in result.summary_dict().items() if k not in ("trace", "components", "kind")})
+    return done()
 
+
+def _fill(result: ClassResult | ModuleResult, run: _Run, findings: list[Finding], client: ModelClient) -> None:
+    """The class (module spec) result from the assembled run: the counts are those of its
+    distinct tests; it passes when the assembled code passed them all and every component
+    passed (the module docstring of ``assembly``)."""
+    target, plan = run.target, run.plan
     final = run.module_for(failing_too=True)
-    result.components = [run.results[n] for n in plan.names]
+    result.components = [run.result(n) for n in plan.names]
     result.findings = findings + [f for r in result.components for f in r.findings]
-    result.failures = [o for r in result.components for o in r.failures]
-    result.passed = sum(r.passed for r in result.components)
-    result.by_value = sum(r.by_value for r in result.components)
-    result.in_process = sum(r.in_process for r in result.components)
-    result.failed = sum(r.failed for r in result.components)
+    best = run.best
+    outs = run.outcomes(best) if best is not None else []
+    result.passed = sum(o.outcome == "passed" for o in outs)
+    result.failed = len(outs) - result.passed
+    result.failures = run.failing(best) if best is not None else []
+    judged = [o.judged or best.run.judged for o in outs if o.authoritative] if best is not None else []
+    result.by_value, result.in_process = judged.count("value"), len(judged) - judged.count("value")
+    result.disputed = list(run.disputed.values())
     result.iterations = sum(r.iterations for r in result.components)
     result.usage.add(client.usage)
     for r in result.components:
@@ -227,19 +174,20 @@ async def _implement(source: str, path: Path, target, settings: Settings, *, wor
     else:
         result.functions, result.function_code = plan.names, functions_of(final, plan.names)
     failing = [r for r in result.components if r.status != "passed"]
-    if failing:
+    own = [o for o in result.failures if run.owner.get(o.id.split("::", 1)[0]) == OWN]
+    what = "class" if isinstance(target, ClassTarget) else "module"
+    if best is not None and best.run.error is None and own:
+        result.status = "failed"
+        result.error = result.error or (f"the spec's own examples fail on the assembled {what}: "
+                                        f"{own[0].id}: {own[0].message}")
+    elif failing or best is None or not run.trusted(best) or run.verify_error:
         worst = "error" if all(r.function_code is None for r in result.components) else "failed"
         result.status = worst
-        result.error = result.error or f"{failing[0].name}: {failing[0].error or failing[0].status}"
+        why = (f"{failing[0].name}: {failing[0].error or failing[0].status}" if failing
+               else run.verify_error or (result.failures[0].message if result.failures else "no test ran"))
+        result.error = result.error or run.stop or why
     else:
         result.status = "passed"
-    if target.examples and result.status == "passed":
-        phase("testing", "testing the spec's own examples", 96)
-        error = await _class_examples(final, path, target, settings, workspace, result, run.judge())
-        if error:
-            result.status, result.error = "failed", error
-    trace.write("result", **{k: v for k, v in result.summary_dict().items() if k not in ("trace", "components", "kind")})
-    return done()
 
 
 async def _review(run: _Run, client: ModelClient, context: str, trace: Trace, phase) -> list[Finding]:
@@ -301,35 +249,6 @@ def _flagged(items: list[tuple[str | None, Finding]], code: str, names: set[str]
             and spans[method][0] <= finding.line <= spans[method][1] else None
         out.setdefault(method, []).append(Finding(finding.category, finding.severity, finding.message, line))
     return out
-
-
-async def _class_examples(module: str, path: Path, target: ClassTarget | ModuleTarget, settings: Settings,
-                          workspace: Path, result: ClassResult | ModuleResult,
-                          judge: tuple[str, tuple[str, ...], bool]) -> str | None:
-    """Run the class docstring's (module spec's) examples on the assembled module; None when they pass."""
-    from ..source.spec import Example
-
-    examples = [Example(e.source, e.want, e.lineno) for e in target.examples]
-    try:
-        sandbox = await asyncio.to_thread(Sandbox, settings, workspace)
-        tests = [doctest_file(module_name_for(path)[0], target.qualname, examples)]
-        run = await sandbox.run(SandboxRequest(module_path=path, candidate_source=module, workspace=workspace,
-                                               tests=tests, judge_source=judge[0], targets=judge[1],
-                                               module_names=judge[2], in_process_fallback=not policy.check(module)))
-    except (ValueError, OSError) as exc:
-        return f"the spec's examples could not run: {exc}"
-    passed = sum(o.outcome == "passed" for o in run.outcomes)
-    result.passed += passed
-    judged = [o.judged or run.judged for o in run.outcomes]
-    result.by_value += judged.count("value")
-    result.in_process += len(judged) - judged.count("value")
-    result.failed += len(run.outcomes) - passed
-    bad = [o for o in run.outcomes if o.outcome != "passed"]
-    if run.error or bad or not run.outcomes:
-        why = run.error or (f"{bad[0].id}: {bad[0].message}" if bad else "no example ran")
-        result.failures += bad
-        return f"the spec's own examples fail on the assembled {'class' if isinstance(target, ClassTarget) else 'module'}: {why}"
-    return None
 
 
 async def implement_any(source: str, path: Path, target, settings: Settings, *, workspace: Path, emit=None):
