@@ -91,9 +91,7 @@ def _without_target(lines: list[str], target: Target | ClassTarget) -> list[str]
     indent = lines[start][: len(lines[start]) - len(lines[start].lstrip())]
     while target.comment_spec and start > 0 and lines[start - 1].lstrip().startswith("#"):
         start -= 1                                   # the '# spec:' block is shown by the prompt too
-    what = {"class": "the class to implement", "module": "the functions it asks for go here"}.get(
-        getattr(target, "kind", ""), "the function to implement")
-    return [*lines[:start], f"{indent}# <{target.name}: {what}>", *lines[end + 1:]]
+    return [*lines[:start], f"{indent}# <{target.name}: {target.placeholder}>", *lines[end + 1:]]
 
 
 def _snippet(node_id: str, source: str, workspace: Path) -> str:

@@ -95,8 +95,11 @@ class DriftWatch:
 
     def _fire(self, uri: str) -> None:
         self._timers.pop(uri, None)
+        self.ls.spawn(self._refresh_logged(uri))
+
+    async def _refresh_logged(self, uri: str) -> None:
         try:
-            self.refresh(uri)
+            await self.refresh(uri)
         except Exception:   # a diagnostic is never worth a crashed notification handler
             log.exception("spec drift of %s", uri)
 
@@ -108,8 +111,9 @@ class DriftWatch:
         path = Path(doc.path)
         return path, self.ls.workspace_of(path)
 
-    def refresh(self, uri: str) -> None:
-        """Look at the document now and publish its ``spec.drift`` warnings if they changed."""
+    async def refresh(self, uri: str) -> None:
+        """Look at the document now and publish its ``spec.drift`` warnings if they changed.
+        The records file is read and the text parsed in a thread, never on the event loop."""
         if uri not in self.ls.workspace.text_documents or self.ls.sync.waiting(uri) is not None:
             return      # closed, or an applied edit's didChange is due: that change comes back here
         where = self._where(uri)
@@ -117,12 +121,12 @@ class DriftWatch:
             return
         path, workspace = where
         text, _ = document_text(self.ls, uri)
-        records = check.records_for(workspace, path)
-        if not records and not any(e.code == CODE for e in self.ls.registry.entries(uri)):
+        shown = any(e.code == CODE for e in self.ls.registry.entries(uri))
+        drifted = await asyncio.to_thread(_drifted, workspace, path, text, shown)
+        if drifted is None:     # nothing recorded and nothing shown, or it does not parse right now
             return
-        drifted = check.spec_drift(text, records)
-        if drifted is None:     # does not parse right now: keep what is shown
-            return
+        if uri not in self.ls.workspace.text_documents or self.ls.sync.waiting(uri) is not None:
+            return      # closed meanwhile, or an applied edit's didChange is due: it comes back here
         entries = []
         for drift in drifted:
             name = drift.qualname.rsplit(".", 1)[-1]
@@ -168,5 +172,14 @@ class DriftWatch:
         else:
             why = result.error or "; ".join(result.drift) or result.status
             self.ls.show(types.MessageType.Warning, f"specloop: could not re-check {name}: {why}")
-        self.refresh(uri)
+        await self.refresh(uri)
         return answer
+
+
+def _drifted(workspace: Path, path: Path, text: str, shown: bool) -> list[check.Drift] | None:
+    """The functions of ``text`` whose spec drifted (file I/O and a parse: run in a thread);
+    None when nothing is recorded for ``path`` and nothing is shown, or ``text`` does not parse."""
+    records = check.records_for(workspace, path)
+    if not records and not shown:
+        return None
+    return check.spec_drift(text, records)

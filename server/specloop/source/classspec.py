@@ -50,6 +50,7 @@ class ClassTarget:
     newline: str = "\n"
     examples: list = field(default_factory=list)   # doctest examples of the class docstring
     kind: str = "class"
+    placeholder = "the class to implement"   # what stands in its place in the model's context
     # read by the context module as for a function target: no '# spec:' block, no enclosing class
     comment_spec = None
     class_name = None

@@ -56,6 +56,7 @@ class ModuleTarget:
     newline: str = "\n"
     examples: list = field(default_factory=list)
     kind: str = "module"
+    placeholder = "the functions it asks for go here"   # what stands in its place in the model's context
     # what the context module asks of any target: a block has no header and no class
     header: str = ""
     class_name: str | None = None

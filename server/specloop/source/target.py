@@ -45,6 +45,7 @@ class Target:
     body_indent: str = "    "          # indentation of the body statements
     newline: str = "\n"                # the newline of the function's last line (mixed files: per target)
     kind: str = "function"             # its kind of target (``specloop.targets``)
+    placeholder = "the function to implement"   # what stands in its place in the model's context
 
     @property
     def spec(self) -> str:
