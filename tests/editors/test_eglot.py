@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from environment import missing
+
 from editor_scenario import BODY, SOURCE, run_editor, script_model
 from replies import critic, fenced
 
@@ -38,7 +40,7 @@ def emacs_with_eglot() -> str | None:
 def test_eglot_code_action_message_and_a_finding_through_a_late_did_change(tmp_path, scripted_model):
     binary = emacs_with_eglot()
     if binary is None:
-        pytest.skip("Emacs with eglot not found (apt-get install emacs-nox elpa-eglot)")
+        missing("Emacs with eglot not found (apt-get install emacs-nox elpa-eglot)")
     script_model(scripted_model)
     # perimeter's spec has no example and no test: its attempt ends "untested", offered, not applied
     scripted_model.add("generate", fenced(PERIMETER_CODE), target="perimeter", repeat=True)

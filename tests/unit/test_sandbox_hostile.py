@@ -160,13 +160,26 @@ async def test_a_conftest_planted_in_process_mode_is_caught_and_removed(ws: Path
 @pytest.mark.parametrize("mode", MODES)
 async def test_a_daemon_does_not_outlive_the_run(mode: str, ws: Path) -> None:
     token = f"specloop-daemon-{os.getpid()}-{time.monotonic_ns()}"
+    # the right answer only once the daemon is seen running: a passing test proves it started
     body = f'''
-        import subprocess
+        import os, subprocess, time
         subprocess.Popen(["setsid", "sh", "-c", "sleep 60; echo {token}"], stdin=subprocess.DEVNULL,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        return 0
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            for pid in filter(str.isdigit, os.listdir("/proc")):
+                try:
+                    with open(f"/proc/{{pid}}/cmdline", "rb") as fh:
+                        if b"{token}" in fh.read():
+                            return w * h
+                except OSError:
+                    pass
+            time.sleep(0.05)
+        return -1
     '''
-    await run(mode, ws, body)
+    result = await run(mode, ws, body)
+    started = [o for o in result.outcomes if o.id.endswith("test_area.py::test_area")]
+    assert started and started[0].outcome == "passed", [(o.id, o.outcome, o.message) for o in result.outcomes]
     deadline = time.monotonic() + 5
     while alive(token) and time.monotonic() < deadline:
         time.sleep(0.1)
