@@ -50,7 +50,6 @@ import ast
 import json
 import os
 import platform
-import re
 import shutil
 import subprocess
 import sys
@@ -59,7 +58,7 @@ import textwrap
 import time
 import tomllib
 import xml.etree.ElementTree as ET
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -149,6 +148,14 @@ def _bound(node: ast.Import | ast.ImportFrom) -> set[str]:
     return {(a.asname or a.name).split(".")[0] for a in node.names}
 
 
+def _only(node: ast.Import | ast.ImportFrom, used: set[str]) -> str:
+    """The import statement with only the names ``used`` (as a model writes what it needs)."""
+    names = [a for a in node.names if (a.asname or a.name).split(".")[0] in used]
+    if isinstance(node, ast.ImportFrom):
+        return ast.unparse(ast.ImportFrom(module=node.module, names=names, level=node.level))
+    return ast.unparse(ast.Import(names=names))
+
+
 def answers(case: Case) -> Answers:
     text = case.answer
     lines = text.splitlines()
@@ -169,7 +176,7 @@ def answers(case: Case) -> Answers:
     code = {}
     for fn in functions:
         used = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)}
-        imports = [ast.unparse(i) for i in new_imports if _bound(i) & used]
+        imports = [_only(i, used) for i in new_imports if _bound(i) & used]
         code[fn.name] = "".join(f"{i}\n" for i in imports) + ("\n\n" if imports else "") + _segment(lines, fn)
     plan = "\n\n".join(_stub(lines, fn) for fn in functions)
     whole = "".join(f"{ast.unparse(i)}\n" for i in new_imports) + "\n\n" + "\n\n".join(

@@ -1,6 +1,8 @@
 class InsufficientFunds(Exception):
     """Raised when an account cannot pay."""
 
+    code = "insufficient_funds"
+
 
 class BankAccount:
     """An account with a balance in cents and a history of its movements.

@@ -27,5 +27,6 @@ def test_arithmetic_does_not_mutate():
 
 
 def test_equality_with_other_types_is_false():
+    assert Money(100, "EUR") == Money(100, "EUR")
     assert Money(100, "EUR") != 100
     assert Money(100, "EUR") != "1.00 EUR"
