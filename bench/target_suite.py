@@ -356,7 +356,7 @@ def table(rows: list[dict[str, Any]]) -> str:
            "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         h = r.get("hidden") or {}
-        out.append(f"| {r['case']} | {r['kind']} | {r['position']} | {r.get('status')} | {r.get('exit', '')} | "
+        out.append(f"| {r['case']} | {r['kind']} | {r['position'].replace('_', chr(92) + '_')} | {r.get('status')} | {r.get('exit', '')} | "
                    f"{'yes' if r.get('written') else 'no'} | {h.get('passed', 0)}/{h.get('total', 0)} | "
                    f"{r.get('iterations') if r.get('iterations') is not None else ''} | {r.get('seconds', '')} |")
     out.append("")
