@@ -93,3 +93,14 @@ def test_results_of_every_kind_find_their_kind() -> None:
     assert targets.of(JobResult(name="f", status="passed")).noun == "function"
     assert targets.of(ClassResult(name="C", status="passed")).noun == "class"
     assert targets.of(ModuleResult(name="module spec (line 1)", status="passed")).noun == "module spec"
+
+
+def test_an_exception_class_with_only_a_docstring_is_not_a_class_spec() -> None:
+    source = ('class Refused(ValueError):\n    """The bank said no."""\n\n\n'
+              'class BankError(Exception):\n    """Base."""\n\n\n'
+              'class Overdrawn(BankError):\n    """Not enough money."""\n\n\n'
+              'class Ledger:\n    """A list of entries."""\n\n\n'
+              'class Odd(Exception):\n    """An exception with a method to write."""\n\n'
+              '    def code(self):\n        """Its code: 7."""\n')
+    found, _ = targets.find_all(source)
+    assert [t.name for t in found["class"]] == ["Ledger", "Odd"]

@@ -25,6 +25,7 @@ Decisions:
 from __future__ import annotations
 
 import ast
+import builtins
 import doctest
 import hashlib
 import textwrap
@@ -72,6 +73,16 @@ def _is_method_stub(node: ast.stmt) -> bool:
     return all(is_stub_statement(s) for s in body)
 
 
+_EXCEPTION_BASES = frozenset(n for n, v in vars(builtins).items() if isinstance(v, type) and issubclass(v, BaseException))
+
+
+def _an_exception(node: ast.ClassDef) -> bool:
+    """Whether the class derives from an exception by name: a builtin exception, or a name
+    ending in Error, Exception or Warning (``class Refused(BankError)``)."""
+    names = [_tail_name(b) or "" for b in node.bases]
+    return any(n in _EXCEPTION_BASES or n.endswith(("Error", "Exception", "Warning")) for n in names)
+
+
 def find_class_targets(source: str) -> list[ClassTarget]:
     """Every class target of ``source`` in file order (none when it does not parse)."""
     try:
@@ -91,6 +102,8 @@ def find_class_targets(source: str) -> list[ClassTarget]:
         rest = node.body[1:]
         if not all(_is_method_stub(s) or is_stub_statement(s) for s in rest):
             continue
+        if not any(isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) for s in rest) and _an_exception(node):
+            continue        # `class Refused(ValueError): """doc"""` is a whole exception class, not a spec
         first = min([node.lineno, *(d.lineno for d in node.decorator_list)]) - 1
         end_line = node.end_lineno - 1          # type: ignore[operator]
         doc_end = Pos(doc.end_lineno - 1, f.col(doc.end_lineno - 1, doc.end_col_offset))  # type: ignore[operator]
