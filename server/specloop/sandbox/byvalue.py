@@ -1,6 +1,6 @@
 """Which targets of a run can be judged by value, and how the judge's proxies must look.
 
-A run judged by value (``_sandbox_bridge.py``) imports the module as written in the judge and
+A run judged by value (``child/bridge.py``) imports the module as written in the judge and
 replaces each target by a proxy into the candidate's process.  This module reads both texts
 with ``ast`` (nothing runs) and says, per target, what kind of proxy it needs -- ``function``,
 ``async``, ``staticmethod``, ``classmethod``, ``property`` -- or that the run cannot be judged
@@ -140,10 +140,21 @@ def plan(judge_source: str | None, candidate_source: str, targets: tuple[str, ..
          module_names: bool = False) -> list[list[str]] | None:
     """The proxies of a run (:func:`proxies`), or None when it is judged in-process: no module
     as written to judge with, or (``module_names``, a module spec) a candidate that adds
-    top-level names other than functions, which tests would use and the judge would lack."""
+    top-level names other than functions, which tests would use and the judge would lack.
+    Remembered for the last few texts: an attempt asks once for the policy, once for its run."""
     if judge_source is None:
         return None
-    found = proxies(judge_source, candidate_source, targets)
-    if found is not None and module_names and new_functions(judge_source, candidate_source) is None:
-        return None
-    return found
+    key = (judge_source, candidate_source, tuple(targets), bool(module_names))
+    found = _PLANS.get(key, _UNKNOWN)
+    if found is _UNKNOWN:
+        found = proxies(judge_source, candidate_source, targets)
+        if found is not None and module_names and new_functions(judge_source, candidate_source) is None:
+            found = None
+        _PLANS[key] = found
+        while len(_PLANS) > 16:
+            _PLANS.pop(next(iter(_PLANS)), None)
+    return None if found is None else [list(proxy) for proxy in found]   # a copy: callers may change theirs
+
+
+_UNKNOWN = object()
+_PLANS: dict = {}   # (judge text, candidate text, targets, module_names) -> proxies or None

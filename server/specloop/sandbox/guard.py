@@ -10,7 +10,7 @@ compares after the run: a file the run changed or removed gets its bytes back, a
 run left is kept under ``.specloop/changed-by-run/`` (nothing is lost, should the user have
 saved that file at that moment).  The run is then untrusted.  Files specloop itself writes
 while other jobs run (kept model tests: ``exclude``) are not watched; files a run creates
-where later runs load them are :mod:`sandbox`'s ``_planted``.
+where later runs load them are :mod:`runs`'s ``_planted``.
 """
 
 from __future__ import annotations

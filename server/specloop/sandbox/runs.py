@@ -1,12 +1,8 @@
 """The sandbox: runs a candidate's tests in other processes, decides the verdicts itself.
 
-Over 400 lines because every verdict rule (token, done and exit proofs, outside
-doctest checks, skips counted as failures, pytest's own error statuses) is in
-:meth:`Sandbox._collect` next to the request that sets it up; the runner, the view and
-the warm workers are modules of their own.
-
-How a run is made (the child side is ``_sandbox_child.py``; what a run may see
-is ``isolation.py``; the warm workers are ``warm.py``):
+How a run is made (the child side is ``child/runner.py``; what a run may see is
+``isolation.py``; the warm workers are ``warm.py``; the request and a run's plan are
+``request.py``):
 
 * Tests run under the *project's* Python (:func:`projectenv.find_python`) so the
   user's packages and pytest plugins are the ones that import; with specloop's own
@@ -25,7 +21,7 @@ is ``isolation.py``; the warm workers are ``warm.py``):
   timeout after which the run's whole process tree is killed.
 
 How a verdict is decided (the candidate runs inside the test process, so
-nothing that process says is taken on trust):
+nothing that process says is taken on trust; the rules are ``verdicts.py``):
 
 * Records come through a pipe, never a path, each carrying the run's token; a
   line without it, a duplicate record, or an id no test of this run has makes
@@ -43,22 +39,20 @@ nothing that process says is taken on trust):
 from __future__ import annotations
 
 import asyncio
-import json
 import os
-import re
-import signal
 import time
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
-from . import byvalue, guard, warm
-from .doctests import check_outside, doctest_text, make_doctest_file  # noqa: F401 (re-exported)
+from . import byvalue, guard, verdicts, warm
+from .doctests import doctest_text, make_doctest_file  # noqa: F401 (re-exported)
 from .doctests import with_optionflags
 from .projectenv import (NO_PROJECT_PYTHON_HINT, ProjectPython, find_python, module_name_for,  # noqa: F401
                          needed_plugins, pytest_config, run_options)
 from .isolation import (MARKER_VAR, NO_BWRAP_HINT, bwrap_status, kill_marked, probe_bwrap,  # noqa: F401
                         secret_paths, site_dirs)
+from .request import Plan, SandboxRequest, TestFile, in_process
 from ..results import TestOutcome, TestRun
 from ..settings import Settings
 
@@ -70,20 +64,10 @@ MAX_RECORD_BYTES = 8 * 1024 * 1024
 DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
 MAX_USER_TESTS = 1000   # a sanity cap on node ids of the user's tests per run (the bound is the wall timeout)
 MIN_CUT = 40            # a run cut for time keeps at least this many node ids (those naming the target first)
-_OUTCOMES = ("passed", "failed", "error", "skipped")
 
 
 class SandboxError(ValueError):
     """The sandbox cannot be set up as configured (one-line message)."""
-
-
-@dataclass
-class TestFile:
-    __test__ = False  # not a pytest test class
-    name: str            # file name written into the run folder, e.g. "test_doctests.py"
-    content: str         # a pytest test module
-    authoritative: bool  # True: doctests and user's tests; False: model-written (advisory)
-    doctest: str | None = None  # doctest text whose outputs are checked outside the run
 
 
 def doctest_file(module_name: str, qualname: str, examples: list) -> TestFile:
@@ -93,24 +77,6 @@ def doctest_file(module_name: str, qualname: str, examples: list) -> TestFile:
                     doctest=doctest_text(examples))
 
 
-@dataclass
-class SandboxRequest:
-    module_path: Path          # the user's .py file on disk (absolute); never written
-    candidate_source: str      # the whole module text with the candidate function in place
-    workspace: Path            # workspace root
-    tests: list[TestFile] = field(default_factory=list)
-    user_tests: list[str] = field(default_factory=list)  # "ABS/test_x.py::test_name" (authoritative)
-    # judged by value: the module as the judge imports it (the targets as written, stubs) and
-    # the targets ("f", "Class.method") whose calls go to the candidate's process; None: the
-    # candidate runs in the test process (judged in-process)
-    judge_source: str | None = None
-    targets: tuple[str, ...] = ()
-    module_names: bool = False   # a module spec: tests may use any top-level name it adds (then only functions cross)
-    # a candidate the static policy does not flag: an authoritative test that fails by value is
-    # judged again in-process, and counts as passed there if it passes (``judged="in-process"``)
-    in_process_fallback: bool = False
-
-
 def resolve_python(settings: Settings, workspace: Path) -> str:
     """The path of the Python that runs the workspace's tests (:func:`projectenv.find_python`)."""
     return find_python(settings.python, workspace).path
@@ -118,20 +84,6 @@ def resolve_python(settings: Settings, workspace: Path) -> str:
 
 def runner_path() -> str:
     return str(Path(__file__).parent / "child" / "runner.py")
-
-
-@dataclass
-class _Plan:
-    request: dict
-    token: str
-    marker: str
-    files: dict[str, TestFile]      # name -> file
-    user_ids: list[str]
-    missing: list[str]
-    left_out: list[str] = field(default_factory=list)   # user tests beyond MAX_USER_TESTS: not run (see run())
-    optionflags: list[str] = field(default_factory=list)   # the project's doctest_optionflags
-    skipped_anyway: frozenset[str] = frozenset()   # user tests skipped with the stub too: not counted
-    candidate: dict | None = None   # the candidate's side of a run judged by value
 
 
 class Sandbox:
@@ -162,50 +114,15 @@ class Sandbox:
         """
         advisory = [t for t in req.tests if not t.authoritative]
         if req.judge_source is None or not advisory:
-            return await self._fallback(req, await self._run_all(req, verify), verify)
+            return await verdicts.fallback(self._run_all, req, await self._run_all(req, verify), verify)
         authoritative = replace(req, tests=[t for t in req.tests if t.authoritative])
-        model = _in_process(req, tests=advisory, user_tests=[])
+        model = in_process(req, tests=advisory, user_tests=[])
         main, extra = await asyncio.gather(self._run_all(authoritative, verify), self._run_all(model, verify))
-        main = await self._fallback(authoritative, main, verify)
+        main = await verdicts.fallback(self._run_all, authoritative, main, verify)
         ids = {o.id for o in main.outcomes}
         main.outcomes += [replace(o, authoritative=False) for o in extra.outcomes if o.id not in ids]
         main.seconds = max(main.seconds, extra.seconds)
         return main
-
-    async def _fallback(self, req: SandboxRequest, run: TestRun, verify: bool) -> TestRun:
-        """``run`` (judged by value) with its failing authoritative tests judged again in-process,
-        where the request allows it (a candidate the policy does not flag): some real tests cannot
-        be judged across the wall (an object the candidate keeps and the test reads later, module
-        state), or not in time (a run that timed out is made again whole, in-process).  A test
-        that passes there counts as passed, ``judged="in-process"``; a run of it that errs or is
-        not trusted changes nothing."""
-        if not req.in_process_fallback or run.judged != "value" or run.tampered:
-            return run
-        if run.timed_out:   # slow across the wall (every call copies its objects): all of it once more
-            again = await self._run_all(_in_process(req), verify)
-            if again.error or again.tampered:
-                return run
-            again.outcomes = [replace(o, judged="in-process") if o.authoritative else o for o in again.outcomes]
-            again.seconds += run.seconds
-            return again
-        if run.error:
-            return run
-        failing = {o.id for o in run.outcomes if o.authoritative and o.outcome != "passed"
-                   and not o.message.startswith(("not run:", "test not found", "test file not found"))}
-        if not failing:
-            return run
-        files = [t for t in req.tests if any(i == t.name or i.startswith(t.name + "::") for i in failing)]
-        names = {t.name for t in files}
-        user = [i for i in failing if i.split("::", 1)[0] not in names]
-        again = await self._run_all(_in_process(req, tests=files, user_tests=user), verify)
-        if again.error or again.tampered:
-            return run
-        passed = {o.id for o in again.outcomes if o.outcome == "passed" and o.authoritative}
-        run.outcomes = [replace(o, outcome="passed", message="", expected=None, actual=None, line=None,
-                                judged="in-process") if o.id in failing and o.id in passed else o
-                        for o in run.outcomes]
-        run.seconds += again.seconds
-        return run
 
     async def _run_all(self, req: SandboxRequest, verify: bool) -> TestRun:
         """One run of ``req`` as it is (see :meth:`run`).
@@ -287,17 +204,18 @@ class Sandbox:
             finally:
                 if self.isolation == "process":
                     await asyncio.to_thread(kill_marked, plan.marker)
-        run = self._collect(plan, lines, timed_out, time.monotonic() - started)
+        run = verdicts.collect(plan, lines, timed_out, time.monotonic() - started, self.isolation, self.env,
+                               self.settings)
         planted = _planted(before, _listing(watched))
         if planted:  # process mode only: the run wrote where later runs would load it
-            _untrusted(run, f"the run created {', '.join(planted[:3])}")
+            verdicts.untrusted(run, f"the run created {', '.join(planted[:3])}")
         changed = await asyncio.to_thread(guard.restore, files) if files is not None else []
         if changed:  # process mode only: put back as they were (what the run left is kept aside)
-            _untrusted(run, f"the run changed {', '.join(changed[:3])} (put back; the run's version is under "
-                            f"{guard.ASIDE})")
+            verdicts.untrusted(run, f"the run changed {', '.join(changed[:3])} (put back; the run's version "
+                                    f"is under {guard.ASIDE})")
         return run
 
-    def _watched(self, plan: _Plan) -> list[str]:
+    def _watched(self, plan: Plan) -> list[str]:
         """Folders where a file created by a run would be loaded by later runs (process mode):
         the workspace, the folders between it and the module and user tests, site-packages."""
         folders = {str(self.workspace), *plan.request["extra_ro"]}
@@ -321,7 +239,7 @@ class Sandbox:
             env["TZ"] = os.environ["TZ"]
         return env
 
-    def _plan(self, req: SandboxRequest, reverse: bool) -> _Plan:
+    def _plan(self, req: SandboxRequest, reverse: bool) -> Plan:
         workspace = Path(os.path.abspath(req.workspace))
         module_path = os.path.abspath(req.module_path)
         module_name, root = module_name_for(Path(module_path))
@@ -373,150 +291,8 @@ class Sandbox:
             candidate = {key: request[key] for key in ("marker", "marker_var", "module_name", "module_path",
                                                        "candidate", "sys_path", "limits", "cwd")}
             candidate.update(roots=roots, local_classes=request["bridge"]["local_classes"])
-        return _Plan(request, token, marker, {Path(tf.name).name: tf for tf in req.tests},
-                     [u for u in asked if u not in missing], missing, left_out, flags, candidate=candidate)
-
-    def _collect(self, plan: _Plan, lines: list[bytes], timed_out: bool, seconds: float) -> TestRun:
-        run = TestRun(timed_out=timed_out, seconds=seconds, isolation=self.isolation, python=self.env.path,
-                      python_source=self.env.source, left_out=list(plan.left_out),
-                      judged="value" if plan.candidate is not None else "in-process")
-        outcomes: dict[str, TestOutcome] = {}
-        running: dict[str, bool] = {}
-        fatal = exit_rec = done = env = None
-        tampered: str | None = None
-        for raw in lines:
-            try:
-                rec = json.loads(raw)
-            except ValueError:
-                rec = None
-            if not isinstance(rec, dict) or rec.get("token") != plan.token:
-                tampered = tampered or "a line on the results channel did not come from the test harness"
-                continue
-            kind = rec.get("kind")
-            if kind == "start" and isinstance(rec.get("id"), str):
-                running[rec["id"]] = True
-            elif kind == "test":
-                oid = rec.get("id")
-                auth = self._authoritative(plan, oid)
-                if auth is None:
-                    tampered = tampered or f"a result for a test this run does not have: {str(oid)[:80]}"
-                    continue
-                if oid in outcomes:
-                    tampered = tampered or f"two results for one test: {oid}"
-                    continue
-                running.pop(oid, None)
-                outcomes[oid], forged = self._outcome(plan, rec, oid, auth)
-                if forged:
-                    tampered = tampered or f"{oid} passed in the test process but its output does not match"
-            elif kind == "fatal":
-                fatal = fatal or rec
-            elif kind == "env":
-                env = env or rec
-            elif kind == "done":
-                done = done or rec
-            elif kind == "exit":
-                exit_rec = rec
-        found = list(outcomes.values())
-        for nodeid in plan.missing:
-            found.append(TestOutcome(nodeid, "error", f"test file not found: {nodeid.partition('::')[0]}"))
-        interrupted = None
-        tail = _last_line(str((exit_rec or {}).get("tail") or ""))
-        missing = [m for m in (env or {}).get("missing") or [] if isinstance(m, list) and len(m) == 3]
-        if missing:
-            names = ", ".join(f"{m[0]} ({m[1]})" for m in missing)
-            run.hint = (f"the project's pytest config asks for {names}, which {self.python} "
-                        f"({self.env.source}) does not have: {self._fix()}")
-        if timed_out:
-            run.error = interrupted = f"timed out after {self.settings.test_timeout:g} s"
-        elif fatal is not None and fatal.get("reason") == "no-pytest":
-            run.error = f"{self.python} has no pytest: {fatal.get('error')} ({self.env.source}; {self._fix()})"
-        elif fatal is not None and fatal.get("reason") == "missing-plugins":
-            run.error = run.hint or f"the project's pytest config asks for plugins {self.python} does not have"
-        elif fatal is not None:
-            run.error = f"sandbox runner failed: {fatal.get('error')}"
-        elif exit_rec is None:
-            run.error = f"test process ended unexpectedly: {tail or 'no output'}"
-        elif "signal" in exit_rec:
-            sig = int(exit_rec["signal"])
-            name = signal.Signals(sig).name if sig in signal.valid_signals() else str(sig)
-            reason = (f"exceeded the CPU time limit of {self.settings.cpu_seconds} s" if sig == signal.SIGXCPU
-                      else f"was killed by {name}")
-            run.error = interrupted = f"test process {reason}"
-        elif exit_rec.get("terminated"):
-            run.error = interrupted = "test process was stopped"
-        elif done is None:
-            run.error = interrupted = f"the test run did not finish (exit status {exit_rec.get('code')})"
-        elif exit_rec.get("code") not in (0, 1, 5) or done.get("code") != exit_rec.get("code"):
-            run.error = _pytest_error(exit_rec)
-            if self.env.own:
-                run.error += f" (tests ran with specloop's own Python: {self._fix()})"
-        if interrupted:
-            found.extend(TestOutcome(oid, "failed", interrupted, authoritative=bool(self._authoritative(plan, oid)))
-                         for oid in running if oid not in outcomes)
-        if run.error is None or interrupted:
-            seen = [o.id for o in found]
-            for name, tf in plan.files.items():
-                if not any(i == name or i.startswith(name + "::") for i in seen):
-                    found.append(TestOutcome(name, "error", f"no tests collected from {name}",
-                                             authoritative=tf.authoritative))
-            for nodeid in plan.user_ids:
-                if not any(i == nodeid or i.startswith((nodeid + "[", nodeid + "::")) for i in seen):
-                    found.append(TestOutcome(nodeid, "error", f"test not found: {nodeid}"))
-        if run.hint:
-            found = [o if o.outcome == "passed" or not o.authoritative else
-                     TestOutcome(o.id, o.outcome, f"{o.message} ({run.hint})"[:600], o.expected, o.actual, o.line,
-                                 o.authoritative) for o in found]
-        run.outcomes = found
-        if tampered:
-            _untrusted(run, tampered)
-        return run
-
-    def _fix(self) -> str:
-        if self.env.source == "setting":
-            return f"install the project's test dependencies into {self.python}"
-        if self.env.own:
-            return NO_PROJECT_PYTHON_HINT
-        return f"install the project's test dependencies into {self.python}, or set python = \"...\""
-
-    def _authoritative(self, plan: _Plan, oid: object) -> bool | None:
-        """Whether test ``oid`` is authoritative (decided here, not by the record); None: unknown id."""
-        if not isinstance(oid, str):
-            return None
-        name = oid.split("::", 1)[0]
-        if name in plan.files:
-            return plan.files[name].authoritative
-        for nodeid in plan.user_ids:
-            if oid == nodeid or oid.startswith((nodeid + "[", nodeid + "::")) or \
-                    ("::" not in nodeid and oid.startswith(nodeid + "::")):
-                return True
-        return None
-
-    def _outcome(self, plan: _Plan, rec: dict, oid: str, auth: bool) -> tuple[TestOutcome, bool]:
-        """The test's outcome as decided here, and whether the run claimed a pass that the
-        outside check of its doctest output refutes (a forgery)."""
-        outcome = rec.get("outcome") if rec.get("outcome") in _OUTCOMES else "error"
-        message = str(rec.get("message") or "")
-        forged = False
-        tf = plan.files.get(oid.split("::", 1)[0])
-        if outcome == "passed" and tf is not None and tf.doctest is not None:
-            why = check_outside(tf.doctest, oid, rec.get("got"), plan.optionflags)
-            if why is not None:
-                outcome, message, forged = "failed", f"doctest checked outside the run: {why}", True
-        if outcome == "skipped" and auth and oid in plan.skipped_anyway:
-            message = (f"skipped here whatever the body ({message or 'no reason'}); not counted"
-                       + (f"; {self._fix()}" if self.env.own else ""))
-        elif outcome == "skipped" and auth:
-            outcome = "failed"
-            message = f"skipped ({message or 'no reason'}): an authoritative test that does not run is not a pass"
-        line = rec.get("line")
-        return TestOutcome(id=oid, outcome=outcome, message=message[:300],
-                           expected=_text(rec.get("expected")), actual=_text(rec.get("actual")),
-                           line=line if isinstance(line, int) else None, authoritative=auth), forged
-
-
-def _in_process(req: SandboxRequest, **changes) -> SandboxRequest:
-    """``req`` judged in-process (the candidate inside pytest), with ``changes``."""
-    return replace(req, judge_source=None, targets=(), in_process_fallback=False, **changes)
+        return Plan(request, token, marker, {Path(tf.name).name: tf for tf in req.tests},
+                    [u for u in asked if u not in missing], missing, left_out, flags, candidate=candidate)
 
 
 def _finished(run: TestRun, asked: list[str]) -> int:
@@ -567,48 +343,7 @@ def _planted(before: dict[str, set[str]], after: dict[str, set[str]]) -> list[st
     return found
 
 
-def _untrusted(run: TestRun, why: str) -> None:
-    """The run's own reports are not trusted: every test of it fails, saying why."""
-    run.tampered = why
-    run.error = run.error or f"results not trusted: {why}"
-    run.outcomes = [TestOutcome(o.id, "failed", f"not trusted: {why}", authoritative=o.authoritative)
-                    for o in run.outcomes]
 
-
-_EXIT_MEANING = {2: "was interrupted", 3: "stopped with an internal error", 4: "refused its command line or config"}
-
-
-def _pytest_error(exit_rec: dict) -> str:
-    """One line for a pytest run that ended with an error status (never its pass count): what
-    the status means and the first line of the error in its output."""
-    code = exit_rec.get("code")
-    head = str(exit_rec.get("head") or "")
-    tail = str(exit_rec.get("tail") or "")
-    lines = [ln.rstrip() for ln in (head + "\n" + tail).splitlines() if ln.strip()]
-    line = ""
-    if code == 3:
-        internal = [ln[len("INTERNALERROR>"):].strip() for ln in lines if ln.startswith("INTERNALERROR>")]
-        errors = [ln for ln in internal if re.match(r"^[\w.]+(Error|Exception|Warning|Exit|Interrupt)\b.*", ln)
-                  or re.match(r"^E\s+\w", ln)]
-        line = (errors or internal or [""])[-1]
-    else:
-        errors = [ln for ln in lines if ln.startswith(("ERROR:", "ImportError while", "E ", "Error"))]
-        line = (errors or [_last_line(tail)])[0]
-        detail = [ln[1:].strip() for ln in lines if ln.startswith("E ")]
-        if line.startswith("ImportError while") and detail:
-            line = f"{line} {detail[-1]}"
-    meaning = _EXIT_MEANING.get(code, "ended") if isinstance(code, int) else "ended"
-    return f"pytest {meaning} (exit status {code}): {line.strip()[:300]}".rstrip(": ")
-
-
-def _text(value: object) -> str | None:
-    return None if value is None else str(value)[:1000]
-
-
-def _last_line(text: str) -> str:
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    errors = [ln for ln in lines if ln.startswith(("E ", "ERROR", "ImportError", "Traceback"))]
-    return (errors or lines or [""])[-1][:300]
 
 
 def _not_run(run: TestRun, found: int, timeout: float) -> TestRun:

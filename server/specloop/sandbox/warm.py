@@ -1,6 +1,6 @@
 """Warm workers, and the execution of one sandbox run in a warm or a cold process.
 
-A warm worker is one ``_sandbox_child.py serve`` process per (Python,
+A warm worker is one ``child/runner.py serve`` process per (Python,
 workspace, isolation mode, plugin autoload, visible folders), started on first
 use inside its own bubblewrap (or without, in ``process`` mode).  It has
 pytest and the plugins imported; each run is a process it forks.  A request
@@ -11,7 +11,7 @@ run's results pipe and the read end of its *lifeline*.  Closing the lifeline
 Workers stop by themselves after :data:`IDLE_SECONDS` without work, when this
 process exits (the socket closes; bubblewrap's ``--die-with-parent``), or when
 more than :data:`MAX_WORKERS` exist (the least recently used one goes).  A cold
-run (the verification run) starts ``_sandbox_child.py once`` the same way but
+run (the verification run) starts ``child/runner.py once`` the same way but
 for one run only.  Runs of one process are bounded by the number of cores.
 """
 

@@ -1,1 +1,1 @@
-"""Files bound into every sandbox (``/.specloop/child``): the runner that each run starts and the bridge that carries calls between the judge and the candidate.  Standard library only; never imported by the engine."""
+"""Files bound into every sandbox (``/.specloop/child``): the runner that each run starts (``runner.py``, a script) and the bridge that carries calls between the judge and the candidate (``bridge.py``).  Standard library only; never imported by the engine: the runner registers this folder as the package ``_specloop_child``."""
