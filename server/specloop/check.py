@@ -224,10 +224,13 @@ def record(workspace: Path, path: Path, source: str, qualname: str) -> None:
 
 
 def record_result(workspace: Path, path: Path, source: str, result) -> None:
-    """Remember what a result written into ``path`` implemented: its function, or for a class
-    (or module) spec each of its components, the functions with a spec and tests that
-    ``check`` re-tests.  ``specloop run`` and the editor record alike."""
-    record_all(workspace, path, source, [c.name for c in getattr(result, "components", [])] or [result.name])
+    """Remember what a result written into ``path`` implemented: what its kind of target says
+    (``targets``: its function, or for a class or module spec each of its components, the
+    functions with a spec and tests that ``check`` re-tests).  ``specloop run`` and the editor
+    record alike."""
+    from . import targets       # the kinds sit beside check, above the loop
+
+    record_all(workspace, path, source, targets.of(result).recorded(result))
 
 
 def record_all(workspace: Path, path: Path, source: str, qualnames: list[str]) -> bool:
