@@ -4,8 +4,12 @@ run finds nothing left to do."""
 
 from __future__ import annotations
 
+import ast
+import importlib.util
 import json
 from pathlib import Path
+
+import pytest
 
 from test_module_spec import CODE, PLAN, TEXTS, script_texts
 from replies import critic, fenced
@@ -57,3 +61,134 @@ def test_findings_are_shown_on_the_function_they_name_or_on_the_block(scripted_m
     longest = next(i for i, line in enumerate(lines) if line.startswith("def longest_word")) + 1
     assert f"line {longest} in longest_word: say what a word is" in proc.stderr, proc.stderr
     assert "line 5" in proc.stderr.split("the module could have a docstring")[0].splitlines()[-1], proc.stderr
+
+
+# -- a module spec anywhere in a file: it lands, its imports go into the import block ---------
+
+BLOCK = '''\
+# spec: Word statistics for plain text.
+#   count_words(text) is the number of words (runs of letters);
+#   most_common_word(text) the most common word, the first one on ties, "" when none;
+#   shout(text) the text upper-cased with "!" appended.
+#
+#   >>> count_words("x y")
+#   2
+'''
+
+WORDS_PLAN = '''\
+def count_words(text: str) -> int:
+    """The number of words (runs of letters) in ``text``.
+
+    >>> count_words("a bb a")
+    3
+    """
+
+
+def most_common_word(text: str) -> str:
+    """The most common word in ``text``, the first one on ties; "" when there is none.
+
+    >>> most_common_word("a bb a")
+    'a'
+    """
+
+
+def shout(text: str) -> str:
+    """``text`` upper-cased with "!" appended.
+
+    >>> shout("hi")
+    'HI!'
+    """
+'''
+
+# correct answers; the first two need `import re`, the second `from collections import Counter` too
+WORDS_CODE = {
+    "count_words": "import re\n\n\ndef count_words(text: str) -> int:\n"
+                   "    return len(re.findall(r'[A-Za-z]+', text))\n",
+    "most_common_word": "import re\nfrom collections import Counter\n\n\n"
+                        "def most_common_word(text: str) -> str:\n"
+                        "    words = re.findall(r'[A-Za-z]+', text)\n"
+                        "    return Counter(words).most_common(1)[0][0] if words else ''\n",
+    "shout": "def shout(text: str) -> str:\n    return text.upper() + '!'\n",
+}
+
+DOC = '"""Text helpers."""\n'
+BEFORE = 'def before():\n    return "before"\n'
+AFTER = 'def after():\n    return "untouched"\n'
+
+# (name, the file, the line the block starts on): every place a block may stand
+POSITIONS = [
+    ("top, code below", BLOCK + "\n\n" + AFTER, 1),
+    ("top, imports below", BLOCK + "\nimport os\n\n\n" + AFTER, 1),
+    ("top, the import block has Counter", BLOCK + "\nimport os\nfrom collections import Counter\n\n\n" + AFTER, 1),
+    ("before the docstring", BLOCK + "\n" + DOC + "\n\n" + AFTER, 1),
+    ("after the docstring and __future__", DOC + "\nfrom __future__ import annotations\n\n" + BLOCK + "\n\n" + AFTER, 5),
+    ("between the docstring and __future__", DOC + "\n" + BLOCK + "\nfrom __future__ import annotations\n\n\n" + AFTER, 3),
+    ("after the imports", DOC + "\nimport os\nimport re\n\n" + BLOCK + "\n\n" + AFTER, 6),
+    ("between the imports", "import os\n\n" + BLOCK + "\nimport sys\n\n\n" + AFTER, 3),
+    ("between two functions", "import os\n\n\n" + BEFORE + "\n\n" + BLOCK + "\n\n" + AFTER, 8),
+    ("between two functions, no imports", BEFORE + "\n\n" + BLOCK + "\n\n" + AFTER, 5),
+    ("at the end", DOC + "\nimport os\n\n\n" + BEFORE + "\n\n" + BLOCK, 10),
+    ("at the end, no imports", BEFORE + "\n\n" + BLOCK, 5),
+    ("the whole file", BLOCK, 1),
+    ("the whole file, no final newline", BLOCK.rstrip("\n"), 1),
+]
+
+
+def script_words(model) -> None:
+    model.add("plan", fenced(WORDS_PLAN), repeat=True)
+    for name, code in WORDS_CODE.items():
+        model.add("generate", fenced(code), target=name, repeat=True)
+
+
+def top_level_imports(tree: ast.Module) -> tuple[list[str], bool]:
+    """Every top-level import as written, and whether they all stand in the leading import
+    block (after the docstring, before any other statement)."""
+    body = tree.body[1:] if ast.get_docstring(tree, clean=False) is not None else tree.body
+    leading = 0
+    while leading < len(body) and isinstance(body[leading], (ast.Import, ast.ImportFrom)):
+        leading += 1
+    found = [ast.unparse(n) for n in body if isinstance(n, (ast.Import, ast.ImportFrom))]
+    return found, all(not isinstance(n, (ast.Import, ast.ImportFrom)) for n in body[leading:])
+
+
+def load(path: Path):
+    spec = importlib.util.spec_from_file_location(f"written_{abs(hash(str(path)))}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("source, line", [p[1:] for p in POSITIONS], ids=[p[0] for p in POSITIONS])
+def test_a_module_spec_lands_wherever_it_stands(scripted_model, tmp_path: Path, source: str, line: int):
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
+    path = tmp_path / "words.py"
+    path.write_text(source, encoding="utf-8")
+    script_words(scripted_model)
+    env = cli_env(scripted_model.url)
+
+    diff = specloop("run", "words.py", "--diff", env=env, cwd=tmp_path)
+    assert diff.returncode == 0, diff.stderr
+    assert path.read_text(encoding="utf-8") == source                    # --diff writes nothing
+    assert "+def most_common_word(text: str) -> str:" in diff.stdout, diff.stderr
+
+    proc = specloop("run", "words.py", "--json", env=env, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    (entry,) = json.loads(proc.stdout)["targets"]
+    assert entry["name"] == f"module spec (line {line})", entry
+    assert (entry["status"], entry["written"], entry.get("unplaced_reason")) == ("passed", True, None), proc.stderr
+    text = path.read_text(encoding="utf-8")
+    tree = ast.parse(text)
+    imports, in_block = top_level_imports(tree)
+    assert in_block, text
+    assert imports.count("import re") == 1 and imports.count("from collections import Counter") == 1, text
+    assert "# spec (implemented): Word statistics" in text and "# spec: Word" not in text
+    module = load(path)
+    assert module.count_words("a bb a") == 3 and module.most_common_word("b a b a") == "b"
+    assert module.most_common_word("") == "" and module.shout("hi") == "HI!"
+    if "def after" in source:
+        assert module.after() == "untouched" and text.endswith(AFTER)
+    if source.startswith(DOC) or "\n" + DOC in source:
+        assert module.__doc__ == "Text helpers."
+    # what --diff showed is what was written
+    assert all(line[1:] in text.splitlines() for line in diff.stdout.splitlines()
+               if line.startswith("+") and not line.startswith("+++")), (diff.stdout, text)

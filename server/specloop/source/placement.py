@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .candidate import parse_candidate
 from .edits import TextEdit, implementation_edits, import_edit
-from .modulespec import find_module_target, insert_after_block
+from .modulespec import find_module_target, module_edits
 from ..results import JobResult
 from ..settings import Settings
 from .spec import find_target
@@ -80,8 +80,9 @@ def class_result_edits(source_now: str, result: JobResult, *, anyway: bool = Fal
 
 
 def module_result_edits(source_now: str, result: JobResult, *, anyway: bool = False) -> list[TextEdit]:
-    """One set of edits placing a module result: the functions below the block, the block
-    marked done, the components' imports merged.  Stale (``placement.StaleTarget``) when the
+    """One set of edits placing a module result (:func:`specloop.modulespec.module_edits`):
+    the functions below the block (or below the module's header), the block marked done,
+    the components' imports merged into the import block.  Stale (``placement.StaleTarget``) when the
     block is gone, its spec changed (unless ``anyway``), or the module now defines one of
     the functions."""
     target = find_module_target(source_now, result.name, None if anyway else result.fingerprint)
@@ -92,11 +93,7 @@ def module_result_edits(source_now: str, result: JobResult, *, anyway: bool = Fa
     taken = [n for n in getattr(result, "functions", []) if n in target.defined]
     if taken:
         raise StaleTarget(f"the module defines {', '.join(taken)} already")
-    edits = insert_after_block(source_now, target, result.function_code, done=True)
-    extra = import_edit(source_now, list(result.imports))
-    if extra is not None:
-        edits.append(extra)
-    return sorted(edits, key=lambda e: (e.range.start, e.range.end))
+    return module_edits(source_now, target, result.function_code, list(result.imports), done=True)
 
 
 def kept_tests_path(workspace: Path, path: Path, settings: Settings) -> Path:
