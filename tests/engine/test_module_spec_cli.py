@@ -14,6 +14,7 @@ import pytest
 from test_module_spec import CODE, PLAN, TEXTS, script_texts
 from replies import critic, fenced
 from cli_run import cli_env, specloop
+from test_cli import BAD, GOOD, STUB
 
 
 def test_specloop_run_implements_a_module_spec(scripted_model, tmp_path: Path):
@@ -175,7 +176,7 @@ def test_a_module_spec_lands_wherever_it_stands(scripted_model, tmp_path: Path, 
     assert proc.returncode == 0, proc.stderr
     (entry,) = json.loads(proc.stdout)["targets"]
     assert entry["name"] == f"module spec (line {line})", entry
-    assert (entry["status"], entry["written"], entry.get("unplaced_reason")) == ("passed", True, None), proc.stderr
+    assert (entry["status"], entry["written"], entry["unplaced_reason"]) == ("passed", True, None), proc.stderr
     text = path.read_text(encoding="utf-8")
     tree = ast.parse(text)
     imports, in_block = top_level_imports(tree)
@@ -192,3 +193,97 @@ def test_a_module_spec_lands_wherever_it_stands(scripted_model, tmp_path: Path, 
     # what --diff showed is what was written
     assert all(line[1:] in text.splitlines() for line in diff.stdout.splitlines()
                if line.startswith("+") and not line.startswith("+++")), (diff.stdout, text)
+
+
+# -- a result that passed but cannot be placed is never silent ---------------------------------
+
+# a module spec in a latin-1 file whose correct answer holds "…", which latin-1 cannot hold
+LATIN = '''\
+# -*- coding: latin-1 -*-
+"""Short texts for a narrow column (café menus)."""
+
+# spec: Shortening text.
+#   ellipsize(text, n) is text cut to n characters, the last one an ellipsis when it is cut.
+'''
+ELLIPSIZE_PLAN = '''\
+def ellipsize(text: str, n: int) -> str:
+    """``text`` cut to ``n`` characters, the last one an ellipsis (U+2026) when it is cut.
+
+    >>> ellipsize("abcdef", 4) == "abc\\\\u2026"
+    True
+    >>> ellipsize("abc", 4)
+    'abc'
+    """
+'''
+ELLIPSIZE = 'def ellipsize(text: str, n: int) -> str:\n    return text if len(text) <= n else text[:n - 1] + "…"\n'
+
+
+def write_cases(folder: Path) -> None:
+    """Three files: one whose spec passes and lands, one whose spec fails, one whose spec
+    passes but cannot be placed."""
+    (folder / "ok.py").write_text(STUB, encoding="utf-8")
+    (folder / "bad.py").write_text(STUB.replace("def area", "def volume").replace("area(2, 3)", "volume(2, 3)"),
+                                   encoding="utf-8")
+    (folder / "latin.py").write_text(LATIN, encoding="latin-1")
+
+
+def script_cases(model) -> None:
+    model.add("generate", fenced(GOOD), target="area", repeat=True)
+    model.add("generate", fenced(BAD.replace("area", "volume")), target="volume", repeat=True)
+    model.add("fix", fenced(BAD.replace("area", "volume")), target="volume", repeat=True)
+    model.add("plan", fenced(ELLIPSIZE_PLAN), repeat=True)
+    model.add("generate", fenced(ELLIPSIZE), target="ellipsize", repeat=True)
+
+
+def agree(proc) -> list[dict]:
+    """The targets of a --json run, after checking that `written` and the exit status agree."""
+    assert "Traceback" not in proc.stderr, proc.stderr
+    report = json.loads(proc.stdout)
+    targets = report["targets"]
+    assert report["summary"]["exit"] == proc.returncode
+    assert (proc.returncode == 0) == all(t["written"] for t in targets), (proc.returncode, targets)
+    for t in targets:
+        assert (t["unplaced_reason"] is not None) == (t["status"] == "passed" and not t["written"]), t
+    return targets
+
+
+@pytest.mark.parametrize("what", ["ok.py", "bad.py", "latin.py", "."])
+def test_written_and_the_exit_status_agree(scripted_model, tmp_path: Path, what: str):
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
+    write_cases(tmp_path)
+    script_cases(scripted_model)
+    env = cli_env(scripted_model.url)
+    proc = specloop("run", what, "--json", "--max-iterations", "2", env=env, cwd=tmp_path)
+    targets = {t["name"]: t for t in agree(proc)}
+    expected = {"ok.py": {"area"}, "bad.py": {"volume"}, "latin.py": {"module spec (line 4)"}}
+    assert set(targets) == (set().union(*expected.values()) if what == "." else expected[what])
+    assert proc.returncode == (0 if what == "ok.py" else 1)
+    if "area" in targets:
+        assert targets["area"]["written"] and "return w * h" in (tmp_path / "ok.py").read_text(encoding="utf-8")
+    if "volume" in targets:
+        assert targets["volume"]["status"] == "failed" and targets["volume"]["unplaced_reason"] is None
+    if "module spec (line 4)" in targets:
+        latin = targets["module spec (line 4)"]
+        assert latin["status"] == "passed" and latin["written"] is False
+        assert "'…'" in latin["unplaced_reason"] and "iso-8859-1" in latin["unplaced_reason"]
+        assert (tmp_path / "latin.py").read_text(encoding="latin-1") == LATIN        # untouched
+        saved = tmp_path / latin["saved"]
+        # said once, as what happened: it passed, it was not placed, why, where it is
+        (line,) = [s for s in proc.stderr.splitlines() if "module spec (line 4)" in s and "placed" in s]
+        assert line.strip() == (f"module spec (line 4): passed 2/2 tests but could not be placed: "
+                                f"{latin['unplaced_reason']}; saved to {latin['saved']}")
+        assert not [s for s in proc.stderr.splitlines() if "its tests fail" in s and "volume" not in s], proc.stderr
+        header = saved.read_text(encoding="utf-8")
+        assert "# status: passed (2/2 tests passed)" in header and "could not be placed" in header
+        assert 'text[:n - 1] + "…"' in header
+
+
+def test_diff_of_a_result_that_cannot_be_placed_says_so_and_fails(scripted_model, tmp_path: Path):
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
+    write_cases(tmp_path)
+    script_cases(scripted_model)
+    proc = specloop("run", "latin.py", "--diff", env=cli_env(scripted_model.url), cwd=tmp_path)
+    assert proc.returncode == 1 and proc.stdout == "", proc.stderr
+    assert "# module spec (line 4): passed 2/2 tests but could not be placed: its code holds '…'" in proc.stderr
+    assert "not in the diff" in proc.stderr and "its tests fail" not in proc.stderr
+    assert not (tmp_path / ".specloop" / "results").exists()

@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from .candidate import parse_candidate
-from .edits import TextEdit, implementation_edits, import_edit
+from .edits import TextEdit, apply_edits, implementation_edits, import_edit
 from .modulespec import find_module_target, module_edits
 from ..results import JobResult
 from ..settings import Settings
@@ -52,6 +52,19 @@ def result_edits_anyway(source_now: str, result: JobResult) -> list[TextEdit]:
         raise StaleTarget(f"{result.name} is gone or no longer a stub")
     candidate = replace(parse_candidate(result.function_code, target), imports=list(result.imports))
     return implementation_edits(source_now, target, candidate)
+
+
+def placed_text(text: str, result: JobResult, encoding: str = "utf-8") -> str:
+    """``text`` with ``result`` placed where its target is now (:func:`result_edits`).
+    Raises :class:`StaleTarget`, or ValueError: overlapping edits, or code that the file's
+    ``encoding`` cannot hold (a passing result with "…" in a latin-1 file)."""
+    placed = apply_edits(text, result_edits(text, result))
+    try:
+        placed.encode(encoding)
+    except UnicodeEncodeError as exc:
+        bad = exc.object[exc.start:exc.end]
+        raise ValueError(f"its code holds {bad!r}, which the file's encoding ({encoding}) cannot hold") from None
+    return placed
 
 
 def class_result_edits(source_now: str, result: JobResult, *, anyway: bool = False) -> list[TextEdit]:
