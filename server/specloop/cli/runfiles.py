@@ -26,6 +26,11 @@ Decisions (the README's `specloop run` section says the same):
   ``--write-failing``.  A failing attempt is saved under
   ``.specloop/results/`` and the target is left as it was; the reason and the
   first failing test are printed.  Later targets see the text to be written.
+* A result that passed but cannot be placed (its target changed, a name it defines is
+  taken, code the file's encoding cannot hold) is never silent: its
+  ``unplaced_reason`` says why (``--json`` too), one line says it passed and was not
+  placed and where it was saved (never "its tests fail"), and the exit status is 1, so
+  ``written`` and the exit status agree.
 * ``--diff`` writes nothing, not even ``.specloop/results/``; it shows every
   attempt with code, failing ones too, each marked by a ``#`` line on stderr.
 * The file is written only if it still holds the bytes that were read.  Edited
