@@ -64,6 +64,15 @@ def tests_count(status: str, passed: int, failed: int) -> str:
     return f"{status} {passed}/{passed + failed} tests"
 
 
+def unplaced_text(result: "JobResult", *, named: bool = True) -> str:
+    """What became of a result that was to be written but could not be placed (its
+    ``unplaced_reason``), as the CLI says it: ``NAME: passed 3/3 tests but could not be
+    placed: REASON`` (without ``named``, from ``passed`` on)."""
+    text = f"{tests_count(result.status, result.passed, result.failed)} but could not be placed: " \
+           f"{result.unplaced_reason}"
+    return f"{result.name}: {text}" if named else text
+
+
 def judged_text(by_value: int, in_process: int) -> str:
     """How the authoritative tests were judged (README, "How code is run safely"): ``judged by
     value``, ``judged in-process``, ``2 judged by value, 1 in-process``; "" when none ran."""
@@ -234,6 +243,7 @@ class JobResult:
     by_value: int = 0      # authoritative tests judged by value (the code under test in a process of its own)
     in_process: int = 0    # authoritative tests judged in the process of the code under test
     kind: str = "function"  # the kind of target it is the result of (``specloop.targets``)
+    unplaced_reason: str | None = None   # why a result meant to be placed (passed) could not be, else None
 
     def summary_dict(self) -> dict[str, Any]:
         """The per-target object of `specloop run --json` (DESIGN.md contract 1)."""
@@ -250,4 +260,5 @@ class JobResult:
             "error": self.error,
             "trace": self.trace_path,
             "python": self.python,
+            "unplaced_reason": self.unplaced_reason,
         }

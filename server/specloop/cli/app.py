@@ -196,7 +196,8 @@ class Reporter:
         for entry in entries:
             result = entry.result
             where = f"{entry.file}:{entry.line}" if entry.line else entry.file
-            table.add_row(Text(where), Text(result.name), result.status, f"{result.passed}/{result.passed + result.failed}",
+            status = f"{result.status}, not placed" if result.unplaced_reason else result.status
+            table.add_row(Text(where), Text(result.name), status, f"{result.passed}/{result.passed + result.failed}",
                           f"{result.usage.total:,}")
         counts = ", ".join(f"{totals[s]} {s}" for s in ("passed", "failed", "error", "cancelled") if totals[s])
         tests = totals["tests"]

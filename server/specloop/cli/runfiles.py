@@ -26,6 +26,11 @@ Decisions (the README's `specloop run` section says the same):
   ``--write-failing``.  A failing attempt is saved under
   ``.specloop/results/`` and the target is left as it was; the reason and the
   first failing test are printed.  Later targets see the text to be written.
+* A result that passed but cannot be placed (its target changed, a name it defines is
+  taken, code the file's encoding cannot hold) is never silent: its
+  ``unplaced_reason`` says why (``--json`` too), one line says it passed and was not
+  placed and where it was saved (never "its tests fail"), and the exit status is 1, so
+  ``written`` and the exit status agree.
 * ``--diff`` writes nothing, not even ``.specloop/results/``; it shows every
   attempt with code, failing ones too, each marked by a ``#`` line on stderr.
 * The file is written only if it still holds the bytes that were read.  Edited
@@ -55,7 +60,7 @@ from .. import folders
 from ..model import errors as model_errors
 from ..source import placement
 from ..workspace import workspace_of
-from ..results import Event, JobResult, Log, plural
+from ..results import Event, JobResult, Log, plural, unplaced_text
 from ..source.spec import Target
 from ..source.writeback import (CHANGED, DELETED, WRITTEN, SourceFile, Undecodable, display_path, read_source,
                         reason_of, save_attempt, unified_diff, write_back)
@@ -404,7 +409,6 @@ def _reread(job: FileJob, only: str | None) -> FileJob:
 
 async def implement_file(run: Run, job: FileJob, settings: Settings) -> None:
     from ..targets import components
-    from ..source.edits import apply_edits
 
     path, workspace = job.source.path, job.workspace
     job.current = job.shown = job.source.text
@@ -426,20 +430,42 @@ async def implement_file(run: Run, job: FileJob, settings: Settings) -> None:
         job.entries.append(entry)
         if result.status != "passed":
             run.code = max(run.code, EXIT_FAILED)
-        if result.function_code is None:
-            continue
+        place(run, job, entry)
+
+
+def place(run: Run, job: FileJob, entry: Entry) -> None:
+    """Put ``entry``'s result into the text --diff shows and, when it passed (or with
+    --write-failing), into the text to write.  A result meant to be written that cannot be
+    placed is never silent: ``result.unplaced_reason`` says why and the exit status is 1
+    (with --diff: not placed in the diff shown)."""
+    result, encoding = entry.result, job.source.encoding
+    wanted = result.status == "passed" or run.args.write_failing
+    if result.function_code is None:
+        if result.status == "passed":
+            result.unplaced_reason = "it holds no code to place"
+            run.code = max(run.code, EXIT_FAILED)
+        return
+    shown_error = current_error = None
+    try:
+        job.shown = placement.placed_text(job.shown, result, encoding)
+    except (placement.StaleTarget, ValueError) as exc:
+        shown_error = str(exc)
+    if wanted:
         try:
-            shown = apply_edits(job.shown, placement.result_edits(job.shown, result))
-            if result.status == "passed" or run.args.write_failing:
-                job.current = apply_edits(job.current, placement.result_edits(job.current, result))
-                entry.placed = True
-            job.shown = shown
+            job.current = placement.placed_text(job.current, result, encoding)
+            entry.placed = True
         except (placement.StaleTarget, ValueError) as exc:
-            run.reporter.note(f"    cannot place the result of {result.name}: {exc}")
-            continue
-        if result.status != "passed" and run.args.diff:
-            run.reporter.note(f"# {result.name}: failing attempt ({result.status}: {reason_of(result)}) "
-                              f"included in the diff; only --write-failing writes it")
+            current_error = str(exc)
+    why = current_error or (shown_error if run.args.diff else None)
+    if wanted and why:
+        result.unplaced_reason = why
+        run.code = max(run.code, EXIT_FAILED)
+    elif shown_error and run.args.diff:
+        run.reporter.note(f"# {result.name}: failing attempt ({result.status}: {reason_of(result)}) "
+                          f"not in the diff: cannot place it: {shown_error}")
+    elif result.status != "passed" and run.args.diff:
+        run.reporter.note(f"# {result.name}: failing attempt ({result.status}: {reason_of(result)}) "
+                          f"included in the diff; only --write-failing writes it")
 
 
 def _python_of(settings: Settings, workspace: Path) -> dict[str, str]:
@@ -459,6 +485,9 @@ def finish_file(run: Run, job: FileJob, settings: Settings) -> None:
     if run.args.diff:
         _set_lines(job, source.text)
         _print_diff(source, source.text, job.shown)
+        for entry in job.entries:
+            if entry.result.unplaced_reason:
+                run.reporter.note(f"# {unplaced_text(entry.result)}; not in the diff")
         run.kept.setdefault(tests_path, []).extend(
             e.result.kept_tests for e in job.entries if e.placed and e.result.kept_tests)
         return
@@ -485,15 +514,24 @@ def finish_file(run: Run, job: FileJob, settings: Settings) -> None:
         why = {CHANGED: f"{shown_path} changed on disk while specloop worked",
                DELETED: f"{shown_path} was deleted while specloop worked"}.get(outcome, f"cannot write {shown_path}: {error}")
     saved_all = True
+    for entry in job.entries:
+        if entry.result.unplaced_reason and entry.result.function_code is None:
+            run.reporter.note(f"    {unplaced_text(entry.result)}")
     for entry in offered:
+        unplaced = entry.result.unplaced_reason
         try:
-            entry.saved = save_attempt(job.workspace, source.path, entry.result, why)
+            entry.saved = save_attempt(job.workspace, source.path, entry.result,
+                                       unplaced_text(entry.result, named=False) if unplaced else why)
         except OSError as exc:
             saved_all = False
             run.problem(f"cannot save the attempt for {entry.result.name} under "
                         f"{display_path(job.workspace / '.specloop' / 'results')}: {exc.strerror or exc}")
+            if unplaced:
+                run.reporter.note(f"    {unplaced_text(entry.result)}")
             continue
-        if outcome == WRITTEN:
+        if unplaced:
+            run.reporter.note(f"    {unplaced_text(entry.result)}; saved to {display_path(entry.saved)}")
+        elif outcome == WRITTEN:
             run.reporter.note(f"    {entry.result.name}: not written (its tests fail); attempt saved in "
                               f"{display_path(entry.saved)}; --write-failing writes it")
     if outcome == WRITTEN:

@@ -53,7 +53,7 @@ from dataclasses import dataclass
 from .candidate import Candidate, reindent
 from .spec import Pos, Range, Target, docstring_node
 
-__all__ = ["TextEdit", "implementation_edits", "apply_edits", "candidate_module", "import_edit"]
+__all__ = ["TextEdit", "implementation_edits", "apply_edits", "candidate_module", "import_edit", "missing_imports"]
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _CODING = re.compile(r"^[ \t\f]*#.*?coding[:=]")
@@ -205,7 +205,9 @@ def _bound_names(body: list[ast.stmt]) -> tuple[set[str], set[str], set[str]]:
     return names, plain, modules
 
 
-def _missing_imports(tree: ast.Module, imports: list[str]) -> list[str]:
+def missing_imports(tree: ast.Module, imports: list[str]) -> list[str]:
+    """The lines of ``imports`` (import statements) that ``tree`` does not bind yet, one name
+    per ``import`` line, ``from x import`` lines without the names it has."""
     names, plain, modules = _bound_names(tree.body)
     out: list[str] = []
     for line in imports:
@@ -254,7 +256,7 @@ def import_edit(source: str, imports: list[str], newline: str | None = None) -> 
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return None
-    new = _missing_imports(tree, imports)
+    new = missing_imports(tree, imports)
     if not new:
         return None
     lines = _lines(source)

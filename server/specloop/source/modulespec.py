@@ -2,7 +2,8 @@
 
 A module target is implemented by ``components.implement_module`` (plan the functions,
 generate them in parallel, review the whole, fix what is flagged); its result inserts
-the functions right below the block.
+the functions below the block and their imports into the module's import block
+(:func:`module_edits`).
 
 Decisions:
 
@@ -17,9 +18,14 @@ Decisions:
   moved still takes its result and a block whose text changed is stale.
 * Placing a result keeps the user's block and marks it done: ``# spec:`` becomes
   ``# spec (implemented):`` (no longer a target; put ``spec:`` back to plan again),
-  and the functions follow the block after two blank lines.  A function name that
-  the module defines meanwhile makes the result stale rather than a second
-  definition.
+  and the functions follow the block after two blank lines, or follow the module's
+  header (docstring, ``__future__`` imports, leading import block) when the block
+  stands above its end: a docstring stays the docstring, ``__future__`` imports stay
+  first, the imports stay on top.  The functions' imports join the leading import
+  block (a new one at the top when there is none), never below the functions; the
+  planned stubs the components are generated in stand where the result will.  A
+  function name that the module defines meanwhile makes the result stale rather than
+  a second definition.
 * Doctest examples written in the block (``#   >>> f(1)``) run against the
   assembled module, like a class docstring's examples.
 """
@@ -33,15 +39,16 @@ import re
 import textwrap
 from dataclasses import dataclass, field
 
-from .edits import TextEdit
+from .edits import TextEdit, missing_imports
 from ..results import JobResult
-from .spec import Pos, Range, _File
+from .spec import Pos, Range, _File, docstring_node
 
 _TAG = re.compile(r"#\s*(spec):", re.IGNORECASE)
 _ANY_TAG = re.compile(r"#\s*(spec(?: \(implemented\))?):", re.IGNORECASE)
 _ANY_LINE = re.compile(r"(?:\A|[\r\n])#\s*spec", re.IGNORECASE)
 DONE_TAG = "spec (implemented):"
 _DEF_START = re.compile(r"\s*(?:def|class|async\s+def)\b|\s*@")
+_CODING = re.compile(r"^[ \t\f]*#.*?coding[:=]")
 
 
 @dataclass
@@ -179,27 +186,81 @@ def functions_of(text: str, names: list[str]) -> str | None:
     return "\n".join(lines[first:last]) + "\n"
 
 
-def insert_after_block(source: str, target: ModuleTarget, code: str, *, done: bool) -> list[TextEdit]:
-    """Edits putting ``code`` (functions at column 0, "\\n" newlines) two blank lines below
-    the block, with two blank lines before what follows; with ``done`` the tag is marked."""
+def module_edits(source: str, target: ModuleTarget, code: str, imports: list[str] = (), *,
+                 done: bool) -> list[TextEdit]:
+    """Edits putting ``code`` (functions at column 0, "\\n" newlines) into ``source`` for the block
+    ``target``, with the ``imports`` the module lacks (``import`` lines); with ``done`` the
+    block's tag is marked.  Never overlapping: the import lines and the functions are one edit
+    where they go to the same place.
+
+    * The functions go two blank lines below the block, with two blank lines before what
+      follows; a block that stands above the end of the module's header (its docstring,
+      ``__future__`` imports and leading import block) has them below the header instead,
+      so the docstring stays the docstring and the imports stay on top.
+    * The imports go below the last import of the leading import block (a blank line first
+      when that is a ``__future__`` import); without one, a blank line below the module
+      docstring; without that, a blank line below a leading comment block that a blank
+      line ends (a block at the top of the file is one: the imports follow it), else below
+      a shebang or encoding line, else at the top.  Above the functions when both go
+      below the same line."""
     assert target.def_range is not None and target.tag_range is not None
     nl = target.newline
     lines = _File(source).lines
-    end = target.def_range.end
-    rest = lines[end.line + 1:]
-    follows = any(line.strip() for line in rest)
+    tree = ast.parse(source)
+    header_end, anchor, blank_before, after_import = _header(tree, lines)
+    block = target.def_range
+    below = header_end if header_end is not None and block.start.line < header_end else block.end.line
     body = code.rstrip("\n").replace("\r\n", "\n").replace("\r", "\n").replace("\n", nl)
-    if follows:
-        # replace the blank lines between the block and what follows
-        nxt = end.line + 1 + next(i for i, line in enumerate(rest) if line.strip())
-        edit = TextEdit(Range(end, Pos(nxt, 0)), nl * 3 + body + nl * 3)
-    else:
+    nxt = next((i for i in range(below + 1, len(lines)) if lines[i].strip()), None)
+    start = Pos(below, len(lines[below]))
+    if nxt is None:
         last = len(lines) - 1
-        edit = TextEdit(Range(end, Pos(last, len(lines[last]))), nl * 3 + body + nl)
-    edits = [edit]
+        region, tail = Range(start, Pos(last, len(lines[last]))), nl
+    else:
+        region, tail = Range(start, Pos(nxt, 0)), nl * 3
+    new = nl.join(missing_imports(tree, list(imports)))
+    lead, edits = "", []
+    if new and anchor == below:
+        lead = (nl * 2 if blank_before else nl) + new
+    elif new and anchor < 0:
+        gap = "" if not lines[0].strip() else nl * 2 if _DEF_START.match(lines[0]) else nl
+        edits.append(TextEdit(Range(Pos(0, 0), Pos(0, 0)), new + nl + gap))
+    elif new:
+        follows = anchor + 1 < len(lines) and lines[anchor + 1].strip() and not after_import
+        at = Pos(anchor, len(lines[anchor]))
+        edits.append(TextEdit(Range(at, at), (nl * 2 if blank_before else nl) + new + (nl if follows else "")))
+    edits.append(TextEdit(region, lead + nl * 3 + body + tail))
     if done:
         edits.append(TextEdit(target.tag_range, DONE_TAG))
-    return edits
+    return sorted(edits, key=lambda e: (e.range.start, e.range.end))
+
+
+def _header(tree: ast.Module, lines: list[str]) -> tuple[int | None, int, bool, bool]:
+    """Where a module's header ends and where new imports go: the last line (0-based) of its
+    docstring and leading import block (None without either); the line new imports go below
+    (-1: above the first line); whether a blank line goes before them; whether that line
+    ends an import."""
+    body = tree.body
+    doc = docstring_node(body)  # type: ignore[arg-type]
+    i, last = (1 if doc else 0), None
+    while i < len(body) and isinstance(body[i], (ast.Import, ast.ImportFrom)):
+        last, i = body[i], i + 1
+    if last is not None:
+        end = last.end_lineno - 1  # type: ignore[operator]
+        future = isinstance(last, ast.ImportFrom) and last.module == "__future__"
+        return end, end, future, True
+    if doc is not None:
+        end = doc.end_lineno - 1  # type: ignore[operator]
+        return end, end, True, False
+    row = 1 if lines and lines[0].startswith("#!") else 0
+    if row < len(lines) and _CODING.match(lines[row]):
+        row += 1
+    comments = row
+    while comments < len(lines) and lines[comments].startswith("#"):
+        comments += 1
+    if comments > row and (comments == len(lines) or not lines[comments].strip()):
+        return None, comments - 1, True, False
+    return None, row - 1, False, False
 
 
 def block_line(text: str, fingerprint: str) -> int | None:

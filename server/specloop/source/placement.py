@@ -9,8 +9,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from .candidate import parse_candidate
-from .edits import TextEdit, implementation_edits, import_edit
-from .modulespec import find_module_target, insert_after_block
+from .edits import TextEdit, apply_edits, implementation_edits, import_edit
+from .modulespec import find_module_target, module_edits
 from ..results import JobResult
 from ..settings import Settings
 from .spec import find_target
@@ -54,6 +54,19 @@ def result_edits_anyway(source_now: str, result: JobResult) -> list[TextEdit]:
     return implementation_edits(source_now, target, candidate)
 
 
+def placed_text(text: str, result: JobResult, encoding: str = "utf-8") -> str:
+    """``text`` with ``result`` placed where its target is now (:func:`result_edits`).
+    Raises :class:`StaleTarget`, or ValueError: overlapping edits, or code that the file's
+    ``encoding`` cannot hold (a passing result with "…" in a latin-1 file)."""
+    placed = apply_edits(text, result_edits(text, result))
+    try:
+        placed.encode(encoding)
+    except UnicodeEncodeError as exc:
+        bad = exc.object[exc.start:exc.end]
+        raise ValueError(f"its code holds {bad!r}, which the file's encoding ({encoding}) cannot hold") from None
+    return placed
+
+
 def class_result_edits(source_now: str, result: JobResult, *, anyway: bool = False) -> list[TextEdit]:
     """One set of edits placing a class result: the class body after its docstring replaced,
     the components' imports merged.  The same rules as for a function: the class must still
@@ -80,8 +93,9 @@ def class_result_edits(source_now: str, result: JobResult, *, anyway: bool = Fal
 
 
 def module_result_edits(source_now: str, result: JobResult, *, anyway: bool = False) -> list[TextEdit]:
-    """One set of edits placing a module result: the functions below the block, the block
-    marked done, the components' imports merged.  Stale (``placement.StaleTarget``) when the
+    """One set of edits placing a module result (:func:`specloop.modulespec.module_edits`):
+    the functions below the block (or below the module's header), the block marked done,
+    the components' imports merged into the import block.  Stale (``placement.StaleTarget``) when the
     block is gone, its spec changed (unless ``anyway``), or the module now defines one of
     the functions."""
     target = find_module_target(source_now, result.name, None if anyway else result.fingerprint)
@@ -92,11 +106,7 @@ def module_result_edits(source_now: str, result: JobResult, *, anyway: bool = Fa
     taken = [n for n in getattr(result, "functions", []) if n in target.defined]
     if taken:
         raise StaleTarget(f"the module defines {', '.join(taken)} already")
-    edits = insert_after_block(source_now, target, result.function_code, done=True)
-    extra = import_edit(source_now, list(result.imports))
-    if extra is not None:
-        edits.append(extra)
-    return sorted(edits, key=lambda e: (e.range.start, e.range.end))
+    return module_edits(source_now, target, result.function_code, list(result.imports), done=True)
 
 
 def kept_tests_path(workspace: Path, path: Path, settings: Settings) -> Path:

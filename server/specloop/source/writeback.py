@@ -20,10 +20,11 @@ Decisions:
   current folder under ``a/`` and ``b/``, ``/dev/null`` for a new file, the
   ``\\ No newline at end of file`` marker, and lines split at ``\\n`` only
   (a CR-only file is one line to git, too).
-* An attempt that is not written (its tests fail, or the file changed) is
-  saved as ``.specloop/results/<file stem>.<qualname>.py``: header comments
-  (status, reason, first failing test, why it was not written), then its
-  imports and the function.  The language server's "Show result" uses the
+* An attempt that is not written (its tests fail, it passed but could not be
+  placed, or the file changed) is saved as
+  ``.specloop/results/<file stem>.<qualname>.py``: header comments (status,
+  reason, first failing test, why it was not written), then its imports and
+  the function.  The language server's "Show result" uses the
   same place.
 """
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 from ..results import JobResult
 from ..settings import Settings
-from ..source.edits import TextEdit, import_edit
+from ..source.edits import TextEdit
 from ..source.locate import find_function, module_result_finding_lines
 from ..source.modulespec import (ModuleTarget, block_line, find_module_target, find_module_targets,
-                                 insert_after_block, is_module_name, module_line_in)
+                                 is_module_name, module_edits, module_line_in)
 from ..source.placement import StaleTarget
 from .base import Mark, Placed, function_marks
 
@@ -49,9 +49,10 @@ class ModuleKind:
         return await implement_module(source, path, fresh, settings, workspace=workspace, emit=emit)
 
     def edits(self, text: str, result: JobResult, *, anyway: bool = False) -> list[TextEdit]:
-        """The functions below the block, the block marked done, the components' imports
-        merged.  Stale when the block is gone, its spec changed (unless ``anyway``), or the
-        module now defines one of the functions."""
+        """The functions below the block (or below the module's header), the block marked
+        done, the components' imports merged into the import block
+        (``modulespec.module_edits``).  Stale when the block is gone, its spec changed
+        (unless ``anyway``), or the module now defines one of the functions."""
         target = find_module_target(text, result.name, None if anyway else result.fingerprint)
         if target is None:
             raise StaleTarget(f"{result.name} is gone or its spec changed while specloop worked")
@@ -60,11 +61,7 @@ class ModuleKind:
         taken = [n for n in getattr(result, "functions", []) if n in target.defined]
         if taken:
             raise StaleTarget(f"the module defines {', '.join(taken)} already")
-        edits = insert_after_block(text, target, result.function_code, done=True)
-        extra = import_edit(text, list(result.imports))
-        if extra is not None:
-            edits.append(extra)
-        return sorted(edits, key=lambda e: (e.range.start, e.range.end))
+        return module_edits(text, target, result.function_code, list(result.imports), done=True)
 
     def place(self, text: str, result: JobResult, near: int = 0) -> Placed:
         """Each function's test failures on it (as for any function); each finding where

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from ..model import prompts
 from ..source.classspec import ClassTarget
 from ..source.edits import TextEdit, apply_edits
-from ..source.modulespec import ModuleTarget, insert_after_block
+from ..source.modulespec import ModuleTarget, module_edits
 from ..source.spec import docstring_node
 
 PLAN_STEP = "plan"
@@ -196,9 +196,10 @@ def check_module_plan(code: str, target: ModuleTarget) -> Plan:
 
 
 def planned_module_source(source: str, target: ModuleTarget, plan: Plan) -> str:
-    """``source`` with the plan's function stubs below the module spec block."""
+    """``source`` with the plan's function stubs where the result will go (below the module
+    spec block, or below the module's header when the block stands above it)."""
     stubs = "\n\n".join(c.text.rstrip("\n") + "\n" for c in plan.components)
-    return apply_edits(source, insert_after_block(source, target, stubs, done=False))
+    return apply_edits(source, module_edits(source, target, stubs, done=False))
 
 
 def _parse(reply: str, target) -> Plan:
