@@ -79,7 +79,7 @@ from specloop.source.edits import apply_edits, candidate_module  # noqa: E402
 from specloop.model.client import first_sample  # noqa: E402
 from specloop.loop import implement, model_context  # noqa: E402
 from specloop.model.client import ModelClient  # noqa: E402
-from specloop.source.placement import result_edits_anyway  # noqa: E402
+from specloop.targets import edits as result_edits  # noqa: E402
 from specloop.sandbox.runs import Sandbox, SandboxRequest, TestFile  # noqa: E402
 from specloop.settings import Settings  # noqa: E402
 from specloop.source.spec import find_target  # noqa: E402
@@ -156,7 +156,7 @@ async def full_loop(source: str, path: Path, workspace: Path, settings: Settings
     if result.status != "passed" and result.error:
         row["loop_reason"] = " ".join(result.error.split())[:300]
     if result.function_code is not None:
-        row["module"] = apply_edits(source, result_edits_anyway(source, result))
+        row["module"] = apply_edits(source, result_edits(source, result, anyway=True))
     elif result.status == "error":
         row["error"] = row.get("loop_reason") or "no code"
     if result.trace_path:

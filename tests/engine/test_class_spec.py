@@ -15,7 +15,7 @@ from spec_examples import STACK, STACK_METHODS, STACK_PLAN
 from specloop.source.classspec import find_class_target, find_class_targets, run_targets
 from specloop.targets.components import implement_class
 from specloop.source.edits import apply_edits
-from specloop.source.placement import StaleTarget, result_edits
+from specloop.targets import StaleTarget, edits as result_edits
 from specloop.targets.plan import check_plan, planned_source
 from specloop.source.spec import find_targets
 

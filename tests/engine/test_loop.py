@@ -13,7 +13,7 @@ import pytest
 
 from specloop.source.edits import apply_edits
 from specloop.loop import implement
-from specloop.source.placement import StaleTarget, result_edits
+from specloop.targets import StaleTarget, edits as result_edits
 from specloop.results import Log, Phase
 from specloop.source.spec import find_target
 

@@ -17,7 +17,7 @@ from specloop.source.classspec import run_targets
 from specloop.targets.components import implement_module
 from specloop.source.edits import apply_edits
 from specloop.source.modulespec import find_module_target, find_module_targets
-from specloop.source.placement import StaleTarget, result_edits, result_edits_anyway
+from specloop.targets import StaleTarget, edits as result_edits
 from specloop.targets.plan import check_module_plan, planned_module_source
 from specloop.source.spec import find_targets
 
@@ -136,7 +136,7 @@ def test_module_job_plans_generates_in_parallel_reviews_and_fixes_only_the_flagg
     moved = "# a comment on top\n\n" + TEXTS
     assert "def shout" in apply_edits(moved, result_edits(moved, result))
     anyway = TEXTS.replace("Word statistics", "Statistics")
-    assert "def shout" in apply_edits(anyway, result_edits_anyway(anyway, result))
+    assert "def shout" in apply_edits(anyway, result_edits(anyway, result, anyway=True))
 
 
 def test_examples_in_the_block_run_against_the_assembled_module(scripted_model, workspace, make_settings):

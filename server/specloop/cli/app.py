@@ -165,7 +165,7 @@ class Reporter:
         details = [f"    reason: {reason or reason_of(result)}"] if result.status != "passed" else []
         details += [f"    test {o.id}: {o.message}" for o in result.failures[:5]]
         for i, f in enumerate(result.findings):
-            if finding_lines is not None and i < len(finding_lines):
+            if finding_lines is not None and i < len(finding_lines) and finding_lines[i] is not None:
                 where = f" line {finding_lines[i]}"
             else:
                 from .. import targets

@@ -55,7 +55,8 @@ from .. import check
 from ..source.modulespec import block_line, is_module_name, module_line_in
 from ..source.locate import (class_line_in, def_line_in, find_class, find_def_line, find_function,
                       module_result_finding_lines, restub, without_docstring)
-from ..source.placement import StaleTarget, kept_tests_path, merged_tests, result_edits, result_edits_anyway
+from .. import targets
+from ..source.placement import StaleTarget, kept_tests_path, merged_tests
 from ..source.spec import find_target, find_targets
 from ..source.writeback import attempt_path
 from .diagnostics import Entry, entries_for_class_result, entries_for_result, stale_entry
@@ -115,7 +116,7 @@ def place(source_now: str, pending: Pending, *, force: bool) -> tuple[str, str, 
 
     base = _base(source_now, pending, force)
     try:
-        edits = (result_edits_anyway if force else result_edits)(base, pending.result)
+        edits = targets.edits(base, pending.result, anyway=force)
     except StaleTarget as exc:
         raise Unplaceable(_reason(source_now, str(exc))) from exc
     except ValueError as exc:
@@ -125,7 +126,7 @@ def place(source_now: str, pending: Pending, *, force: bool) -> tuple[str, str, 
         if code is None:
             raise Unplaceable(_reason(source_now, str(exc))) from exc
         try:
-            edits = result_edits_anyway(base, replace(pending.result, function_code=code))
+            edits = targets.edits(base, replace(pending.result, function_code=code), anyway=True)
         except (StaleTarget, ValueError) as again:
             raise Unplaceable(_reason(source_now, str(again))) from again
     return base, apply_edits(base, edits), edits

@@ -46,7 +46,7 @@ from lsprotocol import types
 from .. import targets
 from ..results import Finding, JobResult, TestOutcome, failure_text, tests_count
 from ..source.spec import Pos, Range
-from ..source.locate import ClassLines, class_finding_line, def_line_in, finding_line, has_header
+from ..source.locate import ClassLines, class_finding_line, def_line_in, finding_line
 from .positions import PositionCodec, line_range, map_lines, split_lines, to_lsp_range
 
 SOURCE = "specloop"
@@ -193,7 +193,7 @@ class Registry:
         changed = False
         for entry in doc.entries:
             anchor, line = mapping.get(entry.anchor), mapping.get(entry.line)
-            alive = anchor is not None and anchor < len(lines) and has_header(lines[anchor], entry.name)
+            alive = anchor is not None and anchor < len(lines) and targets.is_header(lines[anchor], entry.name)
             if not alive or line is None or (entry.kind == "code" and entry.qualname in (stubs or ())):
                 changed = True
                 continue

@@ -176,21 +176,30 @@ class Sandbox:
                 _SKIPPED.pop(next(iter(_SKIPPED)))
         return hit
 
+    async def _keys(self, plan, *, by_value: bool) -> tuple[warm.Key, warm.Key]:
+        """The warm workers a run of ``plan`` uses: its judge's (or, not judged by value, its
+        in-process run's) and its candidate's.  A new secret file: a new worker hides it.  A
+        judge never shares its sandbox with a run whose candidate executes in its test process."""
+        masks = await asyncio.to_thread(_masks, str(self.workspace)) if self.isolation == "bwrap" else ((), ())
+        where = (self.python, str(self.workspace), self.isolation)
+        extra_ro = tuple(plan.request["extra_ro"])
+        return (warm.Key(*where, bool(plan.request["autoload"]), extra_ro, masks,
+                         role="judge" if by_value else "in-process"),
+                warm.Key(*where, False, extra_ro, masks, role="candidate"))
+
+    async def prewarm(self, req: SandboxRequest) -> None:
+        """Start the warm workers (the judge's and the candidate's) a run of ``req`` judged by
+        value will use, while the model is still answering: the same keys as :meth:`run`'s."""
+        keys = await self._keys(self._plan(req, False), by_value=True)
+        await warm.start(*keys, env=self._env(req))
+
     async def _run(self, req: SandboxRequest, verify: bool, skipped_anyway: frozenset[str]) -> TestRun:
         started = time.monotonic()
         plan = self._plan(req, verify)
         plan.skipped_anyway = skipped_anyway
         env = self._env(req)
-        masks = await asyncio.to_thread(_masks, str(self.workspace)) if self.isolation == "bwrap" else ((), ())
-        # a new secret file: a new worker hides it.  A judge never shares its sandbox with a run
-        # whose candidate executes in its test process: those get workers of their own
-        key = warm.Key(self.python, str(self.workspace), self.isolation, bool(plan.request["autoload"]),
-                       tuple(plan.request["extra_ro"]), masks,
-                       role="judge" if plan.candidate is not None else "in-process")
-        candidate = None
-        if plan.candidate is not None:
-            candidate = (warm.Key(self.python, str(self.workspace), self.isolation, False,
-                                  tuple(plan.request["extra_ro"]), masks, role="candidate"), plan.candidate)
+        key, candidate_key = await self._keys(plan, by_value=plan.candidate is not None)
+        candidate = (candidate_key, plan.candidate) if plan.candidate is not None else None
         # process mode: where a run could plant files later runs load (asks the test Python
         # for its site-packages the first time: a subprocess, so off the event loop)
         watched = await asyncio.to_thread(self._watched, plan) if self.isolation == "process" else []

@@ -150,6 +150,11 @@ async def slot():
         yield
 
 
+async def start(*keys: Key, env: dict[str, str]) -> None:
+    """Start the warm workers of ``keys`` now (a run that uses them later finds them ready)."""
+    await asyncio.gather(*(_worker(key, env) for key in keys))
+
+
 async def _worker(key: Key, env: dict[str, str]) -> _Worker:
     """The warm worker for ``key``, started if needed.  Starting one (``Popen``, the bubblewrap
     command line, which asks the test Python for its paths once) and waiting until it is

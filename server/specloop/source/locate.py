@@ -7,8 +7,8 @@ a targeted job from.  These helpers use ``ast`` on the whole text and return
 ``None`` when it does not parse; callers then fall back to a plain search for
 the ``def`` line.  Lines are split as LSP splits them (:func:`split_lines`), so
 a line number here is a line number in the editor.  A class result has no
-``def`` line: :func:`find_class` and :func:`header_line_in` give its ``class``
-line and its methods' lines instead.
+``def`` line: :func:`find_class` gives its ``class`` line and its methods' lines
+instead.  Which of these a kind of target uses is the kind's (``specloop.targets``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .modulespec import is_block_start, is_module_name, module_line_in
+from .modulespec import module_line_in
 
 if TYPE_CHECKING:
     from ..results import Finding, JobResult
@@ -155,26 +155,6 @@ def class_line_in(text: str, name: str, near: int = 0) -> int | None:
     return find_class_line(text, name, near)
 
 
-def header_line_in(text: str, qualname: str, near: int = 0) -> int | None:
-    """The def line of function ``qualname``, else (a name without a dot) the class line of
-    that class, else (``module spec (line N)``) the first line of that spec block: where a
-    job on any kind of target puts what it has to say."""
-    if is_module_name(qualname):
-        return module_line_in(text, qualname)
-    line = def_line_in(text, qualname, near)
-    if line is None and "." not in qualname:
-        line = class_line_in(text, qualname, near)
-    return line
-
-
-def has_header(line_text: str, name: str) -> bool:
-    """Whether ``line_text`` is the ``def`` or ``class`` line of ``name``, or for a module
-    spec (``module spec (line N)``) the first line of a spec block (done or not)."""
-    if is_module_name(name):
-        return is_block_start(line_text)
-    return has_def(line_text, name) or re.match(rf"^\s*class\s+{re.escape(name)}\b", line_text) is not None
-
-
 def class_finding_line(finding: Finding, lines: ClassLines) -> tuple[int, str | None]:
     """(file line, method name or None) of a critic finding on a whole class: the critic
     numbers the reviewed class from its ``class`` line (1).  The method is the one the
@@ -189,26 +169,6 @@ def class_finding_line(finding: Finding, lines: ClassLines) -> tuple[int, str | 
     if method is None:
         return (lines.class_line if line is None else line), None
     return (line if line is not None and holder == method else lines.methods[method][0]), method
-
-
-def class_result_finding_lines(result: JobResult, text: str) -> list[int] | None:
-    """The file line (0-based) of each of a class result's findings, the class placed in
-    ``text``: a finding of a method's own job as that method's (:func:`finding_line`), a
-    review finding by :func:`class_finding_line`.  None when the class is not in ``text``."""
-    lines = find_class(text, result.name)
-    if lines is None:
-        return None
-    owner = {id(f): c for c in getattr(result, "components", []) for f in c.findings}
-    out = []
-    for finding in result.findings:
-        component = owner.get(id(finding))
-        method = component.name.rsplit(".", 1)[-1] if component is not None else None
-        if component is not None and method in lines.methods:
-            out.append(finding_line(finding, component.function_code, text, component.name,
-                                    lines.methods[method][0]))
-        else:
-            out.append(class_finding_line(finding, lines)[0])
-    return out
 
 
 def module_result_finding_lines(result: JobResult, text: str) -> list[tuple[int, str]] | None:

@@ -1,112 +1,18 @@
-"""Placing a job's result into text: where it goes now, whether it still fits, and where
-kept tests go.  Used alike by ``specloop run`` and the language server."""
+"""Where kept tests go, and the exception for a result that no longer fits its target
+(:class:`StaleTarget`).  How a result of each kind is placed into text is its kind's
+(``specloop.targets``); ``specloop run`` and the language server both ask it."""
 
 from __future__ import annotations
 
 import ast
 import re
-from dataclasses import replace
 from pathlib import Path
 
-from .candidate import parse_candidate
-from .edits import TextEdit, apply_edits, implementation_edits, import_edit
-from .modulespec import find_module_target, module_edits
-from ..results import JobResult
 from ..settings import Settings
-from .spec import find_target
 
 
 class StaleTarget(Exception):
     """The target changed (or vanished) since the job started."""
-
-
-def result_edits(source_now: str, result: JobResult) -> list[TextEdit]:
-    """Edits placing ``result`` into the document as it is now.
-
-    Raises :class:`StaleTarget` when the target is gone, is no longer a stub,
-    or its header/spec changed since the job started.  A class result
-    (:class:`specloop.source.classspec.ClassResult`) goes to :func:`class_result_edits`, a module
-    result to :func:`module_result_edits`."""
-    if getattr(result, "kind", None) == "class":
-        return class_result_edits(source_now, result)
-    if getattr(result, "kind", None) == "module":
-        return module_result_edits(source_now, result)
-    target = find_target(source_now, result.name)
-    if target is None:
-        raise StaleTarget(f"{result.name} is gone or no longer a stub")
-    if target.fingerprint != result.fingerprint:
-        raise StaleTarget(f"the spec of {result.name} changed while specloop worked")
-    return result_edits_anyway(source_now, result)
-
-
-def result_edits_anyway(source_now: str, result: JobResult) -> list[TextEdit]:
-    """Like :func:`result_edits` but applies over a changed spec (the target must still be a stub)."""
-    if getattr(result, "kind", None) == "class":
-        return class_result_edits(source_now, result, anyway=True)
-    if getattr(result, "kind", None) == "module":
-        return module_result_edits(source_now, result, anyway=True)
-    if result.function_code is None:
-        raise StaleTarget(f"no code to apply for {result.name}")
-    target = find_target(source_now, result.name)
-    if target is None:
-        raise StaleTarget(f"{result.name} is gone or no longer a stub")
-    candidate = replace(parse_candidate(result.function_code, target), imports=list(result.imports))
-    return implementation_edits(source_now, target, candidate)
-
-
-def placed_text(text: str, result: JobResult, encoding: str = "utf-8") -> str:
-    """``text`` with ``result`` placed where its target is now (:func:`result_edits`).
-    Raises :class:`StaleTarget`, or ValueError: overlapping edits, or code that the file's
-    ``encoding`` cannot hold (a passing result with "…" in a latin-1 file)."""
-    placed = apply_edits(text, result_edits(text, result))
-    try:
-        placed.encode(encoding)
-    except UnicodeEncodeError as exc:
-        bad = exc.object[exc.start:exc.end]
-        raise ValueError(f"its code holds {bad!r}, which the file's encoding ({encoding}) cannot hold") from None
-    return placed
-
-
-def class_result_edits(source_now: str, result: JobResult, *, anyway: bool = False) -> list[TextEdit]:
-    """One set of edits placing a class result: the class body after its docstring replaced,
-    the components' imports merged.  The same rules as for a function: the class must still
-    be a class spec (docstring and method stubs only) and, unless ``anyway``, its header,
-    docstring and method stubs unchanged; its body indentation must be the one the result has."""
-    from .classspec import find_class_target
-
-    target = find_class_target(source_now, result.name)
-    if target is None:
-        raise StaleTarget(f"{result.name} is gone or no longer a class spec")
-    if not anyway and target.fingerprint != result.fingerprint:
-        raise StaleTarget(f"the spec of {result.name} changed while specloop worked")
-    body = getattr(result, "class_body", None)
-    if body is None:
-        raise StaleTarget(f"no code to apply for {result.name}")
-    if target.body_indent != getattr(result, "body_indent", target.body_indent):
-        raise StaleTarget(f"the indentation of {result.name} changed while specloop worked")
-    body = body.replace("\r\n", "\n").replace("\r", "\n").replace("\n", target.newline)
-    edits = [TextEdit(target.body_range, body)]
-    extra = import_edit(source_now, list(result.imports))
-    if extra is not None:
-        edits.append(extra)
-    return sorted(edits, key=lambda e: (e.range.start, e.range.end))
-
-
-def module_result_edits(source_now: str, result: JobResult, *, anyway: bool = False) -> list[TextEdit]:
-    """One set of edits placing a module result (:func:`specloop.modulespec.module_edits`):
-    the functions below the block (or below the module's header), the block marked done,
-    the components' imports merged into the import block.  Stale (``placement.StaleTarget``) when the
-    block is gone, its spec changed (unless ``anyway``), or the module now defines one of
-    the functions."""
-    target = find_module_target(source_now, result.name, None if anyway else result.fingerprint)
-    if target is None:
-        raise StaleTarget(f"{result.name} is gone or its spec changed while specloop worked")
-    if result.function_code is None:
-        raise StaleTarget(f"no code to apply for {result.name}")
-    taken = [n for n in getattr(result, "functions", []) if n in target.defined]
-    if taken:
-        raise StaleTarget(f"the module defines {', '.join(taken)} already")
-    return module_edits(source_now, target, result.function_code, list(result.imports), done=True)
 
 
 def kept_tests_path(workspace: Path, path: Path, settings: Settings) -> Path:

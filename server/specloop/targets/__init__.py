@@ -15,13 +15,15 @@ from __future__ import annotations
 from typing import Any
 
 from ..source.classspec import file_jobs
+from ..source.edits import TextEdit, apply_edits
+from ..source.placement import StaleTarget
 from ..source.spec import find_targets
 from .base import Kind, Mark, Placed
 from .classes import KIND as CLASS
 from .function import KIND as FUNCTION
 from .module import KIND as MODULE
 
-__all__ = ["KINDS", "Kind", "Mark", "Placed", "of", "find", "find_all", "by_kind", "jobs", "line_of", "ordered"]
+__all__ = ["KINDS", "Kind", "Mark", "Placed", "StaleTarget", "edits", "placed_text", "of", "find", "find_all", "by_kind", "is_header", "jobs", "line_of", "ordered"]
 
 KINDS: tuple[Kind, ...] = (FUNCTION, CLASS, MODULE)   # the order a name is looked up in
 _BY_NAME: dict[str, Kind] = {k.name: k for k in KINDS}
@@ -58,12 +60,38 @@ def ordered(found: dict[str, list]) -> list:
     return [t for k in reversed(KINDS) for t in found.get(k.name, [])]
 
 
+def edits(text: str, result: Any, *, anyway: bool = False) -> list[TextEdit]:
+    """Edits placing ``result`` into ``text`` where its target is now.  Raises
+    :class:`StaleTarget` when the target is gone, is no longer a spec, or (unless ``anyway``:
+    the user's "apply anyway") its header or spec changed since the job started."""
+    return of(result).edits(text, result, anyway=anyway)
+
+
+def placed_text(text: str, result: Any, encoding: str = "utf-8", *, anyway: bool = False) -> str:
+    """``text`` with ``result`` placed (:func:`edits`).  Raises :class:`StaleTarget`, or
+    ValueError: overlapping edits, or code that the file's ``encoding`` cannot hold (a passing
+    result with "…" in a latin-1 file)."""
+    placed = apply_edits(text, edits(text, result, anyway=anyway))
+    try:
+        placed.encode(encoding)
+    except UnicodeEncodeError as exc:
+        bad = exc.object[exc.start:exc.end]
+        raise ValueError(f"its code holds {bad!r}, which the file's encoding ({encoding}) cannot hold") from None
+    return placed
+
+
 def by_kind(found: list) -> dict[str, list]:
     """Targets of several kinds, grouped by kind name (as :func:`find_all` gives them)."""
     out: dict[str, list] = {k.name: [] for k in KINDS}
     for t in found:
         out[t.kind].append(t)
     return out
+
+
+def is_header(line_text: str, qualname: str) -> bool:
+    """Whether ``line_text`` is where ``qualname`` starts: its ``def`` or ``class`` line, or a
+    module spec's block (done or not)."""
+    return any(k.is_header(line_text, qualname) for k in KINDS)
 
 
 def line_of(text: str, qualname: str) -> int | None:

@@ -4,6 +4,7 @@ one edit holding the class body."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from ..results import JobResult
@@ -101,10 +102,13 @@ class ClassKind:
                 own_line = finding.line is not None and lines.class_line + finding.line - 1 == line
                 kept = {**kept, "method": method, "line": line - def_line + 1 if own_line else None}
             marks.append(Mark(line=line, item=finding, finding=kept, **where))
-        return Placed(owners, marks)
+        return Placed(owners, marks, lines.class_line)
 
     def line_of(self, text: str, qualname: str) -> int | None:
         return class_line_in(text, qualname) if "." not in qualname else None
+
+    def is_header(self, line_text: str, qualname: str) -> bool:
+        return re.match(rf"^\s*class\s+{re.escape(qualname)}\b", line_text) is not None
 
     def recorded(self, result: JobResult) -> list[str]:
         return [c.name for c in getattr(result, "components", [])] or [result.name]

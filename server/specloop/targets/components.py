@@ -48,7 +48,6 @@ from ..source.placement import component_tests
 from .plan import ask_plan, planned_module_source, planned_source
 from ..results import Finding, JobResult, Log, Phase, Planned, Tokens
 from ..settings import Settings
-from ..source.spec import find_target
 from ..trace import Trace
 
 
@@ -249,23 +248,6 @@ def _flagged(items: list[tuple[str | None, Finding]], code: str, names: set[str]
             and spans[method][0] <= finding.line <= spans[method][1] else None
         out.setdefault(method, []).append(Finding(finding.category, finding.severity, finding.message, line))
     return out
-
-
-async def implement_any(source: str, path: Path, target, settings: Settings, *, workspace: Path, emit=None):
-    """``specloop run``'s entry: a class or module target (found again in ``source``, which
-    may hold results placed since) or a function target."""
-    if isinstance(target, ModuleTarget):
-        from ..source.modulespec import find_module_target
-
-        fresh_module = find_module_target(source, fingerprint=target.fingerprint) or target
-        return await implement_module(source, path, fresh_module, settings, workspace=workspace, emit=emit)
-    if isinstance(target, ClassTarget):
-        from ..source.classspec import find_class_target
-
-        fresh = find_class_target(source, target.qualname) or target
-        return await implement_class(source, path, fresh, settings, workspace=workspace, emit=emit)
-    fresh = find_target(source, target.qualname) or target
-    return await loop.implement(source, path, fresh, settings, workspace=workspace, emit=emit)
 
 
 def component_lines(result: JobResult) -> list[str]:

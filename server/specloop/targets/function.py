@@ -11,7 +11,7 @@ from ..results import JobResult
 from ..settings import Settings
 from ..source.candidate import parse_candidate
 from ..source.edits import TextEdit, implementation_edits
-from ..source.locate import def_line_in, find_def_line, find_function
+from ..source.locate import def_line_in, find_def_line, find_function, has_def
 from ..source.placement import StaleTarget
 from ..source.spec import Target, find_target, find_targets
 from .base import Placed, function_marks
@@ -69,7 +69,7 @@ class FunctionKind:
         line = def_line_in(text, result.name, near)
         if line is None:
             return Placed([result.name])
-        return Placed([result.name], function_marks(result, text, line, result.name.rsplit(".", 1)[-1]))
+        return Placed([result.name], function_marks(result, text, line, result.name.rsplit(".", 1)[-1]), line)
 
     def line_of(self, text: str, qualname: str) -> int | None:
         """The def line (the name's line under decorators), also when the text does not parse."""
@@ -80,6 +80,9 @@ class FunctionKind:
         if info is not None:
             return info.def_line
         return find_def_line(text, qualname.rsplit(".", 1)[-1])
+
+    def is_header(self, line_text: str, qualname: str) -> bool:
+        return has_def(line_text, qualname.rsplit(".", 1)[-1])
 
     def recorded(self, result: JobResult) -> list[str]:
         return [result.name]

@@ -12,7 +12,7 @@ from ..settings import Settings
 from ..source.edits import TextEdit
 from ..source.locate import find_function, module_result_finding_lines
 from ..source.modulespec import (ModuleTarget, block_line, find_module_target, find_module_targets,
-                                 is_module_name, module_edits, module_line_in)
+                                 is_block_start, is_module_name, module_edits, module_line_in)
 from ..source.placement import StaleTarget
 from .base import Mark, Placed, function_marks
 
@@ -69,13 +69,13 @@ class ModuleKind:
         what belongs to no function (the block's own examples, a finding naming none) on the
         spec block's first line."""
         components = list(getattr(result, "components", []))
-        placed = Placed([result.name, *(c.name for c in components)])
+        placed = Placed([result.name, *(c.name for c in components)], line=block_line(text, result.fingerprint))
         owned = {id(f) for c in components for f in c.failures}
         for c in components:
             info = find_function(text, c.name)
             if info is not None:
                 placed.marks += function_marks(c, text, info.def_line, c.name, findings=False)
-        block = block_line(text, result.fingerprint)
+        block = placed.line
         if block is not None:
             own = {"owner": result.name, "name": result.name, "anchor": block}
             placed.marks += [Mark(line=block, item=o, finding={"test": o.id}, **own)
@@ -91,6 +91,10 @@ class ModuleKind:
 
     def line_of(self, text: str, qualname: str) -> int | None:
         return module_line_in(text, qualname) if is_module_name(qualname) else None
+
+    def is_header(self, line_text: str, qualname: str) -> bool:
+        """A spec block's first line, done or not."""
+        return is_module_name(qualname) and is_block_start(line_text)
 
     def recorded(self, result: JobResult) -> list[str]:
         return [c.name for c in getattr(result, "components", [])] or [result.name]
