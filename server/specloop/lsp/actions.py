@@ -47,6 +47,7 @@ from lsprotocol import types
 
 from .. import targets
 from ..source.spec import Pos, Range
+from . import offers
 from .apply import document_text
 from .diagnostics import Entry
 from .documents import Known
@@ -62,6 +63,7 @@ FIX, DISMISS, APPLY, SHOW, STATUS = ("specloop.fix", "specloop.dismiss", "speclo
                                      "specloop.showResult", "specloop.status")
 PREVIEW, DIFF = "specloop.previewResult", "specloop.showDiff"
 RECHECK, REIMPLEMENT = "specloop.recheck", "specloop.reimplement"
+DISCARD = "specloop.discardResult"
 TITLE_LIMIT = 60
 
 
@@ -132,7 +134,11 @@ def _quick_fixes(ls: Host, uri: str, entry: Entry) -> list[types.CodeAction]:
     if entry.code == "spec.stale":
         return [action("Apply specloop's result anyway", APPLY, result_arg),
                 action("Show specloop's result", SHOW, result_arg),
-                action("Show the diff of specloop's result", DIFF, result_arg)]
+                action("Show the diff of specloop's result", DIFF, result_arg),
+                action(offers.DISCARD_TITLE, DISCARD, result_arg)]
+    if entry.code == offers.NOT_APPLIED:
+        return [action(offers.APPLY_TITLE, APPLY, result_arg), action(offers.DIFF_TITLE, DIFF, result_arg),
+                action(offers.SHOW_TITLE, SHOW, result_arg), action(offers.DISCARD_TITLE, DISCARD, result_arg)]
     if entry.kind == "result" and entry.code == "test.failed":
         return [action("Apply the best attempt anyway", APPLY, result_arg),
                 action("Show the best attempt", SHOW, result_arg),
