@@ -27,7 +27,8 @@ pytestmark = [pytest.mark.asyncio(loop_scope="module"),
 WRONG_BODY = "    return w + h\n"
 WRONG_CODE = AREA_CODE.replace(AREA_BODY, WRONG_BODY)
 OFFERED = ["Apply the best attempt anyway", "Show the best attempt", "Show the diff of the best attempt", "Try again"]
-STALE_FIXES = ["Apply specloop's result anyway", "Show specloop's result", "Show the diff of specloop's result"]
+STALE_FIXES = ["Apply specloop's result anyway", "Show specloop's result", "Show the diff of specloop's result",
+               "Discard specloop's result"]
 
 
 def model_that_fails_until(scripted_model, good: threading.Event) -> None:
