@@ -316,3 +316,24 @@ async def test_a_methods_fix_that_changes_nothing_is_nothing_to_apply(editor, sc
     assert len(editor.apply_requests) == edits and editor.docs[uri].text == text
     assert editor.statuses[-1]["pending"] == []
     assert not [m for m in [*editor.messages[shown:], *editor.log_messages] if "did not apply" in m.message]
+
+
+async def test_a_class_jobs_tokens_are_all_counted_and_the_total_never_goes_down(editor, scripted_model):
+    """Every token the model served for a class job (plan, each method, a method's second
+    attempt, the reviews) is in the session's total, which only ever grows."""
+    scripted_model.add("generate", fenced(CODE["Stack.push"].replace("append(item)", "append(item)  # top")),
+                       target="Stack.push", contains="A reviewer found")
+    scripted_model.add("critic", critic("request_changes", {"method": "push", "category": "quality",
+                                        "severity": "warning", "message": "say where the item goes"}),
+                       critic("approve"), target="Stack")
+    status = await editor.command("specloop.status")
+    assert status["jobs"] == []
+    seen, served = len(editor.statuses), scripted_model.served_tokens()
+    before = sum(editor.statuses[-1][k] for k in ("prompt_tokens", "completion_tokens")) if editor.statuses else 0
+    uri = await implemented_stack(editor, scripted_model, "tokens.py")
+    assert "# top" in editor.docs[uri].text
+    assert len(scripted_model.requests_for("generate", "Stack.push")) >= 2      # its first attempt was replaced
+    await editor.until("idle", lambda: editor.statuses[-1]["running"] == 0)
+    totals = [s["prompt_tokens"] + s["completion_tokens"] for s in editor.statuses[seen:]]
+    assert totals == sorted(totals), totals
+    assert totals[-1] - before == scripted_model.served_tokens() - served > 0
