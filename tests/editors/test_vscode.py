@@ -221,6 +221,14 @@ def test_implement_from_spec_in_vscode(tmp_path: Path) -> None:
     _require_tools()
     env = _environment(tmp_path)
     bare = _python_without_specloop()
+    if bare and env.get("PYTHONPATH"):
+        # PYTHONPATH (a checkout's server/) would give that Python specloop, without its dependencies: the
+        # Python without specloop is that one with PYTHONPATH unset, as a user's would be
+        wrapper = tmp_path / "bare" / "python3"
+        wrapper.parent.mkdir()
+        wrapper.write_text(f'#!/bin/sh\nunset PYTHONPATH\nexec {bare} "$@"\n', encoding="utf-8")
+        wrapper.chmod(0o755)
+        bare = str(wrapper)
     if bare:
         # The default `python3` (what a cleared specloop.server.python falls back to) is one without specloop.
         (tmp_path / "bin").mkdir()
