@@ -192,7 +192,7 @@ async def test_a_failing_class_is_offered_then_applied_anyway(editor, scripted_m
     assert len(editor.apply_requests) == before and editor.docs[uri].text == STACK
     fixes = await editor.actions(uri, offered.range, diagnostics=[offered], only=["quickfix"])
     assert [a.title for a in fixes] == ["Apply the best attempt anyway", "Show the best attempt",
-                                       "Show the diff of the best attempt", "Try again"]
+                                       "Show the diff of the best attempt", "Try again", "Discard the best attempt"]
 
     # applied anyway: the failures are about pop's code now, on pop
     answer = await editor.command(fixes[0].command.command, *fixes[0].command.arguments)

@@ -101,3 +101,15 @@ async def test_apply_anyway_of_what_the_user_typed_in_is_nothing_to_apply(editor
     (on_code,) = await editor.until("the code's test.failed", lambda: diags(editor, uri, "test.failed"))
     assert "not applied" not in on_code.message
     assert editor.text_at(uri, on_code.range) == "area"
+
+
+async def test_discard_of_a_failing_result_leaves_the_code_and_nothing_to_review(editor, scripted_model):
+    model_that_fails_until(scripted_model, threading.Event())
+    uri, _, failed = await offered(editor, scripted_model, "discarded.py")
+    fixes = await editor.actions(uri, failed.range, diagnostics=[failed], only=["quickfix"])
+    assert fixes[-1].title == "Discard the best attempt"
+    assert await editor.command(fixes[-1].command.command, *fixes[-1].command.arguments) == {"discarded": True}
+    await editor.until("nothing pending", lambda: editor.statuses[-1]["pending"] == [])
+    await editor.until("no diagnostic", lambda: not diags(editor, uri))
+    assert editor.docs[uri].text == GEOMETRY
+    assert await editor.command("specloop.previewResult", {"uri": uri, "target": "area"}) is None

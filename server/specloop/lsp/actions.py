@@ -24,8 +24,8 @@ since (a target whose header is being typed in is left out until the next parse)
   "Apply the best attempt anyway" (``specloop.applyResult``), "Show the best
   attempt" (``specloop.showResult``), "Show the diff of the best attempt"
   (``specloop.showDiff``: a ``.diff`` file opened with ``window/showDocument``, which
-  plain clients such as Neovim and eglot can show; see ``commands``) and "Try
-  again" (``specloop.generate``); on ``spec.stale``: "Apply specloop's result
+  plain clients such as Neovim and eglot can show; see ``commands``), "Try
+  again" (``specloop.generate``) and "Discard the best attempt" (``specloop.discardResult``); on ``spec.stale``: "Apply specloop's result
   anyway", "Show specloop's result" and "Show the diff of specloop's result";
   on ``job.error``: "Try again" and "Dismiss: ..."; on ``spec.drift``:
   "Re-check NAME against the spec" (``specloop.recheck``) and "Re-implement
@@ -142,7 +142,8 @@ def _quick_fixes(ls: Host, uri: str, entry: Entry) -> list[types.CodeAction]:
     if entry.kind == "result" and entry.code == "test.failed":
         return [action("Apply the best attempt anyway", APPLY, result_arg),
                 action("Show the best attempt", SHOW, result_arg),
-                action("Show the diff of the best attempt", DIFF, result_arg), action("Try again", GENERATE, result_arg)]
+                action("Show the diff of the best attempt", DIFF, result_arg), action("Try again", GENERATE, result_arg),
+                action("Discard the best attempt", DISCARD, result_arg)]
     if entry.code == "spec.drift":
         return [action(f"Re-check {entry.name} against the spec", RECHECK, result_arg),
                 action(f"Re-implement {entry.name} from the spec", REIMPLEMENT, result_arg)]
