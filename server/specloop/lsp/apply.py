@@ -224,9 +224,9 @@ async def _apply(ls: Host, pending: Pending, *, force: bool) -> tuple[bool, str]
         try:
             kept_path.parent.mkdir(parents=True, exist_ok=True)
             kept_path.write_text(kept_text, encoding="utf-8")
-            _say(ls, types.MessageType.Info, f"kept model tests for {name} in {kept_path}")
+            offers.note(ls, types.MessageType.Info, f"kept model tests for {name} in {kept_path}")
         except OSError as exc:
-            _say(ls, types.MessageType.Warning, f"could not write kept tests to {kept_path}: {exc}")
+            offers.note(ls, types.MessageType.Warning, f"could not write kept tests to {kept_path}: {exc}")
     # the diagnostics are placed in the text the edit produced: the text the editor shows now
     for qualname, entries in _result_entries(pending, base, new_text).items():
         ls.registry.replace_target(uri, new_text, qualname, entries)
@@ -234,16 +234,6 @@ async def _apply(ls: Host, pending: Pending, *, force: bool) -> tuple[bool, str]
         ls.registry.remap(uri, doc.source)
     ls.publish(uri)
     return True, "applied"
-
-
-def _say(ls: Host, kind: types.MessageType, message: str) -> None:
-    """A note on an applied result: a log line to a client with work-done progress (Neovim
-    stops on every ``window/showMessage``), a message to one without."""
-    from .jobs import wants_messages
-    if wants_messages(ls):
-        ls.show(kind, f"specloop: {message}")
-    else:
-        ls.log(message, kind)
 
 
 def settle_unchanged(ls: Host, pending: Pending, base: str, text: str, *, told: bool) -> None:

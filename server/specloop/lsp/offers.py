@@ -50,6 +50,16 @@ def reviews_pending(ls: Host) -> bool:
     return isinstance(specloop, dict) and bool(specloop.get("reviewsPending"))
 
 
+def note(ls: Host, kind: types.MessageType, message: str) -> None:
+    """A note on an applied result (kept tests written): a log line to a client with work-done
+    progress (Neovim stops on every ``window/showMessage``), a message to one without."""
+    from .jobs import wants_messages
+    if wants_messages(ls):
+        ls.show(kind, f"specloop: {message}")
+    else:
+        ls.log(message, kind)
+
+
 def not_placed(result: Any) -> str:
     """Why the engine could not place a result it reports as passed (``not_placed``: a
     reason, empty or missing when it was placed)."""
