@@ -210,7 +210,7 @@ async def _apply(ls: Host, pending: Pending, *, force: bool) -> tuple[bool, str]
     if not applied:
         ls.sync.refused(uri, waiting)
         why = f"the editor did not apply the edit{f' ({reason})' if reason else ''}"
-        offers.keep_not_applied(ls, pending, source_now, why, told=force)
+        offers.keep_not_applied(ls, pending, source_now, def_line(source_now, name), why, told=force)
         return False, "not applied by the editor"
 
     ls.pending.pop(uri, name)

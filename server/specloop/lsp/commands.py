@@ -336,7 +336,7 @@ def register(ls: Host) -> None:
     @ls.command(actions.DISCARD)
     def discard_result(ls: Any, *args: Any) -> dict[str, Any]:
         arg = _arg(args, actions.DISCARD, ("uri", "target"))
-        return {"discarded": offers.discard(ls, arg["uri"], arg["target"])}
+        return {"discarded": offers.discard(ls, arg["uri"], arg["target"], document_text(ls, arg["uri"])[0])}
 
     @ls.command(actions.SHOW)
     @_checked(actions.SHOW)

@@ -32,7 +32,8 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 
 from .diagnostics import stale_entry
-from .pending import Pending
+from .jobs import wants_messages
+from .pending import Pending, outcome
 
 if TYPE_CHECKING:
     from .host import Host
@@ -53,7 +54,6 @@ def reviews_pending(ls: Host) -> bool:
 def note(ls: Host, kind: types.MessageType, message: str) -> None:
     """A note on an applied result (kept tests written): a log line to a client with work-done
     progress (Neovim stops on every ``window/showMessage``), a message to one without."""
-    from .jobs import wants_messages
     if wants_messages(ls):
         ls.show(kind, f"specloop: {message}")
     else:
@@ -67,16 +67,13 @@ def not_placed(result: Any) -> str:
     return reason if isinstance(reason, str) else ""
 
 
-def keep_not_applied(ls: Host, pending: Pending, source_now: str, reason: str, *, told: bool) -> None:
+def keep_not_applied(ls: Host, pending: Pending, source_now: str, line: int | None, reason: str, *,
+                     told: bool) -> None:
     """Keep ``pending`` (not applied because of ``reason``) with its ``result.not_applied``
-    diagnostic; say so as the module docstring has it (``told``: the user's own "Apply")."""
-    from .apply import def_line
-    from .jobs import wants_messages
-    from .pending import outcome
-
+    diagnostic on ``line`` (its target's in ``source_now``); say so as the module docstring has
+    it (``told``: the user's own "Apply")."""
     uri, name = pending.uri, pending.name
     ls.pending.put(pending, reason=reason)
-    line = def_line(source_now, name)
     entry = None if line is None else stale_entry(name, name.rsplit(".", 1)[-1], line, reason)
     if entry is not None:
         entry.code = NOT_APPLIED
@@ -94,13 +91,12 @@ def keep_not_applied(ls: Host, pending: Pending, source_now: str, reason: str, *
         ls.log(text.removeprefix("specloop: "), types.MessageType.Warning)
 
 
-def discard(ls: Host, uri: str, target: str) -> bool:
-    """Drop the kept result for ``target`` and the diagnostics that offer it; True when one was kept."""
-    from .apply import document_text
-
+def discard(ls: Host, uri: str, target: str, text: str) -> bool:
+    """Drop the kept result for ``target`` and the diagnostics that offer it (placed in ``text``,
+    the document now); True when one was kept."""
     kept = ls.pending.pop(uri, target)
     if uri in ls.registry.docs:
-        ls.registry.replace_target(uri, document_text(ls, uri)[0], target, [], kinds=("result",))
+        ls.registry.replace_target(uri, text, target, [], kinds=("result",))
         ls.publish(uri)
     if kept is not None:
         ls.log(f"{target}: the result was discarded; the code is unchanged")

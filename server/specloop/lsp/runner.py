@@ -269,7 +269,7 @@ async def run_job(ls: Host, job: ServerJob) -> None:
         return
     if not_placed(result):     # the engine passed it but could not place it: offered, as a refused edit is
         source, _ = document_text(ls, job.uri)
-        keep_not_applied(ls, pending, source, not_placed(result), told=False)
+        keep_not_applied(ls, pending, source, def_line(source, job.qualname), not_placed(result), told=False)
         reporter.end(f"{outcome(result)} — not applied: {not_placed(result)}",
                      None if reviews_pending(ls) else "warning")
         return
