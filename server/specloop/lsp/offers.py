@@ -3,8 +3,8 @@ discarding a kept result.
 
 * **Passed, not applied.**  A result whose tests pass is applied by itself; when that does
   not happen for a reason other than the target having changed (``spec.stale``, see
-  :mod:`.apply`) — the editor refused the edit, or the engine says its result passed but could
-  not be placed (``not_placed`` on the result, :func:`not_placed`) — it is kept (``Pending``
+  :mod:`.apply`) — the editor refused the edit, or the result says it passed but could not be
+  placed (``unplaced_reason``, :func:`not_placed`) — it is kept (``Pending``
   with its ``reason``) and marked with a ``result.not_applied`` diagnostic (warning, on the
   target's name) whose quick fixes are "Apply specloop's result", "Show the diff of
   specloop's result", "Show specloop's result" and "Discard specloop's result".  It stays
@@ -61,9 +61,10 @@ def note(ls: Host, kind: types.MessageType, message: str) -> None:
 
 
 def not_placed(result: Any) -> str:
-    """Why the engine could not place a result it reports as passed (``not_placed``: a
-    reason, empty or missing when it was placed)."""
-    reason = getattr(result, "not_placed", None)
+    """Why a result that passed could not be placed, when the result says so itself
+    (``JobResult.unplaced_reason``); empty when it says nothing (the server then places it:
+    :mod:`.apply`)."""
+    reason = getattr(result, "unplaced_reason", None)
     return reason if isinstance(reason, str) else ""
 
 
