@@ -136,6 +136,7 @@ class Request:
     time: float                      # when it arrived
     rule: int | None = None          # index of the rule that answered, None: unmatched
     end: float | None = None         # when its answer was sent (None: not yet, or never)
+    usage: dict[str, int] | None = None   # the usage its answer reported (None: no answer with usage)
 
     @property
     def step(self) -> str | None:
@@ -239,6 +240,11 @@ class ScriptedModel:
         with self._lock:
             return [r for r in self.requests
                     if (step is None or r.step == step) and (target is None or r.target == target)]
+
+    def served_tokens(self) -> int:
+        """The tokens the answers sent so far reported (prompt + completion)."""
+        with self._lock:
+            return sum(r.usage["total_tokens"] for r in self.requests if r.usage)
 
     @property
     def steps(self) -> list[str | None]:
@@ -378,6 +384,7 @@ def _make_handler(model: ScriptedModel) -> type[BaseHTTPRequestHandler]:
                     self._send_json(answer.status, payload, answer.headers)
                     return
                 completion, ident = _completion(model, body, answer)
+                request.usage = completion["usage"]
                 if body.get("stream"):
                     self._stream(completion, ident, body, answer)
                 else:

@@ -3,7 +3,10 @@
 // Enter, waits for the body in the editor and for the critic's finding in the Problems panel, opens the last
 // run's trace; then implements slow.py (a model that never answers) and presses Cancel on the job's progress
 // notification; then implements geo.py (a model whose code fails its doctest), chooses "Show diff" on the
-// "not applied" notification and "Apply this result" in the diff's title bar; and saves screenshots. Writes
+// "not applied" notification and "Apply this result" in the diff's title bar; runs the quick fix "Fix: test ..."
+// whose code is the code already there (nothing to apply); implements geo2.py (the same failing code), hides
+// its notification, re-opens the offer from the status bar's "1 to review" and discards it; and saves
+// screenshots. Writes
 // result.json to OUT_DIR; exits 0 on success, 1 on failure.
 //
 // Environment: E2E_URL (code-server base URL), E2E_WORKSPACE (folder), OUT_DIR, E2E_API_KEY (the key to type),
@@ -135,9 +138,10 @@ async function openWorkbench(file, viewport) {
   step('server running', (await statusItem().innerText()).trim());
 }
 
-/** Ctrl+. at the end of the first line starting with lineStart, then the action titled title (focused with the
- * arrow keys, applied with Enter). Returns the menu's rows. */
-async function codeAction(lineStart, title) {
+/** Ctrl+. at the end of the first line starting with lineStart (with `on`, on the first character of that text
+ * in the line: a diagnostic's range), then the action titled title (focused with the arrow keys, applied with
+ * Enter). Returns the menu's rows; the menu's screenshot is `picture` when given. */
+async function codeAction(lineStart, title, on, picture) {
   const lines = await editorText();
   const index = lines.findIndex((l) => l.startsWith(lineStart));
   if (index < 0) throw new Error(`no "${lineStart}" line in ${JSON.stringify(lines)}`);
@@ -145,6 +149,11 @@ async function codeAction(lineStart, title) {
   await page.keyboard.press('Control+Home');
   for (let i = 0; i < index; i += 1) await page.keyboard.press('ArrowDown');
   await page.keyboard.press('End');
+  if (on) {
+    await page.keyboard.press('Home');
+    await page.keyboard.press('Home');     // the line's very start, whatever its indent
+    for (let i = 0; i < lines[index].indexOf(on) + 1; i += 1) await page.keyboard.press('ArrowRight');
+  }
   let found = false;
   for (let attempt = 0; attempt < 10 && !found; attempt += 1) {
     await page.keyboard.press('Control+.');
@@ -159,7 +168,7 @@ async function codeAction(lineStart, title) {
   const rows = (await page.locator('.action-widget .monaco-list-row').allInnerTexts())
     .map((r) => r.replace(/\s+/g, ' ').trim());
   step('code action menu', rows);
-  await shot(scenario === 'class' ? 'class-1-code-action-menu.png' : '2-code-action-menu.png');
+  await shot(picture || (scenario === 'class' ? 'class-1-code-action-menu.png' : '2-code-action-menu.png'));
   for (let i = 0; i < 10; i += 1) {
     const focused = await page.locator('.action-widget .monaco-list-row.focused').first().innerText().catch(() => '');
     if (focused.includes(title)) break;
@@ -320,6 +329,46 @@ async function classScenario() {
     res.statusAfterApply = (await statusItem().innerText()).trim();
     step('applied from the diff', { lines: res.geoLines, status: res.statusAfterApply });
     await shot('diff-applied.png');
+
+    // "Fix" the failing test of the applied code; the model answers with the very code that is there: nothing to
+    // apply — no empty edit, no "the editor did not apply the result", no offer with an empty diff.
+    const toasts = () => page.locator('.notifications-toasts .notification-toast').allInnerTexts()
+      .then((all) => all.map((t) => t.replace(/\s+/g, ' ').trim()));
+    res.fixMenu = await codeAction('def area', 'Fix: test', 'area', 'fix-menu.png');
+    res.fixJobSeen = await statusItem().locator('.codicon-sync').waitFor({ timeout: 30000 }).then(() => true, () => false);
+    await statusItem().locator('.codicon-check').waitFor({ timeout: 150000 });
+    await page.waitForTimeout(2000);       // anything the end of the job would show has arrived
+    res.toastsAfterSameFix = await toasts();
+    res.statusAfterSameFix = (await statusItem().innerText()).trim();
+    res.geoAfterSameFix = await editorText();
+    step('a fix with the same code', { toasts: res.toastsAfterSameFix, status: res.statusAfterSameFix });
+    await shot('same-fix.png');
+
+    // Another failing result: its notification goes (as VS Code hides it after a while); the status bar keeps
+    // "1 to review", a click there offers it again, and Discard leaves the status bar with nothing to review.
+    await openFile('geo2.py');
+    await page.locator('.editor-instance .view-line').nth(0).click();     // the editor has the focus, not the explorer
+    await runCommand('specloop: Implement all specs in file');
+    const second = page.locator('.notifications-toasts .notification-toast', { hasText: 'specloop: area failed' }).first();
+    await second.waitFor({ timeout: 150000 });
+    // the notification goes (as when VS Code hides it, or the user closes it): the offer lives on in the status bar
+    await runCommand('Notifications: Clear All Notifications');
+    await page.locator('.notifications-toasts .notification-toast', { hasText: 'specloop: area failed' })
+      .first().waitFor({ state: 'hidden', timeout: 15000 }).catch(() => undefined);
+    res.toastsHidden = (await toasts()).filter((t) => t.includes('area failed'));
+    await statusItem().locator('.codicon-diff').waitFor({ timeout: 30000 });
+    res.statusToReview = (await statusItem().innerText()).trim();
+    await statusItem().click();
+    res.reofferText = await toast('specloop: area failed', 15000);
+    step('offered again from the status bar', { status: res.statusToReview, toast: res.reofferText });
+    await shot('offered-again.png');
+    await page.locator('.notifications-toasts .notification-toast', { hasText: 'specloop: area failed' }).first()
+      .locator('.monaco-button', { hasText: 'Discard' }).first().click();
+    await statusItem().locator('.codicon-check').waitFor({ timeout: 15000 });
+    res.statusAfterDiscard = (await statusItem().innerText()).trim();
+    res.geo2Lines = await editorText();
+    step('discarded', { status: res.statusAfterDiscard });
+    await shot('discarded.png');
   }
 
   // Point specloop.server.python at a Python without specloop: the server restarts, the probe fails, and the

@@ -61,6 +61,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   };
 
   let review: PendingReview | undefined;
+  let last: Parameters<typeof render> | undefined;
+  function render(state: Parameters<typeof formatStatus>[0], session: Parameters<typeof formatStatus>[1], detail: string): void {
+    const view = formatStatus(state, { ...session, pending: review?.visible(session.pending) ?? session.pending }, detail);
+    item.text = view.text;
+    item.tooltip = view.tooltip;
+    item.command = view.click === 'review' ? COMMANDS.reviewPending : COMMANDS.showOutput;
+    item.backgroundColor = state === 'failed' ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
+  }
   server = new SpecloopServer({
     output,
     trusted: () => vscode.workspace.isTrusted,
@@ -70,11 +78,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     state: context.globalState,
     onStatus: (state, session, detail) => {
       review?.update(session.pending);
-      const view = formatStatus(state, { ...session, pending: review?.visible(session.pending) ?? session.pending }, detail);
-      item.text = view.text;
-      item.tooltip = view.tooltip;
-      item.command = view.click === 'review' ? COMMANDS.reviewPending : COMMANDS.showOutput;
-      item.backgroundColor = state === 'failed' ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
+      last = [state, session, detail];
+      render(state, session, detail);
     },
     onSetupFailed: (failure) => {
       const buttons = [
@@ -98,6 +103,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   });
   const current = server;
   review = new PendingReview(current, output);
+  // a Discard here: the status bar stops counting the result at once, whatever the server says next
+  context.subscriptions.push(review.onDidChangeVisible(() => last && render(...last)));
   // Typing a path in the Settings editor changes the setting many times: restart once it settles.
   let restartTimer: NodeJS.Timeout | undefined;
   const restartSoon = (reason: string) => {

@@ -10,10 +10,9 @@
  *   job's result on the same function is announced again, and a result that
  *   left the list (applied, replaced, discarded) and comes back is too.
  * - "Discard" hides the result in this window (no longer counted in the
- *   status bar nor offered for review) until a newer result replaces it. The
- *   server keeps it (the contract has no discard command; if the server lists
- *   `specloop.discardResult` among its commands it is called as well), so its
- *   quick fixes on the function still work.
+ *   status bar nor offered for review) until a newer result replaces it, and
+ *   calls the server's `specloop.discardResult` where the server lists it
+ *   (it drops the result and the diagnostic offering it).
  * - A proposal is shown as `specloop-proposed:<the file's path>?uri=…&target=…`:
  *   the path keeps the file name and language in the diff editor's title and
  *   highlighting; the query says which result it is.
@@ -27,8 +26,10 @@ export const PROPOSED_SCHEME = 'specloop-proposed';
 export const COMMAND_PREVIEW = 'specloop.previewResult';
 export const COMMAND_APPLY = 'specloop.applyResult';
 export const COMMAND_SHOW = 'specloop.showResult';
-/** Not in the contract: used only when the server offers it. */
+/** Used only when the server offers it (servers before it kept a discarded result). */
 export const COMMAND_DISCARD = 'specloop.discardResult';
+/** What the server says of a result whose code is already in the document. */
+export const NOTHING_TO_APPLY = 'nothing to apply: the code is already what the result says';
 
 /** What `specloop.previewResult` answers. */
 export interface Preview {

@@ -8,7 +8,13 @@
  * Discard). "Show diff" asks the server for `specloop.previewResult` and
  * opens `vscode.diff` between the document and a read-only virtual document
  * (`specloop-proposed:`) holding the proposed text; the diff editor's title
- * bar has Apply and Discard buttons. Apply runs `specloop.applyResult` (the
+ * bar has Apply and Discard buttons. A result whose text is the document's
+ * already is "nothing to apply": no empty diff, and an Apply the server
+ * answers with `unchanged` is said as such, not as a refusal. The
+ * notification hides itself after a while (VS Code's way with warnings); the
+ * status bar keeps counting the result ("1 to review") until it is applied or
+ * discarded, and a click there offers it again. Discard tells the server
+ * (`specloop.discardResult`) and the status bar stops counting it at once. Apply runs `specloop.applyResult` (the
  * server places the result with a versioned edit) and closes the diff.
  * While the diff is open, edits to the document refresh the proposal (the
  * server places the result in the text as it is now).
@@ -18,7 +24,7 @@
 
 import * as vscode from 'vscode';
 import {
-  announcement, COMMAND_APPLY, COMMAND_DISCARD, COMMAND_PREVIEW, COMMAND_SHOW, diffTitle, fileName, parsePreview, parseProposedQuery,
+  announcement, COMMAND_APPLY, COMMAND_DISCARD, NOTHING_TO_APPLY, COMMAND_PREVIEW, COMMAND_SHOW, diffTitle, fileName, parsePreview, parseProposedQuery,
   PendingTracker, Preview, PROPOSED_SCHEME, proposedQuery,
 } from './pending';
 import type { PendingResult } from './status';
@@ -48,11 +54,15 @@ export class PendingReview implements vscode.TextDocumentContentProvider, vscode
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChange = this.changed.event;
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly visibleChanged = new vscode.EventEmitter<void>();
+  /** The results to count changed here (a Discard): the status bar counts again at once. */
+  readonly onDidChangeVisible = this.visibleChanged.event;
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(private readonly server: ReviewServer, private readonly output: vscode.LogOutputChannel) {
     this.disposables.push(
       this.changed,
+      this.visibleChanged,
       vscode.workspace.registerTextDocumentContentProvider(PROPOSED_SCHEME, this),
       vscode.workspace.onDidChangeTextDocument((e) => this.documentChanged(e.document.uri.toString())),
     );
@@ -76,7 +86,7 @@ export class PendingReview implements vscode.TextDocumentContentProvider, vscode
     this.previews.clear();
   }
 
-  /** The notification for one new result. */
+  /** The notification for one result: new, or offered again by `review`. */
   async announce(p: PendingResult): Promise<void> {
     this.output.info(`${announcement(p)}: not applied; waiting for review.`);
     const choice = await vscode.window.showWarningMessage(announcement(p), SHOW_DIFF, APPLY_ANYWAY, DISCARD);
@@ -115,6 +125,11 @@ export class PendingReview implements vscode.TextDocumentContentProvider, vscode
       void vscode.window.showInformationMessage(`specloop: the result for ${which.target} is no longer waiting to be applied.`);
       return;
     }
+    if (preview.proposed === preview.original) {
+      // An empty diff shows nothing and Apply would change nothing.
+      void vscode.window.showInformationMessage(`specloop: ${which.target}: ${NOTHING_TO_APPLY}.`);
+      return;
+    }
     if (preview.proposed === null) {
       // No diff to show: the result cannot be placed in the text as it is now. Show the attempt on its own.
       void vscode.window.showWarningMessage(`specloop: ${which.target}'s result cannot be placed in the file as it is now ` +
@@ -138,6 +153,13 @@ export class PendingReview implements vscode.TextDocumentContentProvider, vscode
       const answer = await this.server.executeCommand(COMMAND_APPLY, [{ uri: which.uri, target: which.target }]);
       const a = typeof answer === 'object' && answer !== null ? answer as Record<string, unknown> : {};
       applied = a.applied !== false;
+      if (a.unchanged === true) {
+        // The document holds the result already: nothing was sent, nothing is kept.
+        void vscode.window.showInformationMessage(`specloop: ${which.target}: ${NOTHING_TO_APPLY}.`);
+        this.previews.delete(this.key(which));
+        await this.closeDiffs(which);
+        return true;
+      }
       if (!applied) {
         const detail = typeof a.detail === 'string' && a.detail ? `: ${a.detail}` : '';
         void vscode.window.showWarningMessage(`specloop: ${which.target}'s result was not applied${detail}`);
@@ -164,6 +186,7 @@ export class PendingReview implements vscode.TextDocumentContentProvider, vscode
       }
     }
     this.tracker.discard(which.uri, which.target);
+    this.visibleChanged.fire();
     this.previews.delete(this.key(which));
     this.output.info(`${which.target} (${fileName(which.uri)}): result discarded; the code is unchanged.`);
     await this.closeDiffs(which);
@@ -187,7 +210,7 @@ export class PendingReview implements vscode.TextDocumentContentProvider, vscode
   }
 
   /** Lets the user pick one of the server's pending results. */
-  async pick(): Promise<Which | undefined> {
+  async pick(): Promise<PendingResult | undefined> {
     const list = this.tracker.visible();
     if (list.length === 0) {
       void vscode.window.showInformationMessage('specloop: no result is waiting for review.');
@@ -198,11 +221,18 @@ export class PendingReview implements vscode.TextDocumentContentProvider, vscode
     return picked?.p;
   }
 
-  /** "Review results not applied": pick one, show its diff. */
+  /**
+   * "Review results not applied" (the palette, and a click on the status bar's "N to review"):
+   * the offer of a result again — Show diff / Apply anyway / Discard — picked from the list
+   * when there are several. The notification of a new result hides itself after a while; the
+   * result stays counted in the status bar until the user acts on it, and this brings its
+   * offer back.
+   */
   async review(): Promise<void> {
-    const which = await this.pick();
+    const list = this.tracker.visible();
+    const which = list.length === 1 ? list[0] : await this.pick();
     if (which) {
-      await this.showDiff(which);
+      await this.announce(which);
     }
   }
 

@@ -23,11 +23,12 @@ class FakeServer {
   commands: string[] = ['specloop.generate', 'specloop.previewResult', 'specloop.applyResult'];
   pending = true;
   placeable = true;
+  same = false;
   applyAnswer: unknown = { applied: true };
   async executeCommand(command: string, args: unknown[]) {
     this.calls.push({ command, args });
     if (command === 'specloop.previewResult') {
-      return this.pending ? { ...area, original: ORIGINAL, proposed: this.placeable ? PROPOSED : null } : null;
+      return this.pending ? { ...area, original: ORIGINAL, proposed: this.placeable ? (this.same ? ORIGINAL : PROPOSED) : null } : null;
     }
     if (command === 'specloop.applyResult') {
       return this.applyAnswer;
@@ -155,4 +156,42 @@ test('editing the document refreshes an open proposal', async () => {
   assert.deepEqual(server.calls.map((c) => c.command), ['specloop.previewResult']);
   assert.deepEqual(fired, [right.toString()]);
   r.dispose();
+});
+
+const NOTHING = 'specloop: area: nothing to apply: the code is already what the result says.';
+
+test('a result that is the code already there: no empty diff, and Apply says "nothing to apply", not a refusal', async () => {
+  const { r, server } = setup();
+  server.same = true;
+  await r.showDiff({ uri: DOC, target: 'area' });
+  assert.ok(!stub.recorded.commands.some((c) => c.command === 'vscode.diff'), 'no empty diff');
+  assert.deepEqual(stub.recorded.info, [NOTHING]);
+  const right = r.proposedUri({ uri: DOC, target: 'area' });
+  const tab = { input: new StubTabInputTextDiff(StubUri.parse(DOC), right) };
+  stub.tabs = [tab];
+  server.applyAnswer = { applied: false, unchanged: true, detail: 'nothing to apply: the code is already what the result says' };
+  assert.equal(await r.apply({ uri: DOC, target: 'area' }), true);
+  assert.deepEqual(stub.recorded.warnings, [], 'not "was not applied"');
+  assert.deepEqual(stub.recorded.info, [NOTHING, NOTHING]);
+  assert.deepEqual(stub.recorded.closedTabs, [tab]);
+});
+
+test('the offer comes back: "Review results not applied" shows the notification again until the user acts', async () => {
+  const { r } = setup();
+  r.update([area]);
+  await flush();
+  await r.review();        // one result waiting: its offer again, no pick
+  const offers = stub.recorded.messages.filter((m) => m.message === 'specloop: area failed 1/3 tests passed');
+  assert.equal(offers.length, 2);
+  assert.deepEqual(offers[1].items, ['Show diff', 'Apply anyway', 'Discard']);
+});
+
+test('Discard: the status bar counts again at once', async () => {
+  const { r } = setup();
+  let changes = 0;
+  r.onDidChangeVisible(() => changes++);
+  r.tracker.update([area]);
+  await r.discard({ uri: DOC, target: 'area' });
+  assert.equal(changes, 1);
+  assert.deepEqual(r.visible([area]), []);
 });

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -358,6 +359,12 @@ async def _advise(job: Job) -> None:
         job.emit(Log(job.target.qualname, f"fix failed: {exc}"))
 
 
+def approved(findings: list[Finding]) -> list[Finding]:
+    """The findings of a critic that approved: all kept (shown whatever the verdict), its
+    errors and warnings marked ``approved`` (the editor shows them milder)."""
+    return [f if f.severity == "info" else replace(f, approved=True) for f in findings]
+
+
 async def _review(job: Job) -> None:
     job.phase("reviewing", "reviewing", 88)
     verdict, findings = await job.client.complete(
@@ -381,6 +388,6 @@ async def _review(job: Job) -> None:
                 "critic", prompts.critic_messages(job.target, job.context, job.best.candidate.function_code),
                 parse=prompts.parse_critic)
             job.trace.write("critic", verdict=verdict, findings=[f.to_dict() for f in findings])
-    job.findings = findings if verdict == "request_changes" else [f for f in findings if f.severity == "info"]
+    job.findings = findings if verdict == "request_changes" else approved(findings)
     for finding in job.findings:
         job.emit(Found(job.target.qualname, finding))

@@ -106,13 +106,16 @@ class Finding:
     to file lines.  A review of a whole class numbers the class (its ``class``
     line is 1) and names the ``method`` a finding concerns, where it names one of
     the class's methods; front ends place a finding without a line on that
-    method's ``def`` line."""
+    method's ``def`` line.  ``approved``: the critic said it and approved the code all the
+    same (a warning it did not ask to fix); it is kept and shown, at a lower severity in
+    the editor, with ``"approved": true`` in ``--json``."""
 
     category: str                 # accuracy | completeness | quality | security
     severity: str                 # error | warning | info
     message: str
     line: int | None = None
     method: str | None = None     # a class review's finding: the method it names (a module spec's: the function)
+    approved: bool = False        # an error or warning of a critic that approved all the same (shown, milder)
 
     def to_dict(self, *, in_file: bool = False, file_line: int | None = None) -> dict[str, Any]:
         """The finding as traces show it (``method`` only where it is set).  ``in_file``: as
@@ -122,6 +125,8 @@ class Finding:
         data = asdict(self)
         if data["method"] is None:
             del data["method"]
+        if not data["approved"]:
+            del data["approved"]
         if in_file:
             data["function_line"] = data["line"]
             data["line"] = file_line

@@ -96,7 +96,7 @@ def test_neovim_011_code_action_applies_and_shows_the_finding(tmp_path, scripted
     assert "was not applied" in result["offered"]
     fixes = [t for t in result["fixes"] if not t.startswith("Implement ")]     # the stub's own actions aside
     assert fixes == ["Apply the best attempt anyway", "Show the best attempt", "Show the diff of the best attempt",
-                     "Try again"]
+                     "Try again", "Discard the best attempt"]
     # "Show the diff of the best attempt" opened the .diff file in the window (window/showDocument)
     assert result["diff_name"] == str(tmp_path / ".specloop" / "results" / "geometry.perimeter.diff")
     assert result["diff_filetype"] == "diff"

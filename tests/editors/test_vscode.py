@@ -81,7 +81,7 @@ def area(w: float, h: float) -> float:
 '''
 FAILING_BODY = "    return w + h"     # what the scripted model answers for area: fails the doctest (5 != 6)
 
-pytestmark = pytest.mark.timeout(600)
+pytestmark = pytest.mark.timeout(780)
 
 
 def _missing() -> list[str]:
@@ -166,6 +166,7 @@ def _workspace(root: Path, api_base: str) -> Path:
     (ws / "stub.py").write_text(STUB, encoding="utf-8")
     (ws / "slow.py").write_text(SLOW, encoding="utf-8")
     (ws / "geo.py").write_text(GEO, encoding="utf-8")
+    (ws / "geo2.py").write_text(GEO, encoding="utf-8")
     (ws / "pyproject.toml").write_text(
         "[project]\nname = 'e2e'\nversion = '0'\n\n[tool.specloop]\n"
         f"model = 'openai/scripted'\napi_base = '{api_base}'\nmodel_tests = false\nkeep_tests = false\n"
@@ -220,6 +221,14 @@ def test_implement_from_spec_in_vscode(tmp_path: Path) -> None:
     _require_tools()
     env = _environment(tmp_path)
     bare = _python_without_specloop()
+    if bare and env.get("PYTHONPATH"):
+        # PYTHONPATH (a checkout's server/) would give that Python specloop, without its dependencies: the
+        # Python without specloop is that one with PYTHONPATH unset, as a user's would be
+        wrapper = tmp_path / "bare" / "python3"
+        wrapper.parent.mkdir()
+        wrapper.write_text(f'#!/bin/sh\nunset PYTHONPATH\nexec {bare} "$@"\n', encoding="utf-8")
+        wrapper.chmod(0o755)
+        bare = str(wrapper)
     if bare:
         # The default `python3` (what a cleared specloop.server.python falls back to) is one without specloop.
         (tmp_path / "bin").mkdir()
@@ -237,10 +246,10 @@ def test_implement_from_spec_in_vscode(tmp_path: Path) -> None:
             driver_env = {**env, "NODE_PATH": str(NODE_MODULES), "E2E_URL": url, "E2E_WORKSPACE": str(ws),
                           "OUT_DIR": str(OUT), "E2E_API_KEY": API_KEY, "E2E_BODY": BODY.strip(),
                           "E2E_FINDING": FINDING, "E2E_FAILING_BODY": FAILING_BODY.strip(), "CHROMIUM": str(CHROMIUM),
-                          "E2E_TIMEOUT_MS": "420000"}
+                          "E2E_TIMEOUT_MS": "540000"}
             if bare:
                 driver_env["E2E_MISSING_PYTHON"] = bare
-            run = subprocess.run(["node", str(DRIVER)], env=driver_env, capture_output=True, text=True, timeout=480)
+            run = subprocess.run(["node", str(DRIVER)], env=driver_env, capture_output=True, text=True, timeout=600)
         requests = list(model.requests)
 
     result = json.loads((OUT / "result.json").read_text()) if (OUT / "result.json").exists() else {}
@@ -290,6 +299,22 @@ def test_implement_from_spec_in_vscode(tmp_path: Path) -> None:
     assert str(result["geoLines"]).count("return w + h") == 1, result["geoLines"]     # applied once
     assert (ws / "geo.py").read_text().count("return w + h") <= 1                    # saved or not
 
+    # "Fix" with the code already there: nothing to apply; no refusal, no offer, nothing to review.
+    assert any(row.startswith("Fix: test") for row in result["fixMenu"]), result["fixMenu"]
+    assert result["fixJobSeen"] is True
+    assert not [t for t in result["toastsAfterSameFix"] if "did not apply" in t or "area failed" in t], \
+        result["toastsAfterSameFix"]
+    assert "to review" not in result["statusAfterSameFix"], result["statusAfterSameFix"]
+    assert result["geoAfterSameFix"] == result["geoLines"]
+    # The offer of a result not applied outlives its notification: the status bar counts it and offers it
+    # again; after Discard nothing is left to review and the file is as it was.
+    assert result["toastsHidden"] == [], result["toastsHidden"]
+    assert "1 to review" in result["statusToReview"], result["statusToReview"]
+    for button in ("Show diff", "Apply anyway", "Discard"):
+        assert button in result["reofferText"], result["reofferText"]
+    assert "to review" not in result["statusAfterDiscard"], result["statusAfterDiscard"]
+    assert FAILING_BODY not in "\n".join(result["geo2Lines"]) and (ws / "geo2.py").read_text() == GEO
+
     # Install hints name the wheel the .vsix carries (specloop is not on PyPI); the private environment is offered.
     if bare:
         message = result["missingMessage"]
@@ -302,7 +327,7 @@ def test_implement_from_spec_in_vscode(tmp_path: Path) -> None:
         assert "specloop is not installed for python3 (the default)" in refused and "Install privately" in refused, refused
     shots = ["1-stub-opened.png", "2-code-action-menu.png", "3-body-applied.png", "4-problems.png", "5-trace.png",
              "progress-notification.png", "progress-cancelled.png", "pending-notification.png", "diff-view.png",
-             "diff-applied.png"]
+             "diff-applied.png", "fix-menu.png", "same-fix.png", "offered-again.png", "discarded.png"]
     if bare:
         shots += ["9-first-run-consent.png", "10-first-run-refused.png"]
     for shot in shots:

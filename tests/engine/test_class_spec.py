@@ -238,3 +238,19 @@ def test_the_class_jobs_context_is_bounded_in_tokens(scripted_model, workspace, 
     assert len(context) <= 300 * 4
     assert "def test_two_pushes():" in context              # the tests outrank the far helpers
     assert "def helper_0(x)" in context                     # the code nearest the class
+
+
+def test_a_class_jobs_tokens_are_every_token_the_model_served(scripted_model, workspace, make_settings):
+    """Plan, every component job (the first attempt of the method the review flags too, which
+    its fix replaces), and every review: the result counts them all, as the model reported them."""
+    path = workspace / "stack.py"
+    path.write_text(STACK, encoding="utf-8")
+    script_stack(scripted_model)
+    settings = make_settings(workspace, critic=True, parallel_jobs=3)
+    result = asyncio.run(implement_class(STACK, path, find_class_target(STACK, "Stack"), settings,
+                                         workspace=workspace))
+    assert result.status == "passed", result.error
+    assert len(scripted_model.requests_for("generate", "Stack.size")) == 2     # its first result was replaced
+    served = scripted_model.served_tokens()
+    assert served > 0 and result.usage.total == served
+    assert result.summary_dict()["tokens"]["prompt"] + result.summary_dict()["tokens"]["completion"] == served

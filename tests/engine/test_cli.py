@@ -216,6 +216,32 @@ def test_a_findings_line_is_the_files_line(scripted_model, project):
                        "line": 10, "function_line": 2}
 
 
+def test_an_approving_critics_warning_is_shown(scripted_model, project):
+    """A critic that approves with a warning: the finding is kept (marked approved), in the
+    terminal and in --json, and the code is written."""
+    from replies import critic
+    path = project / "geometry.py"
+    path.write_text("import math\n\n\n" + STUB, encoding="utf-8")
+    scripted_model.add("generate", fenced(GOOD))
+    scripted_model.add("critic", critic("approve", {"category": "completeness", "severity": "warning", "line": 2,
+                                                    "message": "negative sides are not mentioned"}))
+    proc = specloop("run", "geometry.py", "--json", env=cli_env(scripted_model.url, SPECLOOP_CRITIC="true"),
+                    cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    [target] = json.loads(proc.stdout)["targets"]
+    assert target["status"] == "passed"
+    assert target["findings"] == [{"category": "completeness", "severity": "warning", "approved": True,
+                                   "message": "negative sides are not mentioned", "line": 10, "function_line": 2}]
+    assert "    return w * h" in path.read_text(encoding="utf-8").splitlines()
+    path.write_text("import math\n\n\n" + STUB, encoding="utf-8")
+    scripted_model.add("generate", fenced(GOOD))
+    scripted_model.add("critic", critic("approve", {"category": "completeness", "severity": "warning", "line": 2,
+                                                    "message": "negative sides are not mentioned"}))
+    proc = specloop("run", "geometry.py", env=cli_env(scripted_model.url, SPECLOOP_CRITIC="true"), cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    assert "    completeness (warning, approved) line 10: negative sides are not mentioned" in proc.stderr.splitlines()
+
+
 async def test_the_progress_bar_never_goes_back(scripted_model, workspace, make_settings):
     """The events of a real run whose critic asks for a change ("addressing review" at 90 %,
     then the repair's "testing" at a lower percent), fed to the terminal reporter."""

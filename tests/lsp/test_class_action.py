@@ -192,7 +192,7 @@ async def test_a_failing_class_is_offered_then_applied_anyway(editor, scripted_m
     assert len(editor.apply_requests) == before and editor.docs[uri].text == STACK
     fixes = await editor.actions(uri, offered.range, diagnostics=[offered], only=["quickfix"])
     assert [a.title for a in fixes] == ["Apply the best attempt anyway", "Show the best attempt",
-                                       "Show the diff of the best attempt", "Try again"]
+                                       "Show the diff of the best attempt", "Try again", "Discard the best attempt"]
 
     # applied anyway: the failures are about pop's code now, on pop
     answer = await editor.command(fixes[0].command.command, *fixes[0].command.arguments)
@@ -290,3 +290,50 @@ async def test_implement_all_counts_a_class_as_one_job_and_runs_it(editor, scrip
                        and PUSH_LINE in editor.docs[uri].text)
     assert [r.target for r in scripted_model.requests_for("plan")] == ["Stack"]
     assert {r.target for r in scripted_model.requests_for("generate")} == {*CODE, "double"}
+
+
+async def test_a_methods_fix_that_changes_nothing_is_nothing_to_apply(editor, scripted_model):
+    """The review approves with a warning on push (shown, as Information); its "Fix" answers
+    with push as it is: no edit is sent, nothing is kept, nothing is refused."""
+    scripted_model.add("generate", fenced(CODE["Stack.push"]), target="Stack.push", contains="A reviewer found")
+    scripted_model.add("critic", critic("approve"), target="Stack.push")
+
+    def review(step, target, body):
+        return critic("approve", {"method": "push", "category": "quality", "severity": "warning",
+                                  "line": numbered(body, PUSH_LINE), "message": "push could use +="})
+    scripted_model.respond(review, step="critic", target="Stack")
+    uri = await implemented_stack(editor, scripted_model, "same_method.py")
+    (on_push,) = await editor.until("the finding", lambda: diags(editor, uri, "critic.quality"))
+    assert on_push.severity == types.DiagnosticSeverity.Information
+    fixes = await editor.actions(uri, on_push.range, diagnostics=[on_push], only=["quickfix"])
+    assert fixes[0].title == "Fix: push could use +="
+    mark, edits, shown, text = editor.mark(), len(editor.apply_requests), len(editor.messages), editor.docs[uri].text
+    await editor.command(fixes[0].command.command, *fixes[0].command.arguments)
+    end = (await editor.job_end("specloop: Stack.push", mark))[-1]
+    assert re.fullmatch(r"passed (\d+)/\1 tests — nothing to apply: the code is already what the result says",
+                        plain(end.message)), end.message
+    await editor.command("specloop.status")
+    assert len(editor.apply_requests) == edits and editor.docs[uri].text == text
+    assert editor.statuses[-1]["pending"] == []
+    assert not [m for m in [*editor.messages[shown:], *editor.log_messages] if "did not apply" in m.message]
+
+
+async def test_a_class_jobs_tokens_are_all_counted_and_the_total_never_goes_down(editor, scripted_model):
+    """Every token the model served for a class job (plan, each method, a method's second
+    attempt, the reviews) is in the session's total, which only ever grows."""
+    scripted_model.add("generate", fenced(CODE["Stack.push"].replace("append(item)", "append(item)  # top")),
+                       target="Stack.push", contains="A reviewer found")
+    scripted_model.add("critic", critic("request_changes", {"method": "push", "category": "quality",
+                                        "severity": "warning", "message": "say where the item goes"}),
+                       critic("approve"), target="Stack")
+    status = await editor.command("specloop.status")
+    assert status["jobs"] == []
+    seen, served = len(editor.statuses), scripted_model.served_tokens()
+    before = sum(editor.statuses[-1][k] for k in ("prompt_tokens", "completion_tokens")) if editor.statuses else 0
+    uri = await implemented_stack(editor, scripted_model, "tokens.py")
+    assert "# top" in editor.docs[uri].text
+    assert len(scripted_model.requests_for("generate", "Stack.push")) >= 2      # its first attempt was replaced
+    await editor.until("idle", lambda: editor.statuses[-1]["running"] == 0)
+    totals = [s["prompt_tokens"] + s["completion_tokens"] for s in editor.statuses[seen:]]
+    assert totals == sorted(totals), totals
+    assert totals[-1] - before == scripted_model.served_tokens() - served > 0

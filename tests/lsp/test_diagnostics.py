@@ -50,6 +50,13 @@ async def test_critic_findings_become_diagnostics_then_fix(editor, scripted_mode
     assert editor.docs[uri].text == with_area_body(GEOMETRY)
     await editor.until("kept tests", lambda: kept.exists() and "def test_area_zero" in kept.read_text())
     kept_text = kept.read_text()
+    # the kept tests came in the edit, or the server wrote them and said so in the log: never a
+    # window/showMessage (every persona here shows progress; Neovim would stop on it)
+    await editor.command("specloop.status")
+    assert editor.shown("specloop: kept model tests") == []
+    in_edit = any(isinstance(c, types.TextDocumentEdit) and c.text_document.uri == kept.as_uri()
+                  for r in editor.apply_requests for c in (r.edit.document_changes or []))
+    assert in_edit or [m for m in editor.log_messages if f"kept model tests for area in {kept}" in m.message]
     diags = await editor.until("diagnostics", lambda: list(editor.diagnostics.get(uri, [])))
     by_code = {d.code: d for d in diags}
     assert set(by_code) == {"critic.completeness", "critic.quality"}

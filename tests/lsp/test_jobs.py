@@ -143,8 +143,9 @@ async def test_kept_tests_and_trace(editor, scripted_model):
     if editor.persona == "visual-studio-code":   # resource operations: the file is part of the edit
         kinds = [type(c).__name__ for c in request.edit.document_changes]
         assert kinds == ["TextDocumentEdit", "CreateFile", "TextDocumentEdit"]
-    else:                                        # no documentChanges: the server wrote it and said so
-        assert any("kept model tests" in m.message for m in editor.messages)
+    else:       # no documentChanges: the server wrote it and said so in the log (a message would stop Neovim)
+        await editor.until("the log line", lambda: [m for m in editor.log_messages if "kept model tests" in m.message])
+        assert not [m for m in editor.messages if "kept model tests" in m.message]
     assert editor.docs[uri].text == with_area_body(GEOMETRY)
 
 
@@ -325,10 +326,13 @@ async def test_starting_again_replaces_the_running_job(editor, scripted_model):
 
 
 async def test_a_refused_edit_is_kept_for_later(editor, scripted_model):
+    """A passing result the editor refused is kept with a ``result.not_applied`` diagnostic on
+    the function, whose quick fixes apply it, show its diff or discard it; the log names
+    them (no command id, no ``window/showMessage``: every persona here shows progress)."""
     scripted_model.add("generate", fenced(AREA_CODE))
     await editor.configure(api_base=scripted_model.url)
     uri = editor.open("refused.py", GEOMETRY)
-    mark, shown = editor.mark(), len(editor.messages)
+    mark, shown, logged = editor.mark(), len(editor.messages), len(editor.log_messages)
     editor.apply_answer = False
     try:
         await editor.command("specloop.generate", {"uri": uri, "target": "area"})
@@ -336,12 +340,46 @@ async def test_a_refused_edit_is_kept_for_later(editor, scripted_model):
     finally:
         editor.apply_answer = True
     assert plain(end.message) == "passed 1/1 tests — not applied by the editor"
-    told = await editor.until("the message", lambda: [m for m in editor.messages[shown:]
-                                                      if "did not apply" in m.message])
-    assert "the user said no" in told[0].message and "specloop.applyResult" in told[0].message
+    (kept,) = await editor.until("result.not_applied", lambda: [
+        d for d in editor.diagnostics.get(uri, []) if d.code == "result.not_applied"])
+    assert kept.source == "specloop" and editor.text_at(uri, kept.range) == "area"
+    assert "not applied: the editor did not apply the edit (the user said no)" in kept.message
+    told = await editor.until("the log line", lambda: [m for m in editor.log_messages[logged:]
+                                                       if "was not applied" in m.message])
+    assert told[0].type == types.MessageType.Warning and "\"Apply specloop's result\"" in told[0].message
+    assert "specloop.applyResult" not in told[0].message
+    assert editor.shown("specloop", shown) == []
     assert editor.docs[uri].text == GEOMETRY
-    assert (await editor.command("specloop.applyResult", {"uri": uri, "target": "area"}))["applied"] is True
-    assert editor.docs[uri].text == with_area_body(GEOMETRY)
+    fixes = await editor.actions(uri, kept.range, diagnostics=[kept], only=["quickfix"])
+    assert [a.title for a in fixes] == ["Apply specloop's result", "Show the diff of specloop's result",
+                                        "Show specloop's result", "Discard specloop's result"]
+    # the offer stays: another change elsewhere, a status request, and it is still there
+    editor.replace(uri, "def existing(x):", "def existing(x, y=0):")
+    await editor.command("specloop.status")
+    assert [p["target"] for p in editor.statuses[-1]["pending"]] == ["area"]
+    assert [d.code for d in editor.diagnostics[uri]] == ["result.not_applied"]
+    # "Discard": nothing pending, no diagnostic, the code unchanged
+    assert (await editor.command(fixes[3].command.command, *fixes[3].command.arguments)) == {"discarded": True}
+    await editor.until("nothing pending", lambda: editor.statuses[-1]["pending"] == [])
+    await editor.until("no diagnostic", lambda: not editor.diagnostics.get(uri))
+    assert "return w * h" not in editor.docs[uri].text
+
+    # once more, refused again; this time "Apply specloop's result" places it
+    scripted_model.add("generate", fenced(AREA_CODE))
+    mark = editor.mark()
+    editor.apply_answer = False
+    try:
+        await editor.command("specloop.generate", {"uri": uri, "target": "area"})
+        await editor.job_end("specloop: area", mark)
+    finally:
+        editor.apply_answer = True
+    (kept,) = await editor.until("result.not_applied", lambda: [
+        d for d in editor.diagnostics.get(uri, []) if d.code == "result.not_applied"])
+    fixes = await editor.actions(uri, kept.range, diagnostics=[kept], only=["quickfix"])
+    assert (await editor.command(fixes[0].command.command, *fixes[0].command.arguments))["applied"] is True
+    assert "    return w * h\n" in editor.docs[uri].text
+    await editor.until("nothing pending", lambda: editor.statuses[-1]["pending"] == [])
+    await editor.until("no diagnostic", lambda: not editor.diagnostics.get(uri))
 
 
 async def test_bad_settings_are_named_once_and_defaults_used(editor, scripted_model):

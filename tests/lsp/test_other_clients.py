@@ -62,6 +62,28 @@ async def test_client_without_progress_gets_log_lines_and_a_message(plain, scrip
     assert "return 2 * (w + h)" not in plain.docs[uri].text
 
 
+async def test_a_refused_edit_is_told_to_a_client_without_progress_by_its_quick_fix(plain, scripted_model):
+    """No progress to end, no log the user watches: a message names the quick fix (a title, not a
+    command id) and the ``result.not_applied`` diagnostic carries it."""
+    scripted_model.add("generate", fenced(AREA_CODE))
+    await plain.configure(api_base=scripted_model.url)
+    uri = plain.open("refused_plain.py", GEOMETRY)
+    plain.apply_answer = False
+    try:
+        await plain.command("specloop.generate", {"uri": uri, "target": "area"})
+        told = await plain.until("the message", lambda: plain.shown("specloop: the result for area"), 120)
+    finally:
+        plain.apply_answer = True
+    assert "was not applied (the editor did not apply the edit (the user said no))" in told[0]
+    assert "the quick fix \"Apply specloop's result\" on area" in told[0] and "specloop.applyResult" not in told[0]
+    (kept,) = await plain.until("result.not_applied", lambda: [
+        d for d in plain.diagnostics.get(uri, []) if d.code == "result.not_applied"])
+    fixes = await plain.actions(uri, kept.range, diagnostics=[kept], only=["quickfix"])
+    assert fixes[0].title == "Apply specloop's result"
+    assert (await plain.command(fixes[0].command.command, *fixes[0].command.arguments))["applied"] is True
+    assert plain.docs[uri].text == with_area_body(GEOMETRY)
+
+
 async def test_eglot_sees_start_and_end_and_keeps_the_finding(tmp_path, scripted_model):
     """eglot 1.9 announces no work-done progress and sends the didChange of an applied edit
     late: a message at the start and one line at the end, and the finding published on the

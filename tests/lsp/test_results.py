@@ -26,8 +26,10 @@ pytestmark = [pytest.mark.asyncio(loop_scope="module"),
 
 WRONG_BODY = "    return w + h\n"
 WRONG_CODE = AREA_CODE.replace(AREA_BODY, WRONG_BODY)
-OFFERED = ["Apply the best attempt anyway", "Show the best attempt", "Show the diff of the best attempt", "Try again"]
-STALE_FIXES = ["Apply specloop's result anyway", "Show specloop's result", "Show the diff of specloop's result"]
+OFFERED = ["Apply the best attempt anyway", "Show the best attempt", "Show the diff of the best attempt", "Try again",
+           "Discard the best attempt"]
+STALE_FIXES = ["Apply specloop's result anyway", "Show specloop's result", "Show the diff of specloop's result",
+               "Discard specloop's result"]
 
 
 def model_that_fails_until(scripted_model, good: threading.Event) -> None:
@@ -75,7 +77,7 @@ async def test_a_failing_result_is_offered_not_applied(editor, scripted_model):
     fixes = await editor.actions(uri, failed.range, diagnostics=[failed], only=["quickfix"])
     assert [a.title for a in fixes] == OFFERED
     assert [a.command.command for a in fixes] == ["specloop.applyResult", "specloop.showResult", "specloop.showDiff",
-                                                  "specloop.generate"]
+                                                  "specloop.generate", "specloop.discardResult"]
     assert all(list(a.command.arguments) == [{"uri": uri, "target": "area"}] for a in fixes)
 
     # the preview: the document now and with the attempt placed
@@ -153,8 +155,8 @@ async def test_try_again_after_a_failing_result(editor, scripted_model):
     fixes = await editor.actions(uri, failed.range, diagnostics=[failed], only=["quickfix"])
     good.set()
     mark = editor.mark()
-    assert fixes[-1].title == "Try again"
-    await editor.command(fixes[-1].command.command, *fixes[-1].command.arguments)
+    assert fixes[3].title == "Try again"
+    await editor.command(fixes[3].command.command, *fixes[3].command.arguments)
     await editor.until("the body", lambda: editor.docs[uri].text == with_area_body(GEOMETRY), 120)
     if editor.progress_reports:
         assert plain((await editor.job_end("specloop: area", mark))[-1].message) == "passed 1/1 tests"

@@ -171,7 +171,7 @@ class Reporter:
                 from .. import targets
                 where = f" line {f.line} of the {targets.of(result).noun}" if f.line is not None else ""
             where += f" in {f.method}" if f.method else ""
-            details.append(f"    {f.category} ({f.severity}){where}: {f.message}")
+            details.append(f"    {f.category} ({f.severity}{', approved' if f.approved else ''}){where}: {f.message}")
         details += [f"    disputed model test {o.id}" for o in result.disputed]
         if result.status != "passed" and result.trace_path:
             details.append(f"    trace: {result.trace_path}")

@@ -24,8 +24,8 @@ since (a target whose header is being typed in is left out until the next parse)
   "Apply the best attempt anyway" (``specloop.applyResult``), "Show the best
   attempt" (``specloop.showResult``), "Show the diff of the best attempt"
   (``specloop.showDiff``: a ``.diff`` file opened with ``window/showDocument``, which
-  plain clients such as Neovim and eglot can show; see ``commands``) and "Try
-  again" (``specloop.generate``); on ``spec.stale``: "Apply specloop's result
+  plain clients such as Neovim and eglot can show; see ``commands``), "Try
+  again" (``specloop.generate``) and "Discard the best attempt" (``specloop.discardResult``); on ``spec.stale``: "Apply specloop's result
   anyway", "Show specloop's result" and "Show the diff of specloop's result";
   on ``job.error``: "Try again" and "Dismiss: ..."; on ``spec.drift``:
   "Re-check NAME against the spec" (``specloop.recheck``) and "Re-implement
@@ -47,6 +47,7 @@ from lsprotocol import types
 
 from .. import targets
 from ..source.spec import Pos, Range
+from . import offers
 from .apply import document_text
 from .diagnostics import Entry
 from .documents import Known
@@ -62,6 +63,7 @@ FIX, DISMISS, APPLY, SHOW, STATUS = ("specloop.fix", "specloop.dismiss", "speclo
                                      "specloop.showResult", "specloop.status")
 PREVIEW, DIFF = "specloop.previewResult", "specloop.showDiff"
 RECHECK, REIMPLEMENT = "specloop.recheck", "specloop.reimplement"
+DISCARD = "specloop.discardResult"
 TITLE_LIMIT = 60
 
 
@@ -132,11 +134,16 @@ def _quick_fixes(ls: Host, uri: str, entry: Entry) -> list[types.CodeAction]:
     if entry.code == "spec.stale":
         return [action("Apply specloop's result anyway", APPLY, result_arg),
                 action("Show specloop's result", SHOW, result_arg),
-                action("Show the diff of specloop's result", DIFF, result_arg)]
+                action("Show the diff of specloop's result", DIFF, result_arg),
+                action(offers.DISCARD_TITLE, DISCARD, result_arg)]
+    if entry.code == offers.NOT_APPLIED:
+        return [action(offers.APPLY_TITLE, APPLY, result_arg), action(offers.DIFF_TITLE, DIFF, result_arg),
+                action(offers.SHOW_TITLE, SHOW, result_arg), action(offers.DISCARD_TITLE, DISCARD, result_arg)]
     if entry.kind == "result" and entry.code == "test.failed":
         return [action("Apply the best attempt anyway", APPLY, result_arg),
                 action("Show the best attempt", SHOW, result_arg),
-                action("Show the diff of the best attempt", DIFF, result_arg), action("Try again", GENERATE, result_arg)]
+                action("Show the diff of the best attempt", DIFF, result_arg), action("Try again", GENERATE, result_arg),
+                action("Discard the best attempt", DISCARD, result_arg)]
     if entry.code == "spec.drift":
         return [action(f"Re-check {entry.name} against the spec", RECHECK, result_arg),
                 action(f"Re-implement {entry.name} from the spec", REIMPLEMENT, result_arg)]

@@ -29,7 +29,7 @@ Decisions:
   ``needsConfirmation``.
 * Kept model tests go into the same workspace edit (``CreateFile`` + an
   edit) where the client supports resource operations; otherwise the server
-  writes the file and says so.  Tests the file already has (by name) are not
+  writes the file and says so (a log line to a client with work-done progress).  Tests the file already has (by name) are not
   added again.
 * A class result is placed the same way (``placement`` replaces the class body
   under its docstring, in one edit); its diagnostics sit on the class name or on
@@ -39,7 +39,11 @@ Decisions:
   done) in one edit; diagnostics sit on the functions, or on the block's first line.
 * Edits to one document are sent one at a time, each computed on the text the
   previous one produced.  A refused edit (``applied: false``) loses nothing:
-  the result stays kept for ``specloop.applyResult``.
+  the result stays kept with a ``result.not_applied`` diagnostic whose quick fixes
+  apply it, show its diff or discard it (:mod:`.offers`).
+* A result whose placed text is the text already there (a "Fix" or "Apply anyway"
+  whose code is the code in the document) is never sent as an empty edit: it is
+  "nothing to apply" (:func:`settle_unchanged`).
 """
 
 from __future__ import annotations
@@ -60,6 +64,8 @@ from ..source.placement import StaleTarget, kept_tests_path, merged_tests
 from ..source.spec import find_target, find_targets
 from ..source.writeback import attempt_path
 from .diagnostics import Entry, entries_for_class_result, entries_for_result, stale_entry
+from . import offers
+from .offers import NOTHING_TO_APPLY
 from .pending import Pending
 from .textedits import diff_edits, to_lsp
 
@@ -159,6 +165,9 @@ async def _apply(ls: Host, pending: Pending, *, force: bool) -> tuple[bool, str]
         base, new_text, edits = place(source_now, pending, force=force)
     except Unplaceable as exc:
         return await _stale(ls, pending, source_now, str(exc), ask=not force)
+    if new_text == source_now:      # never an empty edit: the editor would refuse it, or undo nothing
+        settle_unchanged(ls, pending, base, source_now, told=force)
+        return False, NOTHING_TO_APPLY
     lsp_edits = to_lsp(source_now, edits, codec) if base is source_now else diff_edits(source_now, new_text, codec)
     doc_changes, can_create, annotate = _caps(ls)
     annotate = annotate and pending.settings.confirm_edits
@@ -200,10 +209,8 @@ async def _apply(ls: Host, pending: Pending, *, force: bool) -> tuple[bool, str]
         applied, reason = False, str(exc) or type(exc).__name__
     if not applied:
         ls.sync.refused(uri, waiting)
-        ls.pending.put(pending, reason="the editor did not apply it")
-        ls.show(types.MessageType.Warning,
-                f"specloop: the editor did not apply the result for {name}"
-                f"{f' ({reason})' if reason else ''}; it is kept: run the command specloop.applyResult to retry")
+        why = f"the editor did not apply the edit{f' ({reason})' if reason else ''}"
+        offers.keep_not_applied(ls, pending, source_now, def_line(source_now, name), why, told=force)
         return False, "not applied by the editor"
 
     ls.pending.pop(uri, name)
@@ -217,9 +224,9 @@ async def _apply(ls: Host, pending: Pending, *, force: bool) -> tuple[bool, str]
         try:
             kept_path.parent.mkdir(parents=True, exist_ok=True)
             kept_path.write_text(kept_text, encoding="utf-8")
-            ls.show(types.MessageType.Info, f"specloop: kept model tests for {name} in {kept_path}")
+            offers.note(ls, types.MessageType.Info, f"kept model tests for {name} in {kept_path}")
         except OSError as exc:
-            ls.show(types.MessageType.Warning, f"specloop: could not write kept tests to {kept_path}: {exc}")
+            offers.note(ls, types.MessageType.Warning, f"could not write kept tests to {kept_path}: {exc}")
     # the diagnostics are placed in the text the edit produced: the text the editor shows now
     for qualname, entries in _result_entries(pending, base, new_text).items():
         ls.registry.replace_target(uri, new_text, qualname, entries)
@@ -227,6 +234,23 @@ async def _apply(ls: Host, pending: Pending, *, force: bool) -> tuple[bool, str]
         ls.registry.remap(uri, doc.source)
     ls.publish(uri)
     return True, "applied"
+
+
+def settle_unchanged(ls: Host, pending: Pending, base: str, text: str, *, told: bool) -> None:
+    """The document already holds what ``pending`` says (a "Fix" or "Apply anyway" whose code
+    is the code there): no edit is sent, the result is no longer kept, and its diagnostics are
+    about the code in the document, as for an applied result.  ``told``: the user asked for it
+    (say so; a job's end says it in its progress end)."""
+    uri, name = pending.uri, pending.name
+    ls.pending.pop(uri, name)
+    if pending.result.status == "passed":
+        check.record_result(pending.workspace, pending.path, text, pending.result)
+    for qualname, entries in _result_entries(pending, base, text).items():
+        ls.registry.replace_target(uri, text, qualname, entries)
+    ls.publish(uri)
+    ls.log(f"{name}: {NOTHING_TO_APPLY}")
+    if told and not offers.reviews_pending(ls):      # the VS Code extension says it from the answer
+        ls.show(types.MessageType.Info, f"specloop: {name}: {NOTHING_TO_APPLY}")
 
 
 def _result_entries(pending: Pending, base: str, new_text: str) -> dict[str, list[Entry]]:

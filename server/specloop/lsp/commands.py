@@ -14,7 +14,10 @@
   method's; one on a class as a whole has no fix: ``runner.fixable``).
   ``specloop.dismiss`` ``{uri, id}``: drop a diagnostic.
 * ``specloop.applyResult`` ``{uri, target}``: apply the kept result anyway
-  (``{"applied", "detail"}``).
+  (``{"applied", "detail"}``; ``"unchanged": true`` when the document already holds what
+  the result says: nothing is sent, ``detail`` says "nothing to apply", :mod:`.offers`).
+* ``specloop.discardResult`` ``{uri, target}``: drop the kept result and the diagnostic
+  that offers it; the code is unchanged (``{"discarded"}``).
 * ``specloop.showResult`` ``{uri, target}``: write the kept result to
   ``<workspace>/.specloop/results/<stem>.<qualname>.py`` and open it
   (``window/showDocument``) or say where it is (``{"path"}``).
@@ -71,7 +74,8 @@ from ..source.classspec import run_targets
 from ..source.locate import restub
 from ..model.client import litellm_state
 from ..results import Finding, failure_text
-from . import actions
+from . import actions, offers
+from .offers import NOTHING_TO_APPLY
 from .apply import Unplaceable, apply_pending, document_text, place, result_path, result_text, show_result
 from .jobs import ServerJob
 from .pending import Pending
@@ -327,7 +331,12 @@ def register(ls: Host) -> None:
         if pending is None:
             return {"applied": False}
         applied, what = await apply_pending(ls, pending, force=True)
-        return {"applied": applied, "detail": what}
+        return {"applied": applied, "detail": what, **({"unchanged": True} if what == NOTHING_TO_APPLY else {})}
+
+    @ls.command(actions.DISCARD)
+    def discard_result(ls: Any, *args: Any) -> dict[str, Any]:
+        arg = _arg(args, actions.DISCARD, ("uri", "target"))
+        return {"discarded": offers.discard(ls, arg["uri"], arg["target"], document_text(ls, arg["uri"])[0])}
 
     @ls.command(actions.SHOW)
     @_checked(actions.SHOW)

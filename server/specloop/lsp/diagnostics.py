@@ -12,7 +12,8 @@ its methods when they name one (see :func:`entries_for_class_result`).
 
 Codes (source ``specloop``): ``test.failed`` (error, on the function's name),
 ``test.disputed`` (information: an advisory model test the code does not
-obey), ``critic.<category>`` (the critic's severity, on the line it names),
+obey), ``critic.<category>`` (the critic's severity, on the line it names; Information when
+the critic approved the code all the same),
 ``spec.stale`` (warning: a result is kept because it cannot be placed right
 now), ``job.error`` (error: the job produced nothing), ``spec.drift``
 (warning, on the function's name: the spec of a function specloop implemented
@@ -82,6 +83,14 @@ class DocDiagnostics:
     entries: list[Entry] = field(default_factory=list)
 
 
+def severity_of(finding: Finding) -> types.DiagnosticSeverity:
+    """The critic's severity; Information for a finding of a critic that approved the code
+    (``Finding.approved``: shown, not flagged as a problem to fix)."""
+    if finding.approved:
+        return types.DiagnosticSeverity.Information
+    return SEVERITY.get(finding.severity.lower(), types.DiagnosticSeverity.Warning)
+
+
 def _test_message(outcome: TestOutcome) -> str:
     said = failure_text(outcome)
     return f"test {outcome.id} failed" + (f": {said}" if said else "")
@@ -102,9 +111,8 @@ def entries_for_result(result: JobResult, text: str, def_line: int, name: str) -
     for finding in result.findings:
         line = finding_line(finding, result.function_code, text, result.name, def_line)
         category = (finding.category or "quality").lower()
-        entries.append(Entry(code=f"critic.{category}", severity=SEVERITY.get(finding.severity.lower(),
-                             types.DiagnosticSeverity.Warning), message=finding.message, line=line,
-                             finding=finding.to_dict(), **common))
+        entries.append(Entry(code=f"critic.{category}", severity=severity_of(finding), message=finding.message,
+                             line=line, finding=finding.to_dict(), **common))
     return entries
 
 
@@ -141,8 +149,8 @@ def entries_for_class_result(result: JobResult, text: str, lines: ClassLines) ->
             own_line = finding.line is not None and lines.class_line + finding.line - 1 == line
             kept = {**kept, "method": method, "line": line - def_line + 1 if own_line else None}
         entries.append(Entry(code=f"critic.{(finding.category or 'quality').lower()}",
-                             severity=SEVERITY.get(finding.severity.lower(), types.DiagnosticSeverity.Warning),
-                             message=finding.message, line=line, finding=kept, **where))
+                             severity=severity_of(finding), message=finding.message, line=line, finding=kept,
+                             **where))
     return entries
 
 

@@ -37,10 +37,11 @@ from .. import targets
 from ..source.locate import restub
 from ..results import Event, JobResult, Log, Phase, Planned, Tested, Tokens, Usage
 from ..source.spec import find_target
-from .apply import apply_pending, def_line, document_text
+from .apply import Unplaceable, apply_pending, def_line, document_text, place, settle_unchanged
 from .diagnostics import Entry, offered_entry
 from . import offload
 from .jobs import ServerJob, make_reporter
+from .offers import NOTHING_TO_APPLY, keep_not_applied, not_placed, reviews_pending
 from .pending import NOT_APPLIED, Pending, outcome
 
 if TYPE_CHECKING:
@@ -245,7 +246,9 @@ async def run_job(ls: Host, job: ServerJob) -> None:
         reporter.end(f"error: {exc}", "error")
         return
     finally:
-        ls.jobs.free_slot(result.usage if result is not None else job.usage)
+        # what the progress counted is never taken back: the session's total does not go down
+        spent = result.usage if result is not None and result.usage.total >= job.usage.total else job.usage
+        ls.jobs.free_slot(spent)
         job.usage = Usage()
     if result.trace_path:
         ls.log(f"{job.qualname}: {result.status}; trace: {result.trace_path}")
@@ -257,10 +260,18 @@ async def run_job(ls: Host, job: ServerJob) -> None:
     pending = Pending(uri=job.uri, result=result, settings=settings, workspace=workspace, path=path,
                       fix=job.fix, feedback=job.feedback)
     if result.status != "passed":
-        offer(ls, pending)
+        if not offer(ls, pending):
+            reporter.end(f"{outcome(result)} — {NOTHING_TO_APPLY}")
+            return
         # a client that reviews pending results itself (the VS Code extension) announces it
         # (``experimental.specloop.reviewsPending``) and gets no second pop-up for the same result
-        reporter.end(f"{outcome(result)} — {NOT_APPLIED}", None if _reviews_pending(ls) else "warning")
+        reporter.end(f"{outcome(result)} — {NOT_APPLIED}", None if reviews_pending(ls) else "warning")
+        return
+    if not_placed(result):     # the engine passed it but could not place it: offered, as a refused edit is
+        source, _ = document_text(ls, job.uri)
+        keep_not_applied(ls, pending, source, def_line(source, job.qualname), not_placed(result), told=False)
+        reporter.end(f"{outcome(result)} — not applied: {not_placed(result)}",
+                     None if reviews_pending(ls) else "warning")
         return
     job.state, job.message = "applying", "applying"
     reporter.report("applying", 99)
@@ -275,16 +286,26 @@ async def run_job(ls: Host, job: ServerJob) -> None:
     reporter.end(outcome(result) + ("" if applied else f" — {what}"))
 
 
-def offer(ls: Host, pending: Pending) -> None:
+def offer(ls: Host, pending: Pending) -> bool:
     """A result that is not a clean pass is kept, not applied: a ``test.failed`` diagnostic on
-    the function's name names the first failure and carries the quick fixes."""
-    ls.pending.put(pending, reason="its tests fail")
+    the function's name names the first failure and carries the quick fixes.  One whose code
+    is the code already there (a "Fix" that changed nothing) is not offered: its diagnostics
+    are about that code (:func:`.apply.settle_unchanged`); returns False then."""
     source, _ = document_text(ls, pending.uri)
+    try:
+        base, placed, _ = place(source, pending, force=True)
+    except Unplaceable:
+        placed = None
+    if placed == source:
+        settle_unchanged(ls, pending, base, source, told=False)
+        return False
+    ls.pending.put(pending, reason="its tests fail")
     line = def_line(source, pending.name)
     short = pending.name.rsplit(".", 1)[-1]
     entries = [] if line is None else [offered_entry(pending.result, short, line)]
     ls.registry.replace_target(pending.uri, source, pending.name, entries, kinds=("result",))
     ls.publish(pending.uri)
+    return True
 
 
 def _error_diagnostic(ls: Host, uri: str, qualname: str, error: str) -> None:
@@ -301,9 +322,3 @@ def _error_diagnostic(ls: Host, uri: str, qualname: str, error: str) -> None:
         kind="result")]
     ls.registry.replace_target(uri, source, qualname, entries, kinds=("result",))
     ls.publish(uri)
-
-
-def _reviews_pending(ls: Host) -> bool:
-    experimental = getattr(ls.client_capabilities, "experimental", None)
-    specloop = experimental.get("specloop") if isinstance(experimental, dict) else None
-    return isinstance(specloop, dict) and bool(specloop.get("reviewsPending"))

@@ -215,7 +215,7 @@ async def _review(run: _Run, client: ModelClient, context: str, trace: Trace, ph
         await run.generate(sorted(flagged), flagged)
         phase("reviewing", f"reviewing {what} again", 94)
         verdict, flagged, findings = await review()
-    return findings if verdict == "request_changes" else [f for f in findings if f.severity == "info"]
+    return findings if verdict == "request_changes" else loop.approved(findings)
 
 
 def _flagged(items: list[tuple[str | None, Finding]], code: str, names: set[str], *,
