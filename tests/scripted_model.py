@@ -53,8 +53,9 @@ HANG_SECONDS = 3600.0
 class Response:
     """One scripted answer.  ``status`` 200 sends ``text`` as the completion;
     any other status sends ``body`` (a string is wrapped into OpenAI's error
-    object).  ``delay`` waits before answering; ``hang`` waits (almost) forever
-    — both end early when the server shuts down."""
+    object).  ``delay`` waits before answering; ``hang`` waits (almost) forever;
+    ``release`` waits until the test sets that event (a window the test controls, not a
+    race with the clock) — all end early when the server shuts down."""
 
     text: str = ""
     status: int = 200
@@ -62,6 +63,7 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     hang: bool = False
+    release: threading.Event | None = None
     usage: dict[str, int] | None = None   # overrides the estimated usage
 
     @classmethod
@@ -309,6 +311,14 @@ class ScriptedModel:
         """Sleep; False when the server is stopping meanwhile."""
         return not self._stopping.wait(seconds)
 
+    def _until(self, release: threading.Event) -> bool:
+        """Wait until ``release`` is set (at most HANG_SECONDS); False when the server stops first."""
+        deadline = time.monotonic() + HANG_SECONDS
+        while not release.wait(0.05):
+            if self._stopping.is_set() or time.monotonic() > deadline:
+                return False
+        return True
+
 
 def _completion(model: ScriptedModel, body: dict[str, Any], answer: Response) -> tuple[dict[str, Any], str]:
     prompt_chars = sum(len(_text(m.get("content"))) for m in body.get("messages") or [])
@@ -375,6 +385,8 @@ def _make_handler(model: ScriptedModel) -> type[BaseHTTPRequestHandler]:
                 if answer.hang and not model._wait(HANG_SECONDS):
                     return
                 if answer.delay and not model._wait(answer.delay):
+                    return
+                if answer.release is not None and not model._until(answer.release):
                     return
                 if answer.status != 200:
                     payload = answer.body if isinstance(answer.body, dict) else {"error": {

@@ -165,7 +165,8 @@ async def test_try_again_after_a_failing_result(editor, scripted_model):
 
 
 async def test_edit_of_the_target_during_the_job(editor, scripted_model):
-    scripted_model.add("generate", Response(text=fenced(AREA_CODE), delay=1.0))
+    edited = threading.Event()          # the model answers once the user's edit is sent
+    scripted_model.add("generate", Response(text=fenced(AREA_CODE), release=edited))
     await editor.configure(api_base=scripted_model.url)
     uri = editor.open("target.py", GEOMETRY)
     mark, asked, shown, logged = editor.mark(), len(editor.message_requests), len(editor.messages), \
@@ -173,6 +174,7 @@ async def test_edit_of_the_target_during_the_job(editor, scripted_model):
     await editor.command("specloop.generate", {"uri": uri, "target": "area"})
     await editor.until("the model request", lambda: scripted_model.requests_for("generate", "area"), 120)
     editor.replace(uri, "Area of a w×h rectangle.", "Area of a w×h rectangle, in m².")
+    edited.set()
     user_text = GEOMETRY.replace("Area of a w×h rectangle.", "Area of a w×h rectangle, in m².")
     end = (await editor.job_end("specloop: area", mark))[-1]
     assert plain(end.message) == "passed 1/1 tests — not applied: the spec of area changed while specloop worked"
@@ -207,13 +209,15 @@ async def test_edit_of_the_target_during_the_job(editor, scripted_model):
 async def test_a_result_that_cannot_be_placed_now_stays_pending(editor, scripted_model):
     """At the end of the job another function does not parse: the result is kept with
     ``spec.stale`` and its quick fixes, and applied once the file parses again."""
-    scripted_model.add("generate", Response(text=fenced(AREA_CODE), delay=1.0))
+    edited = threading.Event()          # the model answers once the user's edit is sent
+    scripted_model.add("generate", Response(text=fenced(AREA_CODE), release=edited))
     await editor.configure(api_base=scripted_model.url)
     uri = editor.open("unparsable.py", GEOMETRY)
     mark = editor.mark()
     await editor.command("specloop.generate", {"uri": uri, "target": "area"})
     await editor.until("the model request", lambda: scripted_model.requests_for("generate", "area"), 120)
     editor.replace(uri, "def existing(x):", "def existing(x:")
+    edited.set()
     end = (await editor.job_end("specloop: area", mark))[-1]
     assert plain(end.message).startswith("passed 1/1 tests — not applied: the file does not parse right now")
     (stale,) = await editor.until("spec.stale", lambda: diags(editor, uri, "spec.stale"))

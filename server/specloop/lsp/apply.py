@@ -48,6 +48,7 @@ Decisions:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import replace
 from pathlib import Path
@@ -56,14 +57,12 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 
 from .. import check
-from ..source.modulespec import block_line, is_module_name, module_line_in
-from ..source.locate import (class_line_in, def_line_in, find_class, find_def_line, find_function,
-                      module_result_finding_lines, restub, without_docstring)
+from ..source.locate import restub, without_docstring
 from .. import targets
 from ..source.placement import StaleTarget, kept_tests_path, merged_tests
 from ..source.spec import find_target, find_targets
 from ..source.writeback import attempt_path
-from .diagnostics import Entry, entries_for_class_result, entries_for_result, stale_entry
+from .diagnostics import Entry, entries_of, stale_entry
 from . import offers
 from .offers import NOTHING_TO_APPLY
 from .pending import Pending
@@ -145,20 +144,36 @@ async def apply_pending(ls: Host, pending: Pending, *, force: bool) -> tuple[boo
         return await _apply(ls, pending, force=force)
 
 
-def _kept_tests(ls: Host, pending: Pending) -> tuple[Path, str, str] | None:
-    """(path, old text, new text) of the kept tests file, or None when nothing is added."""
+async def _kept_tests(ls: Host, pending: Pending) -> tuple[Path, str, str, bool] | None:
+    """(path, old text, new text, whether the file exists) of the kept tests file, or None when
+    nothing is added.  The file is read in a thread, never on the event loop."""
 
     if not (pending.result.kept_tests and pending.settings.keep_tests):
         return None
     path = kept_tests_path(pending.workspace, pending.path, pending.settings)
     open_doc = ls.workspace.text_documents.get(path.as_uri())
-    old = open_doc.source if open_doc else (path.read_text(encoding="utf-8") if path.exists() else "")
+    old, exists = (open_doc.source, True) if open_doc else await asyncio.to_thread(_read, path)
     new = merged_tests(old, pending.result.kept_tests)
-    return None if new is None else (path, old, new)
+    return None if new is None else (path, old, new, exists)
+
+
+def _read(path: Path) -> tuple[str, bool]:
+    """A file's text ("" when there is none) and whether it exists."""
+    try:
+        return path.read_text(encoding="utf-8"), True
+    except FileNotFoundError:
+        return "", False
+
+
+def write_file(path: Path, text: str) -> None:
+    """Write ``text`` to ``path``, its folder made (run in a thread: file I/O never blocks the loop)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
 
 
 async def _apply(ls: Host, pending: Pending, *, force: bool) -> tuple[bool, str]:
     uri, name = pending.uri, pending.name
+    kept = await _kept_tests(ls, pending)     # first: from here to the edit's send the document is read once
     codec = ls.workspace.get_text_document(uri).position_codec
     source_now, version = document_text(ls, uri)
     try:
@@ -176,15 +191,14 @@ async def _apply(ls: Host, pending: Pending, *, force: bool) -> tuple[bool, str]
         lsp_edits = [types.AnnotatedTextEdit(range=e.range, new_text=e.new_text, annotation_id=note)
                      for e in lsp_edits]
 
-    kept = _kept_tests(ls, pending)
     if doc_changes:
         changes: list[Any] = [types.TextDocumentEdit(
             text_document=types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version), edits=lsp_edits)]
         if kept is not None and can_create:
-            kept_path, old, kept_text = kept
+            kept_path, old, kept_text, exists = kept
             kept_uri = kept_path.as_uri()
             open_doc = ls.workspace.text_documents.get(kept_uri)
-            if open_doc is None and not kept_path.exists():
+            if open_doc is None and not exists:
                 changes.append(types.CreateFile(uri=kept_uri, options=types.CreateFileOptions(ignore_if_exists=True),
                                                 annotation_id=note if annotate else None))
             test_edits: list[Any] = diff_edits(old, kept_text, ls.workspace.position_codec)
@@ -220,10 +234,9 @@ async def _apply(ls: Host, pending: Pending, *, force: bool) -> tuple[bool, str]
     doc = ls.workspace.text_documents.get(uri)
     landed = ls.sync.answered(uri, waiting, doc.version if doc else None, doc.source if doc else None)
     if kept is not None:
-        kept_path, _, kept_text = kept
+        kept_path, _, kept_text, _ = kept
         try:
-            kept_path.parent.mkdir(parents=True, exist_ok=True)
-            kept_path.write_text(kept_text, encoding="utf-8")
+            await asyncio.to_thread(write_file, kept_path, kept_text)
             offers.note(ls, types.MessageType.Info, f"kept model tests for {name} in {kept_path}")
         except OSError as exc:
             offers.note(ls, types.MessageType.Warning, f"could not write kept tests to {kept_path}: {exc}")
@@ -254,63 +267,18 @@ def settle_unchanged(ls: Host, pending: Pending, base: str, text: str, *, told: 
 
 
 def _result_entries(pending: Pending, base: str, new_text: str) -> dict[str, list[Entry]]:
-    """The diagnostics of an applied result by the qualified name they replace: the
-    target's own, and for a class also each of its methods' (a method with nothing to say
-    gets an empty list: what an older result said about it is gone)."""
-    result, name = pending.result, pending.name
-    if getattr(result, "kind", None) == "class":
-        lines = find_class(new_text, name)
-        out: dict[str, list[Entry]] = {name: [], **{c.name: [] for c in getattr(result, "components", [])}}
-        for entry in [] if lines is None else entries_for_class_result(result, new_text, lines):
-            out.setdefault(entry.qualname, []).append(entry)
-        return out
-    if getattr(result, "kind", None) == "module":
-        return _module_entries(result, new_text)
-    line = def_line_in(new_text, name, def_line(base, name) or 0)
-    return {name: [] if line is None else entries_for_result(result, new_text, line, name.split(".")[-1])}
-
-
-def _module_entries(result, text: str) -> dict[str, list[Entry]]:
-    """A module result's diagnostics: each function's test failures on it (as for any
-    function); each finding where :func:`locate.module_result_finding_lines` puts it, under
-    the function it belongs to; what belongs to no function (the block's own examples, a
-    finding naming none) on the spec block's first line."""
-    out: dict[str, list[Entry]] = {result.name: [], **{c.name: [] for c in result.components}}
-    owned = {id(f) for c in result.components for f in c.failures}
-    for c in result.components:
-        info = find_function(text, c.name)
-        if info is not None:
-            out[c.name] += entries_for_result(replace(c, findings=[]), text, info.def_line, c.name)
-    block = block_line(text, result.fingerprint)
-    if block is not None:
-        loose = replace(result, findings=[], disputed=[], failures=[f for f in result.failures if id(f) not in owned])
-        out[result.name] += [replace(e, on_name=False) for e in entries_for_result(loose, text, block, result.name)]
-    for finding, (line, owner) in zip(result.findings, module_result_finding_lines(result, text) or []):
-        anchor = def_line(text, owner)
-        if anchor is None:
-            continue
-        alone = replace(result, name=owner, findings=[replace(finding, line=None)], failures=[], disputed=[])
-        out.setdefault(owner, []).extend(replace(e, line=line) for e in entries_for_result(alone, text, anchor,
-                                                                                            owner.rsplit(".", 1)[-1]))
-    return out
+    """The diagnostics of an applied result by the qualified name they replace, where its
+    kind places them (``targets``: the target's own, and for a class or module spec also
+    each component's; one with nothing to say gets an empty list: what an older result said
+    about it is gone)."""
+    result = pending.result
+    return entries_of(targets.of(result).place(new_text, result, targets.line_of(base, pending.name) or 0))
 
 
 def def_line(text: str, qualname: str) -> int | None:
-    """The def line of ``qualname`` in ``text``, also when the text does not parse; for a
-    class (a name without a dot, no function of that name) its ``class`` line; for a module
-    spec (``module spec (line N)``) the first line of its block, done or not."""
-    if is_module_name(qualname):
-        return module_line_in(text, qualname)
-    target = find_target(text, qualname)
-    if target is not None and target.name_range is not None:
-        return target.name_range.start.line
-    info = find_function(text, qualname)
-    if info is not None:
-        return info.def_line
-    line = find_def_line(text, qualname.rsplit(".", 1)[-1])
-    if line is None and "." not in qualname:
-        line = class_line_in(text, qualname)
-    return line
+    """Where ``qualname`` is in ``text`` (``targets.line_of``: a def line, a class line, a
+    module spec's block), also when the text does not parse."""
+    return targets.line_of(text, qualname)
 
 
 async def _stale(ls: Host, pending: Pending, source_now: str, reason: str,
@@ -382,8 +350,7 @@ async def show_result(ls: Host, pending: Pending) -> str:
     text = (f"# specloop: the best attempt for {pending.name} in {pending.path}\n"
             f"# {pending.summary}\n" + result_text(result))
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        await asyncio.to_thread(write_file, path, text)
     except OSError as exc:
         ls.log(f"could not write {path}: {exc}\n{text}")
         return ""

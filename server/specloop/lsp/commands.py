@@ -59,6 +59,7 @@ server's log gets that line, never a traceback.
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 import functools
 import inspect
@@ -76,7 +77,8 @@ from ..model.client import litellm_state
 from ..results import Finding, failure_text
 from . import actions, offers
 from .offers import NOTHING_TO_APPLY
-from .apply import Unplaceable, apply_pending, document_text, place, result_path, result_text, show_result
+from .apply import (Unplaceable, apply_pending, document_text, place, result_path, result_text, show_result,
+                    write_file)
 from .jobs import ServerJob
 from .pending import Pending
 from .runner import fixable, job_target
@@ -249,8 +251,7 @@ async def show_diff(ls: Host, pending: Pending) -> dict[str, Any]:
     text = result_diff(ls, pending)
     path = result_path(pending).with_suffix(".diff")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        await asyncio.to_thread(write_file, path, text)
     except OSError as exc:
         ls.log(f"could not write {path}: {exc}\n{text}")
         return {"path": None, "diff": text}

@@ -8,7 +8,7 @@ line delta, an entry whose own line was replaced by a block of another size
 is dropped, and all entries of a function whose ``def`` line is gone are
 dropped.  A job's new result replaces the entries of its function.  A class
 job's entries sit on the class name (its ``class`` line is their anchor), or on
-its methods when they name one (see :func:`entries_for_class_result`).
+its methods when they name one (where each kind of target places them: :func:`entries_of`).
 
 Codes (source ``specloop``): ``test.failed`` (error, on the function's name),
 ``test.disputed`` (information: an advisory model test the code does not
@@ -46,8 +46,8 @@ from lsprotocol import types
 
 from .. import targets
 from ..results import Finding, JobResult, TestOutcome, failure_text, tests_count
+from ..targets import Placed
 from ..source.spec import Pos, Range
-from ..source.locate import ClassLines, class_finding_line, def_line_in, finding_line
 from .positions import PositionCodec, line_range, map_lines, split_lines, to_lsp_range
 
 SOURCE = "specloop"
@@ -96,62 +96,27 @@ def _test_message(outcome: TestOutcome) -> str:
     return f"test {outcome.id} failed" + (f": {said}" if said else "")
 
 
-def entries_for_result(result: JobResult, text: str, def_line: int, name: str) -> list[Entry]:
-    """Diagnostics for one finished job, placed in ``text`` (the document with the result in it)."""
-    entries: list[Entry] = []
-    common = {"qualname": result.name, "name": name, "anchor": def_line}
-    for outcome in result.failures:
-        code = "test.failed"
-        entries.append(Entry(code=code, severity=types.DiagnosticSeverity.Error, message=_test_message(outcome),
-                             line=def_line, on_name=True, finding={"test": outcome.id}, **common))
-    for outcome in result.disputed:
-        msg = f"disputed model test {outcome.id}: {outcome.message or 'fails'} (advisory; not obeyed)"
-        entries.append(Entry(code="test.disputed", severity=types.DiagnosticSeverity.Information, message=msg,
-                             line=def_line, on_name=True, finding={"test": outcome.id}, **common))
-    for finding in result.findings:
-        line = finding_line(finding, result.function_code, text, result.name, def_line)
-        category = (finding.category or "quality").lower()
-        entries.append(Entry(code=f"critic.{category}", severity=severity_of(finding), message=finding.message,
-                             line=line, finding=finding.to_dict(), **common))
-    return entries
-
-
-def entries_for_class_result(result: JobResult, text: str, lines: ClassLines) -> list[Entry]:
-    """Diagnostics for a class result placed in ``text`` (``lines``: the class there).  What
-    a component's own job found sits on that method, as for a function; a review finding
-    sits on the line it names (the critic numbers the class from its ``class`` line), under
-    the method holding that line, else on the class line; a failure of the class's own
-    examples sits on the class name.  A finding placed on a method keeps its line counted
-    from that method's ``def`` line (1), as a job on the method reads it ("Fix")."""
-    entries: list[Entry] = []
-    components = list(getattr(result, "components", []))
-    seen: set[int] = set()
-    for component in components:
-        method = component.name.rsplit(".", 1)[-1]
-        seen.update(id(x) for x in [*component.failures, *component.findings])
-        if method in lines.methods:
-            entries += entries_for_result(component, text, lines.methods[method][0], method)
-    name = result.name.rsplit(".", 1)[-1]
-    own = {"qualname": result.name, "name": name, "anchor": lines.class_line}
-    for outcome in result.failures:
-        if id(outcome) not in seen:
-            entries.append(Entry(code="test.failed", severity=types.DiagnosticSeverity.Error,
-                                 message=_test_message(outcome), line=lines.class_line, on_name=True,
-                                 finding={"test": outcome.id}, **own))
-    for finding in result.findings:
-        if id(finding) in seen:
-            continue
-        line, method = class_finding_line(finding, lines)
-        where, kept = own, finding.to_dict()
-        if method is not None:      # the method's own finding now: its line counts from the method's def
-            def_line = lines.methods[method][0]
-            where = {"qualname": f"{result.name}.{method}", "name": method, "anchor": def_line}
-            own_line = finding.line is not None and lines.class_line + finding.line - 1 == line
-            kept = {**kept, "method": method, "line": line - def_line + 1 if own_line else None}
-        entries.append(Entry(code=f"critic.{(finding.category or 'quality').lower()}",
-                             severity=severity_of(finding), message=finding.message, line=line, finding=kept,
-                             **where))
-    return entries
+def entries_of(placed: Placed) -> dict[str, list[Entry]]:
+    """The diagnostics of a placed result (its kind's :class:`~specloop.targets.Mark`\ s), by
+    the qualified name they belong to; every owner the result speaks for is a key, with an
+    empty list when it has nothing to say."""
+    out: dict[str, list[Entry]] = {owner: [] for owner in placed.owners}
+    for mark in placed.marks:
+        common = {"qualname": mark.owner, "name": mark.name, "anchor": mark.anchor, "line": mark.line,
+                  "on_name": mark.on_name, "finding": mark.finding}
+        item = mark.item
+        if isinstance(item, Finding):
+            entry = Entry(code=f"critic.{(item.category or 'quality').lower()}", severity=severity_of(item),
+                          message=item.message, **common)
+        elif mark.disputed:
+            entry = Entry(code="test.disputed", severity=types.DiagnosticSeverity.Information,
+                          message=f"disputed model test {item.id}: {item.message or 'fails'} (advisory; not obeyed)",
+                          **common)
+        else:
+            entry = Entry(code="test.failed", severity=types.DiagnosticSeverity.Error, message=_test_message(item),
+                          **common)
+        out.setdefault(mark.owner, []).append(entry)
+    return out
 
 
 def stale_entry(qualname: str, name: str, def_line: int, reason: str) -> Entry:
