@@ -92,6 +92,22 @@ def outcomes(result) -> dict[str, tuple[str, str]]:
 
 
 @pytest.mark.parametrize("mode", MODES)
+async def test_the_singletons_a_pickle_names_cross_by_value(mode: str, ws: Path) -> None:
+    # an ``__eq__`` returning NotImplemented for a stranger is ordinary code, not a forgery
+    body = "if w is None:\n    return NotImplemented\nif w is ...:\n    return ...\nreturn w * h"
+    tests = """
+        from mypkg.mod import area
+
+
+        def test_singletons():
+            assert area(None, 1) is NotImplemented and area(..., 1) is Ellipsis and area(2, 3) == 6
+    """
+    result = await run(mode, ws, body, tests=tests)
+    assert result.judged == "value" and trusted_pass(result), (result.error, outcomes(result))
+    assert all(o.judged != "in-process" for o in result.outcomes if o.authoritative)   # none fell back
+
+
+@pytest.mark.parametrize("mode", MODES)
 async def test_the_right_answer_passes_judged_by_value(mode: str, ws: Path) -> None:
     for verify in (False, True):
         result = await run(mode, ws, "return w * h", verify=verify)

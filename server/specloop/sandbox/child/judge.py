@@ -32,6 +32,10 @@ _SAFE_GLOBALS = {("builtins", t.__name__): t for t in (set, frozenset, bytearray
 _SAFE_GLOBALS.update({(t.__module__, t.__qualname__): t for t in _CONTAINERS | _VALUE_TYPES
                       if t not in (list, tuple, dict, set, frozenset, bytearray, range, slice)})
 _SAFE_GLOBALS.update({("pathlib", t.__name__): t for t in _VALUE_TYPES if t.__module__ == "pathlib"})
+# the singletons a pickle names (an ``__eq__`` that returns NotImplemented for a stranger)
+_SAFE_GLOBALS.update({("builtins", "NotImplemented"): NotImplemented, ("builtins", "Ellipsis"): Ellipsis})
+
+
 def _type_of(obj):
     """``type(x)`` as a pickle names it (``type(None)``); never the three-argument form that makes a class."""
     return type(obj)
