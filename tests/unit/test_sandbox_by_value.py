@@ -544,6 +544,38 @@ async def test_a_target_the_module_uses_while_it_loads_is_the_candidates(mode: s
     assert trusted_pass(result), (result.error, outcomes(result))
 
 
+SCALE_SPEC = '''class Scale:
+    def __init__(self, k):
+        self.k = k
+
+    def __call__(self, x):
+        return self.k * x
+
+
+def twice(f, x):
+    """f(f(x)), and whether f is a Scale."""
+'''
+SCALE_TEST = "from scale import Scale, twice\n\n\ndef test_twice():\n    assert twice(Scale(3), 2) == (18, True)\n"
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_the_users_callable_objects_cross_by_value(mode: str, tmp_path: Path) -> None:
+    """An object of the user's class that defines ``__call__`` is a value, not a callback:
+    the code under test gets a Scale (isinstance holds), as it would in one process."""
+    ws = tmp_path / "ws"
+    (ws / "tests").mkdir(parents=True)
+    (ws / "scale.py").write_text(SCALE_SPEC)
+    (ws / "tests" / "test_scale.py").write_text(SCALE_TEST)
+    sandbox = Sandbox(Settings(sandbox=mode, test_timeout=20.0), ws)
+    try:
+        result = await sandbox.run(SandboxRequest(ws / "scale.py", SCALE_SPEC + "    return f(f(x)), isinstance(f, Scale)\n",
+                                                  ws, [], ["tests/test_scale.py::test_twice"],
+                                                  judge_source=SCALE_SPEC, targets=("twice",)))
+    finally:
+        warm.shutdown()
+    assert result.judged == "value" and trusted_pass(result), (result.error, outcomes(result))
+
+
 COUNTER_SPEC = '''COUNT = 0
 
 

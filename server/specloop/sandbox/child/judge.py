@@ -151,7 +151,10 @@ class JudgePeer(Peer):
         if kind is types.FunctionType and obj.__module__ != self.module_name and _by_reference(obj) and \
                 _importable(obj.__module__, self.roots):
             return None   # by name: the other process has that module as it is (a __reduce__ names one)
-        if callable(obj) or _unpicklable(obj) or not _roundtrips(obj) or not _importable(kind.__module__, self.roots):
+        if callable(obj) and not (self._is_user_class(kind) and hasattr(obj, "__dict__")) or _unpicklable(obj) \
+                or not _roundtrips(obj) or not _importable(kind.__module__, self.roots):
+            # a callable is called back here, but the user's own objects cross by value even
+            # when their class defines __call__ (a Polynomial is a value, not a callback)
             return ("j",) + self._handle(obj)[1:]
         if self.conservative and not (self._is_user_class(kind) or _by_reference(kind) and
                                       kind.__module__.split(".")[0] in _stdlib()):
