@@ -97,7 +97,7 @@ def _test_message(outcome: TestOutcome) -> str:
 
 
 def entries_of(placed: Placed) -> dict[str, list[Entry]]:
-    """The diagnostics of a placed result (its kind's :class:`~specloop.targets.Mark`\ s), by
+    """The diagnostics of a placed result (its kind's marks, :class:`~specloop.targets.Mark`), by
     the qualified name they belong to; every owner the result speaks for is a key, with an
     empty list when it has nothing to say."""
     out: dict[str, list[Entry]] = {owner: [] for owner in placed.owners}
