@@ -27,7 +27,6 @@ its exit status (see ``_leave``).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import gc
 import json
 import os

@@ -48,9 +48,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import subprocess
 import threading
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
