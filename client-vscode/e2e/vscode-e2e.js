@@ -271,6 +271,7 @@ async function classScenario() {
   await runCommand('View: Hide Panel');
   await openFile('slow.py');
   const slowBefore = await editorText();
+  await page.locator('.editor-instance .view-line').nth(0).click();     // the editor has the focus, not the explorer
   await runCommand('specloop: Implement all specs in file');
   const progress = page.locator('.notifications-toasts .notification-toast', { hasText: 'specloop: slow' }).first();
   await progress.waitFor({ timeout: 60000 });
@@ -296,6 +297,7 @@ async function classScenario() {
   // shows the document against the proposal, and "Apply this result" in the diff's title bar applies it.
   if (!skipPending) {
     await openFile('geo.py');
+    await page.locator('.editor-instance .view-line').nth(0).click();     // the editor has the focus, not the explorer
     await runCommand('specloop: Implement all specs in file');
     const offer = page.locator('.notifications-toasts .notification-toast', { hasText: 'specloop: area failed' }).first();
     await offer.waitFor({ timeout: 150000 });
